@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs every Debian package rampart needs to build, test and benchmark.
+# Idempotent: only missing packages are installed, so `make run` stays fast.
+set -euo pipefail
+
+packages=(
+  # toolchain
+  build-essential cmake ninja-build ccache pkg-config clang libclang-rt-14-dev
+  # libraries
+  libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev
+  libfmt-dev libcli11-dev libre2-dev libnghttp2-dev libxxhash-dev zlib1g-dev
+  # tests
+  libgtest-dev libgmock-dev libbenchmark-dev curl procps
+  python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
+  # benchmark peers
+  nginx wrk
+)
+
+missing=()
+for p in "${packages[@]}"; do
+  status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
+  [[ "$status" == "install ok installed" ]] || missing+=("$p")
+done
+
+if ((${#missing[@]} == 0)); then
+  exit 0
+fi
+
+echo "install-deps: installing ${missing[*]}"
+sudo_cmd=()
+if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
+export DEBIAN_FRONTEND=noninteractive
+"${sudo_cmd[@]}" apt-get update -qq
+"${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# Debian starts nginx on install; the benchmarks start their own instances.
+if command -v systemctl >/dev/null 2>&1; then
+  "${sudo_cmd[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
+fi
+"${sudo_cmd[@]}" pkill -x nginx >/dev/null 2>&1 || true

@@ -1,0 +1,1 @@
+// Placeholder translation unit for an area whose library has no sources of its own yet.
