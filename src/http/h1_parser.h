@@ -12,10 +12,10 @@
 namespace rampart::http {
 
 struct ParserLimits {
-  size_t max_request_line = 8192;    // bytes, without CRLF; over it: 414
-  size_t max_header_bytes = 32768;   // whole head incl. request line; over it: 431
-  size_t max_header_count = 100;     // over it: 431
-  uint64_t max_body_bytes = 0;       // 0 = unlimited; a larger Content-Length: 413
+  size_t max_request_line = 8192;   // bytes, without CRLF; over it: 414
+  size_t max_header_bytes = 32768;  // whole head incl. request line; over it: 431
+  size_t max_header_count = 100;    // over it: 431
+  uint64_t max_body_bytes = 0;      // 0 = unlimited; a larger Content-Length: 413
 };
 
 enum class ParseStatus : uint8_t {
@@ -25,8 +25,8 @@ enum class ParseStatus : uint8_t {
 };
 
 struct ParseError {
-  int status = 400;             // 400, 413, 414, 431, 501 or 505
-  std::string_view reason = {}; // static string naming the rule that was broken
+  int status = 400;              // 400, 413, 414, 417, 431, 501 or 505; 502 for responses
+  std::string_view reason = {};  // static string naming the rule that was broken
 };
 
 struct ParseResult {
@@ -43,7 +43,7 @@ ParseResult parse_request_head(std::string_view input, const ParserLimits& limit
 // Parses one response head. `request_method` decides body presence (HEAD, CONNECT 2xx)
 // together with the status (1xx, 204, 304 have no body).
 ParseResult parse_response_head(std::string_view input, std::string_view request_method,
-                                 const ParserLimits& limits, ResponseHead& out);
+                                const ParserLimits& limits, ResponseHead& out);
 
 // Incremental decoder of a chunked body. Feed it bytes as they arrive; it hands out
 // the data parts of chunks and skips sizes, extensions and trailers.
@@ -52,8 +52,9 @@ class ChunkedDecoder {
   struct Step {
     ParseStatus status = ParseStatus::kIncomplete;  // kComplete once the last chunk
                                                     // and trailers are consumed
-    size_t consumed = 0;      // input bytes used by this step
-    std::string_view data;    // body bytes from this step (a view into input), may be empty
+    size_t consumed = 0;                            // input bytes used by this step
+    std::string_view data;  // body bytes from this step (a view into input), may be empty;
+                            // on kError, the valid body bytes that preceded the error
     ParseError error{};
   };
 
@@ -68,15 +69,39 @@ class ChunkedDecoder {
   uint64_t body_bytes() const { return total_; }
 
  private:
-  enum class State : uint8_t { kSize, kExt, kSizeLf, kData, kDataCr, kDataLf, kTrailer,
-                               kTrailerLf, kTrailerLine, kDone };
+  // One state per grammar position of RFC 9112 7.1, so any split of the input works.
+  enum class State : uint8_t {
+    kSize,             // chunk-size hex digits
+    kExtNameStart,     // after ';'
+    kExtName,          //
+    kExtValueStart,    // after '='
+    kExtToken,         //
+    kExtQuoted,        // inside a quoted-string
+    kExtQuotedEscape,  // after '\\' in a quoted-string
+    kExtQuotedEnd,     // after the closing '"'
+    kSizeLf,           // CR of the size line seen
+    kData,             // remaining_ bytes of chunk data to hand out
+    kDataCr,           // CRLF after the data
+    kDataLf,           //
+    kTrailerStart,     // start of a trailer line, or the final CRLF
+    kTrailerName,      //
+    kTrailerValue,     //
+    kTrailerLf,        // CR of a trailer line seen
+    kFinalLf,          // CR of the final empty line seen
+    kDone,
+    kError,
+  };
+
+  Step fail(Step& step, size_t at, int status, const char* reason);
+
   State state_ = State::kSize;
-  uint64_t remaining_ = 0;
+  uint64_t remaining_ = 0;  // chunk size being read, then data left in the chunk
   uint64_t total_ = 0;
   uint64_t max_body_ = 0;
   size_t size_digits_ = 0;
   size_t ext_bytes_ = 0;
   size_t trailer_bytes_ = 0;
+  ParseError error_{};  // repeated by every feed() after an error
 };
 
 }  // namespace rampart::http

@@ -1,0 +1,713 @@
+#!/usr/bin/env bash
+# rampart vs Debian's nginx as reverse proxies, side by side in one run, on loopback.
+#
+#   bash bench/run.sh [path/to/rampart]        (default: build/release/rampart)
+#
+# Both proxies sit in front of one shared origin (a separate nginx answering GET / with
+# a fixed 13-byte body). For each proxy, in turn: wrk warm-up, then
+# `wrk -t1 -cC -dSs --latency` for each C, with the CPU time the proxy's processes used
+# during the measured run; then 10,000 idle keep-alive connections and the proxy's
+# memory before/after. Prints a table and writes bench/RESULTS.md.
+#
+# Environment:
+#   BENCH_WORKERS=1          worker processes (nginx) / worker threads (rampart)
+#   BENCH_SECONDS=10         measured wrk duration per row
+#   BENCH_WARMUP_SECONDS=3   wrk warm-up before each measured row
+#   BENCH_CONNS="64 256"     wrk connection counts, one row each
+#   BENCH_IDLE_CONNS=10000   idle keep-alive connections for the memory test
+#   BENCH_ROUNDS=1           measured runs per proxy and -c (interleaved); the report
+#                            shows medians, and the req/s range when ROUNDS > 1
+#   BENCH_NGINX_KEEPALIVE=64 idle upstream connections nginx keeps per worker (`keepalive`)
+#   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
+#   BENCH_QUIET_WAIT=120     most this % of all CPUs, for up to this many seconds
+#   BENCH_RESULTS=bench/RESULTS.md   where to write the report
+#   BENCH_KEEP_TMP=0         1 keeps the temp dir (configs, logs, raw wrk output)
+#
+# Everything listens on 127.0.0.1 only. Every process started here is stopped on exit.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
+
+invocation="bash bench/run.sh${1:+ $1}"
+rampart_arg=${1:-build/release/rampart}
+if [[ $rampart_arg == /* ]]; then
+  RAMPART=$rampart_arg
+elif [[ -e $PWD/$rampart_arg ]]; then
+  RAMPART=$PWD/$rampart_arg
+else
+  RAMPART=$repo/$rampart_arg
+fi
+
+W=${BENCH_WORKERS:-1}
+SECS=${BENCH_SECONDS:-10}
+WARM=${BENCH_WARMUP_SECONDS:-3}
+IDLE=${BENCH_IDLE_CONNS:-10000}
+ROUNDS=${BENCH_ROUNDS:-1}
+NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
+MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
+read -r -a CONNS <<<"${BENCH_CONNS:-64 256}"
+RESULTS=${BENCH_RESULTS:-$here/RESULTS.md}
+for val in "$W" "$SECS" "$WARM" "$IDLE" "$ROUNDS" "$MAX_OTHER" "$QUIET_WAIT" "$NGINX_KEEPALIVE" "${CONNS[@]}"; do
+  [[ $val =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$val' (check BENCH_* variables)"
+done
+((${#CONNS[@]} > 0)) || die "BENCH_CONNS is empty"
+
+for tool in nginx wrk curl ss pgrep timeout /usr/bin/python3; do
+  command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
+done
+
+CLK_TCK=$(getconf CLK_TCK)
+NPROC=$(nproc)
+ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
+
+# ---------------------------------------------------------------- process bookkeeping
+
+TMP=$(mktemp -d /tmp/rampart-bench.XXXXXX) || die "mktemp failed"
+chmod 755 "$TMP"  # nginx workers drop to nobody
+STARTED=()        # every pid this script started (tree roots)
+declare -A REAPED=()  # pids already stopped or reaped: never signal them again (pid reuse)
+WATCHDOG_PID=""
+
+# is_our_child PID: PID is alive and a direct child of this script.
+is_our_child() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z && $(awk '{print $2}' <<<"$stat") == "$$" ]]
+}
+
+# stop_pid PID: TERM the process, wait up to 5s for it and its descendants, then KILL.
+stop_pid() {
+  local pid=$1 tree p i
+  [[ -n ${REAPED[$pid]:-} ]] && return 0
+  if ! is_our_child "$pid"; then
+    wait "$pid" 2>/dev/null
+    REAPED[$pid]=1
+    return 0
+  fi
+  tree=$(proc_tree "$pid")
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    local alive=0
+    for p in $tree; do [[ -d /proc/$p && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]] && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for p in $tree; do
+    [[ -d /proc/$p ]] && kill -KILL "$p" 2>/dev/null
+  done
+  wait "$pid" 2>/dev/null
+  REAPED[$pid]=1
+  return 0
+}
+
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $WATCHDOG_PID ]]; then kill -TERM "$WATCHDOG_PID" 2>/dev/null; wait "$WATCHDOG_PID" 2>/dev/null; fi
+  local i
+  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
+  if [[ ${BENCH_KEEP_TMP:-0} == 1 || $rc -ne 0 ]]; then
+    log "temp dir kept: $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated (watchdog or signal)"; exit 143' TERM
+
+# A bound on the whole run: every step has its own timeout; this catches the rest.
+max_total=$((120 + 2 * ROUNDS * ${#CONNS[@]} * (SECS + WARM + QUIET_WAIT + 45) + 2 * 420))
+(
+  trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
+  sleep "$max_total" & sp=$!
+  wait "$sp" && kill -TERM $$ 2>/dev/null
+) &
+WATCHDOG_PID=$!
+
+# The proxies need >10k descriptors; raise the soft limit to the hard one.
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+[[ $NOFILE == unlimited ]] && NOFILE=1048576
+if ((NOFILE < IDLE + 1024)); then
+  die "open-file limit $NOFILE is too low for $IDLE idle connections (need $((IDLE + 1024)))"
+fi
+((NOFILE > 65536)) && NOFILE=65536
+
+read -r ORIGIN_PORT NGINX_PORT RAMPART_PORT ADMIN_PORT < <(free_ports 4 | tr '\n' ' ')
+[[ -n $ADMIN_PORT ]] || die "could not find free ports"
+
+# ---------------------------------------------------------------- origin and nginx
+
+# write_nginx_common DIR: directives both nginx instances share.
+nginx_common() {
+  local dir=$1
+  cat <<EOF
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+EOF
+}
+
+nginx_temp_paths() {
+  local dir=$1
+  cat <<EOF
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+EOF
+}
+
+# start_nginx NAME: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
+start_nginx() {
+  local name=$1 dir=$TMP/$1
+  if ! timeout 10 nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/test.log" 2>&1; then
+    cat "$dir/test.log" >&2
+    die "nginx ($name) config test failed"
+  fi
+  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+  NGINX_STARTED_PID=$!
+  STARTED+=("$NGINX_STARTED_PID")
+}
+
+mkdir -p "$TMP/origin" "$TMP/nginx" "$TMP/rampart"
+
+{
+  nginx_common "$TMP/origin"
+  cat <<EOF
+worker_processes 1;
+worker_rlimit_nofile $NOFILE;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+$(nginx_temp_paths "$TMP/origin")
+    server {
+        listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
+        location / {
+            default_type text/plain;
+            return 200 "hello, world\n";
+        }
+    }
+}
+EOF
+} >"$TMP/origin/nginx.conf"
+
+NGINX_WORKER_CONNECTIONS=$((NOFILE - 256))
+{
+  nginx_common "$TMP/nginx"
+  cat <<EOF
+worker_processes $W;
+worker_rlimit_nofile $NOFILE;
+events {
+    worker_connections $NGINX_WORKER_CONNECTIONS;
+}
+http {
+    access_log off;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+$(nginx_temp_paths "$TMP/nginx")
+    upstream origin {
+        server 127.0.0.1:$ORIGIN_PORT;
+        keepalive $NGINX_KEEPALIVE;
+        keepalive_requests 1000000;
+        keepalive_timeout 60s;
+    }
+    server {
+        listen 127.0.0.1:$NGINX_PORT reuseport;
+        location / {
+            proxy_pass http://origin;
+            proxy_http_version 1.1;
+            proxy_set_header Connection "";
+        }
+    }
+}
+EOF
+} >"$TMP/nginx/nginx.conf"
+
+log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
+start_nginx origin
+ORIGIN_PID=$NGINX_STARTED_PID
+wait_http "http://127.0.0.1:$ORIGIN_PORT/" 10 "$ORIGIN_PID" || {
+  cat "$TMP/origin/error.log" >&2
+  die "origin nginx did not start"
+}
+body=$(curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/"; echo x)
+[[ ${body%x} == "$ORIGIN_BODY" ]] || die "origin answered an unexpected body: ${body%x}"
+
+log "nginx proxy (W=$W) on 127.0.0.1:$NGINX_PORT"
+start_nginx nginx
+NGINX_PID=$NGINX_STARTED_PID
+wait_http "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_PID" || {
+  cat "$TMP/nginx/error.log" >&2
+  die "nginx proxy did not start"
+}
+NGINX_VERSION=$(nginx -v 2>&1 | sed 's/^nginx version: //')
+
+# ---------------------------------------------------------------- rampart
+
+RAMPART_OK=0
+RAMPART_NOTE=""
+RAMPART_VERSION="n/a"
+RAMPART_PID=""
+
+cat >"$TMP/rampart/rampart.yaml" <<EOF
+# Generated by bench/run.sh: the equivalent of the nginx proxy config next to it.
+version: bench
+workers: $W
+listeners:
+  - name: bench
+    address: 127.0.0.1:$RAMPART_PORT
+admin:
+  address: 127.0.0.1:$ADMIN_PORT
+  token: bench-$RANDOM$RANDOM$RANDOM
+access_log:
+  path: off
+log_level: warn
+limits:
+  max_connections: 20000
+  max_connections_per_ip: 20000
+  max_requests_per_connection: 1000000
+timeouts:
+  client_idle: 300s
+  upstream_idle: 60s
+  shutdown_grace: 2s
+sites:
+  - name: origin
+    default: true
+    hosts: [127.0.0.1, localhost]
+    origin:
+      endpoints: [127.0.0.1:$ORIGIN_PORT]
+EOF
+
+rampart_fail() {  # rampart_fail NOTE: marks rampart unusable for the rest of the run
+  RAMPART_OK=0
+  RAMPART_NOTE=$1
+  log "rampart: $1"
+  if [[ -s $TMP/rampart/out.log ]]; then
+    log "rampart output (last 20 lines):"
+    tail -n 20 "$TMP/rampart/out.log" | sed 's/^/    /' >&2
+  fi
+}
+
+# rampart_exit_note: how the rampart process ended, once it has.
+rampart_exit_note() {
+  local rc
+  wait "$RAMPART_PID" 2>/dev/null
+  rc=$?
+  REAPED[$RAMPART_PID]=1
+  if ((rc > 128)); then echo "killed by signal $((rc - 128)) ($(kill -l $((rc - 128)) 2>/dev/null))"; else echo "exit status $rc"; fi
+}
+
+if [[ ! -x $RAMPART ]]; then
+  rampart_fail "binary not found or not executable: $RAMPART"
+else
+  RAMPART_VERSION=$(timeout 5 "$RAMPART" version 2>&1 | head -n 1)
+  [[ -n $RAMPART_VERSION ]] || RAMPART_VERSION="unknown (rampart version printed nothing)"
+  log "rampart ($RAMPART_VERSION, W=$W) on 127.0.0.1:$RAMPART_PORT"
+  # rampart inherits the raised open-file limit from this shell.
+  "$RAMPART" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 &
+  RAMPART_PID=$!
+  STARTED+=("$RAMPART_PID")
+  if wait_http "http://127.0.0.1:$RAMPART_PORT/" 15 "$RAMPART_PID"; then
+    RAMPART_OK=1
+  elif ! kill -0 "$RAMPART_PID" 2>/dev/null; then
+    rampart_fail "did not start: $(rampart_exit_note) (rampart run -c rampart.yaml)"
+  else
+    rampart_fail "did not answer on 127.0.0.1:$RAMPART_PORT within 15s"
+  fi
+fi
+
+# check_proxy NAME PORT: one GET / through the proxy must return 200 and the origin's body.
+check_proxy() {
+  local name=$1 port=$2 status body
+  status=$(curl -s -o "$TMP/$name/check.body" -w '%{http_code}' --max-time 5 "http://127.0.0.1:$port/")
+  body=$(cat "$TMP/$name/check.body" 2>/dev/null; echo x)
+  if [[ $status != 200 || ${body%x} != "$ORIGIN_BODY" ]]; then
+    echo "GET / answered status $status, body $(printf %q "${body%x}" | head -c 200)"
+    return 1
+  fi
+}
+
+note=$(check_proxy nginx "$NGINX_PORT") || die "nginx proxy check failed: $note"
+if ((RAMPART_OK)); then
+  note=$(check_proxy rampart "$RAMPART_PORT") || rampart_fail "proxy check failed: $note"
+fi
+
+PROXIES=(nginx rampart)
+declare -A PID_OF=([nginx]=$NGINX_PID [rampart]=$RAMPART_PID)
+declare -A PORT_OF=([nginx]=$NGINX_PORT [rampart]=$RAMPART_PORT)
+usable() { [[ $1 == nginx ]] || ((RAMPART_OK)); }
+
+# ---------------------------------------------------------------- load: wrk
+
+declare -A RPS P50 P99 NON2XX SOCKERR CPU_US ORIGIN_CPU_US OTHER_PCT ROW_NOTE
+ROW_NOTE=()
+
+# wait_quiet: waits (up to QUIET_WAIT seconds) until the rest of the machine uses under
+# MAX_OTHER % of all CPUs over one second, so other work (builds, tests) does not
+# land in a measured run. Called when our proxies and the origin are idle.
+wait_quiet() {
+  local deadline=$((SECONDS + QUIET_WAIT)) b0 b1 pct waited=0
+  while :; do
+    b0=$(system_busy_ticks); sleep 1; b1=$(system_busy_ticks)
+    pct=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$NPROC" 'BEGIN { printf "%.0f\n", 100 * d / hz / n }')
+    ((pct <= MAX_OTHER)) && break
+    if ((SECONDS >= deadline)); then
+      log "machine still busy (${pct}% of all CPUs used by other processes); measuring anyway"
+      break
+    fi
+    ((waited++ == 0)) && log "machine busy (${pct}% of all CPUs used by other processes); waiting up to ${QUIET_WAIT}s"
+  done
+}
+
+# run_load NAME CONNS ROUND: one warm-up and one measured wrk run; results under "NAME,CONNS,ROUND".
+run_load() {
+  local name=$1 c=$2 key="$1,$2,$3" pid=${PID_OF[$1]} port=${PORT_OF[$1]}
+  local url="http://127.0.0.1:$port/" out="$TMP/wrk-$1-c$2-r$3.txt"
+  local cmd=(wrk -t1 -c"$c" -d"${SECS}s" --latency "$url")
+
+  wait_quiet
+  log "$name c=$c: warm-up ${WARM}s"
+  timeout $((WARM + 30)) wrk -t1 -c"$c" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$name-c$c.txt" 2>&1
+  sleep 1
+  if ! kill -0 "$pid" 2>/dev/null; then
+    ROW_NOTE[$key]="proxy died during warm-up"
+    return 1
+  fi
+
+  log "$name c=$c round $3/$ROUNDS: ${cmd[*]}"
+  local t0 o0 s0 t1 o1 s1 wrk_cpu
+  t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
+  TIMEFORMAT='%3U %3S'
+  { time timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
+  t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
+  sed 's/^/    /' "$out" >&2
+
+  if ! kill -0 "$pid" 2>/dev/null; then
+    ROW_NOTE[$key]="proxy died during the measured run"
+    return 1
+  fi
+  local parsed
+  if ! parsed=$(parse_wrk "$out"); then
+    ROW_NOTE[$key]="could not parse wrk output"
+    return 1
+  fi
+  local rps reqs p50 p99 non2xx sockerr
+  read -r rps reqs p50 p99 non2xx sockerr <<<"$parsed"
+  RPS[$key]=$rps; P50[$key]=$p50; P99[$key]=$p99
+  NON2XX[$key]=$non2xx; SOCKERR[$key]=$sockerr
+  CPU_US[$key]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" \
+    'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }')
+  ORIGIN_CPU_US[$key]=$(awk -v t=$((o1 - o0)) -v hz="$CLK_TCK" -v n="$reqs" \
+    'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }')
+  # CPU used by anything other than proxy, origin and wrk, as % of all cores.
+  wrk_cpu=$(awk '{print $1 + $2}' "$out.time" 2>/dev/null)
+  OTHER_PCT[$key]=$(awk -v s=$((s1 - s0)) -v p=$((t1 - t0)) -v o=$((o1 - o0)) -v w="${wrk_cpu:-0}" \
+    -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
+    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }')
+  if ((non2xx > 0 || sockerr > 0)); then
+    ROW_NOTE[$key]="wrk saw $non2xx non-2xx/3xx responses and $sockerr socket errors"
+  fi
+  return 0
+}
+
+# ---------------------------------------------------------------- idle keep-alive memory
+
+declare -A PSS0 PSS1 RSS0 RSS1 HELD STILL_OPEN SERVER_EST IDLE_BPC IDLE_BPC_RSS IDLE_NOTE
+
+json_get() {  # json_get FILE KEY
+  /usr/bin/python3 -c 'import json,sys; v=json.load(open(sys.argv[1])).get(sys.argv[2]); print(json.dumps(v) if isinstance(v,(dict,list)) else v)' "$1" "$2" 2>/dev/null
+}
+
+# idle_mem NAME
+idle_mem() {
+  local name=$1 pid=${PID_OF[$1]} port=${PORT_OF[$1]}
+  local ready=$TMP/idle-$1.ready.json result=$TMP/idle-$1.result.json ipid i
+  sleep 2
+  PSS0[$name]=$(tree_mem_kb "$pid" Pss); RSS0[$name]=$(tree_mem_kb "$pid" Rss)
+  log "$name: opening $IDLE idle keep-alive connections (Pss before: ${PSS0[$name]} kB)"
+  /usr/bin/python3 "$here/idle_conns.py" --port "$port" --count "$IDLE" \
+    --hold-seconds 240 --ready-file "$ready" --result-file "$result" >"$TMP/idle-$name.log" 2>&1 &
+  ipid=$!
+  STARTED+=("$ipid")
+  for ((i = 0; i < 1800; i++)); do
+    [[ -s $ready ]] && break
+    kill -0 "$ipid" 2>/dev/null || break
+    kill -0 "$pid" 2>/dev/null || break
+    sleep 0.1
+  done
+  if [[ ! -s $ready ]]; then
+    stop_pid "$ipid"
+    IDLE_NOTE[$name]="idle_conns.py did not finish setup: $(tail -n 3 "$TMP/idle-$name.log" | tr '\n' ' ')"
+    kill -0 "$pid" 2>/dev/null || IDLE_NOTE[$name]+=" (proxy died)"
+    return 1
+  fi
+  sleep 3  # let the proxy settle (deferred frees, timers)
+  SERVER_EST[$name]=$(ss -Htn state established "( sport = :$port )" | wc -l)
+  PSS1[$name]=$(tree_mem_kb "$pid" Pss); RSS1[$name]=$(tree_mem_kb "$pid" Rss)
+  kill -TERM "$ipid" 2>/dev/null
+  for ((i = 0; i < 300; i++)); do
+    [[ -s $result ]] && break
+    kill -0 "$ipid" 2>/dev/null || break
+    sleep 0.1
+  done
+  stop_pid "$ipid"
+  HELD[$name]=$(json_get "$ready" held)
+  STILL_OPEN[$name]=$(json_get "$result" still_open)
+  local statuses errors nka
+  statuses=$(json_get "$ready" statuses); errors=$(json_get "$ready" errors); nka=$(json_get "$ready" not_keepalive)
+  log "$name: held ${HELD[$name]} (statuses $statuses, errors $errors, not keep-alive $nka);" \
+    "server-side established ${SERVER_EST[$name]}; still open at the end ${STILL_OPEN[$name]:-?};" \
+    "Pss after: ${PSS1[$name]} kB"
+  if [[ ${HELD[$name]:-0} -lt $IDLE ]]; then
+    IDLE_NOTE[$name]="only ${HELD[$name]:-0} of $IDLE connections held (statuses $statuses, errors $errors, not keep-alive $nka)"
+  fi
+  local held=${HELD[$name]:-0} still=${STILL_OPEN[$name]:-}
+  if [[ $still =~ ^[0-9]+$ && $still -ne $held ]]; then
+    IDLE_NOTE[$name]+="${IDLE_NOTE[$name]:+; }the proxy closed $((held - still)) of the held connections while they were idle"
+  fi
+  if ((${HELD[$name]:-0} > 0)); then
+    IDLE_BPC[$name]=$(awk -v a="${PSS0[$name]}" -v b="${PSS1[$name]}" -v n="${HELD[$name]}" 'BEGIN { printf "%.0f\n", (b - a) * 1024 / n }')
+    IDLE_BPC_RSS[$name]=$(awk -v a="${RSS0[$name]}" -v b="${RSS1[$name]}" -v n="${HELD[$name]}" 'BEGIN { printf "%.0f\n", (b - a) * 1024 / n }')
+  fi
+  kill -0 "$pid" 2>/dev/null || { IDLE_NOTE[$name]+="${IDLE_NOTE[$name]:+; }proxy died"; return 1; }
+  return 0
+}
+
+for p in "${PROXIES[@]}"; do
+  usable "$p" || continue
+  if ! idle_mem "$p"; then
+    log "$p idle test: ${IDLE_NOTE[$p]}"
+    if [[ $p == rampart ]]; then
+      kill -0 "$RAMPART_PID" 2>/dev/null || rampart_fail "died during the idle-connection test: $(rampart_exit_note)"
+    fi
+  fi
+  sleep 1
+done
+
+# The load runs come after the idle test, so the idle test measures fresh processes (see RESULTS.md).
+# Rounds interleave the proxies; even rounds run rampart first, so slow drift in the
+# machine's state does not always favour the same proxy.
+for ((r = 1; r <= ROUNDS; r++)); do
+  order=("${PROXIES[@]}")
+  ((r % 2 == 0)) && order=(rampart nginx)
+  for c in "${CONNS[@]}"; do
+    for p in "${order[@]}"; do
+      usable "$p" || continue
+      if ! run_load "$p" "$c" "$r"; then
+        note=${ROW_NOTE[$p,$c,$r]}
+        log "$p c=$c round $r: $note"
+        if [[ $p == rampart ]]; then
+          if kill -0 "$RAMPART_PID" 2>/dev/null; then
+            rampart_fail "$note (c=$c, round $r)"
+          else
+            rampart_fail "$note (c=$c, round $r): $(rampart_exit_note)"
+          fi
+        else
+          die "nginx failed: $note"
+        fi
+      fi
+      sleep 1
+    done
+  done
+done
+
+# median VALUES...: the median of numbers (the mean of the middle two for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2];
+    else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# Per proxy and -c: medians over the rounds that completed; errors summed; notes joined.
+declare -A RPS_RANGE NROUNDS
+for p in "${PROXIES[@]}"; do
+  for c in "${CONNS[@]}"; do
+    declare -a v_rps=() v_p50=() v_p99=() v_cpu=() v_ocpu=() v_other=()
+    n2=0; se=0; notes=""
+    for ((r = 1; r <= ROUNDS; r++)); do
+      k="$p,$c,$r"
+      [[ -n ${ROW_NOTE[$k]:-} ]] && notes+="${notes:+; }round $r: ${ROW_NOTE[$k]}"
+      [[ -n ${RPS[$k]:-} ]] || continue
+      v_rps+=("${RPS[$k]}"); v_p50+=("${P50[$k]}"); v_p99+=("${P99[$k]}")
+      v_cpu+=("${CPU_US[$k]}"); v_ocpu+=("${ORIGIN_CPU_US[$k]}"); v_other+=("${OTHER_PCT[$k]}")
+      n2=$((n2 + NON2XX[$k])); se=$((se + SOCKERR[$k]))
+    done
+    k="$p,$c"
+    [[ -n $notes ]] && ROW_NOTE[$k]=$notes
+    NROUNDS[$k]=${#v_rps[@]}
+    ((${#v_rps[@]} > 0)) || continue
+    RPS[$k]=$(median "${v_rps[@]}"); P50[$k]=$(median "${v_p50[@]}"); P99[$k]=$(median "${v_p99[@]}")
+    CPU_US[$k]=$(median "${v_cpu[@]}"); ORIGIN_CPU_US[$k]=$(median "${v_ocpu[@]}")
+    OTHER_PCT[$k]=$(median "${v_other[@]}"); NON2XX[$k]=$n2; SOCKERR[$k]=$se
+    RPS_RANGE[$k]=$(printf '%s\n' "${v_rps[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f\n", lo, hi }')
+  done
+done
+
+if [[ -n $RAMPART_PID ]] && ((RAMPART_OK)) && ! kill -0 "$RAMPART_PID" 2>/dev/null; then
+  rampart_fail "exited before the end of the run: $(rampart_exit_note)"
+fi
+
+# ---------------------------------------------------------------- report
+
+val() { local -n arr=$1; echo "${arr[$2]:-n/a}"; }
+
+CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+MEM_TOTAL=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
+DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
+env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=\"${CONNS[*]}\" BENCH_IDLE_CONNS=$IDLE BENCH_ROUNDS=$ROUNDS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE"
+
+load_table() {
+  echo "| proxy | wrk -c | req/s | p50 | p99 | CPU µs/req (proxy) | CPU µs/req (origin) | other load | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  local rps other
+  local c p key err
+  for c in "${CONNS[@]}"; do
+    for p in "${PROXIES[@]}"; do
+      key="$p,$c"
+      if [[ -n ${RPS[$key]:-} ]]; then
+        err="${NON2XX[$key]} non-2xx, ${SOCKERR[$key]} socket"
+        [[ -n ${ROW_NOTE[$key]:-} ]] && err+="; ${ROW_NOTE[$key]}"
+        rps=$(printf '%.0f' "${RPS[$key]}")
+        ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$key]}, ${NROUNDS[$key]} rounds)"
+        other="${OTHER_PCT[$key]}%"
+        awk -v o="${OTHER_PCT[$key]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$p" "$c" "$rps" \
+          "$(fmt_us "${P50[$key]}")" "$(fmt_us "${P99[$key]}")" "${CPU_US[$key]}" \
+          "${ORIGIN_CPU_US[$key]}" "$other" "$err"
+      else
+        printf '| %s | %s | n/a | n/a | n/a | n/a | n/a | n/a | %s |\n' "$p" "$c" \
+          "${ROW_NOTE[$key]:-${RAMPART_NOTE:-not run}}"
+      fi
+    done
+  done
+}
+
+idle_table() {
+  echo "| proxy | conns held | server-side established | Pss before | Pss after | bytes/conn (Pss) | bytes/conn (Rss) | note |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  local p
+  for p in "${PROXIES[@]}"; do
+    if [[ -n ${PSS1[$p]:-} ]]; then
+      printf '| %s | %s | %s | %s kB | %s kB | %s | %s | %s |\n' "$p" "${HELD[$p]}" "${SERVER_EST[$p]}" \
+        "${PSS0[$p]}" "${PSS1[$p]}" "${IDLE_BPC[$p]:-n/a}" "${IDLE_BPC_RSS[$p]:-n/a}" "${IDLE_NOTE[$p]:-}"
+    else
+      printf '| %s | n/a | n/a | n/a | n/a | n/a | n/a | %s |\n' "$p" "${IDLE_NOTE[$p]:-${RAMPART_NOTE:-not run}}"
+    fi
+  done
+}
+
+ratio_table() {
+  echo "| metric | $(printf 'c=%s | ' "${CONNS[@]}")target | met |"
+  printf '|---|%s---|---|\n' "$(printf -- '---:|%.0s' "${CONNS[@]}")"
+  local c r cells met
+  # throughput
+  cells=""; met=""
+  for c in "${CONNS[@]}"; do
+    r=$(ratio "$(val RPS "rampart,$c")" "$(val RPS "nginx,$c")"); cells+="$r | "; met+="$(check "$r" ge 1.3) / "
+  done
+  echo "| throughput (rampart/nginx req/s) | ${cells}≥ 1.30 | ${met% / } |"
+  cells=""; met=""
+  for c in "${CONNS[@]}"; do
+    r=$(ratio "$(val P99 "rampart,$c")" "$(val P99 "nginx,$c")"); cells+="$r | "; met+="$(check "$r" le 1.0) / "
+  done
+  echo "| p99 latency (rampart/nginx) | ${cells}≤ 1.00 | ${met% / } |"
+  cells=""; met=""
+  for c in "${CONNS[@]}"; do
+    r=$(ratio "$(val CPU_US "rampart,$c")" "$(val CPU_US "nginx,$c")"); cells+="$r | "; met+="$(check "$r" le 0.75) / "
+  done
+  echo "| CPU per request (rampart/nginx) | ${cells}≤ 0.75 | ${met% / } |"
+  # memory is one number, not per concurrency: it goes in the first column
+  r=$(ratio "$(val IDLE_BPC rampart)" "$(val IDLE_BPC nginx)")
+  cells="$r | "
+  for c in "${CONNS[@]:1}"; do cells+="— | "; done
+  echo "| idle memory per connection (rampart/nginx, Pss) | ${cells}< 1.00 | $(check "$r" lt 1.0) |"
+}
+
+report() {
+  cat <<EOF
+# rampart vs nginx — reverse proxy on loopback
+
+Generated by \`bench/run.sh\`; every number below comes from the run it describes.
+
+- **Date:** $DATE
+- **Machine:** $NPROC CPUs ($CPU_MODEL), $MEM_TOTAL RAM, Linux $(uname -r)
+- **nginx:** $NGINX_VERSION (Debian), as proxy and as origin
+- **rampart:** $RAMPART_VERSION ($RAMPART)
+- **Workers:** W=$W for both (nginx worker processes, rampart worker threads)
+- **Command:** \`$env_prefix $invocation\`
+- **Load:** $(for c in "${CONNS[@]}"; do printf '`wrk -t1 -c%s -d%ss --latency http://127.0.0.1:PORT/`, ' "$c" "$SECS"; done | sed 's/, $//') against each proxy in turn ($ROUNDS round(s); odd rounds nginx first, even rounds rampart first), each after a ${WARM}s warm-up with the same -c
+- **Origin:** a separate nginx (1 worker) answering \`GET /\` with a 13-byte 200; both proxies keep upstream connections alive (nginx: \`keepalive $NGINX_KEEPALIVE\` per worker; rampart: its own pool)
+- **Idle test:** $IDLE keep-alive connections, each served one \`GET /\` and then left idle; memory is the proxy's processes' Pss (and Rss) summed over master + workers, before vs after
+EOF
+  if [[ -n $RAMPART_NOTE ]]; then
+    printf '\n**rampart problem in this run:** %s\n' "$RAMPART_NOTE"
+  fi
+  cat <<EOF
+
+## Throughput, latency, CPU
+
+$(load_table)
+
+CPU µs/req = utime+stime of the proxy's processes (master + workers, all threads) during
+the measured run ÷ requests wrk completed. "origin" is the same for the shared origin;
+"other load" is CPU used by anything besides proxy, origin and wrk, as % of all $NPROC
+CPUs: other work on the machine. Rows marked ⚠ (over 5%) were disturbed and their
+numbers, and the ratios built from them, are not trustworthy.
+
+## Idle keep-alive memory
+
+$(idle_table)
+
+## rampart / nginx
+
+$(ratio_table)
+EOF
+  if [[ -n $RAMPART_NOTE && -s $TMP/rampart/out.log ]]; then
+    printf '\n<details><summary>rampart output (last 40 lines)</summary>\n\n```\n%s\n```\n</details>\n' \
+      "$(tail -n 40 "$TMP/rampart/out.log")"
+  fi
+  local f
+  printf '\n<details><summary>raw wrk output</summary>\n\n'
+  for c in "${CONNS[@]}"; do
+    for p in "${PROXIES[@]}"; do
+      for ((r = 1; r <= ROUNDS; r++)); do
+        f=$TMP/wrk-$p-c$c-r$r.txt
+        [[ -s $f ]] && printf '%s, -c%s, round %s:\n```\n%s\n```\n' "$p" "$c" "$r" "$(cat "$f")"
+      done
+    done
+  done
+  printf '</details>\n'
+}
+
+report >"$TMP/RESULTS.md"
+cp "$TMP/RESULTS.md" "$RESULTS"
+
+echo
+echo "== rampart vs nginx (W=$W, ${SECS}s per row, $NPROC CPUs) =="
+echo
+load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
+echo
+idle_table | column -t -s '|' -o '|' 2>/dev/null || idle_table
+echo
+ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
+echo
+[[ -n $RAMPART_NOTE ]] && echo "rampart problem: $RAMPART_NOTE"
+echo "report written to ${RESULTS#"$repo"/}"
+exit 0

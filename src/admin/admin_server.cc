@@ -1,0 +1,233 @@
+#include "admin/admin_server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <fmt/format.h>
+
+#include "core/listener.h"
+#include "core/log.h"
+#include "core/read_buffer.h"
+#include "http/h1_parser.h"
+#include "http/h1_writer.h"
+#include "server/error_page.h"
+
+namespace rampart::admin {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+// Compares without an early exit so response timing does not reveal the token.
+bool token_matches(std::string_view given, std::string_view expected) {
+  if (given.size() != expected.size()) return false;
+  unsigned char diff = 0;
+  for (size_t i = 0; i < given.size(); ++i) {
+    diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
+  }
+  return diff == 0;
+}
+
+std::string json_string(std::string_view value) {
+  std::string out = "\"";
+  server::append_json_escaped(out, value);
+  out.push_back('"');
+  return out;
+}
+
+std::string status_json(server::Server& server) {
+  auto snapshot = server.snapshot();
+  const config::Config& cfg = *snapshot->config;
+  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                server.started_at())
+                      .count();
+  std::string out = fmt::format(
+      "{{\"status\":\"ok\",\"version\":\"{}\",\"config_version\":{},\"config_source\":{},"
+      "\"workers\":{},\"uptime_seconds\":{:.1f},\"active_connections\":{},\"sites\":{},"
+      "\"reloads\":{},\"reload_failures\":{},\"modules\":[",
+      RAMPART_VERSION_STRING, json_string(cfg.version), json_string(cfg.source),
+      server.worker_count(), uptime, server.metrics().active_connections(), cfg.sites.size(),
+      server.metrics().reloads.load(), server.metrics().reload_failures.load());
+  bool first = true;
+  for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
+    if (!first) out.push_back(',');
+    first = false;
+    fmt::format_to(std::back_inserter(out), "{{\"name\":{},\"failures\":{},\"fail_mode\":\"{}\"}}",
+                   json_string(m.name), m.failures, m.fail_closed ? "closed" : "open");
+  }
+  out.append("],\"last_reload_errors\":[");
+  first = true;
+  for (const std::string& e : server.last_reload_errors()) {
+    if (!first) out.push_back(',');
+    first = false;
+    out.append(json_string(e));
+  }
+  out.append("]}\n");
+  return out;
+}
+
+asio::awaitable<void> serve_admin_connection(tcp::socket socket, server::Server& server) {
+  core::ReadBuffer buffer(4096, 65536);
+  http::ParserLimits limits{8192, 65536, 100, 1 << 20};
+  http::RequestHead head;
+  asio::steady_timer timer(socket.get_executor());
+  for (;;) {
+    // Admin requests are small; a slow admin client gets 10 s, then is dropped.
+    timer.expires_after(std::chrono::seconds(10));
+    timer.async_wait([&socket](const boost::system::error_code& ec) {
+      if (!ec) {
+        boost::system::error_code ignored;
+        socket.cancel(ignored);
+      }
+    });
+    http::ParseResult parsed;
+    for (;;) {
+      if (!buffer.empty()) {
+        parsed = http::parse_request_head(buffer.readable(), limits, head);
+        if (parsed.status != http::ParseStatus::kIncomplete) break;
+      }
+      auto [ptr, room] = buffer.prepare(1024);
+      if (room == 0) {
+        parsed.status = http::ParseStatus::kError;
+        parsed.error = {431, "head too large"};
+        break;
+      }
+      auto [ec, n] = co_await socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+      if (ec) co_return;
+      buffer.commit(n);
+    }
+    AdminResponse response;
+    bool close = true;
+    if (parsed.status == http::ParseStatus::kError) {
+      response.status = parsed.error.status;
+      response.body = fmt::format("{{\"error\":{}}}\n", json_string(parsed.error.reason));
+    } else {
+      // Admin requests carry no meaningful body; skip a small one, refuse big ones.
+      uint64_t body = head.body == http::BodyKind::kContentLength ? head.content_length : 0;
+      if (head.body == http::BodyKind::kChunked || body > buffer.size() - parsed.consumed) {
+        response.status = 400;
+        response.body = "{\"error\":\"request bodies are not accepted\"}\n";
+      } else {
+        const http::Header* auth = head.find("authorization");
+        response = handle_admin_request(server, head.method, head.path,
+                                        auth != nullptr ? auth->value : std::string_view());
+        close = !head.flags.keep_alive;
+      }
+      buffer.consume(parsed.consumed + body);
+    }
+    std::string content_length = std::to_string(response.body.size());
+    std::vector<http::Header> headers = {{"Content-Type", response.content_type},
+                                         {"Content-Length", content_length},
+                                         {"Cache-Control", "no-store"}};
+    if (close) headers.push_back({"Connection", "close"});
+    std::string out;
+    http::write_response_head(out, response.status, headers);
+    if (head.method != "HEAD") out.append(response.body);
+    timer.cancel();
+    auto [ec, n] = co_await asio::async_write(socket, asio::buffer(out), kNoThrow);
+    if (ec || close) break;
+  }
+  boost::system::error_code ignored;
+  socket.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> admin_accept_loop(tcp::acceptor& acceptor, server::Server& server) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec) {
+      if (!acceptor.is_open()) co_return;
+      continue;
+    }
+    asio::co_spawn(acceptor.get_executor(), serve_admin_connection(std::move(socket), server),
+                   asio::detached);
+  }
+}
+
+}  // namespace
+
+AdminResponse handle_admin_request(server::Server& server, std::string_view method,
+                                   std::string_view path, std::string_view authorization) {
+  AdminResponse response;
+  auto snapshot = server.snapshot();
+  if (path == "/status" && (method == "GET" || method == "HEAD")) {
+    response.body = status_json(server);
+    return response;
+  }
+  if (path == "/metrics" && (method == "GET" || method == "HEAD")) {
+    response.content_type = "text/plain; version=0.0.4";
+    server.metrics().render(response.body, snapshot->config->version);
+    for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
+      fmt::format_to(std::back_inserter(response.body),
+                     "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
+    }
+    return response;
+  }
+  if (path == "/config/reload") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    const std::string& token = snapshot->config->admin.token;
+    constexpr std::string_view kBearer = "Bearer ";
+    if (authorization.empty()) {
+      response.status = 401;
+      response.body = "{\"error\":\"missing bearer token\"}\n";
+      return response;
+    }
+    if (token.empty() || !authorization.starts_with(kBearer) ||
+        !token_matches(authorization.substr(kBearer.size()), token)) {
+      response.status = 403;
+      response.body = "{\"error\":\"invalid token\"}\n";
+      return response;
+    }
+    server::ReloadOutcome outcome = server.reload();
+    if (outcome.ok) {
+      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n",
+                                  json_string(outcome.config_version));
+    } else {
+      response.status = 400;
+      response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
+                                  json_string(outcome.config_version));
+      for (size_t i = 0; i < outcome.errors.size(); ++i) {
+        if (i > 0) response.body.push_back(',');
+        response.body.append(json_string(outcome.errors[i]));
+      }
+      response.body.append("]}\n");
+    }
+    return response;
+  }
+  response.status = 404;
+  response.body = "{\"error\":\"unknown admin endpoint\"}\n";
+  return response;
+}
+
+AdminServer::AdminServer(asio::io_context& io, server::Server& server)
+    : io_(io), server_(server) {}
+
+bool AdminServer::start(std::string& error) {
+  const config::Admin& admin = server_.snapshot()->config->admin;
+  if (!admin.enabled) return true;
+  auto endpoint = core::resolve_endpoint(admin.address.host, admin.address.port, error);
+  if (!endpoint) return false;
+  acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  if (!core::open_listener(*acceptor_, *endpoint, false, error)) return false;
+  asio::co_spawn(io_, admin_accept_loop(*acceptor_, server_), asio::detached);
+  core::log(core::LogLevel::kInfo, "admin API on http://{}", admin.address.to_string());
+  return true;
+}
+
+void AdminServer::stop() {
+  if (acceptor_) {
+    boost::system::error_code ignored;
+    acceptor_->close(ignored);
+  }
+}
+
+}  // namespace rampart::admin

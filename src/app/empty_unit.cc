@@ -1,1 +1,0 @@
-// Placeholder translation unit for an area whose library has no sources of its own yet.

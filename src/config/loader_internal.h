@@ -1,0 +1,88 @@
+#pragma once
+// Shared between the YAML walker and the cross-field checker; not part of the public API.
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace rampart::config::detail {
+
+// Hard caps on untrusted input, checked while loading so that an oversized config is
+// an error message and never an allocation storm or a slow reload.
+inline constexpr size_t kMaxFileBytes = size_t{16} << 20;
+inline constexpr size_t kMaxYamlNodes = 1'000'000;  // yaml-cpp spends ~0.5 KiB per node
+inline constexpr size_t kMaxVisits = 4'000'000;     // bounds alias (`*ref`) fan-out
+inline constexpr size_t kMaxListeners = 256;
+inline constexpr size_t kMaxSites = 10'000;
+inline constexpr size_t kMaxHostsPerSite = 1'000;
+inline constexpr size_t kMaxEndpointsPerSite = 256;
+inline constexpr size_t kMaxHeaderRulesPerList = 1'000;
+inline constexpr size_t kMaxRedirectsPerSite = 1'000;
+inline constexpr size_t kMaxTrustedProxies = 100'000;
+inline constexpr size_t kMaxHeaderValueBytes = 8 << 10;
+inline constexpr size_t kMaxErrors = 1'000;
+
+// A 1-based position in the source; line 0 means "the file as a whole".
+struct Pos {
+  int line = 0;
+  int column = 0;
+};
+
+// Collects diagnostics; after kMaxErrors it records one last note and refuses more,
+// which also tells the walker to stop early.
+class Diagnostics {
+ public:
+  explicit Diagnostics(std::string file) : file_(std::move(file)) {}
+
+  void error(Pos pos, std::string message);
+  // Records an error after which loading cannot usefully go on.
+  void fatal(Pos pos, std::string message);
+  bool stopped() const { return stopped_; }
+  bool empty() const { return list_.empty(); }
+  // The diagnostics in source order.
+  std::vector<Diagnostic> finish();
+
+ private:
+  std::string file_;
+  std::vector<Diagnostic> list_;
+  bool stopped_ = false;
+  bool truncated_ = false;
+};
+
+// Where the values that the cross-field checks compare were written. Vectors run
+// parallel to the matching vectors of Config.
+struct ListenerSource {
+  Pos name;
+  Pos address;
+};
+
+struct SiteSource {
+  Pos item;
+  Pos name;
+  std::vector<Pos> hosts;               // parallel to Site::hosts
+  std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
+  Pos is_default;
+};
+
+struct SourceMap {
+  Pos root;
+  std::vector<ListenerSource> listeners;
+  std::optional<Pos> admin_address;  // set only when written (and valid)
+  std::vector<SiteSource> sites;
+  std::optional<Pos> max_request_line;
+  std::optional<Pos> max_header_bytes;
+  std::optional<Pos> max_connections;
+  std::optional<Pos> max_connections_per_ip;
+};
+
+// Checks relations between values that were each valid on their own: duplicate
+// addresses, names and hosts, the single default site, ordered limits.
+void check_config(const Config& config, const SourceMap& where, Diagnostics& diags);
+
+// "did you mean" candidate: the closest of `known` to `word`, or "" when none is close.
+std::string closest_match(std::string_view word, const std::vector<std::string_view>& known);
+
+}  // namespace rampart::config::detail

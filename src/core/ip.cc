@@ -1,0 +1,241 @@
+#include "core/ip.h"
+
+#include <cstdio>
+
+namespace rampart::core {
+namespace {
+
+constexpr std::array<uint8_t, 12> kV4MappedPrefix = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+
+bool is_digit(char c) {
+  return c >= '0' && c <= '9';
+}
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// Strict dotted quad: exactly four decimal parts of 0-255. Leading zeros are refused
+// because some resolvers read "010" as octal, so "010.0.0.1" would name another host.
+bool parse_v4_bytes(std::string_view text, uint8_t out[4]) {
+  size_t pos = 0;
+  for (int part = 0; part < 4; ++part) {
+    if (part > 0) {
+      if (pos >= text.size() || text[pos] != '.') return false;
+      ++pos;
+    }
+    size_t start = pos;
+    unsigned value = 0;
+    while (pos < text.size() && is_digit(text[pos]) && pos - start < 3) {
+      value = value * 10 + static_cast<unsigned>(text[pos] - '0');
+      ++pos;
+    }
+    size_t len = pos - start;
+    if (len == 0 || value > 255) return false;
+    if (len > 1 && text[start] == '0') return false;
+    out[part] = static_cast<uint8_t>(value);
+  }
+  return pos == text.size();
+}
+
+// Parses colon-separated 16-bit groups (no "::" inside). When allow_v4_tail is set the
+// last element may be a dotted quad, which counts as two groups.
+bool parse_v6_groups(std::string_view text, bool allow_v4_tail, std::vector<uint16_t>& out) {
+  if (text.empty()) return true;
+  size_t pos = 0;
+  while (true) {
+    size_t end = text.find(':', pos);
+    std::string_view group =
+        text.substr(pos, end == std::string_view::npos ? std::string_view::npos : end - pos);
+    if (end == std::string_view::npos && allow_v4_tail &&
+        group.find('.') != std::string_view::npos) {
+      uint8_t v4[4];
+      if (!parse_v4_bytes(group, v4)) return false;
+      out.push_back(static_cast<uint16_t>(v4[0] << 8 | v4[1]));
+      out.push_back(static_cast<uint16_t>(v4[2] << 8 | v4[3]));
+      return true;
+    }
+    if (group.empty() || group.size() > 4) return false;
+    unsigned value = 0;
+    for (char c : group) {
+      int h = hex_value(c);
+      if (h < 0) return false;
+      value = value << 4 | static_cast<unsigned>(h);
+    }
+    out.push_back(static_cast<uint16_t>(value));
+    if (out.size() > 8) return false;
+    if (end == std::string_view::npos) return true;
+    pos = end + 1;
+  }
+}
+
+std::optional<IpAddress> parse_v6(std::string_view text) {
+  // Zone ids ("fe80::1%eth0") name an interface, not an address: refused.
+  std::vector<uint16_t> head;
+  std::vector<uint16_t> tail;
+  head.reserve(8);
+  size_t gap = text.find("::");
+  bool compressed = gap != std::string_view::npos;
+  if (compressed) {
+    if (text.find("::", gap + 1) != std::string_view::npos) return std::nullopt;
+    std::string_view left = text.substr(0, gap);
+    std::string_view right = text.substr(gap + 2);
+    if (!parse_v6_groups(left, false, head)) return std::nullopt;
+    if (!parse_v6_groups(right, true, tail)) return std::nullopt;
+    // "::" stands for at least one zero group.
+    if (head.size() + tail.size() > 7) return std::nullopt;
+  } else {
+    if (!parse_v6_groups(text, true, head)) return std::nullopt;
+    if (head.size() != 8) return std::nullopt;
+  }
+  IpAddress ip;
+  size_t i = 0;
+  for (uint16_t g : head) {
+    ip.bytes[i++] = static_cast<uint8_t>(g >> 8);
+    ip.bytes[i++] = static_cast<uint8_t>(g);
+  }
+  i = 16 - tail.size() * 2;
+  for (uint16_t g : tail) {
+    ip.bytes[i++] = static_cast<uint8_t>(g >> 8);
+    ip.bytes[i++] = static_cast<uint8_t>(g);
+  }
+  ip.v4 = false;
+  return ip;
+}
+
+bool is_v4_mapped(const std::array<uint8_t, 16>& bytes) {
+  for (size_t i = 0; i < kV4MappedPrefix.size(); ++i) {
+    if (bytes[i] != kV4MappedPrefix[i]) return false;
+  }
+  return true;
+}
+
+std::string v4_string(const uint8_t* b) {
+  char buf[16];
+  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
+  return buf;
+}
+
+// Compares the first `bits` bits of two 128-bit addresses.
+bool prefix_equal(const std::array<uint8_t, 16>& a, const std::array<uint8_t, 16>& b, int bits) {
+  int full = bits / 8;
+  for (int i = 0; i < full; ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  int rest = bits % 8;
+  if (rest == 0) return true;
+  uint8_t mask = static_cast<uint8_t>(0xff << (8 - rest));
+  return (a[full] & mask) == (b[full] & mask);
+}
+
+bool parse_prefix_len(std::string_view text, int max, int& out) {
+  if (text.empty() || text.size() > 3) return false;
+  if (text.size() > 1 && text[0] == '0') return false;
+  int value = 0;
+  for (char c : text) {
+    if (!is_digit(c)) return false;
+    value = value * 10 + (c - '0');
+  }
+  if (value > max) return false;
+  out = value;
+  return true;
+}
+
+}  // namespace
+
+std::optional<IpAddress> IpAddress::parse(std::string_view text) {
+  if (text.empty() || text.size() > 45) return std::nullopt;
+  if (text.find(':') != std::string_view::npos) return parse_v6(text);
+  uint8_t v4[4];
+  if (!parse_v4_bytes(text, v4)) return std::nullopt;
+  IpAddress ip;
+  for (size_t i = 0; i < kV4MappedPrefix.size(); ++i) ip.bytes[i] = kV4MappedPrefix[i];
+  for (int i = 0; i < 4; ++i) ip.bytes[12 + i] = v4[i];
+  ip.v4 = true;
+  return ip;
+}
+
+std::string IpAddress::to_string() const {
+  if (v4) return v4_string(&bytes[12]);
+  // RFC 5952: lowercase, no leading zeros, the longest run (>= 2) of zero groups as "::".
+  if (is_v4_mapped(bytes)) return "::ffff:" + v4_string(&bytes[12]);
+  uint16_t groups[8];
+  for (int i = 0; i < 8; ++i)
+    groups[i] = static_cast<uint16_t>(bytes[2 * i] << 8 | bytes[2 * i + 1]);
+  int best_start = -1;
+  int best_len = 0;
+  for (int i = 0; i < 8;) {
+    if (groups[i] != 0) {
+      ++i;
+      continue;
+    }
+    int j = i;
+    while (j < 8 && groups[j] == 0) ++j;
+    if (j - i > best_len) {
+      best_start = i;
+      best_len = j - i;
+    }
+    i = j;
+  }
+  if (best_len < 2) best_start = -1;
+  std::string out;
+  out.reserve(40);
+  char buf[8];
+  for (int i = 0; i < 8; ++i) {
+    if (i == best_start) {
+      out += "::";
+      i += best_len - 1;
+      continue;
+    }
+    if (!out.empty() && out.back() != ':') out += ':';
+    std::snprintf(buf, sizeof buf, "%x", groups[i]);
+    out += buf;
+  }
+  return out;
+}
+
+std::optional<Cidr> Cidr::parse(std::string_view text) {
+  size_t slash = text.find('/');
+  auto ip = IpAddress::parse(text.substr(0, slash));
+  if (!ip) return std::nullopt;
+  int max = ip->v4 ? 32 : 128;
+  int len = max;
+  if (slash != std::string_view::npos && !parse_prefix_len(text.substr(slash + 1), max, len)) {
+    return std::nullopt;
+  }
+  Cidr cidr;
+  cidr.base = *ip;
+  cidr.prefix_len = len;
+  // Host bits are cleared so "10.1.2.3/8" and "10.0.0.0/8" are the same prefix.
+  int bits = ip->v4 ? 96 + len : len;
+  for (int i = 0; i < 16; ++i) {
+    int keep = bits - i * 8;
+    if (keep >= 8) continue;
+    cidr.base.bytes[i] =
+        keep <= 0 ? 0 : static_cast<uint8_t>(cidr.base.bytes[i] & (0xff << (8 - keep)));
+  }
+  return cidr;
+}
+
+bool Cidr::contains(const IpAddress& ip) const {
+  // Compared on the 128-bit form, so an IPv4 prefix also matches the same address seen
+  // as ::ffff:a.b.c.d on a dual-stack socket.
+  int bits = base.v4 ? 96 + prefix_len : prefix_len;
+  return prefix_equal(base.bytes, ip.bytes, bits);
+}
+
+std::string Cidr::to_string() const {
+  return base.to_string() + "/" + std::to_string(prefix_len);
+}
+
+bool CidrSet::contains(const IpAddress& ip) const {
+  for (const Cidr& c : entries_) {
+    if (c.contains(ip)) return true;
+  }
+  return false;
+}
+
+}  // namespace rampart::core

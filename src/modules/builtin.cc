@@ -1,0 +1,11 @@
+#include "modules/builtin.h"
+
+#include "modules/transform/transform_module.h"
+
+namespace rampart::modules {
+
+void register_builtin_modules(pipeline::ModuleRegistry& registry) {
+  registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});
+}
+
+}  // namespace rampart::modules

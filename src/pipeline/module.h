@@ -1,0 +1,32 @@
+#pragma once
+// The interface every phase implements. Modules are built from a config snapshot and
+// shared read-only by all workers: hooks are const and must be thread-safe.
+
+#include <string_view>
+
+#include "pipeline/phase.h"
+#include "pipeline/request_context.h"
+
+namespace rampart::pipeline {
+
+enum class Outcome : uint8_t {
+  kContinue,  // go on to the next module
+  kRespond,   // answer with ctx.local_response; later request modules do not run
+  kError,     // the module failed; the pipeline applies its fail mode
+};
+
+class Module {
+ public:
+  virtual ~Module() = default;
+  virtual std::string_view name() const = 0;
+  virtual Phase phase() const = 0;
+
+  // Synchronous on purpose: phases that decide without I/O stay off the coroutine
+  // machinery. Modules that need I/O will get an asynchronous hook when one exists.
+  virtual Outcome on_request(RequestContext& ctx) const = 0;
+  virtual bool wants_response() const { return false; }
+  virtual Outcome on_response(RequestContext& ctx) const { return Outcome::kContinue; }
+  virtual void on_log(const RequestContext& ctx) const noexcept {}
+};
+
+}  // namespace rampart::pipeline

@@ -1,0 +1,121 @@
+#include "pipeline/pipeline.h"
+
+#include <algorithm>
+#include <exception>
+
+#include "core/log.h"
+
+namespace rampart::pipeline {
+
+std::optional<Phase> phase_from_name(std::string_view name) {
+  for (size_t i = 0; i < kPhaseNames.size(); ++i) {
+    if (kPhaseNames[i] == name) return static_cast<Phase>(i);
+  }
+  return std::nullopt;
+}
+
+std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
+                                          const ModuleRegistry& registry,
+                                          std::vector<config::Diagnostic>& errors) {
+  auto pipeline = std::make_unique<Pipeline>();
+  std::vector<const ModuleDescriptor*> ordered;
+  for (const auto& d : registry.modules()) ordered.push_back(&d);
+  std::stable_sort(ordered.begin(), ordered.end(),
+                   [](auto* a, auto* b) { return a->phase < b->phase; });
+  for (const ModuleDescriptor* d : ordered) {
+    const config::ModuleSettings& settings = config.module(d->name);
+    if (!settings.enabled) {
+      core::log(core::LogLevel::kInfo, "module {} disabled by its kill switch", d->name);
+      continue;
+    }
+    size_t errors_before = errors.size();
+    std::unique_ptr<Module> module = d->factory(config, errors);
+    if (!module) {
+      if (errors.size() == errors_before) {
+        errors.push_back({config.source, 0, 0, fmt::format("module {} failed to build", d->name)});
+      }
+      continue;
+    }
+    auto entry = std::make_unique<Entry>();
+    entry->module = std::move(module);
+    entry->fail_closed = settings.fail_mode == config::FailMode::kClosed;
+    if (entry->module->wants_response()) pipeline->response_entries_.push_back(entry.get());
+    pipeline->entries_.push_back(std::move(entry));
+  }
+  return pipeline;
+}
+
+bool Pipeline::handle_failure(const Entry& entry, RequestContext& ctx, const char* what) const {
+  entry.failures.fetch_add(1, std::memory_order_relaxed);
+  static core::LogRateLimiter limiter;
+  if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
+    core::log(core::LogLevel::kWarn, "module {} failed ({}), {} (+{} similar suppressed)",
+              entry.module->name(), what, entry.fail_closed ? "failing closed" : "skipped",
+              suppressed);
+  }
+  if (entry.fail_closed) {
+    ctx.record(entry.module->name(), "error-closed");
+    ctx.local_response = {};
+    ctx.local_response.status = 503;
+    ctx.local_response.reason = "module_failed";
+    return true;
+  }
+  ctx.record(entry.module->name(), "error-skipped");
+  return false;
+}
+
+RequestResult Pipeline::run_request(RequestContext& ctx) const {
+  for (const auto& entry : entries_) {
+    Outcome outcome;
+    // A module is not supposed to throw; if one does, that is a module failure handled
+    // by its fail mode, never a crash of the worker.
+    try {
+      outcome = entry->module->on_request(ctx);
+    } catch (const std::exception& e) {
+      outcome = Outcome::kError;
+    } catch (...) {
+      outcome = Outcome::kError;
+    }
+    if (outcome == Outcome::kContinue) continue;
+    if (outcome == Outcome::kRespond) return RequestResult::kRespond;
+    if (handle_failure(*entry, ctx, "request phase")) return RequestResult::kRespond;
+  }
+  return RequestResult::kForward;
+}
+
+void Pipeline::run_response(RequestContext& ctx) const {
+  for (const Entry* entry : response_entries_) {
+    Outcome outcome;
+    try {
+      outcome = entry->module->on_response(ctx);
+    } catch (...) {
+      outcome = Outcome::kError;
+    }
+    // The response head is already decided; a failing response hook can only be skipped.
+    if (outcome == Outcome::kError) {
+      entry->failures.fetch_add(1, std::memory_order_relaxed);
+      ctx.record(entry->module->name(), "error-skipped");
+    }
+  }
+}
+
+void Pipeline::run_log(const RequestContext& ctx) const noexcept {
+  for (const auto& entry : entries_) entry->module->on_log(ctx);
+}
+
+std::vector<ModuleStats> Pipeline::stats() const {
+  std::vector<ModuleStats> out;
+  for (const auto& entry : entries_) {
+    out.push_back({entry->module->name(), entry->failures.load(std::memory_order_relaxed),
+                   entry->fail_closed});
+  }
+  return out;
+}
+
+std::vector<std::string_view> Pipeline::names() const {
+  std::vector<std::string_view> out;
+  for (const auto& entry : entries_) out.push_back(entry->module->name());
+  return out;
+}
+
+}  // namespace rampart::pipeline

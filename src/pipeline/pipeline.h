@@ -1,0 +1,71 @@
+#pragma once
+// The ordered list of modules built from one config snapshot. It owns the policy
+// around modules: kill switches (disabled modules are not built), fail modes and the
+// failure counters, so no module has to implement them itself.
+
+#include <atomic>
+#include <functional>
+#include <memory>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "pipeline/module.h"
+
+namespace rampart::pipeline {
+
+using ModuleFactory = std::function<std::unique_ptr<Module>(
+    const config::Config&, std::vector<config::Diagnostic>& errors)>;
+
+struct ModuleDescriptor {
+  Phase phase;
+  std::string_view name;  // the key under `modules:` in the config
+  ModuleFactory factory;
+};
+
+class ModuleRegistry {
+ public:
+  void add(ModuleDescriptor descriptor) { modules_.push_back(std::move(descriptor)); }
+  const std::vector<ModuleDescriptor>& modules() const { return modules_; }
+
+ private:
+  std::vector<ModuleDescriptor> modules_;
+};
+
+enum class RequestResult : uint8_t { kForward, kRespond };
+
+struct ModuleStats {
+  std::string_view name;
+  uint64_t failures;
+  bool fail_closed;
+};
+
+class Pipeline {
+ public:
+  // Builds the enabled modules in phase order; factory errors are appended to `errors`.
+  static std::unique_ptr<Pipeline> build(const config::Config& config,
+                                         const ModuleRegistry& registry,
+                                         std::vector<config::Diagnostic>& errors);
+
+  RequestResult run_request(RequestContext& ctx) const;
+  void run_response(RequestContext& ctx) const;
+  void run_log(const RequestContext& ctx) const noexcept;
+
+  size_t size() const { return entries_.size(); }
+  std::vector<ModuleStats> stats() const;
+  std::vector<std::string_view> names() const;
+
+ private:
+  struct Entry {
+    std::unique_ptr<Module> module;
+    bool fail_closed = false;
+    mutable std::atomic<uint64_t> failures{0};
+  };
+  // Returns true when the failure must stop the request (fail-closed).
+  bool handle_failure(const Entry& entry, RequestContext& ctx, const char* what) const;
+
+  std::vector<std::unique_ptr<Entry>> entries_;
+  std::vector<const Entry*> response_entries_;
+};
+
+}  // namespace rampart::pipeline

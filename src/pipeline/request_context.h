@@ -1,0 +1,71 @@
+#pragma once
+// Everything a module may read or change about one request. It lives on the
+// connection's coroutine frame for the duration of the request.
+
+#include <array>
+#include <span>
+#include <cstdint>
+#include <deque>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "config/config.h"
+#include "core/ip.h"
+#include "http/message.h"
+
+namespace rampart::pipeline {
+
+// A response produced at the edge (redirect, block, error) instead of by the origin.
+struct LocalResponse {
+  int status = 0;
+  std::string location;      // sets Location when non-empty
+  std::string content_type;  // empty: the server's branded error page is used
+  std::string body;
+  std::string_view reason;   // short machine-readable cause, e.g. "redirect"
+};
+
+struct VerdictRecord {
+  std::string_view module;
+  std::string_view verdict;  // static strings: "redirect", "headers", "error-skipped", ...
+};
+
+class RequestContext {
+ public:
+  RequestContext(const config::Config& config, const http::RequestHead& request,
+                 std::vector<http::Header>& upstream_headers)
+      : config(config), request(request), upstream_headers(upstream_headers) {}
+
+  const config::Config& config;
+  const http::RequestHead& request;
+  const config::Site* site = nullptr;
+  size_t site_index = 0;
+  core::IpAddress client_ip;
+  std::string_view request_id;
+  bool tls = false;
+
+  // Headers that will be sent upstream (hop-by-hop ones already removed); modules edit
+  // this list. Values must outlive the request: config strings or keep()'d strings.
+  std::vector<http::Header>& upstream_headers;
+
+  LocalResponse local_response;
+
+  // Response phase: status and headers that will be sent to the client, editable.
+  int response_status = 0;
+  std::vector<http::Header>* response_headers = nullptr;
+
+  void record(std::string_view module, std::string_view verdict) {
+    if (verdict_count_ < verdicts_.size()) verdicts_[verdict_count_++] = {module, verdict};
+  }
+  std::span<const VerdictRecord> verdicts() const { return {verdicts_.data(), verdict_count_}; }
+
+  // Stores a string for the rest of the request and returns a stable view of it.
+  std::string_view keep(std::string value) { return owned_.emplace_back(std::move(value)); }
+
+ private:
+  std::array<VerdictRecord, 16> verdicts_{};
+  size_t verdict_count_ = 0;
+  std::deque<std::string> owned_;
+};
+
+}  // namespace rampart::pipeline

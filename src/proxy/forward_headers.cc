@@ -1,0 +1,133 @@
+#include "proxy/forward_headers.h"
+
+namespace rampart::proxy {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+  return s;
+}
+
+template <typename Fn>
+void for_each_token(std::string_view list, Fn&& fn) {
+  while (!list.empty()) {
+    size_t comma = list.find(',');
+    std::string_view token = trim(list.substr(0, comma));
+    if (!token.empty()) fn(token);
+    if (comma == std::string_view::npos) break;
+    list.remove_prefix(comma + 1);
+  }
+}
+
+bool dropped_request_header(std::string_view name) {
+  // Expect is answered by rampart itself; Host is re-sent as received.
+  return http::is_hop_by_hop(name) || http::iequals(name, "expect");
+}
+
+}  // namespace
+
+bool named_in_connection(const std::vector<http::Header>& headers, std::string_view name) {
+  bool found = false;
+  for (const http::Header& h : headers) {
+    if (!http::iequals(h.name, "connection")) continue;
+    for_each_token(h.value, [&](std::string_view token) {
+      if (http::iequals(token, name)) found = true;
+    });
+  }
+  return found;
+}
+
+bool is_idempotent(std::string_view method) {
+  return method == "GET" || method == "HEAD" || method == "OPTIONS" || method == "TRACE" ||
+         method == "PUT" || method == "DELETE";
+}
+
+void build_upstream_headers(const http::RequestHead& request, const ForwardingFacts& facts,
+                            ForwardScratch& scratch, std::vector<http::Header>& out) {
+  out.clear();
+  bool has_connection_header = request.find("connection") != nullptr;
+  std::string_view incoming_xff;
+  std::string_view incoming_forwarded;
+  for (const http::Header& h : request.headers) {
+    if (dropped_request_header(h.name)) continue;
+    if (has_connection_header && named_in_connection(request.headers, h.name)) continue;
+    if (http::iequals(h.name, "x-forwarded-for")) {
+      if (incoming_xff.empty()) incoming_xff = h.value;
+      continue;
+    }
+    if (http::iequals(h.name, "forwarded")) {
+      if (incoming_forwarded.empty()) incoming_forwarded = h.value;
+      continue;
+    }
+    if (http::iequals(h.name, "x-forwarded-proto") || http::iequals(h.name, "x-request-id") ||
+        http::iequals(h.name, "via")) {
+      continue;  // rampart sets these itself
+    }
+    out.push_back(h);
+  }
+  if (request.body == http::BodyKind::kChunked) out.push_back({"Transfer-Encoding", "chunked"});
+  if (facts.upgrade) {
+    out.push_back({"Connection", "upgrade"});
+    out.push_back({"Upgrade", request.upgrade_protocol});
+  }
+
+  scratch.peer_text = facts.peer->to_string();
+  if (facts.peer_trusted && !incoming_xff.empty()) {
+    scratch.forwarded_for.append(incoming_xff).append(", ");
+  }
+  scratch.forwarded_for.append(scratch.peer_text);
+  out.push_back({"X-Forwarded-For", scratch.forwarded_for});
+  out.push_back({"X-Forwarded-Proto", facts.proto});
+
+  if (facts.peer_trusted && !incoming_forwarded.empty()) {
+    scratch.forwarded.append(incoming_forwarded).append(", ");
+  }
+  scratch.forwarded.append("for=");
+  if (facts.peer->v4) {
+    scratch.forwarded.append(scratch.peer_text);
+  } else {
+    scratch.forwarded.append("\"[").append(scratch.peer_text).append("]\"");
+  }
+  scratch.forwarded.append(";proto=").append(facts.proto);
+  if (!request.host.empty()) {
+    scratch.forwarded.append(";host=\"").append(request.host).append("\"");
+  }
+  out.push_back({"Forwarded", scratch.forwarded});
+  out.push_back({"Via", "1.1 rampart"});
+  out.push_back({"X-Request-Id", facts.request_id});
+}
+
+void filter_response_headers(const http::ResponseHead& response,
+                             std::vector<http::Header>& out) {
+  out.clear();
+  bool has_connection_header = response.find("connection") != nullptr;
+  for (const http::Header& h : response.headers) {
+    if (http::is_hop_by_hop(h.name)) continue;
+    if (has_connection_header && named_in_connection(response.headers, h.name)) continue;
+    out.push_back(h);
+  }
+}
+
+core::IpAddress effective_client_ip(const http::RequestHead& request, const core::IpAddress& peer,
+                                    const core::CidrSet& trusted) {
+  if (trusted.empty() || !trusted.contains(peer)) return peer;
+  // Walk every X-Forwarded-For value from the right; the first hop that is not a
+  // trusted proxy is the client. Entries left of it could be forged by that client.
+  std::vector<std::string_view> hops;
+  for (const http::Header& h : request.headers) {
+    if (!http::iequals(h.name, "x-forwarded-for")) continue;
+    for_each_token(h.value, [&](std::string_view token) { hops.push_back(token); });
+  }
+  core::IpAddress client = peer;
+  for (auto it = hops.rbegin(); it != hops.rend(); ++it) {
+    auto ip = core::IpAddress::parse(*it);
+    if (!ip) break;
+    client = *ip;
+    if (!trusted.contains(*ip)) break;
+  }
+  return client;
+}
+
+}  // namespace rampart::proxy

@@ -1,0 +1,67 @@
+#pragma once
+// Idle keep-alive connections to origin endpoints, one pool per worker (no locks).
+
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <unordered_map>
+#include <vector>
+
+#include "core/read_buffer.h"
+
+namespace rampart::proxy {
+
+using Clock = std::chrono::steady_clock;
+
+struct UpstreamConnection {
+  explicit UpstreamConnection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
+  boost::asio::ip::tcp::socket socket;
+  boost::asio::ip::tcp::endpoint endpoint;
+  core::ReadBuffer buffer{8192, 65536};
+  Clock::time_point idle_since{};
+  uint32_t requests = 0;
+  bool reused = false;  // taken from the pool rather than freshly connected
+};
+
+struct PoolStats {
+  uint64_t connects = 0;
+  uint64_t reuses = 0;
+  uint64_t connect_failures = 0;
+  size_t idle = 0;
+};
+
+class UpstreamPool {
+ public:
+  explicit UpstreamPool(size_t max_idle_per_endpoint = 256)
+      : max_idle_per_endpoint_(max_idle_per_endpoint) {}
+
+  // An idle connection to `endpoint` that is still open and younger than `max_idle`,
+  // or null. Connections the origin closed while idle are discarded here.
+  std::unique_ptr<UpstreamConnection> acquire(const boost::asio::ip::tcp::endpoint& endpoint,
+                                              Clock::duration max_idle);
+  void release(std::unique_ptr<UpstreamConnection> connection);
+  // Closes connections idle for longer than `max_idle`; run periodically.
+  void sweep(Clock::duration max_idle);
+  void clear();
+
+  PoolStats& stats() { return stats_; }
+  size_t idle_count() const;
+
+ private:
+  struct EndpointHash {
+    size_t operator()(const boost::asio::ip::tcp::endpoint& e) const;
+  };
+  size_t max_idle_per_endpoint_;
+  std::unordered_map<boost::asio::ip::tcp::endpoint,
+                     std::vector<std::unique_ptr<UpstreamConnection>>, EndpointHash>
+      idle_;
+  PoolStats stats_;
+};
+
+// True when the socket is still open with nothing unexpected to read (non-blocking peek).
+bool idle_socket_is_usable(boost::asio::ip::tcp::socket& socket);
+
+}  // namespace rampart::proxy

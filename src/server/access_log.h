@@ -1,0 +1,33 @@
+#pragma once
+// One JSON object per request, appended to the access log by a background writer.
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include "pipeline/request_context.h"
+
+namespace rampart::server {
+
+struct AccessRecord {
+  std::string_view request_id;
+  std::string_view client_ip;
+  std::string_view host;
+  std::string_view method;
+  std::string_view path;
+  int status = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::string_view upstream;  // "ip:port" or empty
+  double upstream_ms = -1;    // < 0: no upstream involved
+  double total_ms = 0;
+  std::string_view config_version;
+  std::string_view site;
+  std::span<const pipeline::VerdictRecord> verdicts;
+  std::string_view error;  // why rampart answered itself, if it did
+};
+
+void format_access_line(std::string& out, const AccessRecord& record);
+
+}  // namespace rampart::server

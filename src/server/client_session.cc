@@ -1,0 +1,346 @@
+#include "server/client_session.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/log.h"
+#include "http/h1_writer.h"
+#include "server/access_log.h"
+#include "server/error_page.h"
+
+namespace rampart::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+double millis_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+}  // namespace
+
+// --- SessionList -------------------------------------------------------------------
+
+void SessionList::add(ClientSession* s) {
+  s->next_ = head_;
+  s->prev_ = nullptr;
+  if (head_ != nullptr) head_->prev_ = s;
+  head_ = s;
+  ++size_;
+}
+
+void SessionList::remove(ClientSession* s) {
+  if (s->prev_ != nullptr) s->prev_->next_ = s->next_;
+  if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
+  if (head_ == s) head_ = s->next_;
+  s->next_ = s->prev_ = nullptr;
+  --size_;
+}
+
+// --- lifecycle -----------------------------------------------------------------------
+
+ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket, core::IpAddress peer)
+    : worker_(worker),
+      socket_(std::move(socket)),
+      peer_(peer),
+      rbuf_(4096, 32768),
+      deadline_(socket_.get_executor(), [this] {
+        boost::system::error_code ignored;
+        socket_.cancel(ignored);
+        if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
+      }) {
+  worker_.sessions.add(this);
+  worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
+}
+
+ClientSession::~ClientSession() {
+  worker_.sessions.remove(this);
+  worker_.metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
+  worker_.shared.limiter.release(peer_);
+}
+
+void ClientSession::close_if_idle() {
+  if (!idle_) return;
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session) {
+  co_await session->run();
+}
+
+asio::awaitable<void> ClientSession::run() {
+  while (!closing_) {
+    snapshot_ = worker_.snapshots.get();
+    if (rbuf_.empty()) {
+      const config::Timeouts& t = snapshot_->config->timeouts;
+      auto wait = requests_ == 0 ? t.header_read : t.client_idle;
+      // Between requests the connection holds no buffers and no snapshot: ten thousand
+      // idle keep-alive connections cost their sockets and little else.
+      if (requests_ > 0) {
+        rbuf_.release_if_empty();
+        body_buf_.reset();
+        std::vector<http::Header>().swap(head_.headers);
+        std::vector<http::Header>().swap(upstream_headers_);
+        std::vector<http::Header>().swap(response_headers_);
+        std::string().swap(out_);
+        scratch_ = {};
+        snapshot_.reset();
+      }
+      if (worker_.shared.draining.load(std::memory_order_relaxed)) break;
+      idle_ = true;
+      deadline_.expire_after(wait);
+      auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
+      idle_ = false;
+      if (ec) break;
+      if (!snapshot_) snapshot_ = worker_.snapshots.get();
+    }
+    http::ParseResult result;
+    if (!co_await read_head(result)) break;
+    if (result.status == http::ParseStatus::kError) {
+      worker_.metrics.parse_errors.fetch_add(1, std::memory_order_relaxed);
+      auto started = Clock::now();
+      worker_.request_ids.next(request_id_);
+      RequestRecord record;
+      record.error = result.error.reason.empty() ? "malformed request" : result.error.reason;
+      head_.clear();
+      co_await respond_local(result.error.status, record.error, true, record);
+      finish_request(nullptr, record, started);
+      break;
+    }
+    if (co_await handle_request(result.consumed) == Flow::kClose) break;
+  }
+  deadline_.disarm();
+  boost::system::error_code ignored;
+  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.close(ignored);
+}
+
+asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
+  const http::ParserLimits& limits = snapshot_->parser_limits;
+  // Room for the largest allowed head plus a little, so the parser itself sees an
+  // oversized head and reports 431/414 instead of the buffer silently filling up.
+  rbuf_.set_max(limits.max_header_bytes + 1024);
+  deadline_.expire_after(snapshot_->config->timeouts.header_read);
+  size_t scanned = 0;
+  for (;;) {
+    std::string_view data = rbuf_.readable();
+    if (!data.empty()) {
+      // Re-parse only when a line ended in the new bytes or a limit may be crossed, so
+      // a client trickling bytes cannot make rampart re-scan its head for every byte.
+      bool worth_parsing = data.find('\n', scanned > 0 ? scanned - 1 : 0) != std::string_view::npos ||
+                           data.size() > limits.max_request_line;
+      scanned = data.size();
+      if (worth_parsing) {
+        result = http::parse_request_head(data, limits, head_);
+        if (result.status != http::ParseStatus::kIncomplete) co_return true;
+      }
+      if (rbuf_.full()) {
+        result.status = http::ParseStatus::kError;
+        result.error = {431, "request head too large"};
+        co_return true;
+      }
+    }
+    auto [ptr, room] = rbuf_.prepare(2048);
+    if (room == 0) {
+      result.status = http::ParseStatus::kError;
+      result.error = {431, "request head too large"};
+      co_return true;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    if (ec) {
+      if (deadline_.expired()) {
+        worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
+        if (!rbuf_.empty()) {
+          result.status = http::ParseStatus::kError;
+          result.error = {408, "request head not received in time"};
+          deadline_.reset_expired();
+          co_return true;
+        }
+      }
+      co_return false;
+    }
+    rbuf_.commit(n);
+  }
+}
+
+// --- one request ---------------------------------------------------------------------
+
+bool ClientSession::request_body_pending() const { return !body_done_; }
+
+asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_size) {
+  auto started = Clock::now();
+  ++requests_;
+  // The head's views stay valid: consume() only moves an index, and nothing reads into
+  // rbuf_ again until this request is over (body bytes go to body_buf_).
+  rbuf_.consume(head_size);
+  body_done_ = head_.body == http::BodyKind::kNone;
+  worker_.request_ids.next(request_id_);
+  std::string_view request_id(request_id_, sizeof(request_id_));
+
+  const config::Config& cfg = *snapshot_->config;
+  RequestRecord record;
+  record.bytes_in = head_size;
+  pipeline::RequestContext ctx(cfg, head_, upstream_headers_);
+  ctx.request_id = request_id;
+  ctx.client_ip = proxy::effective_client_ip(head_, peer_, cfg.trusted_proxies);
+
+  bool must_close = !head_.flags.keep_alive ||
+                    worker_.shared.draining.load(std::memory_order_relaxed) ||
+                    (cfg.limits.max_requests_per_connection != 0 &&
+                     requests_ >= cfg.limits.max_requests_per_connection);
+
+  Flow flow;
+  std::optional<size_t> site = snapshot_->router->route(head_.host);
+  if (!site) {
+    record.error = "no site for host";
+    flow = co_await respond_local(404, "No site is configured for this host name.",
+                                  must_close || !body_done_, record);
+  } else {
+    ctx.site = &cfg.sites[*site];
+    ctx.site_index = *site;
+    if (head_.method == "CONNECT" && !cfg.allow_connect) {
+      record.error = "CONNECT not allowed";
+      flow = co_await respond_local(501, "CONNECT is not enabled on this server.", true, record);
+    } else {
+      proxy::ForwardingFacts facts;
+      facts.peer = &peer_;
+      facts.peer_trusted = cfg.trusted_proxies.contains(peer_);
+      facts.request_id = request_id;
+      facts.upgrade = head_.flags.upgrade && ctx.site->websocket &&
+                      http::iequals(head_.upgrade_protocol, "websocket");
+      scratch_.clear();
+      proxy::build_upstream_headers(head_, facts, scratch_, upstream_headers_);
+      if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
+        flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
+      } else {
+        flow = co_await forward(ctx, record);
+        if (must_close) flow = Flow::kClose;
+      }
+    }
+  }
+  finish_request(&ctx, record, started);
+  if (!body_done_) flow = Flow::kClose;  // unread body bytes would be taken for a request
+  if (flow == Flow::kKeepAlive && body_begin_ < body_end_) {
+    // Bytes read past a chunked body belong to the next pipelined request.
+    rbuf_.append({body_buf_.get() + body_begin_, body_end_ - body_begin_});
+  }
+  body_begin_ = body_end_ = 0;
+  co_return flow;
+}
+
+asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
+    pipeline::RequestContext& ctx, RequestRecord& record, bool must_close) {
+  const pipeline::LocalResponse& local = ctx.local_response;
+  record.error = local.reason;
+  if (local.location.empty() && local.content_type.empty()) {
+    co_return co_await respond_local(local.status, "The request was refused at the edge.",
+                                     must_close, record);
+  }
+  record.status = local.status;
+  response_headers_.clear();
+  std::string_view body = local.body;
+  std::string content_length = std::to_string(body.size());
+  if (!local.location.empty()) response_headers_.push_back({"Location", local.location});
+  if (!local.content_type.empty()) response_headers_.push_back({"Content-Type", local.content_type});
+  response_headers_.push_back({"Content-Length", content_length});
+  response_headers_.push_back({"X-Request-Id", ctx.request_id});
+  if (must_close) response_headers_.push_back({"Connection", "close"});
+  out_.clear();
+  http::write_response_head(out_, local.status, response_headers_);
+  if (head_.method != "HEAD") out_.append(body);
+  record.bytes_out += out_.size();
+  bool ok = co_await write_client(out_);
+  co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
+}
+
+asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
+                                                                  std::string_view message,
+                                                                  bool must_close,
+                                                                  RequestRecord& record) {
+  record.status = status;
+  const http::Header* accept = head_.method.empty() ? nullptr : head_.find("accept");
+  std::string_view version = snapshot_ ? std::string_view(snapshot_->config->version) : "";
+  ErrorPage page = render_error_page(status, message, {request_id_, sizeof(request_id_)}, version,
+                                     accept != nullptr && accepts_json(accept->value));
+  std::string content_length = std::to_string(page.body.size());
+  response_headers_.clear();
+  response_headers_.push_back({"Content-Type", page.content_type});
+  response_headers_.push_back({"Content-Length", content_length});
+  response_headers_.push_back({"Cache-Control", "no-store"});
+  response_headers_.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
+  if (status == 503) response_headers_.push_back({"Retry-After", "5"});
+  if (must_close) response_headers_.push_back({"Connection", "close"});
+  out_.clear();
+  http::write_response_head(out_, status, response_headers_);
+  if (head_.method != "HEAD") out_.append(page.body);
+  record.bytes_out += out_.size();
+  bool ok = co_await write_client(out_);
+  co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
+}
+
+asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
+  deadline_.expire_after(snapshot_ ? snapshot_->config->timeouts.send
+                                   : std::chrono::milliseconds(30'000));
+  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+  if (ec) {
+    closing_ = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+asio::awaitable<bool> ClientSession::write_client(std::vector<asio::const_buffer>& buffers) {
+  deadline_.expire_after(snapshot_->config->timeouts.send);
+  auto [ec, n] = co_await asio::async_write(socket_, buffers, kNoThrow);
+  if (ec) {
+    closing_ = true;
+    co_return false;
+  }
+  co_return true;
+}
+
+void ClientSession::finish_request(const pipeline::RequestContext* ctx,
+                                   const RequestRecord& record, Clock::time_point started) {
+  auto now = Clock::now();
+  double total_ms = millis_between(started, now);
+  worker_.shared.metrics.observe_latency(worker_.index, total_ms / 1000.0);
+  const config::Config* cfg = snapshot_ ? snapshot_->config.get() : nullptr;
+  SiteCounters* counters = nullptr;
+  if (ctx != nullptr && ctx->site != nullptr) {
+    counters = snapshot_->site_counters[ctx->site_index];
+  } else {
+    static SiteCounters* none = worker_.shared.metrics.site("_none");
+    counters = none;
+  }
+  counters->count(worker_.index, record.status);
+  if (ctx != nullptr) snapshot_->pipeline->run_log(*ctx);
+
+  core::LineWriter* log = worker_.shared.access_log.load(std::memory_order_acquire);
+  if (log == nullptr) return;
+  std::string client_ip = ctx != nullptr ? ctx->client_ip.to_string() : peer_.to_string();
+  AccessRecord a;
+  a.request_id = {request_id_, sizeof(request_id_)};
+  a.client_ip = client_ip;
+  a.host = head_.host;
+  a.method = head_.method;
+  a.path = head_.path.empty() ? head_.target : head_.path;
+  a.status = record.status;
+  a.bytes_in = record.bytes_in;
+  a.bytes_out = record.bytes_out;
+  a.upstream = record.upstream;
+  a.upstream_ms = record.upstream_ms;
+  a.total_ms = total_ms;
+  a.config_version = cfg != nullptr ? std::string_view(cfg->version) : "";
+  a.site = (ctx != nullptr && ctx->site != nullptr) ? std::string_view(ctx->site->name) : "";
+  if (ctx != nullptr) a.verdicts = ctx->verdicts();
+  a.error = record.error;
+  worker_.log_line.clear();
+  format_access_line(worker_.log_line, a);
+  log->write(worker_.log_line);
+}
+
+}  // namespace rampart::server

@@ -1,0 +1,115 @@
+#pragma once
+// One client connection speaking HTTP/1.1: reads requests (pipelined ones in order),
+// runs the pipeline, forwards to the origin and streams bodies both ways through
+// bounded buffers. It lives on one worker, as one coroutine.
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/deadline.h"
+#include "core/ip.h"
+#include "core/read_buffer.h"
+#include "http/h1_parser.h"
+#include "http/message.h"
+#include "proxy/forward_headers.h"
+#include "proxy/upstream_pool.h"
+#include "server/snapshot.h"
+#include "server/worker_context.h"
+
+namespace rampart::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+// What happened to one request, for the access log and metrics.
+struct RequestRecord {
+  int status = 0;
+  uint64_t bytes_in = 0;
+  uint64_t bytes_out = 0;
+  std::string upstream;
+  double upstream_ms = -1;
+  std::string_view error;
+};
+
+class ClientSession {
+ public:
+  ClientSession(WorkerContext& worker, tcp::socket socket, core::IpAddress peer);
+  ~ClientSession();
+
+  asio::awaitable<void> run();
+  // Used by a drain: closes the connection if it is between requests.
+  void close_if_idle();
+
+  ClientSession* next_ = nullptr;  // SessionList links
+  ClientSession* prev_ = nullptr;
+
+ private:
+  enum class Flow : uint8_t { kKeepAlive, kClose };
+
+  asio::awaitable<bool> read_head(http::ParseResult& result);
+  asio::awaitable<Flow> handle_request(size_t head_size);
+  asio::awaitable<Flow> respond_local(int status, std::string_view message, bool must_close,
+                                      RequestRecord& record);
+  asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
+                                                  RequestRecord& record, bool must_close);
+  asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
+  asio::awaitable<bool> write_client(std::string_view bytes);
+  asio::awaitable<bool> write_client(std::vector<asio::const_buffer>& buffers);
+
+  // Request body → origin. Returns false on failure (record.status set when the client
+  // is to blame: 400/408/413).
+  asio::awaitable<bool> send_request_body(proxy::UpstreamConnection& up, RequestRecord& record);
+  // Origin response body → client.
+  asio::awaitable<bool> relay_response_body(proxy::UpstreamConnection& up,
+                                            const http::ResponseHead& response, bool chunk_to_client,
+                                            RequestRecord& record);
+  asio::awaitable<void> tunnel(proxy::UpstreamConnection& up, RequestRecord& record);
+  asio::awaitable<bool> read_body_bytes(size_t max);
+
+  void finish_request(const pipeline::RequestContext* ctx, const RequestRecord& record,
+                      std::chrono::steady_clock::time_point started);
+  bool request_body_pending() const;
+  const Snapshot& snapshot() const { return *snapshot_; }
+
+  WorkerContext& worker_;
+  tcp::socket socket_;
+  core::IpAddress peer_;
+  core::ReadBuffer rbuf_;
+  core::Deadline deadline_;
+  proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
+  std::shared_ptr<const Snapshot> snapshot_;
+  bool idle_ = false;
+  bool closing_ = false;
+  uint32_t requests_ = 0;
+
+  // Per-request state, kept between requests to reuse allocations.
+  http::RequestHead head_;
+  std::vector<http::Header> upstream_headers_;
+  std::vector<http::Header> response_headers_;
+  proxy::ForwardScratch scratch_;
+  std::string out_;
+  char request_id_[16];
+  bool body_done_ = true;  // the current request's body was fully read
+  // Request body bytes read from the socket after the head's buffer ran dry.
+  std::unique_ptr<char[]> body_buf_;
+  size_t body_begin_ = 0;
+  size_t body_end_ = 0;
+};
+
+asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session);
+
+template <typename Fn>
+void SessionList::for_each(Fn&& fn) {
+  for (ClientSession* s = head_; s != nullptr;) {
+    ClientSession* next = s->next_;
+    fn(s);
+    s = next;
+  }
+}
+
+}  // namespace rampart::server

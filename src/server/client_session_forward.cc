@@ -1,0 +1,529 @@
+// The origin half of a client session: pick an endpoint, reuse or open a connection,
+// send the re-serialized request, stream the body, relay the response.
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/connect.hpp>
+#include <boost/asio/experimental/awaitable_operators.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include "core/log.h"
+#include "http/h1_writer.h"
+#include "server/client_session.h"
+
+namespace rampart::server {
+
+namespace {
+
+using Clock = std::chrono::steady_clock;
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+constexpr size_t kBodyBufSize = 64 * 1024;
+constexpr size_t kInlineBodyMax = 16 * 1024;
+constexpr http::ParserLimits kResponseLimits{16384, 65536, 200, 0};
+
+double millis_between(Clock::time_point a, Clock::time_point b) {
+  return std::chrono::duration<double, std::milli>(b - a).count();
+}
+
+struct ChunkHeader {
+  char text[24];
+  size_t size = 0;
+  explicit ChunkHeader(size_t n) {
+    static constexpr char kHex[] = "0123456789abcdef";
+    char tmp[20];
+    size_t len = 0;
+    do {
+      tmp[len++] = kHex[n & 0xf];
+      n >>= 4;
+    } while (n != 0);
+    for (size_t i = 0; i < len; ++i) text[i] = tmp[len - 1 - i];
+    text[len] = '\r';
+    text[len + 1] = '\n';
+    size = len + 2;
+  }
+};
+
+std::string_view origin_form_target(const http::RequestHead& head, std::string& storage) {
+  if (!head.target.empty() && (head.target.front() == '/' || head.target == "*")) return head.target;
+  // Absolute-form from a client: origins get origin-form (RFC 9112 3.2.1).
+  storage.assign(head.path.empty() ? std::string_view("/") : head.path);
+  if (!head.query.empty()) storage.append("?").append(head.query);
+  return storage;
+}
+
+enum class HeadRead : uint8_t { kOk, kClosedEarly, kTimeout, kError, kMalformed };
+
+}  // namespace
+
+asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
+  if (!body_buf_) body_buf_ = std::make_unique<char[]>(kBodyBufSize);
+  body_begin_ = body_end_ = 0;
+  deadline_.expire_after(snapshot_->config->timeouts.body_read);
+  auto [ec, n] = co_await socket_.async_read_some(
+      asio::buffer(body_buf_.get(), std::min(max, kBodyBufSize)), kNoThrow);
+  if (ec) co_return false;
+  body_end_ = n;
+  co_return true;
+}
+
+asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection& up,
+                                                       RequestRecord& record) {
+  const config::Timeouts& t = snapshot_->config->timeouts;
+  auto write_upstream = [&](std::vector<asio::const_buffer>& buffers) -> asio::awaitable<bool> {
+    deadline_.expire_after(t.send);
+    auto [ec, n] = co_await asio::async_write(up.socket, buffers, kNoThrow);
+    co_return !ec;
+  };
+  // The next bytes of the body: what is left in the head buffer, then body_buf_.
+  auto available = [&]() -> std::string_view {
+    if (!rbuf_.empty()) return rbuf_.readable();
+    return {body_buf_ ? body_buf_.get() + body_begin_ : nullptr, body_end_ - body_begin_};
+  };
+  auto consume = [&](size_t n) {
+    if (!rbuf_.empty()) {
+      rbuf_.consume(n);
+    } else {
+      body_begin_ += n;
+    }
+  };
+  auto client_failed = [&]() {
+    if (deadline_.expired()) {
+      worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
+      record.status = 408;
+      record.error = "request body not received in time";
+    } else {
+      record.error = "client closed during request body";
+    }
+    closing_ = true;
+  };
+
+  std::vector<asio::const_buffer> buffers;
+  if (head_.body == http::BodyKind::kContentLength) {
+    uint64_t remaining = head_.content_length;
+    while (remaining > 0) {
+      std::string_view data = available();
+      if (data.empty()) {
+        if (!co_await read_body_bytes(static_cast<size_t>(std::min<uint64_t>(remaining, kBodyBufSize)))) {
+          client_failed();
+          co_return false;
+        }
+        continue;
+      }
+      size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, data.size()));
+      buffers.assign({asio::buffer(data.data(), take)});
+      consume(take);
+      remaining -= take;
+      record.bytes_in += take;
+      if (!co_await write_upstream(buffers)) co_return false;
+    }
+    body_done_ = true;
+    co_return true;
+  }
+
+  http::ChunkedDecoder decoder(snapshot_->config->limits.max_body_bytes);
+  static constexpr std::string_view kCrlf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+  for (;;) {
+    std::string_view data = available();
+    if (data.empty()) {
+      if (!co_await read_body_bytes(kBodyBufSize)) {
+        client_failed();
+        co_return false;
+      }
+      continue;
+    }
+    http::ChunkedDecoder::Step step = decoder.feed(data);
+    consume(step.consumed);
+    record.bytes_in += step.consumed;
+    if (step.status == http::ParseStatus::kError) {
+      record.status = step.error.status;
+      record.error = step.error.reason.empty() ? "invalid chunked body" : step.error.reason;
+      closing_ = true;
+      co_return false;
+    }
+    if (!step.data.empty()) {
+      ChunkHeader header(step.data.size());
+      buffers.assign({asio::buffer(header.text, header.size), asio::buffer(step.data),
+                      asio::buffer(kCrlf)});
+      if (!co_await write_upstream(buffers)) co_return false;
+    }
+    if (step.status == http::ParseStatus::kComplete) {
+      buffers.assign({asio::buffer(kLastChunk)});
+      if (!co_await write_upstream(buffers)) co_return false;
+      body_done_ = true;
+      co_return true;
+    }
+  }
+}
+
+asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestContext& ctx,
+                                                            RequestRecord& record) {
+  const config::Config& cfg = *snapshot_->config;
+  const config::Timeouts& t = cfg.timeouts;
+  const auto& endpoints = snapshot_->endpoints[ctx.site_index];
+  auto upstream_started = Clock::now();
+  // Replaying is safe only when the origin cannot have acted on the request: an
+  // idempotent method whose whole request is still in hand (no streamed body).
+  bool replayable = proxy::is_idempotent(head_.method) && head_.body == http::BodyKind::kNone;
+  bool upgrade = head_.flags.upgrade && ctx.site->websocket &&
+                 http::iequals(head_.upgrade_protocol, "websocket");
+  std::string target_storage;
+  std::string_view target = origin_form_target(head_, target_storage);
+
+  std::unique_ptr<proxy::UpstreamConnection> up;
+  http::ResponseHead response;
+  size_t response_head_size = 0;
+  bool fresh_only = false;
+  size_t connect_failures = 0;
+  bool connect_timed_out = false;
+  size_t start = worker_.round_robin++;
+  int status_on_failure = 0;
+  std::string_view failure;
+
+  for (size_t attempt = 0;; ++attempt) {
+    if (endpoints.empty() || connect_failures >= endpoints.size()) {
+      status_on_failure = connect_timed_out ? 504 : 502;
+      failure = connect_timed_out ? "origin connect timed out" : "origin unreachable";
+      break;
+    }
+    const tcp::endpoint& endpoint = endpoints[(start + connect_failures) % endpoints.size()];
+    record.upstream = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
+    up = fresh_only ? nullptr : worker_.pool.acquire(endpoint, t.upstream_idle);
+    if (up) {
+      worker_.metrics.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
+    } else {
+      up = std::make_unique<proxy::UpstreamConnection>(tcp::socket(worker_.io));
+      up->endpoint = endpoint;
+      upstream_ = up.get();
+      deadline_.expire_after(t.upstream_connect);
+      auto [ec] = co_await up->socket.async_connect(endpoint, kNoThrow);
+      if (ec) {
+        if (deadline_.expired()) connect_timed_out = true;
+        worker_.metrics.upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
+        static core::LogRateLimiter limiter;
+        if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
+          core::log(core::LogLevel::kWarn, "connect to origin {} failed: {} (+{} suppressed)",
+                    record.upstream, connect_timed_out ? "timed out" : ec.message(), suppressed);
+        }
+        upstream_ = nullptr;
+        up.reset();
+        ++connect_failures;
+        continue;
+      }
+      worker_.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
+      boost::system::error_code ignored;
+      up->socket.set_option(tcp::no_delay(true), ignored);
+    }
+    upstream_ = up.get();
+    ++up->requests;
+
+    out_.clear();
+    http::write_request_head(out_, head_.method, target, upstream_headers_);
+    if (head_.body == http::BodyKind::kContentLength && head_.content_length <= kInlineBodyMax &&
+        head_.content_length <= rbuf_.size()) {
+      // A small body that already arrived goes out in the same write as the head.
+      size_t n = static_cast<size_t>(head_.content_length);
+      out_.append(rbuf_.readable().substr(0, n));
+      rbuf_.consume(n);
+      record.bytes_in += n;
+      body_done_ = true;
+    }
+    deadline_.expire_after(t.send);
+    auto [wec, wn] = co_await asio::async_write(up->socket, asio::buffer(out_), kNoThrow);
+    if (wec) {
+      if (up->reused && replayable && !deadline_.expired()) {
+        worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
+        fresh_only = true;
+        upstream_ = nullptr;
+        continue;
+      }
+      status_on_failure = 502;
+      failure = "writing to origin failed";
+      break;
+    }
+    if (!body_done_) {
+      if (head_.flags.expect_continue) {
+        // rampart answers Expect itself (the header is not forwarded), right before it
+        // starts reading the body, once it knows the origin is reachable.
+        static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+        if (!co_await write_client(kContinue)) break;
+      }
+      if (!co_await send_request_body(*up, record)) {
+        if (record.status != 0) {
+          // The client sent a broken or late body: answer it, the origin gets nothing more.
+          upstream_ = nullptr;
+          int status = record.status;
+          co_return co_await respond_local(status, record.error, true, record);
+        }
+        if (closing_) break;  // the client went away
+        status_on_failure = 502;
+        failure = "sending the request body to the origin failed";
+        break;
+      }
+    }
+
+    // Response head, waiting at most upstream_first_byte for it.
+    deadline_.expire_after(t.upstream_first_byte);
+    HeadRead head_read = HeadRead::kOk;
+    bool got_bytes = false;
+    for (;;) {
+      std::string_view data = up->buffer.readable();
+      if (!data.empty()) {
+        http::ParseResult r = http::parse_response_head(data, head_.method, kResponseLimits, response);
+        if (r.status == http::ParseStatus::kComplete) {
+          if (response.status >= 100 && response.status < 200 && response.status != 101) {
+            up->buffer.consume(r.consumed);  // interim responses are not relayed
+            continue;
+          }
+          response_head_size = r.consumed;
+          break;
+        }
+        if (r.status == http::ParseStatus::kError) {
+          head_read = HeadRead::kMalformed;
+          break;
+        }
+      }
+      auto [ptr, room] = up->buffer.prepare(4096);
+      if (room == 0) {
+        head_read = HeadRead::kMalformed;
+        break;
+      }
+      auto [rec, n] = co_await up->socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+      if (rec) {
+        head_read = deadline_.expired() ? HeadRead::kTimeout
+                    : got_bytes        ? HeadRead::kError
+                                       : HeadRead::kClosedEarly;
+        break;
+      }
+      got_bytes = true;
+      up->buffer.commit(n);
+    }
+    if (head_read == HeadRead::kOk) break;
+    if (head_read == HeadRead::kClosedEarly && up->reused && replayable) {
+      // A pooled connection the origin closed just as we reused it: nothing was
+      // processed, so one retry on a fresh connection is safe.
+      worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
+      fresh_only = true;
+      upstream_ = nullptr;
+      continue;
+    }
+    if (head_read == HeadRead::kTimeout) {
+      worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
+      status_on_failure = 504;
+      failure = "origin did not answer in time";
+    } else if (head_read == HeadRead::kMalformed) {
+      status_on_failure = 502;
+      failure = "origin sent a malformed response";
+    } else {
+      status_on_failure = 502;
+      failure = "origin closed the connection without a response";
+    }
+    break;
+  }
+
+  if (status_on_failure != 0 || !up || response.status == 0) {
+    upstream_ = nullptr;
+    record.upstream_ms = millis_between(upstream_started, Clock::now());
+    if (closing_) co_return Flow::kClose;
+    record.error = failure.empty() ? "origin failed" : failure;
+    co_return co_await respond_local(status_on_failure != 0 ? status_on_failure : 502, record.error,
+                                     !body_done_ || status_on_failure == 0, record);
+  }
+  record.upstream_ms = millis_between(upstream_started, Clock::now());
+  record.status = response.status;
+
+  // Response head for the client.
+  proxy::filter_response_headers(response, response_headers_);
+  ctx.response_status = response.status;
+  ctx.response_headers = &response_headers_;
+  snapshot_->pipeline->run_response(ctx);
+  ctx.response_headers = nullptr;
+  response_headers_.push_back({"Via", "1.1 rampart"});
+  response_headers_.push_back({"X-Request-Id", ctx.request_id});
+
+  bool switching = response.status == 101 && upgrade;
+  bool is_head = head_.method == "HEAD";
+  bool client_keep_alive = head_.flags.keep_alive && body_done_ && !switching;
+  bool chunk_to_client = false;
+  if (!is_head && (response.body == http::BodyKind::kChunked ||
+                   response.body == http::BodyKind::kUntilClose)) {
+    if (head_.version_minor >= 1) {
+      response_headers_.push_back({"Transfer-Encoding", "chunked"});
+      chunk_to_client = true;
+    } else {
+      client_keep_alive = false;  // an HTTP/1.0 client reads to the close
+    }
+  }
+  if (switching) {
+    response_headers_.push_back({"Connection", "upgrade"});
+    response_headers_.push_back({"Upgrade", response.find("upgrade") ? response.find("upgrade")->value
+                                                                     : std::string_view("websocket")});
+  } else if (!client_keep_alive) {
+    response_headers_.push_back({"Connection", "close"});
+  } else if (head_.version_minor == 0) {
+    response_headers_.push_back({"Connection", "keep-alive"});
+  }
+  out_.clear();
+  http::write_response_head(out_, response.status, response_headers_);
+  up->buffer.consume(response_head_size);
+  record.bytes_out += out_.size();
+  if (!co_await write_client(out_)) {
+    upstream_ = nullptr;
+    co_return Flow::kClose;
+  }
+
+  if (switching) {
+    co_await tunnel(*up, record);
+    upstream_ = nullptr;
+    co_return Flow::kClose;
+  }
+
+  bool relayed = is_head || response.body == http::BodyKind::kNone ||
+                 co_await relay_response_body(*up, response, chunk_to_client, record);
+  upstream_ = nullptr;
+  if (relayed && response.keep_alive && up->buffer.empty() &&
+      response.body != http::BodyKind::kUntilClose) {
+    worker_.pool.release(std::move(up));
+  }
+  if (!relayed || closing_) co_return Flow::kClose;
+  co_return client_keep_alive ? Flow::kKeepAlive : Flow::kClose;
+}
+
+asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnection& up,
+                                                         const http::ResponseHead& response,
+                                                         bool chunk_to_client,
+                                                         RequestRecord& record) {
+  const config::Timeouts& t = snapshot_->config->timeouts;
+  std::vector<asio::const_buffer> buffers;
+  static constexpr std::string_view kCrlf = "\r\n";
+  static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+
+  auto fill = [&]() -> asio::awaitable<int> {  // 1 = got bytes, 0 = EOF, -1 = error
+    auto [ptr, room] = up.buffer.prepare(16384);
+    deadline_.expire_after(t.upstream_idle);
+    auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    if (ec == asio::error::eof) co_return 0;
+    if (ec) co_return -1;
+    up.buffer.commit(n);
+    co_return 1;
+  };
+  auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
+    if (as_chunk) {
+      ChunkHeader header(data.size());
+      buffers.assign({asio::buffer(header.text, header.size), asio::buffer(data),
+                      asio::buffer(kCrlf)});
+      record.bytes_out += header.size + data.size() + 2;
+    } else {
+      buffers.assign({asio::buffer(data)});
+      record.bytes_out += data.size();
+    }
+    co_return co_await write_client(buffers);
+  };
+  // The body starts a fresh buffer so reads do not keep growing it.
+  up.buffer.set_max(65536);
+
+  switch (response.body) {
+    case http::BodyKind::kContentLength: {
+      uint64_t remaining = response.content_length;
+      while (remaining > 0) {
+        if (up.buffer.empty() && co_await fill() != 1) {
+          record.error = "origin closed during the response body";
+          co_return false;
+        }
+        std::string_view data = up.buffer.readable();
+        size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, data.size()));
+        up.buffer.consume(take);
+        remaining -= take;
+        if (!co_await send(data.substr(0, take), false)) co_return false;
+      }
+      co_return true;
+    }
+    case http::BodyKind::kChunked: {
+      http::ChunkedDecoder decoder;
+      for (;;) {
+        if (up.buffer.empty() && co_await fill() != 1) {
+          record.error = "origin closed during a chunked body";
+          co_return false;
+        }
+        http::ChunkedDecoder::Step step = decoder.feed(up.buffer.readable());
+        up.buffer.consume(step.consumed);
+        if (step.status == http::ParseStatus::kError) {
+          record.error = "origin sent an invalid chunked body";
+          co_return false;
+        }
+        if (!step.data.empty() && !co_await send(step.data, chunk_to_client)) co_return false;
+        if (step.status == http::ParseStatus::kComplete) {
+          if (chunk_to_client) {
+            record.bytes_out += kLastChunk.size();
+            buffers.assign({asio::buffer(kLastChunk)});
+            co_return co_await write_client(buffers);
+          }
+          co_return true;
+        }
+        if (step.consumed == 0 && step.data.empty()) {
+          if (co_await fill() != 1) {
+            record.error = "origin closed during a chunked body";
+            co_return false;
+          }
+        }
+      }
+    }
+    case http::BodyKind::kUntilClose: {
+      for (;;) {
+        if (up.buffer.empty()) {
+          int got = co_await fill();
+          if (got == 0) break;
+          if (got < 0) {
+            record.error = "origin failed during the response body";
+            co_return false;
+          }
+        }
+        std::string_view data = up.buffer.readable();
+        up.buffer.consume(data.size());
+        if (!co_await send(data, chunk_to_client)) co_return false;
+      }
+      if (chunk_to_client) {
+        record.bytes_out += kLastChunk.size();
+        buffers.assign({asio::buffer(kLastChunk)});
+        co_return co_await write_client(buffers);
+      }
+      co_return true;
+    }
+    case http::BodyKind::kNone:
+      co_return true;
+  }
+  co_return true;
+}
+
+asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, RequestRecord& record) {
+  using namespace asio::experimental::awaitable_operators;
+  const auto idle = snapshot_->config->timeouts.client_idle;
+  // Bytes that arrived early on either side go first.
+  if (!rbuf_.empty()) {
+    auto [ec, n] = co_await asio::async_write(up.socket, asio::buffer(rbuf_.readable()), kNoThrow);
+    rbuf_.consume(rbuf_.size());
+    if (ec) co_return;
+  }
+  if (!up.buffer.empty()) {
+    if (!co_await write_client(up.buffer.readable())) co_return;
+    up.buffer.consume(up.buffer.size());
+  }
+  auto pump = [this, idle](tcp::socket& from, tcp::socket& to,
+                           uint64_t& counter) -> asio::awaitable<void> {
+    auto buffer = std::make_unique<char[]>(16384);
+    for (;;) {
+      deadline_.expire_after(idle);
+      auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer.get(), 16384), kNoThrow);
+      if (rec) break;
+      counter += n;
+      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
+      if (wec) break;
+    }
+    boost::system::error_code ignored;
+    to.shutdown(tcp::socket::shutdown_send, ignored);
+  };
+  co_await (pump(socket_, up.socket, record.bytes_in) || pump(up.socket, socket_, record.bytes_out));
+  closing_ = true;
+}
+
+}  // namespace rampart::server

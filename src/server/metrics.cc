@@ -1,0 +1,143 @@
+#include "server/metrics.h"
+
+#include <fmt/format.h>
+
+namespace rampart::server {
+
+Metrics::Metrics(unsigned workers)
+    : worker_count_(workers), workers_(new WorkerSlot[workers]) {}
+
+SiteCounters* Metrics::site(std::string_view name) {
+  std::lock_guard lock(mutex_);
+  if (auto it = by_name_.find(name); it != by_name_.end()) return it->second;
+  SiteCounters& counters = sites_.emplace_back();
+  counters.site = std::string(name);
+  counters.slots.reset(new SiteSlot[worker_count_]);
+  by_name_.emplace(counters.site, &counters);
+  return &counters;
+}
+
+void Metrics::observe_latency(unsigned worker, double seconds) {
+  WorkerSlot& slot = workers_[worker];
+  size_t i = 0;
+  while (i < kLatencyBuckets.size() && seconds > kLatencyBuckets[i]) ++i;
+  slot.latency[i].fetch_add(1, std::memory_order_relaxed);
+  slot.latency_sum_us.fetch_add(static_cast<uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+}
+
+int64_t Metrics::active_connections() const {
+  int64_t total = 0;
+  for (size_t w = 0; w < worker_count_; ++w) {
+    total += workers_[w].active_connections.load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+namespace {
+
+template <typename Field>
+uint64_t sum_workers(const WorkerSlot* slots, unsigned n, Field field) {
+  uint64_t total = 0;
+  for (size_t w = 0; w < n; ++w) {
+    total += (slots[w].*field).load(std::memory_order_relaxed);
+  }
+  return total;
+}
+
+std::string escape_label(std::string_view v) {
+  std::string out;
+  for (char c : v) {
+    if (c == '\\' || c == '"') out.push_back('\\');
+    if (c == '\n') {
+      out.append("\\n");
+      continue;
+    }
+    out.push_back(c);
+  }
+  return out;
+}
+
+void counter(std::string& out, std::string_view name, std::string_view help, uint64_t value) {
+  fmt::format_to(std::back_inserter(out), "# HELP {} {}\n# TYPE {} counter\n{} {}\n", name, help,
+                 name, name, value);
+}
+
+}  // namespace
+
+void Metrics::render(std::string& out, std::string_view config_version) const {
+  auto it = std::back_inserter(out);
+  out.append("# HELP rampart_requests_total Requests answered, by site and status class.\n");
+  out.append("# TYPE rampart_requests_total counter\n");
+  {
+    std::lock_guard lock(mutex_);
+    static constexpr std::array<std::string_view, 6> kClass = {"other", "1xx", "2xx",
+                                                               "3xx",   "4xx", "5xx"};
+    for (const SiteCounters& site : sites_) {
+      for (size_t c = 0; c < 6; ++c) {
+        uint64_t total = 0;
+        for (size_t w = 0; w < worker_count_; ++w) {
+          total += site.slots[w].by_class[c].load(std::memory_order_relaxed);
+        }
+        if (total == 0 && c != 2) continue;
+        fmt::format_to(it, "rampart_requests_total{{site=\"{}\",code_class=\"{}\"}} {}\n",
+                       escape_label(site.site), kClass[c], total);
+      }
+    }
+  }
+
+  out.append("# HELP rampart_request_duration_seconds Time from request head to last byte.\n");
+  out.append("# TYPE rampart_request_duration_seconds histogram\n");
+  uint64_t cumulative = 0;
+  for (size_t b = 0; b <= kLatencyBuckets.size(); ++b) {
+    for (size_t w = 0; w < worker_count_; ++w) {
+      cumulative += workers_[w].latency[b].load(std::memory_order_relaxed);
+    }
+    if (b < kLatencyBuckets.size()) {
+      fmt::format_to(it, "rampart_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
+                     kLatencyBuckets[b], cumulative);
+    } else {
+      fmt::format_to(it, "rampart_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
+                     cumulative);
+    }
+  }
+  fmt::format_to(it, "rampart_request_duration_seconds_sum {}\n",
+                 static_cast<double>(sum_workers(workers_.get(), worker_count_, &WorkerSlot::latency_sum_us)) /
+                     1e6);
+  fmt::format_to(it, "rampart_request_duration_seconds_count {}\n", cumulative);
+
+  const WorkerSlot* w = workers_.get();
+  counter(out, "rampart_upstream_connects_total", "New connections opened to origins.",
+          sum_workers(w, worker_count_, &WorkerSlot::upstream_connects));
+  counter(out, "rampart_upstream_reuses_total", "Requests sent on a reused origin connection.",
+          sum_workers(w, worker_count_, &WorkerSlot::upstream_reuses));
+  counter(out, "rampart_upstream_connect_failures_total", "Failed connects to origins.",
+          sum_workers(w, worker_count_, &WorkerSlot::upstream_connect_failures));
+  counter(out, "rampart_upstream_retries_total",
+          "Idempotent requests retried after a reused connection closed.",
+          sum_workers(w, worker_count_, &WorkerSlot::upstream_retries));
+  counter(out, "rampart_connections_accepted_total", "Client connections accepted.",
+          sum_workers(w, worker_count_, &WorkerSlot::accepted_connections));
+  counter(out, "rampart_connections_rejected_total",
+          "Client connections closed at once by a connection cap.",
+          sum_workers(w, worker_count_, &WorkerSlot::rejected_connections));
+  counter(out, "rampart_parse_errors_total", "Requests rejected by the HTTP/1 parser.",
+          sum_workers(w, worker_count_, &WorkerSlot::parse_errors));
+  counter(out, "rampart_timeouts_total", "Client or origin operations that timed out.",
+          sum_workers(w, worker_count_, &WorkerSlot::timeouts));
+  fmt::format_to(it,
+                 "# HELP rampart_active_connections Open client connections.\n"
+                 "# TYPE rampart_active_connections gauge\nrampart_active_connections {}\n",
+                 active_connections());
+  counter(out, "rampart_config_reloads_total", "Successful config reloads.",
+          reloads.load(std::memory_order_relaxed));
+  counter(out, "rampart_config_reload_failures_total",
+          "Config reloads refused (the running config stayed).",
+          reload_failures.load(std::memory_order_relaxed));
+  fmt::format_to(it,
+                 "# HELP rampart_config_version_info The running config version.\n"
+                 "# TYPE rampart_config_version_info gauge\n"
+                 "rampart_config_version_info{{version=\"{}\"}} 1\n",
+                 escape_label(config_version));
+}
+
+}  // namespace rampart::server

@@ -1,0 +1,71 @@
+#pragma once
+// Prometheus metrics. Each worker writes only its own cache-line-aligned slot with
+// relaxed atomics (no contention); a scrape sums the slots.
+
+#include <array>
+#include <atomic>
+#include <cstdint>
+#include <deque>
+#include <map>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+namespace rampart::server {
+
+struct alignas(64) SiteSlot {
+  std::array<std::atomic<uint64_t>, 6> by_class{};  // 1xx..5xx, [0] = other
+};
+
+struct SiteCounters {
+  std::string site;
+  std::unique_ptr<SiteSlot[]> slots;  // one per worker
+  void count(unsigned worker, int status) {
+    int cls = status / 100;
+    if (cls < 1 || cls > 5) cls = 0;
+    slots[worker].by_class[cls].fetch_add(1, std::memory_order_relaxed);
+  }
+};
+
+inline constexpr std::array<double, 12> kLatencyBuckets = {
+    0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
+
+struct alignas(64) WorkerSlot {
+  std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> latency{};  // last = +Inf
+  std::atomic<uint64_t> latency_sum_us{0};
+  std::atomic<uint64_t> upstream_connects{0};
+  std::atomic<uint64_t> upstream_reuses{0};
+  std::atomic<uint64_t> upstream_connect_failures{0};
+  std::atomic<uint64_t> upstream_retries{0};
+  std::atomic<int64_t> active_connections{0};
+  std::atomic<uint64_t> accepted_connections{0};
+  std::atomic<uint64_t> rejected_connections{0};
+  std::atomic<uint64_t> parse_errors{0};
+  std::atomic<uint64_t> timeouts{0};
+};
+
+class Metrics {
+ public:
+  explicit Metrics(unsigned workers);
+  unsigned workers() const { return worker_count_; }
+  // Stable for the life of the process, so totals survive reloads.
+  SiteCounters* site(std::string_view name);
+  WorkerSlot& worker(unsigned index) { return workers_[index]; }
+  void observe_latency(unsigned worker, double seconds);
+
+  std::atomic<uint64_t> reloads{0};
+  std::atomic<uint64_t> reload_failures{0};
+
+  // Appends the Prometheus text exposition of everything counted here.
+  void render(std::string& out, std::string_view config_version) const;
+  int64_t active_connections() const;
+
+ private:
+  mutable std::mutex mutex_;
+  std::deque<SiteCounters> sites_;
+  std::map<std::string, SiteCounters*, std::less<>> by_name_;
+  unsigned worker_count_;
+  std::unique_ptr<WorkerSlot[]> workers_;
+};
+
+}  // namespace rampart::server

@@ -1,0 +1,270 @@
+#include "server/server.h"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+#include <future>
+#include <thread>
+
+#include "core/listener.h"
+#include "core/log.h"
+#include "server/client_session.h"
+
+namespace rampart::server {
+
+namespace asio = boost::asio;
+using asio::ip::tcp;
+
+namespace {
+
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+
+core::IpAddress to_ip(const tcp::endpoint& endpoint) {
+  core::IpAddress ip;
+  auto address = endpoint.address();
+  if (address.is_v6() && address.to_v6().is_v4_mapped()) {
+    address = asio::ip::make_address_v4(asio::ip::v4_mapped, address.to_v6());
+  }
+  if (address.is_v4()) {
+    auto b = address.to_v4().to_bytes();
+    ip.bytes[10] = ip.bytes[11] = 0xff;
+    std::copy(b.begin(), b.end(), ip.bytes.begin() + 12);
+    ip.v4 = true;
+  } else {
+    auto b = address.to_v6().to_bytes();
+    std::copy(b.begin(), b.end(), ip.bytes.begin());
+  }
+  return ip;
+}
+
+asio::awaitable<void> accept_loop(WorkerContext& worker, tcp::acceptor& acceptor) {
+  for (;;) {
+    auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
+    if (ec) {
+      if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+      // Out of descriptors or similar: back off briefly instead of spinning.
+      asio::steady_timer pause(worker.io, std::chrono::milliseconds(20));
+      co_await pause.async_wait(kNoThrow);
+      continue;
+    }
+    worker.metrics.accepted_connections.fetch_add(1, std::memory_order_relaxed);
+    boost::system::error_code peer_ec;
+    tcp::endpoint peer = socket.remote_endpoint(peer_ec);
+    if (peer_ec) continue;
+    core::IpAddress ip = to_ip(peer);
+    if (worker.shared.draining.load(std::memory_order_relaxed) ||
+        !worker.shared.limiter.try_acquire(ip)) {
+      worker.metrics.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      continue;  // the socket closes as it goes out of scope
+    }
+    boost::system::error_code ignored;
+    socket.set_option(tcp::no_delay(true), ignored);
+    asio::co_spawn(worker.io,
+                   run_client_session(std::make_unique<ClientSession>(worker, std::move(socket), ip)),
+                   asio::detached);
+  }
+}
+
+}  // namespace
+
+Server::Server(std::shared_ptr<const config::Config> config,
+               const pipeline::ModuleRegistry& registry)
+    : registry_(registry),
+      initial_config_(std::move(config)),
+      workers_(initial_config_->workers),
+      shared_(static_cast<unsigned>(workers_.size())) {
+  for (size_t i = 0; i < workers_.size(); ++i) {
+    contexts_.push_back(
+        std::make_unique<WorkerContext>(static_cast<unsigned>(i), workers_[i].context(), shared_));
+  }
+}
+
+Server::~Server() {
+  if (!stopped_) {
+    workers_.stop();
+    workers_.join();
+  }
+  for (auto& log : access_logs_) log->flush_and_stop();
+}
+
+bool Server::open_access_log(const config::Config& config, std::string& error) {
+  const std::string& path = config.access_log.path;
+  if (path == access_log_target_ && (path == "off" || shared_.access_log.load() != nullptr)) {
+    return true;
+  }
+  if (path == "off") {
+    shared_.access_log.store(nullptr, std::memory_order_release);
+    access_log_target_ = path;
+    return true;
+  }
+  auto writer = std::make_unique<core::LineWriter>();
+  if (!writer->open(path, error)) return false;
+  shared_.access_log.store(writer.get(), std::memory_order_release);
+  // Writers of earlier configs stay alive: a worker may still hold a pointer to one.
+  access_logs_.push_back(std::move(writer));
+  access_log_target_ = path;
+  return true;
+}
+
+void Server::apply_runtime_settings(const config::Config& config) {
+  shared_.limiter.set_limits(config.limits.max_connections, config.limits.max_connections_per_ip);
+  core::set_log_level(core::parse_log_level(config.log_level));
+}
+
+bool Server::open_listeners(const config::Config& config, std::vector<std::string>& errors) {
+  acceptors_.resize(workers_.size());
+  for (const config::Listener& listener : config.listeners) {
+    std::string error;
+    auto endpoint = core::resolve_endpoint(listener.address.host, listener.address.port, error);
+    if (!endpoint) {
+      errors.push_back("listener " + listener.name + ": " + error);
+      continue;
+    }
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      auto acceptor = std::make_unique<tcp::acceptor>(workers_[w].context());
+      if (!core::open_listener(*acceptor, *endpoint, true, error)) {
+        errors.push_back("listener " + listener.name + ": " + error);
+        break;
+      }
+      acceptors_[w].push_back(std::move(acceptor));
+    }
+  }
+  return errors.empty();
+}
+
+void Server::start_housekeeping(WorkerContext& worker) {
+  asio::co_spawn(
+      worker.io,
+      [&worker]() -> asio::awaitable<void> {
+        asio::steady_timer timer(worker.io);
+        while (!worker.shared.draining.load(std::memory_order_relaxed)) {
+          timer.expires_after(std::chrono::seconds(1));
+          co_await timer.async_wait(kNoThrow);
+          auto snapshot = worker.snapshots.get();
+          worker.pool.sweep(snapshot->config->timeouts.upstream_idle);
+        }
+        worker.pool.clear();
+      },
+      asio::detached);
+}
+
+bool Server::start(std::vector<std::string>& errors) {
+  BuildResult built = build_snapshot(initial_config_, registry_, shared_.metrics);
+  for (const auto& d : built.errors) errors.push_back(d.to_string());
+  if (!built.snapshot) return false;
+  std::string log_error;
+  if (!open_access_log(*initial_config_, log_error)) {
+    errors.push_back("access_log: " + log_error);
+    return false;
+  }
+  apply_runtime_settings(*initial_config_);
+  shared_.store.publish(built.snapshot);
+  if (!open_listeners(*initial_config_, errors)) return false;
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    for (auto& acceptor : acceptors_[w]) {
+      asio::co_spawn(workers_[w].context(), accept_loop(*contexts_[w], *acceptor), asio::detached);
+    }
+    start_housekeeping(*contexts_[w]);
+  }
+  workers_.start();
+  started_at_ = std::chrono::steady_clock::now();
+  for (const config::Listener& l : initial_config_->listeners) {
+    core::log(core::LogLevel::kInfo, "listening on {} ({}), {} workers, config {}",
+              l.address.to_string(), l.name, workers_.size(), initial_config_->version);
+  }
+  return true;
+}
+
+ReloadOutcome Server::reload() {
+  std::lock_guard lock(reload_mutex_);
+  ReloadOutcome outcome;
+  auto current = shared_.store.load();
+  const std::string& source = current->config->source;
+  config::LoadResult loaded = source == "<embedded>"
+                                  ? config::load_string(config::embedded_demo_config(), source)
+                                  : config::load_file(source);
+  for (const auto& d : loaded.errors) outcome.errors.push_back(d.to_string());
+  if (loaded.ok()) {
+    BuildResult built = build_snapshot(loaded.config, registry_, shared_.metrics);
+    for (const auto& d : built.errors) outcome.errors.push_back(d.to_string());
+    if (built.snapshot) {
+      std::string log_error;
+      if (!open_access_log(*loaded.config, log_error)) {
+        outcome.errors.push_back("access_log: " + log_error);
+      } else {
+        const auto& old_listeners = current->config->listeners;
+        const auto& new_listeners = loaded.config->listeners;
+        bool same = old_listeners.size() == new_listeners.size();
+        for (size_t i = 0; same && i < old_listeners.size(); ++i) {
+          same = old_listeners[i].address.to_string() == new_listeners[i].address.to_string();
+        }
+        if (!same) {
+          core::log(core::LogLevel::kWarn,
+                    "listener addresses changed: they take effect at the next restart");
+        }
+        apply_runtime_settings(*loaded.config);
+        shared_.store.publish(built.snapshot);
+        outcome.ok = true;
+        outcome.config_version = loaded.config->version;
+      }
+    }
+  }
+  if (outcome.ok) {
+    shared_.metrics.reloads.fetch_add(1, std::memory_order_relaxed);
+    last_reload_errors_.clear();
+    core::log(core::LogLevel::kInfo, "config reloaded: version {}", outcome.config_version);
+  } else {
+    shared_.metrics.reload_failures.fetch_add(1, std::memory_order_relaxed);
+    last_reload_errors_ = outcome.errors;
+    outcome.config_version = current->config->version;
+    core::log(core::LogLevel::kError, "config reload refused ({} errors); still running {}",
+              outcome.errors.size(), current->config->version);
+    for (const auto& e : outcome.errors) core::log(core::LogLevel::kError, "  {}", e);
+  }
+  return outcome;
+}
+
+bool Server::drain_and_stop() {
+  if (stopped_) return true;
+  shared_.draining.store(true, std::memory_order_relaxed);
+  // Each worker closes its own listeners and idle connections on its own thread.
+  for (size_t w = 0; w < workers_.size(); ++w) {
+    WorkerContext* ctx = contexts_[w].get();
+    auto* acceptors = &acceptors_[w];
+    asio::post(workers_[w].context(), [ctx, acceptors] {
+      for (auto& acceptor : *acceptors) {
+        boost::system::error_code ignored;
+        acceptor->close(ignored);
+      }
+      ctx->sessions.for_each([](ClientSession* s) { s->close_if_idle(); });
+    });
+  }
+  auto grace = shared_.store.load()->config->timeouts.shutdown_grace;
+  auto deadline = std::chrono::steady_clock::now() + grace;
+  bool finished = false;
+  while (std::chrono::steady_clock::now() < deadline) {
+    if (shared_.metrics.active_connections() == 0) {
+      finished = true;
+      break;
+    }
+    // Connections that finished a request during the drain close themselves; poke the
+    // idle ones again in case they went idle after the first pass.
+    for (size_t w = 0; w < workers_.size(); ++w) {
+      WorkerContext* ctx = contexts_[w].get();
+      asio::post(workers_[w].context(),
+                 [ctx] { ctx->sessions.for_each([](ClientSession* s) { s->close_if_idle(); }); });
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  workers_.stop();
+  workers_.join();
+  stopped_ = true;
+  for (auto& log : access_logs_) log->flush_and_stop();
+  return finished;
+}
+
+}  // namespace rampart::server

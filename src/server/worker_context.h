@@ -1,0 +1,62 @@
+#pragma once
+// State shared by all workers (ServerShared) and state owned by one worker
+// (WorkerContext). A worker touches only its own WorkerContext, so none of it is locked.
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <string>
+
+#include "core/line_writer.h"
+#include "proxy/upstream_pool.h"
+#include "server/connection_limiter.h"
+#include "server/metrics.h"
+#include "server/request_id.h"
+#include "server/snapshot.h"
+
+namespace rampart::server {
+
+class ClientSession;
+
+struct ServerShared {
+  explicit ServerShared(unsigned workers) : metrics(workers) {}
+  SnapshotStore store;
+  Metrics metrics;
+  ConnectionLimiter limiter;
+  std::atomic<core::LineWriter*> access_log{nullptr};  // null: access log off
+  std::atomic<bool> draining{false};
+};
+
+// Intrusive list of a worker's live sessions, so a drain can close the idle ones.
+class SessionList {
+ public:
+  void add(ClientSession* s);
+  void remove(ClientSession* s);
+  template <typename Fn>
+  void for_each(Fn&& fn);
+  size_t size() const { return size_; }
+
+ private:
+  ClientSession* head_ = nullptr;
+  size_t size_ = 0;
+};
+
+struct WorkerContext {
+  WorkerContext(unsigned index, boost::asio::io_context& io, ServerShared& shared)
+      : index(index), io(io), shared(shared), snapshots(shared.store),
+        metrics(shared.metrics.worker(index)) {}
+
+  unsigned index;
+  boost::asio::io_context& io;
+  ServerShared& shared;
+  SnapshotCache snapshots;
+  WorkerSlot& metrics;
+  proxy::UpstreamPool pool;
+  RequestIdGenerator request_ids;
+  SessionList sessions;
+  size_t round_robin = 0;
+  std::string log_line;  // scratch for access log lines
+};
+
+}  // namespace rampart::server
