@@ -85,20 +85,22 @@ std::vector<Diagnostic> Diagnostics::finish() {
 
 namespace {
 
+// Optimal string alignment distance: Levenshtein plus swaps of adjacent characters,
+// the most common typo ("nmae").
 size_t edit_distance(std::string_view a, std::string_view b) {
-  std::vector<size_t> row(b.size() + 1);
-  for (size_t j = 0; j <= b.size(); ++j) row[j] = j;
+  std::vector<std::vector<size_t>> d(a.size() + 1, std::vector<size_t>(b.size() + 1));
+  for (size_t i = 0; i <= a.size(); ++i) d[i][0] = i;
+  for (size_t j = 0; j <= b.size(); ++j) d[0][j] = j;
   for (size_t i = 1; i <= a.size(); ++i) {
-    size_t diag = row[0];
-    row[0] = i;
     for (size_t j = 1; j <= b.size(); ++j) {
-      size_t up = row[j];
       size_t cost = a[i - 1] == b[j - 1] ? 0 : 1;
-      row[j] = std::min({row[j] + 1, row[j - 1] + 1, diag + cost});
-      diag = up;
+      d[i][j] = std::min({d[i - 1][j] + 1, d[i][j - 1] + 1, d[i - 1][j - 1] + cost});
+      if (i > 1 && j > 1 && a[i - 1] == b[j - 2] && a[i - 2] == b[j - 1]) {
+        d[i][j] = std::min(d[i][j], d[i - 2][j - 2] + 1);
+      }
     }
   }
-  return row[b.size()];
+  return d[a.size()][b.size()];
 }
 
 }  // namespace
@@ -108,16 +110,20 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
   if (word.empty() || word.size() > 64) return {};
   std::string lower = to_lower(word);
   std::string_view best;
-  size_t best_distance = SIZE_MAX;
+  size_t best_score = SIZE_MAX;
   for (std::string_view k : known) {
-    size_t d = lower == k ? 0 : edit_distance(lower, k);
-    if (d < best_distance) {
+    size_t d = edit_distance(lower, k);
+    size_t allowed = std::max<size_t>(1, std::min(lower.size(), k.size()) / 3);
+    // A shortened or lengthened name ("warning" for "warn", "connect" for
+    // "upstream_connect") is far in edits but an obvious intent.
+    bool contained = std::min(lower.size(), k.size()) >= 4 &&
+                     (lower.find(k) != std::string::npos || k.find(lower) != std::string_view::npos);
+    if (d > allowed && !contained) continue;
+    if (d < best_score) {
       best = k;
-      best_distance = d;
+      best_score = d;
     }
   }
-  size_t allowed = std::max<size_t>(1, std::min(word.size(), best.size()) / 3);
-  if (best_distance > allowed) return {};
   return std::string(best);
 }
 

@@ -47,18 +47,24 @@ bool is_idempotent(std::string_view method) {
 void build_upstream_headers(const http::RequestHead& request, const ForwardingFacts& facts,
                             ForwardScratch& scratch, std::vector<http::Header>& out) {
   out.clear();
+  // Host comes from the parsed request: for an absolute-form target that is the
+  // target's authority, which overrides any Host header (RFC 9112 3.2.2).
+  if (!request.host.empty()) out.push_back({"Host", request.host});
   bool has_connection_header = request.find("connection") != nullptr;
-  std::string_view incoming_xff;
-  std::string_view incoming_forwarded;
+  // Repeated X-Forwarded-For / Forwarded lines form one list (RFC 9110 5.3).
+  auto append_list = [](std::string& to, std::string_view value) {
+    if (!to.empty()) to.append(", ");
+    to.append(value);
+  };
   for (const http::Header& h : request.headers) {
-    if (dropped_request_header(h.name)) continue;
+    if (dropped_request_header(h.name) || http::iequals(h.name, "host")) continue;
     if (has_connection_header && named_in_connection(request.headers, h.name)) continue;
     if (http::iequals(h.name, "x-forwarded-for")) {
-      if (incoming_xff.empty()) incoming_xff = h.value;
+      if (facts.peer_trusted) append_list(scratch.forwarded_for, h.value);
       continue;
     }
     if (http::iequals(h.name, "forwarded")) {
-      if (incoming_forwarded.empty()) incoming_forwarded = h.value;
+      if (facts.peer_trusted) append_list(scratch.forwarded, h.value);
       continue;
     }
     if (http::iequals(h.name, "x-forwarded-proto") || http::iequals(h.name, "x-request-id") ||
@@ -74,16 +80,11 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
   }
 
   scratch.peer_text = facts.peer->to_string();
-  if (facts.peer_trusted && !incoming_xff.empty()) {
-    scratch.forwarded_for.append(incoming_xff).append(", ");
-  }
-  scratch.forwarded_for.append(scratch.peer_text);
+  append_list(scratch.forwarded_for, scratch.peer_text);
   out.push_back({"X-Forwarded-For", scratch.forwarded_for});
   out.push_back({"X-Forwarded-Proto", facts.proto});
 
-  if (facts.peer_trusted && !incoming_forwarded.empty()) {
-    scratch.forwarded.append(incoming_forwarded).append(", ");
-  }
+  if (!scratch.forwarded.empty()) scratch.forwarded.append(", ");
   scratch.forwarded.append("for=");
   if (facts.peer->v4) {
     scratch.forwarded.append(scratch.peer_text);

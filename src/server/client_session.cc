@@ -192,6 +192,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
                     worker_.shared.draining.load(std::memory_order_relaxed) ||
                     (cfg.limits.max_requests_per_connection != 0 &&
                      requests_ >= cfg.limits.max_requests_per_connection);
+  must_close_ = must_close;
 
   Flow flow;
   std::optional<size_t> site = snapshot_->router->route(head_.host);

@@ -94,7 +94,8 @@ class ClientSession {
   proxy::ForwardScratch scratch_;
   std::string out_;
   char request_id_[16];
-  bool body_done_ = true;  // the current request's body was fully read
+  bool body_done_ = true;     // the current request's body was fully read
+  bool must_close_ = false;   // this request ends the connection (close, limit, drain)
   // Request body bytes read from the socket after the head's buffer ran dry.
   std::unique_ptr<char[]> body_buf_;
   size_t body_begin_ = 0;

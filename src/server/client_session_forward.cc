@@ -343,7 +343,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
   bool switching = response.status == 101 && upgrade;
   bool is_head = head_.method == "HEAD";
-  bool client_keep_alive = head_.flags.keep_alive && body_done_ && !switching;
+  bool client_keep_alive = !must_close_ && body_done_ && !switching &&
+                           !worker_.shared.draining.load(std::memory_order_relaxed);
   bool chunk_to_client = false;
   if (!is_head && (response.body == http::BodyKind::kChunked ||
                    response.body == http::BodyKind::kUntilClose)) {

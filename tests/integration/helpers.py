@@ -100,8 +100,10 @@ class Closed(Exception):
 class RawConn:
     """A client connection that sends exact bytes and parses responses strictly enough."""
 
-    def __init__(self, port, host=LOOPBACK, timeout=10.0):
-        self.sock = socket.create_connection((host, port), timeout=timeout)
+    def __init__(self, port, host=LOOPBACK, timeout=10.0, source=None):
+        """source: a loopback address (e.g. "127.0.0.2") to connect from."""
+        self.sock = socket.create_connection((host, port), timeout=timeout,
+                                             source_address=(source, 0) if source else None)
         self.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
         self.buf = b""
         self.timeout = timeout
@@ -585,6 +587,25 @@ def parse_metrics(text):
 # Small helpers
 # --------------------------------------------------------------------------------------
 
+def parse_forwarded(value):
+    """Parses one Forwarded element list (RFC 7239) into [{param: value}], unquoting."""
+    out = []
+    for element in value.split(","):
+        pairs = {}
+        for part in element.split(";"):
+            part = part.strip()
+            if not part:
+                continue
+            k, sep, v = part.partition("=")
+            assert sep, "bad forwarded-pair %r in %r" % (part, value)
+            v = v.strip()
+            if len(v) >= 2 and v[0] == '"' and v[-1] == '"':
+                v = re.sub(r"\\(.)", r"\1", v[1:-1])
+            pairs[k.strip().lower()] = v
+        out.append(pairs)
+    return out
+
+
 def echo_headers(resp_json):
     return [(n, v) for n, v in resp_json["headers"]]
 
@@ -616,3 +637,81 @@ class RssSampler(threading.Thread):
         self._stop_evt.set()
         self.join(2)
         return self.max_kib
+
+
+class ScriptedOrigin:
+    """A raw-socket origin that answers each request (any connection) with the next
+    scripted raw response. A script item is bytes, or (bytes, close_after). Requests are
+    read as head + Content-Length body; the heads are recorded."""
+
+    def __init__(self, script):
+        self.script = list(script)
+        self.lock = threading.Lock()
+        self.heads = []
+        self.connections = 0
+        self.open = 0
+        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.lsock.bind((LOOPBACK, 0))
+        self.lsock.listen(64)
+        self.lsock.settimeout(0.2)
+        self.port = self.lsock.getsockname()[1]
+        self.endpoint = "%s:%d" % (LOOPBACK, self.port)
+        self.running = True
+        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
+        self.thread.start()
+
+    def _accept_loop(self):
+        while self.running:
+            try:
+                conn, _ = self.lsock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                return
+            with self.lock:
+                self.connections += 1
+                self.open += 1
+            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+
+    def _serve(self, conn):
+        conn.settimeout(30)
+        buf = b""
+        try:
+            while True:
+                while b"\r\n\r\n" not in buf:
+                    d = conn.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                head, buf = buf.split(b"\r\n\r\n", 1)
+                length = 0
+                for l in head.split(b"\r\n")[1:]:
+                    k, _, v = l.partition(b":")
+                    if k.strip().lower() == b"content-length":
+                        length = int(v.strip())
+                while len(buf) < length:
+                    d = conn.recv(65536)
+                    if not d:
+                        return
+                    buf += d
+                buf = buf[length:]
+                with self.lock:
+                    self.heads.append(head.decode("latin-1"))
+                    item = self.script.pop(0) if self.script else \
+                        b"HTTP/1.1 500 Script Exhausted\r\nContent-Length: 0\r\n\r\n"
+                data, close = item if isinstance(item, tuple) else (item, False)
+                conn.sendall(data)
+                if close:
+                    return
+        except OSError:
+            return
+        finally:
+            conn.close()
+            with self.lock:
+                self.open -= 1
+
+    def close(self):
+        self.running = False
+        self.lsock.close()
+        self.thread.join(2)

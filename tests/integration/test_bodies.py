@@ -232,6 +232,25 @@ def test_slow_reader_does_not_make_rampart_buffer(unlimited):
         c.close()
 
 
+def test_client_abort_releases_origin_connection(unlimited, origin):
+    # The client disappears in the middle of a large download: rampart must stop pulling
+    # from the origin and close (not pool) that upstream connection.
+    r = unlimited
+    c = RawConn(r.port, timeout=10)
+    c.send(build_request("GET", "/bytes?n=%d" % BIG))
+    c.read_until(b"\r\n\r\n")
+    c.read_exact(4 * MIB)
+    assert origin.stats()["open_connections"] == 2  # rampart's + this stats request
+    c.close()
+
+    def released():
+        return origin.stats()["open_connections"] == 1
+    deadline = time.monotonic() + 5 * SLOW
+    while time.monotonic() < deadline and not released():
+        time.sleep(0.1)
+    assert released(), "origin connection still open 5s after the client went away"
+
+
 def test_slow_origin_reader_does_not_make_rampart_buffer(rampart_factory, tmp_path):
     # An origin that accepts the upload but does not read it: the client's bytes must stay
     # in socket buffers (and the client blocked), not pile up inside rampart.

@@ -119,6 +119,34 @@ def test_client_connection_close_honoured(rampart):
         assert closed and extra == b""
 
 
+def test_http10_client_never_gets_chunked(rampart):
+    # An HTTP/1.0 client does not know chunked: the origin's chunked body must reach it
+    # close-delimited (or with a Content-Length).
+    with RawConn(rampart.port) as c:
+        c.send(b"GET /stream?n=5000&chunk=1000 HTTP/1.0\r\nHost: main.test\r\n\r\n")
+        head = c.read_until(b"\r\n\r\n")
+        assert head.startswith(b"HTTP/1.") and b" 200 " in head.split(b"\r\n")[0]
+        assert b"transfer-encoding" not in head.lower(), head
+        closed, body = c.wait_closed(5 * SLOW)
+        assert closed
+        assert body == (bytes(range(256)) * 4)[:1000] * 5  # each chunk restarts the pattern
+
+
+def test_http10_keepalive_is_consistent(rampart):
+    # HTTP/1.0 + Connection: keep-alive: rampart may keep the connection (then it must say
+    # so with Connection: keep-alive) or close it after the response. Never silently hold.
+    with RawConn(rampart.port) as c:
+        c.send(b"GET /echo HTTP/1.0\r\nHost: main.test\r\nConnection: keep-alive\r\n\r\n")
+        resp = c.read_response()
+        assert resp.status == 200
+        if "keep-alive" in resp.tokens("Connection"):
+            c.send(b"GET /echo?2 HTTP/1.0\r\nHost: main.test\r\nConnection: keep-alive\r\n\r\n")
+            assert c.read_response().json()["target"] == "/echo?2"
+        else:
+            closed, _ = c.wait_closed(3 * SLOW)
+            assert closed, "HTTP/1.0 connection held open without Connection: keep-alive"
+
+
 def test_max_requests_per_connection(origin, rampart_factory):
     r = rampart_factory([origin], limits={"max_requests_per_connection": 3})
     with RawConn(r.port) as c:

@@ -65,6 +65,9 @@ HEAD_CASES = [
     ("missing-host-http11", req([], b"", b"GET /echo HTTP/1.1"), 400),
     ("two-host", req([H, b"Host: other.test"], b"", b"GET /echo HTTP/1.1"), 400),
     ("http09", b"GET /\r\n", 400),
+    # RFC 9112 6.1: Transfer-Encoding in an HTTP/1.0 message means faulty framing
+    ("te-in-http10", req([H, b"Transfer-Encoding: chunked"], b"0\r\n\r\n",
+                         b"POST /echo HTTP/1.0"), 400),
     ("http2-version", req([H], b"", b"GET /echo HTTP/2.0"), 505),
     ("http3-version", req([H], b"", b"GET /echo HTTP/3.0"), 505),
     ("bad-version-token", req([H], b"", b"GET /echo HTTPS/1.1"), 400),

@@ -121,10 +121,11 @@ def test_client_not_reading_is_dropped_after_send_timeout(origin, rampart_factor
 # Connection caps
 # ---------------------------------------------------------------------------------------
 
-def _refused(port, timeout):
+def _refused(port, timeout, source=None):
     """True if a new connection is refused or closed without serving a 200."""
     try:
-        s = socket.create_connection((LOOPBACK, port), timeout=timeout)
+        s = socket.create_connection((LOOPBACK, port), timeout=timeout,
+                                     source_address=(source, 0) if source else None)
     except OSError:
         return True
     try:
@@ -141,33 +142,67 @@ def _refused(port, timeout):
         s.close()
 
 
-@pytest.mark.parametrize("limit_key", ["max_connections_per_ip", "max_connections"])
-def test_connection_cap(origin, rampart_factory, limit_key):
-    limits = {"max_connections_per_ip": 1000, "max_connections": 1000}
-    limits[limit_key] = 5
-    r = rampart_factory([origin], limits=limits)
+def _served(port, source=None, timeout=2.0):
+    with RawConn(port, timeout=timeout, source=source) as c:
+        return c.request("GET", "/echo").status == 200
+
+
+def _eventually_served(port, source=None):
+    deadline = time.monotonic() + 3 * SLOW
+    while time.monotonic() < deadline:
+        try:
+            if _served(port, source):
+                return True
+        except Exception:  # noqa: BLE001 - still at the cap for a moment
+            pass
+        time.sleep(0.1)
+    return False
+
+
+# Different loopback source addresses (127.0.0.x) stand in for different clients.
+
+def test_max_connections_per_ip(origin, rampart_factory):
+    r = rampart_factory([origin], limits={"max_connections_per_ip": 3, "max_connections": 1000})
     held = []
     try:
-        for i in range(5):
-            c = RawConn(r.port)
+        for i in range(3):
+            c = RawConn(r.port, source="127.0.0.1")
             held.append(c)
             assert c.request("GET", "/echo?held=%d" % i).status == 200
         t0 = time.monotonic()
-        assert _refused(r.port, 2 * SLOW), "a 6th concurrent connection was served"
+        assert _refused(r.port, 2 * SLOW, source="127.0.0.1"), \
+            "a 4th concurrent connection from one IP was served (max_connections_per_ip 3)"
         assert time.monotonic() - t0 < 1.0 * SLOW, "the extra connection was not closed quickly"
+        # another client address is not affected
+        assert _served(r.port, source="127.0.0.2")
         # the held ones are unaffected
         assert held[0].request("GET", "/echo").status == 200
-        # after one closes, a new connection is served again
+        # after one closes, the first IP can connect again
         held.pop().close()
-        ok = False
-        deadline = time.monotonic() + 3 * SLOW
-        while time.monotonic() < deadline and not ok:
-            try:
-                with RawConn(r.port, timeout=2) as c:
-                    ok = c.request("GET", "/echo").status == 200
-            except Exception:  # noqa: BLE001 - still at the cap for a moment
-                time.sleep(0.1)
-        assert ok, "no connection accepted after dropping below the cap"
+        assert _eventually_served(r.port, source="127.0.0.1"), \
+            "no connection accepted after dropping below the per-IP cap"
+    finally:
+        for c in held:
+            c.close()
+
+
+def test_max_connections(origin, rampart_factory):
+    r = rampart_factory([origin], limits={"max_connections_per_ip": 5, "max_connections": 5})
+    held = []
+    try:
+        for i, src in enumerate(["127.0.0.1", "127.0.0.1", "127.0.0.2", "127.0.0.2",
+                                 "127.0.0.3"]):
+            c = RawConn(r.port, source=src)
+            held.append(c)
+            assert c.request("GET", "/echo?held=%d" % i).status == 200
+        t0 = time.monotonic()
+        assert _refused(r.port, 2 * SLOW, source="127.0.0.4"), \
+            "a 6th concurrent connection was served (max_connections 5)"
+        assert time.monotonic() - t0 < 1.0 * SLOW, "the extra connection was not closed quickly"
+        assert held[0].request("GET", "/echo").status == 200
+        held.pop().close()
+        assert _eventually_served(r.port, source="127.0.0.4"), \
+            "no connection accepted after dropping below max_connections"
     finally:
         for c in held:
             c.close()
@@ -190,6 +225,16 @@ def test_slow_origin_gives_504(origin, rampart_factory):
         # a request that answers in time on the same client connection works
         resp = c.request("GET", "/slow?ms=50")
         assert resp.status == 200
+
+
+def test_first_byte_timeout_does_not_apply_between_body_chunks(origin, rampart_factory):
+    # upstream_first_byte bounds the wait for the response head; gaps inside a streaming
+    # body are governed by upstream_idle (30s here).
+    r = rampart_factory([origin], timeouts={"upstream_first_byte": "500ms"})
+    with RawConn(r.port, timeout=10 * SLOW) as c:
+        resp = c.request("GET", "/stream?n=3000&chunk=1000&delay_ms=800")
+        assert resp.status == 200
+        assert len(resp.body) == 3000
 
 
 def test_upstream_connect_timeout(rampart_factory):

@@ -580,8 +580,8 @@ sites:
                                      "is managed by rampart"));
   EXPECT_TRUE(has_error_at(r, 9, 17, "request_headers[2].remove: header \"transfer-encoding\" is managed"));
   EXPECT_TRUE(has_error_at(r, 10, 21, "\"Bad Name\" is not a valid header name"));
-  EXPECT_TRUE(has_error_at(r, 11, 38, "request_headers[4].set.value: the value contains control characters"));
-  EXPECT_TRUE(has_error_at(r, 12, 36, "the value contains control characters"));
+  EXPECT_TRUE(has_error_at(r, 11, 37, "request_headers[4].set.value: the value contains control characters"));
+  EXPECT_TRUE(has_error_at(r, 12, 35, "the value contains control characters"));
   EXPECT_TRUE(has_error_at(r, 13, 14, "request_headers[6].set: missing required key \"value\""));
   EXPECT_TRUE(has_error_at(r, 14, 14, "request_headers[7].set: expected a map {name: ..., value: ...}, got \"X-Wrong\""));
   EXPECT_TRUE(has_error_at(r, 16, 14, "request_headers[8].set: a header rule has exactly one of set, add or remove"));
@@ -603,7 +603,7 @@ TEST(SitesTest, HeaderValueSizeCap) {
   };
   EXPECT_TRUE(load(make(ok_value)).ok());
   auto r = load(make(big_value));
-  EXPECT_TRUE(has_error_at(r, 9, 36, "the value is 8193 bytes; the limit is 8 KiB"));
+  EXPECT_TRUE(has_error_at(r, 9, 35, "the value is 8193 bytes; the limit is 8 KiB"));
 }
 
 TEST(SitesTest, Redirects) {
@@ -630,20 +630,20 @@ sites:
       - {from: /ok, to: /other, match: prefix}
       - {from: "/sp ace", to: "/x y"}
 )"));
-  EXPECT_TRUE(has_error_at(r, 8, 15, "sites[0].redirects[1].from: \"relative\" must be a path starting with \"/\""));
-  EXPECT_TRUE(has_error_at(r, 9, 26, "redirects[2].to: the target must not be empty"));
-  EXPECT_TRUE(has_error_at(r, 10, 26, "\"ftp://x\" must be a path starting with \"/\" or an http:// or https:// URL"));
-  EXPECT_TRUE(has_error_at(r, 11, 26, "has no host after the scheme"));
-  EXPECT_TRUE(has_error_at(r, 12, 26, "would send clients to another host"));
-  EXPECT_TRUE(has_error_at(r, 13, 38, "200 is not a redirect status; use 301, 302, 303, 307 or 308"));
-  EXPECT_TRUE(has_error_at(r, 14, 38, "304 is not a redirect status"));
-  EXPECT_TRUE(has_error_at(r, 15, 37, "redirects[8].match: \"regex\" is not one of: exact, prefix"));
-  EXPECT_TRUE(has_error_at(r, 16, 42, "redirects[9].keep_query: expected true or false, got \"nope\""));
-  EXPECT_TRUE(has_error_at(r, 17, 15, "redirects match the path only"));
+  EXPECT_TRUE(has_error_at(r, 8, 16, "sites[0].redirects[1].from: \"relative\" must be a path starting with \"/\""));
+  EXPECT_TRUE(has_error_at(r, 9, 24, "redirects[2].to: the target must not be empty"));
+  EXPECT_TRUE(has_error_at(r, 10, 24, "\"ftp://x\" must be a path starting with \"/\" or an http:// or https:// URL"));
+  EXPECT_TRUE(has_error_at(r, 11, 24, "has no host after the scheme"));
+  EXPECT_TRUE(has_error_at(r, 12, 24, "would send clients to another host"));
+  EXPECT_TRUE(has_error_at(r, 13, 36, "200 is not a redirect status; use 301, 302, 303, 307 or 308"));
+  EXPECT_TRUE(has_error_at(r, 14, 36, "304 is not a redirect status"));
+  EXPECT_TRUE(has_error_at(r, 15, 35, "redirects[8].match: \"regex\" is not one of: exact, prefix"));
+  EXPECT_TRUE(has_error_at(r, 16, 40, "redirects[9].keep_query: expected true or false, got \"nope\""));
+  EXPECT_TRUE(has_error_at(r, 17, 16, "redirects match the path only"));
   EXPECT_TRUE(has_error_at(r, 18, 9, "redirects[11]: missing required key \"from\""));
-  EXPECT_TRUE(has_error_at(r, 19, 15, "redirects[12].from: \"/ok\" already has a redirect with the same match"));
-  EXPECT_TRUE(has_error_at(r, 21, 15, "contains spaces or control characters"));
-  EXPECT_TRUE(has_error_at(r, 21, 30, "contains spaces or control characters"));
+  EXPECT_TRUE(has_error_at(r, 19, 16, "redirects[12].from: \"/ok\" already has a redirect with the same match"));
+  EXPECT_TRUE(has_error_at(r, 21, 16, "contains spaces or control characters"));
+  EXPECT_TRUE(has_error_at(r, 21, 31, "contains spaces or control characters"));
   EXPECT_EQ(r.errors.size(), 14u) << all_errors(r);
 }
 

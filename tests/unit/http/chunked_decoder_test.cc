@@ -33,7 +33,8 @@ void feed_part(ChunkedDecoder& d, std::string_view part, Decoded& out) {
     ++out.calls;
     out.data.append(s.data);
     out.status = s.status;
-    out.error = s.error.status;
+    // ParseError defaults to 400: only read it on an error.
+    out.error = s.status == ParseStatus::kError ? s.error.status : 0;
     if (s.status == ParseStatus::kError) break;
     out.consumed += s.consumed;
     if (s.consumed == 0) break;

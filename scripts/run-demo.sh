@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# `make run`: starts the demo origin and rampart on its embedded demo config, prints
+# what to try, and stops both on Ctrl-C.
+set -euo pipefail
+bin=${1:-build/release/rampart}
+cd "$(dirname "$0")/.."
+
+for port in 8080 8081 9901; do
+  if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+    echo "port $port is already in use on 127.0.0.1; stop whatever listens there first" >&2
+    exit 1
+  fi
+done
+
+/usr/bin/python3 scripts/demo_origin.py --host 127.0.0.1 --port 8081 --name demo &
+origin_pid=$!
+trap 'kill $origin_pid 2>/dev/null; kill $rampart_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+"$bin" run &
+rampart_pid=$!
+
+for _ in $(seq 1 50); do
+  curl -fs -o /dev/null http://127.0.0.1:9901/status 2>/dev/null && break
+  sleep 0.1
+done
+
+cat <<'MSG'
+
+rampart is running on its embedded demo config, in front of a demo origin on :8081.
+Try:
+  curl -i http://localhost:8080/                 # proxied page (note Via, X-Request-Id)
+  curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
+  curl -i http://localhost:8080/old              # a redirect rule answered at the edge
+  curl -i -H 'Host: nope.example' http://127.0.0.1:8080/   # still the default site
+  curl -s http://127.0.0.1:9901/status           # admin: status
+  curl -s http://127.0.0.1:9901/metrics          # admin: Prometheus metrics
+  curl -s -X POST -H 'Authorization: Bearer demo-admin-token-change-me' \
+       http://127.0.0.1:9901/config/reload       # admin: reload the config
+Access log lines appear below. Ctrl-C stops both.
+
+MSG
+wait $rampart_pid
