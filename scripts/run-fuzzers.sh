@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer binary in BUILD_DIR for SECONDS each, on a scratch copy of its
-# seed corpus (tests/fuzz/corpus/<name without _fuzz>) with tests/fuzz/dict/http.dict.
+# seed corpus (tests/fuzz/corpus/<name without _fuzz>) and dictionary
+# (tests/fuzz/dict/<name without _fuzz>.dict, else http.dict for the HTTP/1 targets).
 # Exits non-zero if any fuzzer finds a crash, leak, timeout or failed check; the input
 # that did it is kept under BUILD_DIR/fuzz-artifacts/<name>/.
 #
@@ -37,11 +38,17 @@ for bin in "${binaries[@]}"; do
   fi
   artifacts="$build_dir/fuzz-artifacts/$name"
   mkdir -p "$artifacts"
+  # A target's own dictionary if it has one; the HTTP one for the HTTP/1 targets.
   dict="$root/tests/fuzz/dict/$target.dict"
-  [[ -f "$dict" ]] || dict="$default_dict"
+  if [[ ! -f "$dict" ]]; then
+    case "$target" in
+      h1_* | chunked* | http*) dict="$default_dict" ;;
+      *) dict="" ;;
+    esac
+  fi
   args=(-max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$artifacts/")
-  [[ -f "$dict" ]] && args+=(-dict="$dict")
+  [[ -n "$dict" ]] && args+=(-dict="$dict")
   log="$artifacts/last-run.log"
   echo "run-fuzzers: $name for ${seconds}s ($(find "$corpus" -type f | wc -l) seeds)"
   if "$bin" "${args[@]}" "$corpus" >"$log" 2>&1; then

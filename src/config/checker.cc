@@ -67,7 +67,8 @@ void check_listeners(const Config& config, const SourceMap& where, Diagnostics& 
       break;
     }
   }
-  if (!config.admin.enabled) return;
+  // A refused admin address already has its error; the default it left is not real.
+  if (!config.admin.enabled || where.admin_address_invalid) return;
   for (size_t i = 0; i < ls.size() && !diags.stopped(); ++i) {
     Clash c = clash(config.admin.address, ls[i].address);
     if (c == Clash::kNone) continue;

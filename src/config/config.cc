@@ -64,7 +64,23 @@ void Diagnostics::error(Pos pos, std::string message) {
     stopped_ = true;
     return;
   }
-  list_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(message)});
+  // Values are quoted with escapes where messages are built, but yaml-cpp's own
+  // messages may carry a raw byte of the input ("unknown escape character: \n"). A
+  // diagnostic is one log line whatever the file holds.
+  std::string clean;
+  clean.reserve(message.size());
+  for (char c : message) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u < 0x20 || u == 0x7f) {
+      static constexpr char kHex[] = "0123456789abcdef";
+      clean += "\\x";
+      clean += kHex[u >> 4];
+      clean += kHex[u & 15];
+    } else {
+      clean += c;
+    }
+  }
+  list_.push_back(Diagnostic{file_, pos.line, pos.column, std::move(clean)});
 }
 
 void Diagnostics::fatal(Pos pos, std::string message) {
@@ -116,8 +132,9 @@ std::string closest_match(std::string_view word, const std::vector<std::string_v
     size_t allowed = std::max<size_t>(1, std::min(lower.size(), k.size()) / 3);
     // A shortened or lengthened name ("warning" for "warn", "connect" for
     // "upstream_connect") is far in edits but an obvious intent.
-    bool contained = std::min(lower.size(), k.size()) >= 4 &&
-                     (lower.find(k) != std::string::npos || k.find(lower) != std::string_view::npos);
+    bool contained =
+        std::min(lower.size(), k.size()) >= 4 &&
+        (lower.find(k) != std::string::npos || k.find(lower) != std::string_view::npos);
     if (d > allowed && !contained) continue;
     if (d < best_score) {
       best = k;

@@ -13,8 +13,9 @@ namespace rampart::config::detail {
 // Hard caps on untrusted input, checked while loading so that an oversized config is
 // an error message and never an allocation storm or a slow reload.
 inline constexpr size_t kMaxFileBytes = size_t{16} << 20;
-inline constexpr size_t kMaxYamlNodes = 1'000'000;  // yaml-cpp spends ~0.5 KiB per node
-inline constexpr size_t kMaxVisits = 4'000'000;     // bounds alias (`*ref`) fan-out
+// YAML values, counting each use of an alias as a copy of what it names: bounds both
+// yaml-cpp's memory (~0.5 KiB a node) and the walk over aliased subtrees.
+inline constexpr size_t kMaxYamlNodes = 1'000'000;
 inline constexpr size_t kMaxListeners = 256;
 inline constexpr size_t kMaxSites = 10'000;
 inline constexpr size_t kMaxHostsPerSite = 1'000;
@@ -70,7 +71,8 @@ struct SiteSource {
 struct SourceMap {
   Pos root;
   std::vector<ListenerSource> listeners;
-  std::optional<Pos> admin_address;  // set only when written (and valid)
+  std::optional<Pos> admin_address;    // set only when written (and valid)
+  bool admin_address_invalid = false;  // written but refused: the default is not in use
   std::vector<SiteSource> sites;
   std::optional<Pos> max_request_line;
   std::optional<Pos> max_header_bytes;

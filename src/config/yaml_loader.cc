@@ -280,15 +280,9 @@ class Walker {
   }
 
  private:
-  // Counts a visit to one node; aliases let a small file name the same subtree many
-  // times, so the walk is bounded by visits, not by file size.
-  bool visit(Pos pos) {
-    if (diags_.stopped()) return false;
-    if (++visits_ <= detail::kMaxVisits) return true;
-    diags_.fatal(pos, "the config expands (through YAML aliases) to more than " +
-                          std::to_string(detail::kMaxVisits) + " values; refusing to go on");
-    return false;
-  }
+  // Every loop over keys or items goes through here, so a walk stops soon after the
+  // error cap. Its length is bounded by the pre-pass (NodeCounter), aliases included.
+  bool visit() const { return !diags_.stopped(); }
 
   void error(const At& at, const std::string& message) {
     diags_.error(at.pos, at.path.empty() ? message : at.path + ": " + message);
@@ -335,13 +329,15 @@ class Walker {
       const YAML::Node key_node = it->first;
       Pos key_pos = to_pos(key_node.Mark());
       if (key_pos.line == 0) key_pos = at.pos;
-      if (!visit(key_pos)) return false;
+      if (!visit()) return false;
       At key_at{key_node, key_pos, at.path};
       if (!key_node.IsScalar()) {
         error(key_at, "keys must be plain strings, got " + describe(key_node));
         continue;
       }
       const std::string& key = key_node.Scalar();
+      // Top-level "x-" keys are free space for YAML anchors that sites then share.
+      if (at.path.empty() && key.size() > 2 && key.compare(0, 2, "x-") == 0) continue;
       auto found = std::find(known.begin(), known.end(), key);
       if (found == known.end()) {
         unknown_key(key_at, key, known, what);
@@ -400,7 +396,7 @@ class Walker {
       const YAML::Node item = *it;
       Pos pos = to_pos(item.Mark());
       if (pos.line == 0) pos = at.pos;
-      if (!visit(pos)) return false;
+      if (!visit()) return false;
       on_item(At{item, pos, item_path(at.path, i)}, i);
       if (diags_.stopped()) return false;
     }
@@ -584,6 +580,7 @@ class Walker {
       if (key == "enabled") {
         if (auto b = boolean(v)) cfg_.admin.enabled = *b;
       } else if (key == "address") {
+        where_.admin_address_invalid = true;
         auto s = string(v);
         if (!s) return;
         auto addr = parse_listen_address(*s);
@@ -591,6 +588,7 @@ class Walker {
           error(v, addr.error);
           return;
         }
+        where_.admin_address_invalid = false;
         cfg_.admin.address = *addr.value;
         where_.admin_address = v.pos;
       } else if (key == "token") {
@@ -1036,7 +1034,6 @@ class Walker {
   Diagnostics& diags_;
   Config& cfg_;
   SourceMap& where_;
-  size_t visits_ = 0;
 };
 
 Pos exception_pos(const YAML::Exception& e) {

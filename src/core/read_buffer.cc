@@ -23,7 +23,7 @@ std::pair<char*, size_t> ReadBuffer::prepare(size_t min_free) {
     end_ = used;
     return {data_.get() + end_, capacity_ - end_};
   }
-  auto grown = std::make_unique<char[]>(wanted);
+  auto grown = std::make_unique_for_overwrite<char[]>(wanted);
   if (used > 0) std::memcpy(grown.get(), data_.get() + begin_, used);
   data_ = std::move(grown);
   capacity_ = wanted;
@@ -33,6 +33,7 @@ std::pair<char*, size_t> ReadBuffer::prepare(size_t min_free) {
 }
 
 void ReadBuffer::append(std::string_view bytes) {
+  if (bytes.empty()) return;
   size_t saved_max = max_;
   max_ = std::max(max_, size() + bytes.size());
   auto [ptr, n] = prepare(bytes.size());

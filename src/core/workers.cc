@@ -10,7 +10,10 @@ thread_local int t_worker_index = -1;
 
 int current_worker_index() { return t_worker_index; }
 
-Worker::Worker(unsigned index) : index_(index), context_(1) {}
+// Each worker's sockets are only ever touched from its own thread, so the reactor's
+// per-descriptor locking is pure overhead; posting from other threads stays safe.
+Worker::Worker(unsigned index)
+    : index_(index), context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
 
 WorkerGroup::WorkerGroup(unsigned count) {
   if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());

@@ -9,92 +9,47 @@
 
 namespace rampart::http::detail {
 
-namespace {
-
-HeadScan scan_error(int status, const char* reason) {
-  HeadScan r;
-  r.status = ParseStatus::kError;
-  r.error_status = status;
-  r.reason = reason;
-  return r;
-}
-
-}  // namespace
-
-HeadScan scan_head(std::string_view in, const ParserLimits& limits, size_t max_leading_empty) {
+StartLine find_start_line(std::string_view in, const ParserLimits& limits,
+                          size_t max_leading_empty) {
   const char* b = in.data();
   const size_t n = in.size();
-  HeadScan r;
+  StartLine r;
+  const auto error = [&r](int status, const char* reason) {
+    r.status = ParseStatus::kError;
+    r.error_status = status;
+    r.reason = reason;
+    return r;
+  };
 
   size_t pos = 0;
   for (size_t empties = 0; pos < n && (b[pos] == '\r' || b[pos] == '\n');) {
-    if (b[pos] == '\n') return scan_error(400, "bare LF line ending");
-    if (pos + 1 == n) {
-      r.start = pos;
-      return r;
-    }
-    if (b[pos + 1] != '\n') return scan_error(400, "bare CR");
-    if (++empties > max_leading_empty) return scan_error(400, "empty line before start line");
+    if (b[pos] == '\n') return error(400, "bare LF line ending");
+    if (pos + 1 == n) return r;
+    if (b[pos + 1] != '\n') return error(400, "bare CR");
+    if (++empties > max_leading_empty) return error(400, "empty line before start line");
     pos += 2;
   }
-  r.start = pos;
   if (pos == n) return r;
 
-  // The start line gets its own limit (414) and is looked for only that far, so a huge
-  // line without LF is refused without scanning all of it.
+  // Looked for only as far as the limit allows, so a huge line without LF is refused
+  // without scanning all of it.
   const size_t line_max = limits.max_request_line;
-  const size_t line_window = std::min(n - pos, line_max + 2);
-  const void* nl = std::memchr(b + pos, '\n', line_window);
+  const size_t window = n - pos <= line_max ? n - pos : std::min(n - pos, line_max + 2);
+  const char* nl = find_lf(b + pos, b + pos + window);
   if (nl == nullptr) {
     size_t avail = n - pos;
     if (b[n - 1] == '\r') --avail;  // may be the first half of the CRLF
-    if (avail > line_max) return scan_error(414, "request line too long");
-    if (n > limits.max_header_bytes) return scan_error(431, "header section too large");
+    if (avail > line_max) return error(414, "request line too long");
+    if (n > limits.max_header_bytes) return error(431, "header section too large");
     return r;
   }
-  size_t e = static_cast<size_t>(static_cast<const char*>(nl) - b);
-  if (e == pos || b[e - 1] != '\r') return scan_error(400, "bare LF line ending");
-  if (e - 1 - pos > line_max) return scan_error(414, "request line too long");
-  r.start_line_end = e - 1;
-
-  const size_t limit = limits.max_header_bytes;
-  size_t fields = 0;
-  for (size_t ls = e + 1;;) {
-    const size_t window_end = std::min(n, limit);
-    nl = ls < window_end ? std::memchr(b + ls, '\n', window_end - ls) : nullptr;
-    if (nl == nullptr) {
-      if (n > limit) return scan_error(431, "header section too large");
-      return r;
-    }
-    e = static_cast<size_t>(static_cast<const char*>(nl) - b);
-    if (e == ls || b[e - 1] != '\r') return scan_error(400, "bare LF line ending");
-    if (e - 1 == ls) {
-      r.status = ParseStatus::kComplete;
-      r.end = e + 1;
-      return r;
-    }
-    if (++fields > limits.max_header_count) return scan_error(431, "too many header fields");
-    ls = e + 1;
-  }
-}
-
-const char* parse_field_line(std::string_view line, Header& out) {
-  const char* p = line.data();
-  const size_t n = line.size();
-  // n > 0: an empty line ends the head and never reaches here.
-  if (is_ows(p[0])) return "obsolete line folding";
-  size_t i = 0;
-  while (i < n && is_tchar(p[i])) ++i;
-  if (i == n) return "header line without colon";
-  if (p[i] != ':') {
-    if (is_ows(p[i])) return "whitespace before colon";
-    return "invalid character in header name";
-  }
-  if (i == 0) return "empty header name";
-  if (!valid_field_value(p + i + 1, n - i - 1)) return "invalid character in header value";
-  out.name = line.substr(0, i);
-  out.value = trim_ows(line.substr(i + 1));
-  return nullptr;
+  const size_t e = static_cast<size_t>(nl - b);
+  if (e == pos || b[e - 1] != '\r') return error(400, "bare LF line ending");
+  if (e - 1 - pos > line_max) return error(414, "request line too long");
+  r.status = ParseStatus::kComplete;
+  r.begin = pos;
+  r.end = e - 1;
+  return r;
 }
 
 bool parse_decimal(std::string_view s, uint64_t& out) {
@@ -128,7 +83,7 @@ TransferCoding classify_transfer_encoding(std::string_view value) {
     if (i == 0) return TransferCoding::kMalformed;
     const std::string_view params = trim_ows(elem.substr(i));
     if (!params.empty() && params.front() != ';') return TransferCoding::kMalformed;
-    const bool is_chunked = iequals(elem.substr(0, i), "chunked");
+    const bool is_chunked = token_is(elem.substr(0, i), "chunked");
     if (is_chunked) {
       if (!params.empty()) return TransferCoding::kMalformed;  // chunked takes none
       ++chunked;
@@ -154,11 +109,11 @@ bool add_connection_tokens(std::string_view value, ConnectionTokens& tokens) {
       for (char c : elem) {
         if (!is_tchar(c)) return false;
       }
-      if (iequals(elem, "close")) {
+      if (token_is(elem, "close")) {
         tokens.close = true;
-      } else if (iequals(elem, "keep-alive")) {
+      } else if (token_is(elem, "keep-alive")) {
         tokens.keep_alive = true;
-      } else if (iequals(elem, "upgrade")) {
+      } else if (token_is(elem, "upgrade")) {
         tokens.upgrade = true;
       }
     }

@@ -1,9 +1,10 @@
 #pragma once
 // Internals shared by the HTTP/1 head parsers and the chunked decoder: character
-// classes, field-line syntax and the framing-header grammars. Not part of the public
-// API; only src/http/*.cc and the http unit tests include this.
+// classes, byte scanners, field-line syntax and the framing-header grammars. Not part
+// of the public API; only src/http/*.cc and the http unit tests include this.
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -11,6 +12,15 @@
 
 #include "http/h1_parser.h"
 #include "http/message.h"
+
+// SSE2 is part of x86-64; elsewhere (or with RAMPART_HTTP_NO_SIMD, to test that path)
+// the scanners use 8-byte words or single bytes.
+#if defined(__SSE2__) && !defined(RAMPART_HTTP_NO_SIMD)
+#define RAMPART_HTTP_SSE2 1
+#include <emmintrin.h>
+#else
+#define RAMPART_HTTP_SSE2 0
+#endif
 
 namespace rampart::http::detail {
 
@@ -61,6 +71,17 @@ constexpr bool is_ows(char c) {
   return c == ' ' || c == '\t';
 }
 
+// `token` equals `lower` (lowercase letters and '-') ignoring case. Setting bit 0x20
+// lowercases a letter and maps no other byte onto a letter; only CR maps onto '-', so
+// `token` must hold no CR where `lower` has '-' (true of tokens and field values).
+constexpr bool token_is(std::string_view token, std::string_view lower) {
+  if (token.size() != lower.size()) return false;
+  for (size_t i = 0; i < lower.size(); ++i) {
+    if ((token[i] | 0x20) != lower[i]) return false;
+  }
+  return true;
+}
+
 constexpr int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
   if (c >= 'a' && c <= 'f') return c - 'a' + 10;
@@ -74,35 +95,204 @@ constexpr std::string_view trim_ows(std::string_view s) {
   return s;
 }
 
-// True if every byte of [p, p+n) may appear in a field value. Eight bytes at a time:
-// values (cookies, user agents) are the bulk of a head.
-inline bool valid_field_value(const char* p, size_t n) {
-  constexpr uint64_t kOnes = 0x0101010101010101ull;
-  constexpr uint64_t kHigh = 0x8080808080808080ull;
-  size_t i = 0;
-  for (; i + 8 <= n; i += 8) {
-    uint64_t w;
-    std::memcpy(&w, p + i, 8);
-    // Exact "some byte < 0x20" and "some byte == 0x7F" tests (no false negatives);
-    // a hit is rechecked byte by byte because HTAB is allowed.
-    const uint64_t ctl = (w - kOnes * 0x20) & ~w & kHigh;
-    const uint64_t del_x = w ^ (kOnes * 0x7F);
-    const uint64_t del = (del_x - kOnes) & ~del_x & kHigh;
-    if ((ctl | del) != 0) {
-      for (size_t j = i; j < i + 8; ++j) {
-        if (!has_class(p[j], kFieldChar)) return false;
-      }
+// ---- scanners ------------------------------------------------------------------------
+// Each returns the first byte in [p, end) outside its set, or end. Heads are short lines
+// of mostly letters, so 16 bytes per step with one branch beats a branch per byte.
+
+#if RAMPART_HTTP_SSE2
+// Bytes of `v` within [lo, hi] (unsigned), as a 16-bit mask.
+inline unsigned in_range(__m128i v, uint8_t lo, uint8_t hi) {
+  const __m128i above = _mm_cmpeq_epi8(_mm_max_epu8(v, _mm_set1_epi8(static_cast<char>(lo))), v);
+  const __m128i below = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(static_cast<char>(hi))), v);
+  return static_cast<unsigned>(_mm_movemask_epi8(_mm_and_si128(above, below)));
+}
+inline __m128i load16(const char* p) {
+  return _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+}
+#else
+// 8-byte words: each mask has the high bit set in flagged bytes; the lowest flagged byte
+// is always a true hit (borrows only run towards higher bytes), higher ones may not be.
+inline constexpr uint64_t kOnes = 0x0101010101010101ull;
+inline constexpr uint64_t kHigh = 0x8080808080808080ull;
+constexpr uint64_t bytes_below(uint64_t w, uint8_t n) {
+  return (w - kOnes * n) & ~w & kHigh;
+}
+constexpr uint64_t bytes_equal(uint64_t w, uint8_t c) {
+  const uint64_t x = w ^ (kOnes * c);
+  return (x - kOnes) & ~x & kHigh;
+}
+inline constexpr bool kWordScan = std::endian::native == std::endian::little;
+#endif
+
+// Token characters (method, field names).
+inline const char* skip_tchars(const char* p, const char* end) {
+#if RAMPART_HTTP_SSE2
+  // Letters, digits and '-' in bulk; any other byte is looked up on its own.
+  while (end - p >= 16) {
+    const __m128i v = load16(p);
+    const unsigned common =
+        in_range(_mm_or_si128(v, _mm_set1_epi8(0x20)), 'a', 'z') | in_range(v, '0', '9') |
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8('-'))));
+    if (common == 0xFFFF) {
+      p += 16;
+      continue;
     }
+    p += std::countr_zero(~common);
+    if (!is_tchar(*p)) return p;
+    ++p;
   }
-  for (; i < n; ++i) {
-    if (!has_class(p[i], kFieldChar)) return false;
-  }
-  return true;
+#endif
+  while (p < end && is_tchar(*p)) ++p;
+  return p;
 }
 
-// Parses one field line (without its CRLF) into `out`. Returns nullptr on success or a
-// static reason naming the broken rule.
-const char* parse_field_line(std::string_view line, Header& out);
+// HTAB, SP, VCHAR and obs-text: field values and reason phrases.
+inline const char* skip_field_value(const char* p, const char* end) {
+#if RAMPART_HTTP_SSE2
+  while (end - p >= 16) {
+    const __m128i v = load16(p);
+    const unsigned bad =
+        (~in_range(v, 0x20, 0xFF) & 0xFFFFu) |
+        static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(v, _mm_set1_epi8(0x7F))));
+    if (bad == 0) {
+      p += 16;
+      continue;
+    }
+    p += std::countr_zero(bad);
+    if (*p != '\t') return p;
+    ++p;
+  }
+#else
+  if constexpr (kWordScan) {
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      const uint64_t hits = bytes_below(w, 0x20) | bytes_equal(w, 0x7F);
+      if (hits == 0) {
+        p += 8;
+        continue;
+      }
+      p += std::countr_zero(hits) / 8;
+      if (*p != '\t') return p;
+      ++p;
+    }
+  }
+#endif
+  while (p < end && has_class(*p, kFieldChar)) ++p;
+  return p;
+}
+
+inline bool valid_field_value(const char* p, size_t n) {
+  return skip_field_value(p, p + n) == p + n;
+}
+
+// 0x21-0x7E: a request-target.
+inline const char* skip_vchars(const char* p, const char* end) {
+#if RAMPART_HTTP_SSE2
+  while (end - p >= 16) {
+    const unsigned ok = in_range(load16(p), 0x21, 0x7E);
+    if (ok != 0xFFFF) return p + std::countr_zero(~ok);
+    p += 16;
+  }
+#else
+  if constexpr (kWordScan) {
+    while (end - p >= 8) {
+      uint64_t w;
+      std::memcpy(&w, p, 8);
+      const uint64_t hits = bytes_below(w, 0x21) | bytes_equal(w, 0x7F) | (w & kHigh);
+      if (hits != 0) return p + std::countr_zero(hits) / 8;
+      p += 8;
+    }
+  }
+#endif
+  while (p < end && has_class(*p, kVchar)) ++p;
+  return p;
+}
+
+// Next LF in [p, end), or nullptr.
+inline const char* find_lf(const char* p, const char* end) {
+#if RAMPART_HTTP_SSE2
+  const __m128i lf = _mm_set1_epi8('\n');
+  while (end - p >= 16) {
+    const unsigned hits = static_cast<unsigned>(_mm_movemask_epi8(_mm_cmpeq_epi8(load16(p), lf)));
+    if (hits != 0) return p + std::countr_zero(hits);
+    p += 16;
+  }
+  for (; p < end; ++p) {
+    if (*p == '\n') return p;
+  }
+  return nullptr;
+#else
+  return static_cast<const char*>(std::memchr(p, '\n', static_cast<size_t>(end - p)));
+#endif
+}
+
+// ---- heads -----------------------------------------------------------------------------
+
+enum class LineStatus : uint8_t { kOk, kIncomplete, kError };
+
+// Parses the field line at `p` (p < end; *p is neither CR nor LF) up to `end`, the end
+// of the bytes that may belong to the head. On kOk fills `out` and moves `p` to the next
+// line; on kError sets `reason` to a static string naming the broken rule.
+inline LineStatus parse_field_line(const char*& p, const char* end, Header& out,
+                                   const char*& reason) {
+  const char* const line = p;
+  if (is_ows(*line)) {
+    reason = "obsolete line folding";
+    return LineStatus::kError;
+  }
+  const char* c = skip_tchars(line, end);
+  if (c == end) return LineStatus::kIncomplete;
+  if (*c != ':') {
+    if (is_ows(*c)) {
+      reason = "whitespace before colon";
+    } else if (*c == '\r' || *c == '\n') {
+      reason = "header line without colon";
+    } else {
+      reason = "invalid character in header name";
+    }
+    return LineStatus::kError;
+  }
+  if (c == line) {
+    reason = "empty header name";
+    return LineStatus::kError;
+  }
+  out.name = std::string_view(line, static_cast<size_t>(c - line));
+  ++c;
+  while (c < end && is_ows(*c)) ++c;
+  const char* const value = c;
+  c = skip_field_value(c, end);
+  if (c == end) return LineStatus::kIncomplete;
+  if (*c != '\r') {
+    reason = *c == '\n' ? "bare LF line ending" : "invalid character in header value";
+    return LineStatus::kError;
+  }
+  if (c + 1 == end) return LineStatus::kIncomplete;
+  if (c[1] != '\n') {
+    reason = "bare CR";
+    return LineStatus::kError;
+  }
+  const char* value_end = c;
+  while (value_end > value && is_ows(value_end[-1])) --value_end;
+  out.value = std::string_view(value, static_cast<size_t>(value_end - value));
+  p = c + 2;
+  return LineStatus::kOk;
+}
+
+// Where the start line of a head is. Leading empty lines (requests only) are skipped;
+// limits are applied even while the line is incomplete, so a slow sender of a huge line
+// is refused early.
+struct StartLine {
+  ParseStatus status = ParseStatus::kIncomplete;
+  int error_status = 400;   // 400, 414 or 431 on kError
+  const char* reason = "";  // on kError
+  size_t begin = 0;         // first byte of the line
+  size_t end = 0;           // its CR
+};
+StartLine find_start_line(std::string_view in, const ParserLimits& limits,
+                          size_t max_leading_empty);
+
+// ---- framing fields ----------------------------------------------------------------------
 
 // `1*DIGIT` without sign, spaces or list; false on overflow.
 bool parse_decimal(std::string_view s, uint64_t& out);
@@ -126,18 +316,5 @@ bool add_connection_tokens(std::string_view value, ConnectionTokens& tokens);
 // `host [ ":" port ]` as in Host or an authority: host is a reg-name of unreserved
 // characters or an IP-literal in brackets; port is 1-5 digits up to 65535.
 bool valid_authority(std::string_view s, bool require_port);
-
-// Where a message head is in the input, found with one memchr per line. Validates only
-// line endings and size limits, so that a slow sender learns about those early and an
-// incomplete head costs little to re-check.
-struct HeadScan {
-  ParseStatus status = ParseStatus::kIncomplete;
-  int error_status = 400;   // 400, 414 or 431
-  const char* reason = "";  // on kError
-  size_t start = 0;         // first byte of the start line (after tolerated empty lines)
-  size_t start_line_end = std::string_view::npos;  // CR ending the start line, if seen
-  size_t end = 0;                                  // one past the head's final LF
-};
-HeadScan scan_head(std::string_view in, const ParserLimits& limits, size_t max_leading_empty);
 
 }  // namespace rampart::http::detail

@@ -1,10 +1,9 @@
-// Request and response heads (RFC 9112 sections 2-6). Two passes: scan_head finds the
-// end of the head (cheap, so an incomplete head costs little to re-check), then every
-// line is validated and the framing fields are interpreted.
+// Request and response heads (RFC 9112 sections 2-6), parsed in one pass that stops at
+// the first broken rule. A caller re-parses from the start as bytes arrive; the scans
+// are vectorised, so a re-parse costs about what a search for the blank line would.
 
 #include "http/h1_parser.h"
 
-#include <cstring>
 
 #include "http/h1_internal.h"
 
@@ -68,7 +67,9 @@ const char* parse_target(RequestHead& out) {
   const size_t sep = t.find("://");
   if (sep == std::string_view::npos) return "invalid request target";
   const std::string_view scheme = t.substr(0, sep);
-  if (!iequals(scheme, "http") && !iequals(scheme, "https")) return "unsupported target scheme";
+  if (!detail::token_is(scheme, "http") && !detail::token_is(scheme, "https")) {
+    return "unsupported target scheme";
+  }
   const std::string_view rest = t.substr(sep + 3);
   const size_t authority_end = rest.find_first_of("/?");
   const std::string_view authority = rest.substr(0, authority_end);
@@ -90,12 +91,11 @@ const char* parse_target(RequestHead& out) {
 
 ParseResult parse_request_line(std::string_view line, RequestHead& out) {
   const size_t n = line.size();
-  size_t i = 0;
-  while (i < n && detail::is_tchar(line[i])) ++i;
+  size_t i = static_cast<size_t>(detail::skip_tchars(line.data(), line.data() + n) - line.data());
   if (i == 0 || i == n || line[i] != ' ') return fail(400, "invalid method");
   out.method = line.substr(0, i);
   const size_t t = ++i;
-  while (i < n && detail::has_class(line[i], detail::kVchar)) ++i;
+  i = static_cast<size_t>(detail::skip_vchars(line.data() + i, line.data() + n) - line.data());
   if (i == t) return fail(400, "invalid request target");
   out.target = line.substr(t, i - t);
   if (i == n) return fail(400, "missing HTTP version");
@@ -130,12 +130,12 @@ void note_field(const Header& h, FieldFacts& f) {
   // Dispatch on length first: most fields are none of these and cost one switch.
   switch (h.name.size()) {
     case 4:
-      if (iequals(h.name, "host")) {
+      if (detail::token_is(h.name, "host")) {
         if (f.host_count++ == 0) f.host = h.value;
       }
       break;
     case 6:
-      if (iequals(h.name, "expect")) {
+      if (detail::token_is(h.name, "expect")) {
         if (iequals(h.value, "100-continue")) {
           f.expect_continue = true;
         } else {
@@ -144,18 +144,19 @@ void note_field(const Header& h, FieldFacts& f) {
       }
       break;
     case 7:
-      if (iequals(h.name, "upgrade") && !f.has_upgrade) {
+      if (detail::token_is(h.name, "upgrade") && !f.has_upgrade) {
         f.has_upgrade = true;
         f.upgrade = h.value;
       }
       break;
     case 10:
-      if (iequals(h.name, "connection") && !detail::add_connection_tokens(h.value, f.connection)) {
+      if (detail::token_is(h.name, "connection") &&
+          !detail::add_connection_tokens(h.value, f.connection)) {
         f.connection_invalid = true;
       }
       break;
     case 14:
-      if (iequals(h.name, "content-length")) {
+      if (detail::token_is(h.name, "content-length")) {
         uint64_t v = 0;
         if (!detail::parse_decimal(h.value, v)) {
           f.cl_invalid = true;
@@ -168,7 +169,7 @@ void note_field(const Header& h, FieldFacts& f) {
       }
       break;
     case 17:
-      if (iequals(h.name, "transfer-encoding")) {
+      if (detail::token_is(h.name, "transfer-encoding")) {
         if (f.te_count++ == 0) f.te = h.value;
       }
       break;
@@ -177,24 +178,55 @@ void note_field(const Header& h, FieldFacts& f) {
   }
 }
 
-// Validates every field line of a complete head and collects the facts. Returns a
-// reason on a syntax error.
-const char* parse_fields(std::string_view in, size_t begin, size_t end,
-                         std::vector<Header>& headers, FieldFacts& facts) {
-  // [begin, end) holds the field lines; the head's final CRLF is at `end`.
-  const char* b = in.data();
-  for (size_t ls = begin; ls < end;) {
-    const auto* nl = static_cast<const char*>(std::memchr(b + ls, '\n', end + 2 - ls));
-    const size_t e = static_cast<size_t>(nl - b);  // scan_head saw this LF, after a CR
-    Header h;
-    if (const char* reason = detail::parse_field_line(in.substr(ls, e - 1 - ls), h)) {
-      return reason;
+struct FieldsResult {
+  ParseStatus status = ParseStatus::kIncomplete;
+  int error_status = 400;
+  const char* reason = "";
+  size_t end = 0;  // one past the head's final LF, on kComplete
+};
+
+// Parses field lines from `pos` up to the empty line that ends the head, appending them
+// to `headers` and collecting the facts.
+FieldsResult parse_fields(std::string_view in, size_t pos, const ParserLimits& limits,
+                          std::vector<Header>& headers, FieldFacts& facts) {
+  FieldsResult r;
+  const auto error = [&r](int status, const char* reason) {
+    r.status = ParseStatus::kError;
+    r.error_status = status;
+    r.reason = reason;
+    return r;
+  };
+  // Bytes past the limit cannot belong to an acceptable head: running into `end` means
+  // "too large" if there are more bytes, "incomplete" if not.
+  const bool clipped = in.size() > limits.max_header_bytes;
+  const char* const end = in.data() + (clipped ? limits.max_header_bytes : in.size());
+  const auto need_more = [&]() { return clipped ? error(431, "header section too large") : r; };
+  const char* p = in.data() + pos;
+  size_t count = 0;
+  for (;;) {
+    if (p >= end) return need_more();
+    if (*p == '\r') {
+      if (p + 1 == end) return need_more();
+      if (p[1] != '\n') return error(400, "bare CR");
+      r.status = ParseStatus::kComplete;
+      r.end = static_cast<size_t>(p + 2 - in.data());
+      return r;
     }
-    headers.push_back(h);
-    note_field(h, facts);
-    ls = e + 1;
+    if (*p == '\n') return error(400, "bare LF line ending");
+    if (++count > limits.max_header_count) return error(431, "too many header fields");
+    Header h;
+    const char* reason = nullptr;
+    switch (detail::parse_field_line(p, end, h, reason)) {
+      case detail::LineStatus::kOk:
+        headers.push_back(h);
+        note_field(h, facts);
+        break;
+      case detail::LineStatus::kIncomplete:
+        return need_more();
+      case detail::LineStatus::kError:
+        return error(400, reason);
+    }
   }
-  return nullptr;
 }
 
 }  // namespace
@@ -203,21 +235,16 @@ ParseResult parse_request_head(std::string_view input, const ParserLimits& limit
                                RequestHead& out) {
   out.clear();
   out.headers.reserve(kReservedHeaders);
-  const detail::HeadScan scan = detail::scan_head(input, limits, kMaxLeadingEmptyLines);
-  if (scan.status == ParseStatus::kError) return fail(scan.error_status, scan.reason);
-  if (scan.start_line_end != std::string_view::npos) {
-    // Checked even while the rest of the head is missing: garbage is refused at once.
-    const ParseResult line =
-        parse_request_line(input.substr(scan.start, scan.start_line_end - scan.start), out);
-    if (line.status == ParseStatus::kError) return line;
-  }
-  if (scan.status == ParseStatus::kIncomplete) return ParseResult{};
+  const detail::StartLine line = detail::find_start_line(input, limits, kMaxLeadingEmptyLines);
+  if (line.status == ParseStatus::kError) return fail(line.error_status, line.reason);
+  if (line.status == ParseStatus::kIncomplete) return ParseResult{};
+  const ParseResult rl = parse_request_line(input.substr(line.begin, line.end - line.begin), out);
+  if (rl.status == ParseStatus::kError) return rl;
 
   FieldFacts f;
-  if (const char* reason =
-          parse_fields(input, scan.start_line_end + 2, scan.end - 2, out.headers, f)) {
-    return fail(400, reason);
-  }
+  const FieldsResult fields = parse_fields(input, line.end + 2, limits, out.headers, f);
+  if (fields.status == ParseStatus::kError) return fail(fields.error_status, fields.reason);
+  if (fields.status == ParseStatus::kIncomplete) return ParseResult{};
 
   const bool http11 = out.version_minor == 1;
   if (f.te_count > 0 && !http11) return fail(400, "Transfer-Encoding in HTTP/1.0 request");
@@ -264,7 +291,7 @@ ParseResult parse_request_head(std::string_view input, const ParserLimits& limit
 
   ParseResult r;
   r.status = ParseStatus::kComplete;
-  r.consumed = scan.end;
+  r.consumed = fields.end;
   return r;
 }
 
@@ -304,21 +331,20 @@ ParseResult parse_response_head(std::string_view input, std::string_view request
   constexpr int kBadGateway = 502;
   out.clear();
   out.headers.reserve(kReservedHeaders);
-  const detail::HeadScan scan = detail::scan_head(input, limits, 0);
-  if (scan.status == ParseStatus::kError) {
-    return fail(kBadGateway, scan.error_status == 414 ? "status line too long" : scan.reason);
+  const detail::StartLine line = detail::find_start_line(input, limits, 0);
+  if (line.status == ParseStatus::kError) {
+    return fail(kBadGateway, line.error_status == 414 ? "status line too long" : line.reason);
   }
-  if (scan.start_line_end != std::string_view::npos) {
-    const std::string_view line = input.substr(scan.start, scan.start_line_end - scan.start);
-    if (const char* reason = parse_status_line(line, out)) return fail(kBadGateway, reason);
-  }
-  if (scan.status == ParseStatus::kIncomplete) return ParseResult{};
-
-  FieldFacts f;
+  if (line.status == ParseStatus::kIncomplete) return ParseResult{};
   if (const char* reason =
-          parse_fields(input, scan.start_line_end + 2, scan.end - 2, out.headers, f)) {
+          parse_status_line(input.substr(line.begin, line.end - line.begin), out)) {
     return fail(kBadGateway, reason);
   }
+
+  FieldFacts f;
+  const FieldsResult fields = parse_fields(input, line.end + 2, limits, out.headers, f);
+  if (fields.status == ParseStatus::kError) return fail(kBadGateway, fields.reason);
+  if (fields.status == ParseStatus::kIncomplete) return ParseResult{};
 
   const bool http11 = out.version_minor == 1;
   if (f.te_count > 0 && !http11) return fail(kBadGateway, "Transfer-Encoding in HTTP/1.0 response");
@@ -357,7 +383,7 @@ ParseResult parse_response_head(std::string_view input, std::string_view request
 
   ParseResult r;
   r.status = ParseStatus::kComplete;
-  r.consumed = scan.end;
+  r.consumed = fields.end;
   return r;
 }
 

@@ -6,7 +6,9 @@ namespace rampart::http {
 
 namespace {
 
-constexpr char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+constexpr char lower(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 template <typename Head>
 const Header* find_header(const Head& head, std::string_view name) {
@@ -28,16 +30,20 @@ bool iequals(std::string_view a, std::string_view b) {
 
 bool is_hop_by_hop(std::string_view name) {
   static constexpr std::array<std::string_view, 9> kHopByHop = {
-      "connection", "keep-alive",        "proxy-connection", "te",     "trailer",
-      "upgrade",    "transfer-encoding", "proxy-authenticate", "proxy-authorization"};
+      "connection",        "keep-alive",         "proxy-connection",   "te", "trailer", "upgrade",
+      "transfer-encoding", "proxy-authenticate", "proxy-authorization"};
   for (std::string_view h : kHopByHop) {
     if (iequals(name, h)) return true;
   }
   return false;
 }
 
-const Header* RequestHead::find(std::string_view name) const { return find_header(*this, name); }
-const Header* ResponseHead::find(std::string_view name) const { return find_header(*this, name); }
+const Header* RequestHead::find(std::string_view name) const {
+  return find_header(*this, name);
+}
+const Header* ResponseHead::find(std::string_view name) const {
+  return find_header(*this, name);
+}
 
 void RequestHead::clear() {
   method = target = path = query = host = upgrade_protocol = {};

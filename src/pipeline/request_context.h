@@ -5,7 +5,7 @@
 #include <array>
 #include <span>
 #include <cstdint>
-#include <deque>
+#include <forward_list>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -60,12 +60,12 @@ class RequestContext {
   std::span<const VerdictRecord> verdicts() const { return {verdicts_.data(), verdict_count_}; }
 
   // Stores a string for the rest of the request and returns a stable view of it.
-  std::string_view keep(std::string value) { return owned_.emplace_back(std::move(value)); }
+  std::string_view keep(std::string value) { return owned_.emplace_front(std::move(value)); }
 
  private:
   std::array<VerdictRecord, 16> verdicts_{};
   size_t verdict_count_ = 0;
-  std::deque<std::string> owned_;
+  std::forward_list<std::string> owned_;  // allocates nothing until used
 };
 
 }  // namespace rampart::pipeline

@@ -79,7 +79,7 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
     out.push_back({"Upgrade", request.upgrade_protocol});
   }
 
-  scratch.peer_text = facts.peer->to_string();
+  if (scratch.peer_text.empty()) scratch.peer_text = facts.peer->to_string();
   append_list(scratch.forwarded_for, scratch.peer_text);
   out.push_back({"X-Forwarded-For", scratch.forwarded_for});
   out.push_back({"X-Forwarded-Proto", facts.proto});

@@ -21,11 +21,10 @@ struct ForwardingFacts {
 
 // Strings built for one request; reused across requests to avoid allocations.
 struct ForwardScratch {
-  std::string peer_text;
+  std::string peer_text;  // kept across requests: the peer of a connection never changes
   std::string forwarded_for;
   std::string forwarded;
   void clear() {
-    peer_text.clear();
     forwarded_for.clear();
     forwarded.clear();
   }

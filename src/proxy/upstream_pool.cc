@@ -8,8 +8,13 @@
 namespace rampart::proxy {
 
 size_t UpstreamPool::EndpointHash::operator()(const boost::asio::ip::tcp::endpoint& e) const {
-  size_t h = std::hash<std::string>{}(e.address().to_string());
-  return h ^ (static_cast<size_t>(e.port()) * 0x9e3779b97f4a7c15ull);
+  size_t h = 0;
+  if (e.address().is_v4()) {
+    h = e.address().to_v4().to_uint();
+  } else {
+    for (unsigned char b : e.address().to_v6().to_bytes()) h = h * 131 + b;
+  }
+  return (h ^ (static_cast<size_t>(e.port()) << 32)) * 0x9e3779b97f4a7c15ull;
 }
 
 bool idle_socket_is_usable(boost::asio::ip::tcp::socket& socket) {
@@ -20,7 +25,8 @@ bool idle_socket_is_usable(boost::asio::ip::tcp::socket& socket) {
 }
 
 std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
-    const boost::asio::ip::tcp::endpoint& endpoint, Clock::duration max_idle) {
+    const boost::asio::ip::tcp::endpoint& endpoint, Clock::duration max_idle,
+    Clock::duration verify_after) {
   auto it = idle_.find(endpoint);
   if (it == idle_.end()) return nullptr;
   auto& stack = it->second;
@@ -28,7 +34,11 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
   while (!stack.empty()) {
     std::unique_ptr<UpstreamConnection> conn = std::move(stack.back());
     stack.pop_back();
-    if (now - conn->idle_since < max_idle && idle_socket_is_usable(conn->socket)) {
+    auto idle_for = now - conn->idle_since;
+    // A peek costs a syscall; skip it for connections that were busy a moment ago when
+    // the caller can retry safely if the origin closed one anyway.
+    if (idle_for < max_idle &&
+        (idle_for < verify_after || idle_socket_is_usable(conn->socket))) {
       conn->reused = true;
       ++stats_.reuses;
       return conn;
@@ -41,7 +51,6 @@ void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   auto& stack = idle_[connection->endpoint];
   if (stack.size() >= max_idle_per_endpoint_) return;  // closes it
   connection->idle_since = Clock::now();
-  connection->buffer.release_if_empty();
   stack.push_back(std::move(connection));
 }
 

@@ -38,10 +38,12 @@ class UpstreamPool {
   explicit UpstreamPool(size_t max_idle_per_endpoint = 256)
       : max_idle_per_endpoint_(max_idle_per_endpoint) {}
 
-  // An idle connection to `endpoint` that is still open and younger than `max_idle`,
-  // or null. Connections the origin closed while idle are discarded here.
+  // An idle connection to `endpoint` younger than `max_idle`, or null. Connections idle
+  // for at least `verify_after` are checked with a non-blocking peek and discarded when
+  // the origin closed them (pass zero to always check).
   std::unique_ptr<UpstreamConnection> acquire(const boost::asio::ip::tcp::endpoint& endpoint,
-                                              Clock::duration max_idle);
+                                              Clock::duration max_idle,
+                                              Clock::duration verify_after = Clock::duration::zero());
   void release(std::unique_ptr<UpstreamConnection> connection);
   // Closes connections idle for longer than `max_idle`; run periodically.
   void sweep(Clock::duration max_idle);

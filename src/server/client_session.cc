@@ -16,6 +16,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
+constexpr std::chrono::milliseconds kHotIdle{1000};
+
 double millis_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
 }
@@ -77,26 +79,20 @@ asio::awaitable<void> ClientSession::run() {
     snapshot_ = worker_.snapshots.get();
     if (rbuf_.empty()) {
       const config::Timeouts& t = snapshot_->config->timeouts;
-      auto wait = requests_ == 0 ? t.header_read : t.client_idle;
-      // Between requests the connection holds no buffers and no snapshot: ten thousand
-      // idle keep-alive connections cost their sockets and little else.
-      if (requests_ > 0) {
-        rbuf_.release_if_empty();
-        body_buf_.reset();
-        std::vector<http::Header>().swap(head_.headers);
-        std::vector<http::Header>().swap(upstream_headers_);
-        std::vector<http::Header>().swap(response_headers_);
-        std::string().swap(out_);
-        scratch_ = {};
-        snapshot_.reset();
+      if (requests_ > 0 && !co_await wait_hot(t.client_idle)) break;
+      if (rbuf_.empty()) {
+        auto wait = requests_ == 0 ? t.header_read : t.client_idle - kHotIdle;
+        // Idle for a while: the connection gives back its buffers and its snapshot, so
+        // ten thousand idle keep-alive connections cost their sockets and little else.
+        if (requests_ > 0) release_idle_memory();
+        if (worker_.shared.draining.load(std::memory_order_relaxed)) break;
+        idle_ = true;
+        deadline_.expire_after(wait);
+        auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
+        idle_ = false;
+        if (ec) break;
+        if (!snapshot_) snapshot_ = worker_.snapshots.get();
       }
-      if (worker_.shared.draining.load(std::memory_order_relaxed)) break;
-      idle_ = true;
-      deadline_.expire_after(wait);
-      auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
-      idle_ = false;
-      if (ec) break;
-      if (!snapshot_) snapshot_ = worker_.snapshots.get();
     }
     http::ParseResult result;
     if (!co_await read_head(result)) break;
@@ -117,6 +113,40 @@ asio::awaitable<void> ClientSession::run() {
   boost::system::error_code ignored;
   socket_.shutdown(tcp::socket::shutdown_send, ignored);
   socket_.close(ignored);
+}
+
+void ClientSession::release_idle_memory() {
+  rbuf_.release_if_empty();
+  body_buf_.reset();
+  std::vector<http::Header>().swap(head_.headers);
+  std::vector<http::Header>().swap(upstream_headers_);
+  std::vector<http::Header>().swap(response_headers_);
+  std::string().swap(out_);
+  scratch_ = {};
+  snapshot_.reset();
+}
+
+// Right after a response the next request usually follows soon: read straight into the
+// buffer we still hold (a speculative read, no extra epoll registration) for a short
+// while before falling back to the memory-saving idle wait. Returns false when the
+// connection is done (closed, reset, drained or idle past client_idle).
+asio::awaitable<bool> ClientSession::wait_hot(std::chrono::milliseconds client_idle) {
+  if (client_idle <= kHotIdle) {
+    deadline_.expire_after(client_idle);
+  } else {
+    deadline_.expire_after(kHotIdle);
+  }
+  auto [ptr, room] = rbuf_.prepare(2048);
+  idle_ = true;
+  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
+  idle_ = false;
+  if (!ec) {
+    rbuf_.commit(n);
+    co_return true;
+  }
+  bool hot_period_over = ec == asio::error::operation_aborted && deadline_.expired();
+  co_return hot_period_over && client_idle > kHotIdle &&
+      !worker_.shared.draining.load(std::memory_order_relaxed);
 }
 
 asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
@@ -294,7 +324,7 @@ asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
   co_return true;
 }
 
-asio::awaitable<bool> ClientSession::write_client(std::vector<asio::const_buffer>& buffers) {
+asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
   deadline_.expire_after(snapshot_->config->timeouts.send);
   auto [ec, n] = co_await asio::async_write(socket_, buffers, kNoThrow);
   if (ec) {

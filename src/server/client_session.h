@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <span>
 #include <string>
 #include <vector>
 
@@ -31,7 +32,7 @@ struct RequestRecord {
   int status = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
-  std::string upstream;
+  std::string_view upstream;  // owned by the snapshot
   double upstream_ms = -1;
   std::string_view error;
 };
@@ -51,6 +52,8 @@ class ClientSession {
  private:
   enum class Flow : uint8_t { kKeepAlive, kClose };
 
+  asio::awaitable<bool> wait_hot(std::chrono::milliseconds client_idle);
+  void release_idle_memory();
   asio::awaitable<bool> read_head(http::ParseResult& result);
   asio::awaitable<Flow> handle_request(size_t head_size);
   asio::awaitable<Flow> respond_local(int status, std::string_view message, bool must_close,
@@ -59,7 +62,7 @@ class ClientSession {
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
   asio::awaitable<bool> write_client(std::string_view bytes);
-  asio::awaitable<bool> write_client(std::vector<asio::const_buffer>& buffers);
+  asio::awaitable<bool> write_client(std::span<const asio::const_buffer> buffers);
 
   // Request body → origin. Returns false on failure (record.status set when the client
   // is to blame: 400/408/413).

@@ -51,12 +51,31 @@ std::string_view origin_form_target(const http::RequestHead& head, std::string& 
   return storage;
 }
 
+// Up to four buffers for one gather write, without a heap allocation.
+class BufferList {
+ public:
+  void assign(std::initializer_list<asio::const_buffer> list) {
+    size_ = 0;
+    for (const auto& b : list) items_[size_++] = b;
+  }
+  void push_front(asio::const_buffer b) {
+    for (size_t i = size_; i > 0; --i) items_[i] = items_[i - 1];
+    items_[0] = b;
+    ++size_;
+  }
+  std::span<const asio::const_buffer> view() const { return {items_.data(), size_}; }
+
+ private:
+  std::array<asio::const_buffer, 5> items_;
+  size_t size_ = 0;
+};
+
 enum class HeadRead : uint8_t { kOk, kClosedEarly, kTimeout, kError, kMalformed };
 
 }  // namespace
 
 asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
-  if (!body_buf_) body_buf_ = std::make_unique<char[]>(kBodyBufSize);
+  if (!body_buf_) body_buf_ = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
   body_begin_ = body_end_ = 0;
   deadline_.expire_after(snapshot_->config->timeouts.body_read);
   auto [ec, n] = co_await socket_.async_read_some(
@@ -69,9 +88,9 @@ asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
 asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection& up,
                                                        RequestRecord& record) {
   const config::Timeouts& t = snapshot_->config->timeouts;
-  auto write_upstream = [&](std::vector<asio::const_buffer>& buffers) -> asio::awaitable<bool> {
+  auto write_upstream = [&](const BufferList& buffers) -> asio::awaitable<bool> {
     deadline_.expire_after(t.send);
-    auto [ec, n] = co_await asio::async_write(up.socket, buffers, kNoThrow);
+    auto [ec, n] = co_await asio::async_write(up.socket, buffers.view(), kNoThrow);
     co_return !ec;
   };
   // The next bytes of the body: what is left in the head buffer, then body_buf_.
@@ -97,7 +116,7 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
     closing_ = true;
   };
 
-  std::vector<asio::const_buffer> buffers;
+  BufferList buffers;
   if (head_.body == http::BodyKind::kContentLength) {
     uint64_t remaining = head_.content_length;
     while (remaining > 0) {
@@ -187,8 +206,14 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       break;
     }
     const tcp::endpoint& endpoint = endpoints[(start + connect_failures) % endpoints.size()];
-    record.upstream = endpoint.address().to_string() + ":" + std::to_string(endpoint.port());
-    up = fresh_only ? nullptr : worker_.pool.acquire(endpoint, t.upstream_idle);
+    record.upstream = snapshot_->endpoint_names[ctx.site_index][(start + connect_failures) %
+                                                                endpoints.size()];
+    // Replayable requests survive a stale pooled connection (one retry), so only
+    // connections idle for a while are probed; others are probed every time.
+    up = fresh_only ? nullptr
+                    : worker_.pool.acquire(endpoint, t.upstream_idle,
+                                           replayable ? std::chrono::seconds(2)
+                                                      : std::chrono::seconds(0));
     if (up) {
       worker_.metrics.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -368,9 +393,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   http::write_response_head(out_, response.status, response_headers_);
   up->buffer.consume(response_head_size);
   record.bytes_out += out_.size();
-  if (!co_await write_client(out_)) {
-    upstream_ = nullptr;
-    co_return Flow::kClose;
+  bool body_follows = !switching && !is_head && response.body != http::BodyKind::kNone;
+  // When body bytes came with the head, the head rides in the first body write (one
+  // syscall per small response); otherwise it goes now, so a slow body never delays it.
+  if (!body_follows || up->buffer.empty()) {
+    bool ok = co_await write_client(out_);
+    out_.clear();
+    if (!ok) {
+      upstream_ = nullptr;
+      co_return Flow::kClose;
+    }
   }
 
   if (switching) {
@@ -395,7 +427,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
                                                          bool chunk_to_client,
                                                          RequestRecord& record) {
   const config::Timeouts& t = snapshot_->config->timeouts;
-  std::vector<asio::const_buffer> buffers;
+  BufferList buffers;
   static constexpr std::string_view kCrlf = "\r\n";
   static constexpr std::string_view kLastChunk = "0\r\n\r\n";
 
@@ -418,7 +450,10 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
       buffers.assign({asio::buffer(data)});
       record.bytes_out += data.size();
     }
-    co_return co_await write_client(buffers);
+    if (!out_.empty()) buffers.push_front(asio::buffer(out_));
+    bool ok = co_await write_client(buffers.view());
+    out_.clear();
+    co_return ok;
   };
   // The body starts a fresh buffer so reads do not keep growing it.
   up.buffer.set_max(65536);
@@ -457,7 +492,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
           if (chunk_to_client) {
             record.bytes_out += kLastChunk.size();
             buffers.assign({asio::buffer(kLastChunk)});
-            co_return co_await write_client(buffers);
+            co_return co_await write_client(buffers.view());
           }
           co_return true;
         }
@@ -486,7 +521,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
       if (chunk_to_client) {
         record.bytes_out += kLastChunk.size();
         buffers.assign({asio::buffer(kLastChunk)});
-        co_return co_await write_client(buffers);
+        co_return co_await write_client(buffers.view());
       }
       co_return true;
     }
@@ -511,7 +546,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
   }
   auto pump = [this, idle](tcp::socket& from, tcp::socket& to,
                            uint64_t& counter) -> asio::awaitable<void> {
-    auto buffer = std::make_unique<char[]>(16384);
+    auto buffer = std::make_unique_for_overwrite<char[]>(16384);
     for (;;) {
       deadline_.expire_after(idle);
       auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer.get(), 16384), kNoThrow);

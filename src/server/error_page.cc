@@ -41,8 +41,11 @@ void append_json_escaped(std::string& out, std::string_view value) {
 }
 
 bool accepts_json(std::string_view accept) {
-  return accept.find("application/json") != std::string_view::npos &&
-         accept.find("text/html") == std::string_view::npos;
+  // Media types are case-insensitive (RFC 9110 8.3.1).
+  std::string lowered(accept.substr(0, 1024));
+  for (char& c : lowered) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return lowered.find("application/json") != std::string::npos &&
+         lowered.find("text/html") == std::string::npos;
 }
 
 std::string_view error_code_name(int status) {

@@ -16,6 +16,7 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
   snapshot->router = std::make_unique<SiteRouter>(*config);
   for (const config::Site& site : config->sites) {
     std::vector<boost::asio::ip::tcp::endpoint> resolved;
+    std::vector<std::string> names;
     for (const config::HostPort& endpoint : site.origin.endpoints) {
       std::string error;
       auto ep = core::resolve_endpoint(endpoint.host, endpoint.port, error);
@@ -26,8 +27,11 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
         continue;
       }
       resolved.push_back(*ep);
+      names.push_back(ep->address().is_v6() ? "[" + ep->address().to_string() + "]:" + std::to_string(ep->port())
+                                            : ep->address().to_string() + ":" + std::to_string(ep->port()));
     }
     snapshot->endpoints.push_back(std::move(resolved));
+    snapshot->endpoint_names.push_back(std::move(names));
     snapshot->site_counters.push_back(metrics.site(site.name));
   }
   const config::Limits& limits = config->limits;

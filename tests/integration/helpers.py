@@ -8,6 +8,7 @@ import copy
 import http.client
 import json
 import os
+import random
 import re
 import select
 import signal
@@ -36,10 +37,40 @@ def scaled(n, asan_n):
     return asan_n if SANITIZED else n
 
 
+_handed_out = set()
+_port_lock = threading.Lock()
+
+
+def _ephemeral_range():
+    try:
+        with open("/proc/sys/net/ipv4/ip_local_port_range") as f:
+            lo, hi = map(int, f.read().split())
+            return lo, hi
+    except (OSError, ValueError):
+        return 32768, 60999
+
+
 def free_port():
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
-        s.bind((LOOPBACK, 0))
-        return s.getsockname()[1]
+    """A loopback port nobody listens on now, never handed out before in this session.
+
+    Ports come from below the kernel's ephemeral range when possible, so that outgoing
+    connections (clients, rampart's upstream connections) cannot take one between the
+    moment it is chosen and the moment a server binds it; and never twice, since the
+    kernel happily returns the same free port twice in a row."""
+    lo, _ = _ephemeral_range()
+    with _port_lock:
+        candidates = [random.randrange(20000, lo) for _ in range(200)] if lo > 21000 else []
+        for port in candidates + [0] * 100:
+            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
+                try:
+                    s.bind((LOOPBACK, port))
+                except OSError:
+                    continue
+                port = s.getsockname()[1]
+            if port not in _handed_out:
+                _handed_out.add(port)
+                return port
+    raise RuntimeError("no fresh free port found")
 
 
 def wait_until(pred, timeout, interval=0.05, what="condition"):
@@ -405,19 +436,26 @@ class Rampart:
         return parse_duration(self.config.get("timeouts", {}).get("shutdown_grace", "10s"))
 
     def wait_ready(self, timeout=10.0 * SLOW):
-        def ready():
+        deadline = time.monotonic() + timeout
+        last = None
+        while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 raise AssertionError("rampart exited with %s during startup:\n%s"
                                      % (self.proc.returncode, self.logs()))
-            if self.config.get("admin", {}).get("enabled", True):
-                status, _, _ = http_get(self.admin_port, "/status", host="admin", timeout=1)
-                return status == 200
-            with socket.create_connection((LOOPBACK, self.port), timeout=1):
-                return True
-        try:
-            wait_until(ready, timeout, interval=0.05, what="rampart /status 200")
-        except AssertionError as e:
-            raise AssertionError("%s\n%s" % (e, self.logs()))
+            try:
+                if self.config.get("admin", {}).get("enabled", True):
+                    status, _, _ = http_get(self.admin_port, "/status", host="admin", timeout=1)
+                    if status == 200:
+                        return
+                    last = "status %d" % status
+                else:
+                    with socket.create_connection((LOOPBACK, self.port), timeout=1):
+                        return
+            except OSError as e:
+                last = repr(e)
+            time.sleep(0.05)
+        raise AssertionError("rampart not ready after %.0fs (GET /status: %s)\n%s"
+                             % (timeout, last, self.logs()))
 
     def url(self, path="/"):
         return "http://%s:%d%s" % (LOOPBACK, self.port, path)
@@ -644,8 +682,11 @@ class ScriptedOrigin:
     scripted raw response. A script item is bytes, or (bytes, close_after). Requests are
     read as head + Content-Length body; the heads are recorded."""
 
-    def __init__(self, script):
+    def __init__(self, script, idle_close=None):
+        """idle_close: seconds after which an idle keep-alive connection is closed by the
+        origin (as real servers do), None for never."""
         self.script = list(script)
+        self.idle_close = idle_close
         self.lock = threading.Lock()
         self.heads = []
         self.connections = 0
@@ -680,7 +721,13 @@ class ScriptedOrigin:
         try:
             while True:
                 while b"\r\n\r\n" not in buf:
-                    d = conn.recv(65536)
+                    if not buf and self.idle_close is not None:
+                        conn.settimeout(self.idle_close)
+                    try:
+                        d = conn.recv(65536)
+                    except socket.timeout:
+                        return  # idle keep-alive timeout: close
+                    conn.settimeout(30)
                     if not d:
                         return
                     buf += d

@@ -183,3 +183,37 @@ def test_access_log_for_rejected_request(rampart):
                          (rid is None or e.get("request_id") == rid))
     assert e["client_ip"] == "127.0.0.1"
     assert e["config_version"] == "test-1"
+
+
+def test_metrics_count_rampart_generated_errors(rampart_factory):
+    r = rampart_factory([])  # origin down
+    with RawConn(r.port) as c:
+        for _ in range(2):
+            assert c.request("GET", "/x").status == 502
+    m = wait_until(lambda: (lambda m: m if m.value("rampart_requests_total") >= 2 else None)(
+        r.metrics()), 3 * SLOW, what="502s counted")
+    assert m.find("rampart_requests_total", site="main", code_class="5xx")[0][1] == 2
+
+
+def test_access_log_to_stdout(origin, rampart_factory):
+    r = rampart_factory([origin], access_log={"path": "stdout"})
+    with RawConn(r.port) as c:
+        rid = c.request("GET", "/echo?stdout").get("X-Request-Id")
+
+    def logged():
+        for line in r.stdout_path.read_text(errors="replace").splitlines():
+            line = line.strip()
+            if line.startswith("{") and rid in line:
+                return json.loads(line)
+        return None
+    e = wait_until(logged, 5 * SLOW, what="access log line on stdout")
+    assert e["request_id"] == rid and e["path"] == "/echo" and e["status"] == 200
+
+
+def test_access_log_off(origin, rampart_factory):
+    r = rampart_factory([origin], access_log={"path": "off"})
+    with RawConn(r.port) as c:
+        rid = c.request("GET", "/echo").get("X-Request-Id")
+    time.sleep(0.5 * SLOW)
+    out = r.stdout_path.read_text(errors="replace") + r.stderr_path.read_text(errors="replace")
+    assert rid not in out

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import LOOPBACK, SLOW, RawConn, scaled
+from helpers import LOOPBACK, SLOW, RawConn, ScriptedOrigin, scaled
 
 
 def origin_conns(origin):
@@ -299,3 +299,69 @@ def test_post_not_retried_after_reused_connection_dropped(flaky, rampart_factory
     time.sleep(0.5 * SLOW)  # a (wrong) retry would arrive by now
     assert [(n, m, t, b) for n, m, t, b in flaky.requests] == [
         (1, "GET", "/first", b""), (1, "POST", "/submit", b"order=42")]
+
+
+def test_always_failing_origin_is_not_retried_forever(rampart_factory):
+    # Every connection is dropped right after the request arrives: retries must be bounded
+    # and the client gets a 502 promptly.
+    f = FlakyOrigin(drop_at=1)
+    f.drop_at = None
+
+    orig_serve = f._serve
+
+    def drop_all(conn, n):
+        f.drop_at = len(f.requests) + 1
+        return orig_serve(conn, n)
+    f._serve = drop_all
+    try:
+        r = rampart_factory([f.endpoint])
+        with RawConn(r.port, timeout=15 * SLOW) as c:
+            t0 = time.monotonic()
+            resp = c.request("GET", "/doomed")
+            elapsed = time.monotonic() - t0
+        assert resp.status == 502
+        assert elapsed < 3 * SLOW, elapsed
+        time.sleep(0.3)
+        assert 1 <= len(f.requests) <= 3, "%d attempts for one GET" % len(f.requests)
+    finally:
+        f.close()
+
+
+def test_post_after_origin_closed_idle_pooled_connection(rampart_factory):
+    # Origins close idle keep-alive connections sooner than rampart's upstream_idle. By the
+    # next request the FIN has long arrived: rampart must notice the dead pooled connection
+    # and use a fresh one, so even a non-retryable POST succeeds.
+    ok = b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\nok"
+    o = ScriptedOrigin([ok, ok, ok], idle_close=0.3)
+    try:
+        r = rampart_factory([o.endpoint])
+        with RawConn(r.port) as c:
+            assert c.request("GET", "/warm").status == 200
+            time.sleep(1.0)  # the origin closed its side 0.7s ago
+            resp = c.request("POST", "/submit", body=b"order=1")
+            assert resp.status == 200, resp
+            assert resp.body == b"ok"
+        assert o.connections == 2
+        assert [h.split("\r\n")[0] for h in o.heads] == ["GET /warm HTTP/1.1",
+                                                           "POST /submit HTTP/1.1"]
+    finally:
+        o.close()
+
+
+def test_many_idle_connections_do_not_block_service(rampart):
+    n = scaled(400, 100)
+    idle = []
+    try:
+        for _ in range(n):
+            idle.append(socket.create_connection((LOOPBACK, rampart.port), timeout=5))
+        t0 = time.monotonic()
+        with RawConn(rampart.port) as c:
+            assert c.request("GET", "/echo").status == 200
+        assert time.monotonic() - t0 < 1.0 * SLOW
+        # and the idle ones are real connections that can still be used
+        idle[0].sendall(b"GET /echo HTTP/1.1\r\nHost: main.test\r\n\r\n")
+        idle[0].settimeout(5)
+        assert idle[0].recv(100).startswith(b"HTTP/1.1 200 ")
+    finally:
+        for s in idle:
+            s.close()

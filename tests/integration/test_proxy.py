@@ -225,8 +225,11 @@ def test_origin_response_with_cl_and_te_is_not_passed_ambiguously(scripted, ramp
     (b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nContent-Length: 3\r\n\r\nok!", False),
     (b"HTTP/1.1 2OO OK\r\nContent-Length: 2\r\n\r\nok", False),
     (b"garbage that is not http\r\n\r\n", False),
+    (b"HTTP/1.1 200 OK\r\nX-Bad: a\x00b\r\nContent-Length: 2\r\n\r\nok", False),
+    (b"HTTP/1.1 200 OK\r\nX-Split: a\rSet-Cookie: evil=1\r\nContent-Length: 2\r\n\r\nok", False),
     (b"HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\nzz\r\nhello\r\n0\r\n\r\n", True),
-], ids=["two-cl", "bad-status", "garbage", "bad-chunk-size"])
+], ids=["two-cl", "bad-status", "garbage", "nul-in-header", "bare-cr-in-header",
+        "bad-chunk-size"])
 def test_malformed_origin_response_gives_502(scripted, rampart_factory, raw, cut_ok):
     o = scripted([(raw, True), OK2])
     r = rampart_factory([o.endpoint])
@@ -242,6 +245,25 @@ def test_malformed_origin_response_gives_502(scripted, rampart_factory, raw, cut
             assert cut_ok, "broken response relayed for a head-level error: %r" % e
             return
         assert resp.status == 502, "malformed origin response relayed as %r" % resp
+
+
+def test_truncated_origin_body_is_not_passed_off_as_complete(scripted, rampart_factory):
+    # The origin promises 100 bytes, sends 10 and closes. The client already has the head,
+    # so rampart must cut the client connection promptly (not wait for client_idle, not
+    # reuse it as if the response were complete).
+    o = scripted([(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n0123456789", True), OK2])
+    r = rampart_factory([o.endpoint])
+    with RawConn(r.port, timeout=5 * SLOW) as c:
+        c.send(b"GET /a HTTP/1.1\r\nHost: main.test\r\n\r\n")
+        t0 = time.monotonic()
+        try:
+            resp = c.read_response(timeout=5 * SLOW)
+        except Closed:
+            assert time.monotonic() - t0 < 3 * SLOW
+            return
+        except socket.timeout:
+            pytest.fail("client left waiting for bytes the origin will never send")
+        assert resp.status == 502, "truncated body relayed as complete: %r" % resp
 
 
 def test_origin_304_with_content_length_has_no_body(scripted, rampart_factory):

@@ -84,6 +84,14 @@ HEAD_CASES = [
     ("target-tab", req([H], b"", b"GET /a\tb HTTP/1.1"), 400),
     ("target-del", req([H], b"", b"GET /a\x7fb HTTP/1.1"), 400),
     ("double-space-request-line", req([H], b"", b"GET  /echo HTTP/1.1"), 400),
+    ("trailing-space-after-version", req([H], b"", b"GET /echo HTTP/1.1 "), 400),
+    ("target-not-origin-form", req([H], b"", b"GET echo HTTP/1.1"), 400),
+    ("asterisk-form-with-get", req([H], b"", b"GET * HTTP/1.1"), 400),
+    # an invalid Host is refused (RFC 9110 7.2 / 9112 3.2): host-header injection
+    ("host-with-space", req([b"Host: main test"], b"", b"GET /echo HTTP/1.1"), 400),
+    ("host-with-slash", req([b"Host: main.test/evil"], b"", b"GET /echo HTTP/1.1"), 400),
+    ("host-with-userinfo", req([b"Host: user@main.test"], b"", b"GET /echo HTTP/1.1"), 400),
+    ("host-bad-port", req([b"Host: main.test:80x"], b"", b"GET /echo HTTP/1.1"), 400),
 ]
 
 # Refused while reading a chunked body: the head may already be on its way to the origin,
@@ -165,8 +173,9 @@ def test_chunked_body_over_max_body_bytes_is_413(strict, origin):
     (req([H, b"Transfer-Encoding: Chunked"], b"3\r\nabc\r\n0\r\n\r\n"), 3),
     (req([H, b"Content-Length:   5  "], b"hello"), 5),
     (req([H, b"Content-Length: 0005"], b"hello"), 5),
+    (b"\r\n" + req([H, b"Content-Length: 2"], b"hi"), 2),  # RFC 9112 2.2: leading CRLF ignored
 ], ids=["chunk-ext", "chunk-ext-quoted", "trailer", "te-case-insensitive",
-        "cl-ows", "cl-leading-zeros"])
+        "cl-ows", "cl-leading-zeros", "leading-crlf"])
 def test_valid_framing_accepted_and_pipelined(strict, origin, data, length):
     follow = b"GET /echo?second HTTP/1.1\r\nHost: main.test\r\n\r\n"
     with RawConn(strict.port) as c:

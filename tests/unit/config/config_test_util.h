@@ -17,7 +17,9 @@ inline std::string yaml(std::string_view text) {
   return std::string(text);
 }
 
-inline LoadResult load(std::string_view text) { return load_string(text, "test.yaml"); }
+inline LoadResult load(std::string_view text) {
+  return load_string(text, "test.yaml");
+}
 
 inline std::string all_errors(const LoadResult& r) {
   std::string out;
@@ -40,10 +42,9 @@ inline ::testing::AssertionResult has_error_at(const LoadResult& r, int line, in
     if (d.message.find(needle) == std::string::npos) continue;
     if (d.line == line && d.column == column) return ::testing::AssertionSuccess();
   }
-  return ::testing::AssertionFailure()
-         << "no error containing \"" << needle << "\" at " << line << ":" << column
-         << "; errors were:\n"
-         << all_errors(r);
+  return ::testing::AssertionFailure() << "no error containing \"" << needle << "\" at " << line
+                                       << ":" << column << "; errors were:\n"
+                                       << all_errors(r);
 }
 
 // A valid config body after which a test appends or around which it edits.

@@ -281,6 +281,21 @@ sites:
   EXPECT_EQ(r.config->sites[1].response_headers[0].value, "DENY");
 }
 
+TEST(LoaderTest, TopLevelXKeysHoldSharedValues) {
+  auto r = load(yaml(R"(
+x-origin: &origin {endpoints: [127.0.0.1:9000]}
+x-unused: {anything: [goes, here]}
+listeners: [{address: "127.0.0.1:8080"}]
+sites:
+  - {name: a, hosts: [a.example], origin: *origin}
+)"));
+  ASSERT_TRUE(r.ok()) << all_errors(r);
+  // Only at the top level: elsewhere an x- key is as unknown as any other.
+  auto nested = load(std::string(testing::kMinimalYaml) + "limits:\n  x-note: 1\n");
+  ASSERT_FALSE(nested.ok());
+  EXPECT_TRUE(testing::has_error_at(nested, 9, 3, "unknown key \"x-note\""));
+}
+
 TEST(EmbeddedDemoTest, LoadsWithoutErrors) {
   auto r = load_string(embedded_demo_config(), "<embedded>");
   ASSERT_TRUE(r.ok()) << all_errors(r);
@@ -328,9 +343,10 @@ TEST(VersionTest, DerivedFromContentHashWhenAbsent) {
   ASSERT_TRUE(c.ok());
   EXPECT_NE(c.config->version, v);
   // The value is pinned so a change of hash function or of truncation is noticed.
-  auto pinned = load_string("listeners: [{address: 127.0.0.1:1}]\nsites: [{name: a, hosts: [a],"
-                            " origin: {endpoints: [127.0.0.1:2]}}]\n",
-                            "pinned.yaml");
+  auto pinned = load_string(
+      "listeners: [{address: 127.0.0.1:1}]\nsites: [{name: a, hosts: [a],"
+      " origin: {endpoints: [127.0.0.1:2]}}]\n",
+      "pinned.yaml");
   ASSERT_TRUE(pinned.ok()) << all_errors(pinned);
   // XXH64 seed 0 of the bytes above is d10880de5ac1534a.
   EXPECT_EQ(pinned.config->version, "hd10880de5ac1");

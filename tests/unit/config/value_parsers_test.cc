@@ -65,9 +65,9 @@ TEST(ParseSizeTest, AcceptsBinaryAndDecimalUnits) {
 }
 
 TEST(ParseSizeTest, RejectsMalformed) {
-  for (std::string_view bad : {"", "KiB", "1.5MiB", "-1", "10kib", "10mb", "10Mi", "10 ",
-                               "10  MiB", "0x10", "010", "16777216TiB", "18446744073709551616",
-                               "1 2", "5 B B"}) {
+  for (std::string_view bad :
+       {"", "KiB", "1.5MiB", "-1", "10kib", "10mb", "10Mi", "10 ", "10  MiB", "0x10", "010",
+        "16777216TiB", "18446744073709551616", "1 2", "5 B B"}) {
     auto r = parse_size(bad);
     EXPECT_FALSE(r) << bad;
     EXPECT_FALSE(r.error.empty()) << bad;
@@ -100,9 +100,9 @@ TEST(SplitHostPortTest, SplitsNamesV4AndBracketedV6) {
 }
 
 TEST(SplitHostPortTest, RejectsBadForms) {
-  for (std::string_view bad :
-       {"", "host", "host:", ":80", "host:0", "host:65536", "host:-1", "host:08", "host:http",
-        "::1:80", "[::1]", "[::1]80", "[::1:80", "[]:80", "host:80 ", "host:999999999999999999999"}) {
+  for (std::string_view bad : {"", "host", "host:", ":80", "host:0", "host:65536", "host:-1",
+                               "host:08", "host:http", "::1:80", "[::1]", "[::1]80", "[::1:80",
+                               "[]:80", "host:80 ", "host:999999999999999999999"}) {
     auto r = split_host_port(bad);
     EXPECT_FALSE(r) << bad;
     EXPECT_FALSE(r.error.empty()) << bad;
@@ -138,9 +138,9 @@ TEST(ParseEndpointTest, AcceptsIpsAndNames) {
 }
 
 TEST(ParseEndpointTest, RejectsBadHosts) {
-  for (std::string_view bad : {"-bad.example:80", "bad-.example:80", "a..b:80", "a_b:80",
-                               "300.1.1.1:80", "1.2.3:80", "exa mple:80", "host.:80",
-                               "[host]:80", "*.example.com:80", "2001:db8::1:80"}) {
+  for (std::string_view bad :
+       {"-bad.example:80", "bad-.example:80", "a..b:80", "a_b:80", "300.1.1.1:80", "1.2.3:80",
+        "exa mple:80", "host.:80", "[host]:80", "*.example.com:80", "2001:db8::1:80"}) {
     EXPECT_FALSE(parse_endpoint(bad)) << bad;
   }
 }

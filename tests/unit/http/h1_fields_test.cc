@@ -39,6 +39,31 @@ TEST(H1Fields, FieldValueCheckMatchesTable) {
   EXPECT_TRUE(valid_field_value("", 0));
 }
 
+// The same for the other scanners: every byte value at every offset of strings long
+// enough to take both the vector and the tail paths.
+TEST(H1Fields, ScannersMatchTable) {
+  for (int c = 0; c < 256; ++c) {
+    const char ch = static_cast<char>(c);
+    for (size_t len = 1; len <= 40; ++len) {
+      for (size_t at = 0; at < len; ++at) {
+        std::string s(len, 'a');
+        s[at] = ch;
+        const char* b = s.data();
+        const char* e = b + len;
+        ASSERT_EQ(skip_tchars(b, e), is_tchar(ch) ? e : b + at) << c << " at " << at;
+        ASSERT_EQ(skip_vchars(b, e), has_class(ch, kVchar) ? e : b + at) << c << " at " << at;
+        const char* lf = find_lf(b, e);
+        ASSERT_EQ(lf, ch == '\n' ? b + at : nullptr) << c << " at " << at;
+      }
+    }
+  }
+  // Common name bytes in bulk, with rarer token characters among them.
+  const std::string name = "X-Forwarded-For_2.0~!#$%&'*+^`|Accept-Encoding";
+  EXPECT_EQ(skip_tchars(name.data(), name.data() + name.size()), name.data() + name.size());
+  const std::string tabs = "a\tb\tc\td\te\tf\tg\th\ti\tj\tk\tl\tm\t\x80\xff";
+  EXPECT_TRUE(valid_field_value(tabs.data(), tabs.size()));
+}
+
 TEST(H1Fields, ParseDecimal) {
   uint64_t v = 1;
   EXPECT_TRUE(parse_decimal("0", v));

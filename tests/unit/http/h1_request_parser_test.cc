@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <deque>
 #include <string>
 #include <vector>
@@ -394,6 +395,18 @@ TEST(H1Request, HeaderCountLimit) {
   // Refused before the head ends.
   EXPECT_EQ(request("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\nD: 4\r\n", lim), error(431));
   EXPECT_EQ(request("GET / HTTP/1.1\r\nA: 1\r\nB: 2\r\nC: 3\r\n", lim), kIncomplete);
+}
+
+TEST(H1Request, HugeLimitsDoNotOverflow) {
+  ParserLimits lim;
+  lim.max_request_line = SIZE_MAX;
+  lim.max_header_bytes = SIZE_MAX;
+  lim.max_header_count = SIZE_MAX;
+  lim.max_body_bytes = UINT64_MAX;
+  const std::string in = with_fields("Content-Length: 18446744073709551615\r\n");
+  EXPECT_EQ(request(in, lim), complete(in.size()));
+  EXPECT_EQ(request("GET / HTTP/1.1\r\nHost: h\r\n", lim), kIncomplete);
+  EXPECT_EQ(request("GET / HT", lim), kIncomplete);
 }
 
 TEST(H1Request, DefaultLimits) {

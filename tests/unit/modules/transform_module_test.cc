@@ -45,7 +45,9 @@ HeaderRule set(std::string name, std::string value) {
 HeaderRule add(std::string name, std::string value) {
   return {HeaderOp::kAdd, std::move(name), std::move(value)};
 }
-HeaderRule remove(std::string name) { return {HeaderOp::kRemove, std::move(name), ""}; }
+HeaderRule remove(std::string name) {
+  return {HeaderOp::kRemove, std::move(name), ""};
+}
 
 Redirect redirect(std::string from, std::string to, bool prefix = false, int status = 301,
                   bool keep_query = true) {
@@ -59,46 +61,55 @@ Redirect redirect(std::string from, std::string to, bool prefix = false, int sta
 }
 
 // --- apply_header_rules -------------------------------------------------------------
+// Rules are named variables: the edited headers view into the rules' strings, as they
+// view into config strings in the server.
 
 TEST(ApplyHeaderRules, SetReplacesEverySameNamedHeaderCaseInsensitively) {
   std::vector<Header> headers = {{"X-A", "1"}, {"Other", "o"}, {"x-a", "2"}, {"X-a-b", "keep"}};
-  apply_header_rules({set("x-A", "new")}, headers);
+  const std::vector<HeaderRule> rules = {set("x-A", "new")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "Other: o\nX-a-b: keep\nx-A: new\n");
 }
 
 TEST(ApplyHeaderRules, SetAddsWhenAbsent) {
   std::vector<Header> headers = {{"Other", "o"}};
-  apply_header_rules({set("X-Edge", "rampart")}, headers);
+  const std::vector<HeaderRule> rules = {set("X-Edge", "rampart")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "Other: o\nX-Edge: rampart\n");
 }
 
 TEST(ApplyHeaderRules, AddAppendsEvenWhenPresent) {
   std::vector<Header> headers = {{"X-A", "1"}, {"Other", "o"}};
-  apply_header_rules({add("x-a", "2")}, headers);
+  const std::vector<HeaderRule> rules = {add("x-a", "2")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "X-A: 1\nOther: o\nx-a: 2\n");
 }
 
 TEST(ApplyHeaderRules, RemoveRemovesAllCaseInsensitively) {
   std::vector<Header> headers = {
       {"X-Debug", "1"}, {"Other", "o"}, {"x-debug", "2"}, {"X-DEBUG", "3"}, {"X-Debugger", "k"}};
-  apply_header_rules({remove("X-Debug")}, headers);
+  const std::vector<HeaderRule> rules = {remove("X-Debug")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "Other: o\nX-Debugger: k\n");
 }
 
 TEST(ApplyHeaderRules, RemoveOfAbsentHeaderIsANoOp) {
   std::vector<Header> headers = {{"Other", "o"}};
-  apply_header_rules({remove("X-Nope")}, headers);
+  const std::vector<HeaderRule> rules = {remove("X-Nope")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "Other: o\n");
 }
 
 TEST(ApplyHeaderRules, RulesApplyInOrder) {
   std::vector<Header> headers = {{"A", "0"}};
-  apply_header_rules({add("a", "1"), remove("A"), add("A", "2"), set("b", "x"), add("B", "y")},
-                     headers);
+  const std::vector<HeaderRule> rules = {add("a", "1"), remove("A"), add("A", "2"), set("b", "x"),
+                                         add("B", "y")};
+  apply_header_rules(rules, headers);
   EXPECT_EQ(render(headers), "A: 2\nb: x\nB: y\n");
 
   std::vector<Header> second = {{"A", "0"}};
-  apply_header_rules({set("A", "1"), remove("a")}, second);
+  const std::vector<HeaderRule> rules2 = {set("A", "1"), remove("a")};
+  apply_header_rules(rules2, second);
   EXPECT_EQ(render(second), "");
 }
 
@@ -269,7 +280,8 @@ TEST_F(TransformTest, RedirectResponseCarriesStatusReasonAndVerdict) {
 }
 
 TEST_F(TransformTest, FirstMatchingRedirectWins) {
-  site().redirects = {redirect("/a/", "/first/", true, 302), redirect("/a/b", "/second", false, 301)};
+  site().redirects = {redirect("/a/", "/first/", true, 302),
+                      redirect("/a/b", "/second", false, 301)};
   auto module = build();
   RequestContext& ctx = request("/a/b");
   ASSERT_EQ(module->on_request(ctx), Outcome::kRespond);

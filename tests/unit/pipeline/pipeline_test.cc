@@ -40,11 +40,16 @@ struct Trace {
 
 Outcome act(Act a) {
   switch (a) {
-    case Act::kContinue: return Outcome::kContinue;
-    case Act::kRespond: return Outcome::kRespond;
-    case Act::kError: return Outcome::kError;
-    case Act::kThrowStd: throw std::runtime_error("module blew up");
-    case Act::kThrowOther: throw 42;
+    case Act::kContinue:
+      return Outcome::kContinue;
+    case Act::kRespond:
+      return Outcome::kRespond;
+    case Act::kError:
+      return Outcome::kError;
+    case Act::kThrowStd:
+      throw std::runtime_error("module blew up");
+    case Act::kThrowOther:
+      throw 42;
   }
   return Outcome::kContinue;
 }
@@ -133,7 +138,8 @@ class PipelineTest : public ::testing::Test {
 
   static std::vector<std::string> verdicts(const RequestContext& ctx) {
     std::vector<std::string> out;
-    for (const auto& v : ctx.verdicts()) out.push_back(std::string(v.module) + "=" + std::string(v.verdict));
+    for (const auto& v : ctx.verdicts())
+      out.push_back(std::string(v.module) + "=" + std::string(v.verdict));
     return out;
   }
 
@@ -161,7 +167,7 @@ TEST_F(PipelineTest, ModulesRunInPhaseOrderRegardlessOfRegistrationOrder) {
   EXPECT_TRUE(errors_.empty());
   ASSERT_EQ(pipeline->size(), 5u);
   EXPECT_EQ(pipeline->names(), (std::vector<std::string_view>{"normalize", "ip_access", "firewall",
-                                                               "waf", "transform"}));
+                                                              "waf", "transform"}));
   RequestContext& ctx = context();
   EXPECT_EQ(pipeline->run_request(ctx), RequestResult::kForward);
   EXPECT_EQ(trace_.events, (Events{"normalize:request", "ip_access:request", "firewall:request",
@@ -174,8 +180,7 @@ TEST_F(PipelineTest, SamePhaseKeepsRegistrationOrder) {
   add(registry_, {"first", Phase::kWaf}, trace_);
   add(registry_, {"early", Phase::kNormalize}, trace_);
   auto pipeline = build();
-  EXPECT_EQ(pipeline->names(),
-            (std::vector<std::string_view>{"early", "second", "first", "late"}));
+  EXPECT_EQ(pipeline->names(), (std::vector<std::string_view>{"early", "second", "first", "late"}));
 }
 
 TEST_F(PipelineTest, EmptyRegistryForwards) {
@@ -223,8 +228,7 @@ TEST_F(PipelineTest, ErrorWithFailOpenIsSkippedAndCounted) {
   RequestContext& ctx = context();
   EXPECT_EQ(pipeline->run_request(ctx), RequestResult::kForward);
   EXPECT_EQ(trace_.events, (Events{"a:request", "broken:request", "c:request"}));
-  EXPECT_EQ(verdicts(ctx),
-            (Events{"a=ran", "broken=ran", "broken=error-skipped", "c=ran"}));
+  EXPECT_EQ(verdicts(ctx), (Events{"a=ran", "broken=ran", "broken=error-skipped", "c=ran"}));
   EXPECT_EQ(ctx.local_response.status, 0);
 
   auto stats = pipeline->stats();
@@ -363,10 +367,9 @@ TEST_F(PipelineTest, RunLogCallsEveryModuleInOrder) {
 
 TEST_F(PipelineTest, FactoryReturningNullIsReportedAndLeftOut) {
   add(registry_, {"good", Phase::kNormalize}, trace_);
-  registry_.add({Phase::kWaf, "silent",
-                 [](const Config&, std::vector<Diagnostic>&) -> std::unique_ptr<Module> {
-                   return nullptr;
-                 }});
+  registry_.add(
+      {Phase::kWaf, "silent",
+       [](const Config&, std::vector<Diagnostic>&) -> std::unique_ptr<Module> { return nullptr; }});
   registry_.add({Phase::kBot, "noisy",
                  [](const Config&, std::vector<Diagnostic>& errors) -> std::unique_ptr<Module> {
                    errors.push_back({"test.yaml", 3, 5, "bot list is empty"});

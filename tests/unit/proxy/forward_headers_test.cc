@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <deque>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -66,6 +67,8 @@ struct Parsed {
     EXPECT_TRUE(ok) << "parse failed (" << result.error.status << " " << result.error.reason
                     << "): " << text;
   }
+  Parsed(const Parsed&) = delete;  // `head` points into `text`
+  Parsed& operator=(const Parsed&) = delete;
   std::string text;
   RequestHead head;
   bool ok = false;
@@ -87,14 +90,16 @@ class ForwardHeaders : public ::testing::Test {
     facts.request_id = "rid-42";
     facts.proto = proto;
     facts.upgrade = upgrade;
-    scratch_.clear();
+    // A scratch belongs to one connection (it caches the peer's text): a fresh one per
+    // call, kept alive because the returned headers point into it.
+    ForwardScratch& scratch = scratches_.emplace_back();
     std::vector<Header> out = {{"Stale", "left over"}};
-    build_upstream_headers(p.head, facts, scratch_, out);
+    build_upstream_headers(p.head, facts, scratch, out);
     return out;
   }
 
   IpAddress peer_;
-  ForwardScratch scratch_;
+  std::deque<ForwardScratch> scratches_;
 };
 
 TEST_F(ForwardHeaders, PlainRequestGetsExactlyTheForwardingHeaders) {
@@ -108,6 +113,18 @@ TEST_F(ForwardHeaders, PlainRequestGetsExactlyTheForwardingHeaders) {
             "Forwarded: for=203.0.113.5;proto=http;host=\"shop.example\"\n"
             "Via: 1.1 rampart\n"
             "X-Request-Id: rid-42\n");
+}
+
+// RFC 9112 3.2.2: with an absolute-form target the authority is the host; the Host
+// header is replaced, never sent twice.
+TEST_F(ForwardHeaders, AbsoluteFormTargetSetsTheHost) {
+  Parsed p(
+      "GET http://other.example:8080/p?q=1 HTTP/1.1\r\nHost: shop.example\r\n"
+      "Accept: */*\r\n\r\n");
+  auto out = build(p);
+  EXPECT_EQ(values(out, "host"), (std::vector<std::string>{"other.example:8080"}));
+  EXPECT_EQ(values(out, "forwarded"),
+            (std::vector<std::string>{"for=203.0.113.5;proto=http;host=\"other.example:8080\""}));
 }
 
 TEST_F(ForwardHeaders, DropsHopByHopHeaders) {
@@ -174,8 +191,9 @@ TEST_F(ForwardHeaders, TrustedPeerAppendsToClientForwardingHeaders) {
   auto out = build(p, "10.0.0.1", /*trusted=*/true, false, "https");
   EXPECT_EQ(values(out, "x-forwarded-for"),
             (std::vector<std::string>{"1.2.3.4, 5.6.7.8, 10.0.0.1"}));
-  EXPECT_EQ(values(out, "forwarded"), (std::vector<std::string>{
-                                          "for=1.2.3.4, for=10.0.0.1;proto=https;host=\"shop.example\""}));
+  EXPECT_EQ(
+      values(out, "forwarded"),
+      (std::vector<std::string>{"for=1.2.3.4, for=10.0.0.1;proto=https;host=\"shop.example\""}));
   EXPECT_EQ(values(out, "x-forwarded-proto"), (std::vector<std::string>{"https"}));
 }
 
@@ -250,17 +268,29 @@ TEST_F(ForwardHeaders, UpgradeHeadersOnlyWhenAsked) {
   EXPECT_EQ(values(with, "sec-websocket-version"), (std::vector<std::string>{"13"}));
 }
 
+// One scratch serves every request of a connection, cleared between requests.
 TEST_F(ForwardHeaders, ScratchReusedAfterClearGivesTheSameResult) {
-  Parsed p = get_with("X-Forwarded-For: 1.2.3.4\r\n");
-  std::string first = render(build(p, "10.0.0.1", true));
-  std::string second = render(build(p, "10.0.0.1", true));  // build() clears the scratch
-  EXPECT_EQ(first, second);
+  Parsed p = get_with("X-Forwarded-For: 1.2.3.4\r\nForwarded: for=1.2.3.4\r\n");
+  IpAddress peer = ip("10.0.0.1");
+  ForwardingFacts facts;
+  facts.peer = &peer;
+  facts.peer_trusted = true;
+  facts.request_id = "r";
+  ForwardScratch scratch;
+  std::vector<Header> out;
+  build_upstream_headers(p.head, facts, scratch, out);
+  std::string first = render(out);
+  EXPECT_EQ(values(out, "x-forwarded-for"), (std::vector<std::string>{"1.2.3.4, 10.0.0.1"}));
+  for (int i = 0; i < 3; ++i) {
+    scratch.clear();
+    build_upstream_headers(p.head, facts, scratch, out);
+    EXPECT_EQ(render(out), first) << i;
+  }
 }
 
 TEST(NamedInConnection, TokensAreTrimmedAndCaseInsensitive) {
-  std::vector<Header> headers = {{"Connection", " keep-alive ,\tX-Foo,, "},
-                                 {"connection", "x-bar"},
-                                 {"X-Baz", "1"}};
+  std::vector<Header> headers = {
+      {"Connection", " keep-alive ,\tX-Foo,, "}, {"connection", "x-bar"}, {"X-Baz", "1"}};
   EXPECT_TRUE(named_in_connection(headers, "x-foo"));
   EXPECT_TRUE(named_in_connection(headers, "X-BAR"));
   EXPECT_TRUE(named_in_connection(headers, "Keep-Alive"));
@@ -329,8 +359,9 @@ TEST_F(EffectiveClientIp, TrustedPeerUsesRightmostUntrustedHop) {
 }
 
 TEST_F(EffectiveClientIp, WalksAcrossSeveralXffLines) {
-  EXPECT_EQ(client("10.0.0.1", "X-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 1.2.3.4, 10.0.0.2\r\n"),
-            "1.2.3.4");
+  EXPECT_EQ(
+      client("10.0.0.1", "X-Forwarded-For: 6.6.6.6\r\nx-forwarded-for: 1.2.3.4, 10.0.0.2\r\n"),
+      "1.2.3.4");
   EXPECT_EQ(client("10.0.0.1", "X-Forwarded-For: 6.6.6.6\r\nX-Forwarded-For: 10.0.0.2\r\n"),
             "6.6.6.6");
 }

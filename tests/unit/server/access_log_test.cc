@@ -50,13 +50,20 @@ class JsonChecker {
   bool value() {
     if (pos_ >= s_.size()) return false;
     switch (s_[pos_]) {
-      case '{': return object();
-      case '[': return array();
-      case '"': return string();
-      case 't': return literal("true");
-      case 'f': return literal("false");
-      case 'n': return literal("null");
-      default: return number();
+      case '{':
+        return object();
+      case '[':
+        return array();
+      case '"':
+        return string();
+      case 't':
+        return literal("true");
+      case 'f':
+        return literal("false");
+      case 'n':
+        return literal("null");
+      default:
+        return number();
     }
   }
   bool object() {
@@ -133,7 +140,9 @@ class JsonChecker {
   size_t pos_ = 0;
 };
 
-bool is_json(std::string_view text) { return JsonChecker(text).valid(); }
+bool is_json(std::string_view text) {
+  return JsonChecker(text).valid();
+}
 
 TEST(JsonChecker, SelfTest) {
   EXPECT_TRUE(is_json("{\"a\":1,\"b\":[true,null,\"x\\n\"],\"c\":{\"d\":-1.5e3}}"));

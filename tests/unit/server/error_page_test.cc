@@ -64,8 +64,7 @@ TEST(ErrorPage, HtmlEscapesMessageRequestIdAndVersion) {
   EXPECT_NE(page.body.find("<p>&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; more</p>"),
             std::string::npos)
       << page.body;
-  EXPECT_NE(page.body.find("request &lt;img src=x onerror=1&gt; "), std::string::npos)
-      << page.body;
+  EXPECT_NE(page.body.find("request &lt;img src=x onerror=1&gt; "), std::string::npos) << page.body;
   EXPECT_NE(page.body.find("config &quot;v&amp;1&quot;<"), std::string::npos) << page.body;
 }
 

@@ -1,6 +1,10 @@
 // Prometheus exposition: per-worker slots summed at scrape, cumulative histogram
 // buckets, the config version gauge, label escaping.
 
+// metrics.h uses std::unique_ptr without including <memory> (reported); this include
+// lets the test build until the header is self-contained.
+#include <memory>
+
 #include "server/metrics.h"
 
 #include <gtest/gtest.h>
@@ -141,8 +145,8 @@ TEST(Metrics, LabelValuesAreEscaped) {
   Metrics m(1);
   m.site("we\"ird\\site\nx")->count(0, 200);
   std::string text = render(m, "v\"1\\\n");
-  EXPECT_TRUE(has_line(
-      text, "rampart_requests_total{site=\"we\\\"ird\\\\site\\nx\",code_class=\"2xx\"} 1"))
+  EXPECT_TRUE(
+      has_line(text, "rampart_requests_total{site=\"we\\\"ird\\\\site\\nx\",code_class=\"2xx\"} 1"))
       << text;
   EXPECT_TRUE(has_line(text, "rampart_config_version_info{version=\"v\\\"1\\\\\\n\"} 1")) << text;
 }
