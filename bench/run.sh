@@ -59,9 +59,16 @@ for val in "$W" "$SECS" "$WARM" "$IDLE" "$ROUNDS" "$MAX_OTHER" "$QUIET_WAIT" "$N
 done
 ((${#CONNS[@]} > 0)) || die "BENCH_CONNS is empty"
 
-for tool in nginx wrk curl ss pgrep timeout /usr/bin/python3; do
+for tool in nginx wrk curl ss pgrep timeout flock sha256sum /usr/bin/python3; do
   command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
 done
+
+# One benchmark at a time on this machine: two runs would measure each other.
+exec 9>/tmp/rampart-bench.lock
+if ! flock -n 9; then
+  bench_log "another bench/run.sh holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
+  flock -w 1800 9 || die "gave up waiting for the other benchmark run"
+fi
 
 CLK_TCK=$(getconf CLK_TCK)
 NPROC=$(nproc)
@@ -177,7 +184,7 @@ start_nginx() {
     cat "$dir/test.log" >&2
     die "nginx ($name) config test failed"
   fi
-  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 &
+  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
   NGINX_STARTED_PID=$!
   STARTED+=("$NGINX_STARTED_PID")
 }
@@ -330,7 +337,7 @@ else
   fi
   log "rampart ($RAMPART_VERSION, W=$W) on 127.0.0.1:$RAMPART_PORT"
   # rampart inherits the raised open-file limit from this shell.
-  "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 &
+  "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 9>&- &
   RAMPART_PID=$!
   STARTED+=("$RAMPART_PID")
   if wait_http "http://127.0.0.1:$RAMPART_PORT/" 15 "$RAMPART_PID"; then
@@ -452,7 +459,7 @@ idle_mem() {
   PSS0[$name]=$(tree_mem_kb "$pid" Pss); RSS0[$name]=$(tree_mem_kb "$pid" Rss)
   log "$name: opening $IDLE idle keep-alive connections (Pss before: ${PSS0[$name]} kB)"
   /usr/bin/python3 "$here/idle_conns.py" --port "$port" --count "$IDLE" \
-    --hold-seconds 240 --ready-file "$ready" --result-file "$result" >"$TMP/idle-$name.log" 2>&1 &
+    --hold-seconds 240 --ready-file "$ready" --result-file "$result" >"$TMP/idle-$name.log" 2>&1 9>&- &
   ipid=$!
   STARTED+=("$ipid")
   for ((i = 0; i < 1800; i++)); do

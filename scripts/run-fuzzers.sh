@@ -48,7 +48,7 @@ for bin in "${binaries[@]}"; do
   fi
   args=(-max_total_time="$seconds" -max_len=16384 -timeout=10 -rss_limit_mb=2048
         -print_final_stats=1 -artifact_prefix="$artifacts/")
-  [[ -n "$dict" ]] && args+=(-dict="$dict")
+  [[ -n "$dict" && -f "$dict" ]] && args+=(-dict="$dict")
   log="$artifacts/last-run.log"
   echo "run-fuzzers: $name for ${seconds}s ($(find "$corpus" -type f | wc -l) seeds)"
   if "$bin" "${args[@]}" "$corpus" >"$log" 2>&1; then

@@ -1102,6 +1102,12 @@ LoadResult load_impl(std::string_view text, std::string_view source_name) {
     // an error for this one config rather than a crash.
     diags.error(exception_pos(e), "internal error while reading the config: " + e.msg);
   }
+  // A per-IP cap left at its default follows a smaller total cap instead of being an
+  // error about a value the operator never wrote.
+  if (!where.max_connections_per_ip &&
+      config->limits.max_connections_per_ip > config->limits.max_connections) {
+    config->limits.max_connections_per_ip = config->limits.max_connections;
+  }
   if (!diags.stopped()) detail::check_config(*config, where, diags);
   if (!diags.empty()) {
     result.errors = diags.finish();

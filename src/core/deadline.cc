@@ -21,6 +21,16 @@ void Deadline::expire_after(Clock::duration budget) {
   if (!waiting_ || deadline_ < armed_at_) arm(deadline_);
 }
 
+void Deadline::stop() {
+  deadline_ = Clock::time_point::max();
+  expired_ = false;
+  if (waiting_) {
+    waiting_ = false;
+    armed_at_ = Clock::time_point::max();
+    timer_.cancel();
+  }
+}
+
 void Deadline::arm(Clock::time_point at) {
   armed_at_ = at;
   waiting_ = true;

@@ -23,6 +23,8 @@ class Deadline {
 
   void expire_after(Clock::duration budget);
   void disarm() { deadline_ = Clock::time_point::max(); }
+  // Disarms and releases the pending timer wait (for long idle periods).
+  void stop();
   bool expired() const { return expired_; }
   void reset_expired() { expired_ = false; }
 

@@ -4,7 +4,6 @@
 
 #include "http/h1_parser.h"
 
-
 #include "http/h1_internal.h"
 
 namespace rampart::http {

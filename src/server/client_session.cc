@@ -1,6 +1,8 @@
 #include "server/client_session.h"
 
 #include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
@@ -16,7 +18,10 @@ namespace {
 using Clock = std::chrono::steady_clock;
 constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
 
-constexpr std::chrono::milliseconds kHotIdle{1000};
+// How long a connection keeps its buffers after a response, waiting for the next
+// request with a plain read. Busy keep-alive clients send again well within it; idle
+// ones then release everything and wait without memory.
+constexpr std::chrono::milliseconds kHotIdle{50};
 
 double millis_between(Clock::time_point a, Clock::time_point b) {
   return std::chrono::duration<double, std::milli>(b - a).count();
@@ -27,17 +32,17 @@ double millis_between(Clock::time_point a, Clock::time_point b) {
 // --- SessionList -------------------------------------------------------------------
 
 void SessionList::add(ClientSession* s) {
-  s->next_ = head_;
+  s->next_ = first_;
   s->prev_ = nullptr;
-  if (head_ != nullptr) head_->prev_ = s;
-  head_ = s;
+  if (first_ != nullptr) first_->prev_ = s;
+  first_ = s;
   ++size_;
 }
 
 void SessionList::remove(ClientSession* s) {
   if (s->prev_ != nullptr) s->prev_->next_ = s->next_;
   if (s->next_ != nullptr) s->next_->prev_ = s->prev_;
-  if (head_ == s) head_ = s->next_;
+  if (first_ == s) first_ = s->next_;
   s->next_ = s->prev_ = nullptr;
   --size_;
 }
@@ -48,7 +53,7 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket, core::Ip
     : worker_(worker),
       socket_(std::move(socket)),
       peer_(peer),
-      rbuf_(4096, 32768),
+      a_(std::make_unique<ActiveState>()),
       deadline_(socket_.get_executor(), [this] {
         boost::system::error_code ignored;
         socket_.cancel(ignored);
@@ -64,6 +69,13 @@ ClientSession::~ClientSession() {
   worker_.shared.limiter.release(peer_);
 }
 
+void ClientSession::close_if_parked_past(std::chrono::steady_clock::time_point now) {
+  if (parked_ && idle_ && now >= parked_until_) {
+    boost::system::error_code ignored;
+    socket_.cancel(ignored);
+  }
+}
+
 void ClientSession::close_if_idle() {
   if (!idle_) return;
   boost::system::error_code ignored;
@@ -72,26 +84,52 @@ void ClientSession::close_if_idle() {
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session) {
   co_await session->run();
+  if (session->parked_) ClientSession::park(std::move(session));
+}
+
+// A connection idle past the hot period leaves its coroutine: it waits for readability
+// with a plain handler and owns no frames, buffers or snapshot until a byte arrives.
+void ClientSession::park(std::unique_ptr<ClientSession> session) {
+  ClientSession* s = session.release();
+  s->release_idle_memory();
+  if (s->worker_.shared.draining.load(std::memory_order_relaxed)) {
+    delete s;
+    return;
+  }
+  s->idle_ = true;
+  // The per-connection timer is stopped while parked (its pending wait costs memory);
+  // the worker's housekeeping closes parked connections idle past client_idle.
+  s->deadline_.stop();
+  s->parked_until_ = std::chrono::steady_clock::now() + s->parked_wait_;
+  s->socket_.async_wait(tcp::socket::wait_read, [s](const boost::system::error_code& ec) {
+    std::unique_ptr<ClientSession> owned(s);
+    owned->idle_ = false;
+    if (ec) return;  // closed, reset, timed out or drained: the session ends here
+    owned->parked_ = false;
+    auto& io = owned->worker_.io;
+    asio::co_spawn(io, run_client_session(std::move(owned)), asio::detached);
+  });
 }
 
 asio::awaitable<void> ClientSession::run() {
+  if (!a_) a_ = std::make_unique<ActiveState>();
   while (!closing_) {
     snapshot_ = worker_.snapshots.get();
-    if (rbuf_.empty()) {
+    if (a_->rbuf.empty()) {
       const config::Timeouts& t = snapshot_->config->timeouts;
-      if (requests_ > 0 && !co_await wait_hot(t.client_idle)) break;
-      if (rbuf_.empty()) {
-        auto wait = requests_ == 0 ? t.header_read : t.client_idle - kHotIdle;
-        // Idle for a while: the connection gives back its buffers and its snapshot, so
-        // ten thousand idle keep-alive connections cost their sockets and little else.
-        if (requests_ > 0) release_idle_memory();
-        if (worker_.shared.draining.load(std::memory_order_relaxed)) break;
+      if (requests_ > 0) {
+        if (!co_await wait_hot(t.client_idle)) break;
+        if (a_->rbuf.empty()) {
+          parked_ = true;
+          parked_wait_ = t.client_idle - kHotIdle;
+          co_return;
+        }
+      } else {
         idle_ = true;
-        deadline_.expire_after(wait);
+        deadline_.expire_after(t.header_read);
         auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
         idle_ = false;
         if (ec) break;
-        if (!snapshot_) snapshot_ = worker_.snapshots.get();
       }
     }
     http::ParseResult result;
@@ -102,7 +140,7 @@ asio::awaitable<void> ClientSession::run() {
       worker_.request_ids.next(request_id_);
       RequestRecord record;
       record.error = result.error.reason.empty() ? "malformed request" : result.error.reason;
-      head_.clear();
+      a_->head.clear();
       co_await respond_local(result.error.status, record.error, true, record);
       finish_request(nullptr, record, started);
       break;
@@ -116,13 +154,7 @@ asio::awaitable<void> ClientSession::run() {
 }
 
 void ClientSession::release_idle_memory() {
-  rbuf_.release_if_empty();
-  body_buf_.reset();
-  std::vector<http::Header>().swap(head_.headers);
-  std::vector<http::Header>().swap(upstream_headers_);
-  std::vector<http::Header>().swap(response_headers_);
-  std::string().swap(out_);
-  scratch_ = {};
+  a_.reset();
   snapshot_.reset();
 }
 
@@ -136,12 +168,12 @@ asio::awaitable<bool> ClientSession::wait_hot(std::chrono::milliseconds client_i
   } else {
     deadline_.expire_after(kHotIdle);
   }
-  auto [ptr, room] = rbuf_.prepare(2048);
+  auto [ptr, room] = a_->rbuf.prepare(2048);
   idle_ = true;
   auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
   idle_ = false;
   if (!ec) {
-    rbuf_.commit(n);
+    a_->rbuf.commit(n);
     co_return true;
   }
   bool hot_period_over = ec == asio::error::operation_aborted && deadline_.expired();
@@ -153,11 +185,11 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
   const http::ParserLimits& limits = snapshot_->parser_limits;
   // Room for the largest allowed head plus a little, so the parser itself sees an
   // oversized head and reports 431/414 instead of the buffer silently filling up.
-  rbuf_.set_max(limits.max_header_bytes + 1024);
+  a_->rbuf.set_max(limits.max_header_bytes + 1024);
   deadline_.expire_after(snapshot_->config->timeouts.header_read);
   size_t scanned = 0;
   for (;;) {
-    std::string_view data = rbuf_.readable();
+    std::string_view data = a_->rbuf.readable();
     if (!data.empty()) {
       // Re-parse only when a line ended in the new bytes or a limit may be crossed, so
       // a client trickling bytes cannot make rampart re-scan its head for every byte.
@@ -165,16 +197,16 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
                            data.size() > limits.max_request_line;
       scanned = data.size();
       if (worth_parsing) {
-        result = http::parse_request_head(data, limits, head_);
+        result = http::parse_request_head(data, limits, a_->head);
         if (result.status != http::ParseStatus::kIncomplete) co_return true;
       }
-      if (rbuf_.full()) {
+      if (a_->rbuf.full()) {
         result.status = http::ParseStatus::kError;
         result.error = {431, "request head too large"};
         co_return true;
       }
     }
-    auto [ptr, room] = rbuf_.prepare(2048);
+    auto [ptr, room] = a_->rbuf.prepare(2048);
     if (room == 0) {
       result.status = http::ParseStatus::kError;
       result.error = {431, "request head too large"};
@@ -184,7 +216,7 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
     if (ec) {
       if (deadline_.expired()) {
         worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
-        if (!rbuf_.empty()) {
+        if (!a_->rbuf.empty()) {
           result.status = http::ParseStatus::kError;
           result.error = {408, "request head not received in time"};
           deadline_.reset_expired();
@@ -193,7 +225,7 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
       }
       co_return false;
     }
-    rbuf_.commit(n);
+    a_->rbuf.commit(n);
   }
 }
 
@@ -205,27 +237,27 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   auto started = Clock::now();
   ++requests_;
   // The head's views stay valid: consume() only moves an index, and nothing reads into
-  // rbuf_ again until this request is over (body bytes go to body_buf_).
-  rbuf_.consume(head_size);
-  body_done_ = head_.body == http::BodyKind::kNone;
+  // a_->rbuf again until this request is over (body bytes go to a_->body_buf).
+  a_->rbuf.consume(head_size);
+  body_done_ = a_->head.body == http::BodyKind::kNone;
   worker_.request_ids.next(request_id_);
   std::string_view request_id(request_id_, sizeof(request_id_));
 
   const config::Config& cfg = *snapshot_->config;
   RequestRecord record;
   record.bytes_in = head_size;
-  pipeline::RequestContext ctx(cfg, head_, upstream_headers_);
+  pipeline::RequestContext ctx(cfg, a_->head, a_->upstream_headers);
   ctx.request_id = request_id;
-  ctx.client_ip = proxy::effective_client_ip(head_, peer_, cfg.trusted_proxies);
+  ctx.client_ip = proxy::effective_client_ip(a_->head, peer_, cfg.trusted_proxies);
 
-  bool must_close = !head_.flags.keep_alive ||
+  bool must_close = !a_->head.flags.keep_alive ||
                     worker_.shared.draining.load(std::memory_order_relaxed) ||
                     (cfg.limits.max_requests_per_connection != 0 &&
                      requests_ >= cfg.limits.max_requests_per_connection);
   must_close_ = must_close;
 
   Flow flow;
-  std::optional<size_t> site = snapshot_->router->route(head_.host);
+  std::optional<size_t> site = snapshot_->router->route(a_->head.host);
   if (!site) {
     record.error = "no site for host";
     flow = co_await respond_local(404, "No site is configured for this host name.",
@@ -233,7 +265,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   } else {
     ctx.site = &cfg.sites[*site];
     ctx.site_index = *site;
-    if (head_.method == "CONNECT" && !cfg.allow_connect) {
+    if (a_->head.method == "CONNECT" && !cfg.allow_connect) {
       record.error = "CONNECT not allowed";
       flow = co_await respond_local(501, "CONNECT is not enabled on this server.", true, record);
     } else {
@@ -241,10 +273,10 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       facts.peer = &peer_;
       facts.peer_trusted = cfg.trusted_proxies.contains(peer_);
       facts.request_id = request_id;
-      facts.upgrade = head_.flags.upgrade && ctx.site->websocket &&
-                      http::iequals(head_.upgrade_protocol, "websocket");
-      scratch_.clear();
-      proxy::build_upstream_headers(head_, facts, scratch_, upstream_headers_);
+      facts.upgrade = a_->head.flags.upgrade && ctx.site->websocket &&
+                      http::iequals(a_->head.upgrade_protocol, "websocket");
+      a_->scratch.clear();
+      proxy::build_upstream_headers(a_->head, facts, a_->scratch, a_->upstream_headers);
       if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
         flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
       } else {
@@ -255,11 +287,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   }
   finish_request(&ctx, record, started);
   if (!body_done_) flow = Flow::kClose;  // unread body bytes would be taken for a request
-  if (flow == Flow::kKeepAlive && body_begin_ < body_end_) {
+  if (flow == Flow::kKeepAlive && a_->body_begin < a_->body_end) {
     // Bytes read past a chunked body belong to the next pipelined request.
-    rbuf_.append({body_buf_.get() + body_begin_, body_end_ - body_begin_});
+    a_->rbuf.append({a_->body_buf.get() + a_->body_begin, a_->body_end - a_->body_begin});
   }
-  body_begin_ = body_end_ = 0;
+  a_->body_begin = a_->body_end = 0;
   co_return flow;
 }
 
@@ -272,19 +304,19 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
                                      must_close, record);
   }
   record.status = local.status;
-  response_headers_.clear();
+  a_->response_headers.clear();
   std::string_view body = local.body;
   std::string content_length = std::to_string(body.size());
-  if (!local.location.empty()) response_headers_.push_back({"Location", local.location});
-  if (!local.content_type.empty()) response_headers_.push_back({"Content-Type", local.content_type});
-  response_headers_.push_back({"Content-Length", content_length});
-  response_headers_.push_back({"X-Request-Id", ctx.request_id});
-  if (must_close) response_headers_.push_back({"Connection", "close"});
-  out_.clear();
-  http::write_response_head(out_, local.status, response_headers_);
-  if (head_.method != "HEAD") out_.append(body);
-  record.bytes_out += out_.size();
-  bool ok = co_await write_client(out_);
+  if (!local.location.empty()) a_->response_headers.push_back({"Location", local.location});
+  if (!local.content_type.empty()) a_->response_headers.push_back({"Content-Type", local.content_type});
+  a_->response_headers.push_back({"Content-Length", content_length});
+  a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  if (must_close) a_->response_headers.push_back({"Connection", "close"});
+  a_->out.clear();
+  http::write_response_head(a_->out, local.status, a_->response_headers);
+  if (a_->head.method != "HEAD") a_->out.append(body);
+  record.bytes_out += a_->out.size();
+  bool ok = co_await write_client(a_->out);
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
 }
 
@@ -293,23 +325,23 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
                                                                   bool must_close,
                                                                   RequestRecord& record) {
   record.status = status;
-  const http::Header* accept = head_.method.empty() ? nullptr : head_.find("accept");
+  const http::Header* accept = a_->head.method.empty() ? nullptr : a_->head.find("accept");
   std::string_view version = snapshot_ ? std::string_view(snapshot_->config->version) : "";
   ErrorPage page = render_error_page(status, message, {request_id_, sizeof(request_id_)}, version,
                                      accept != nullptr && accepts_json(accept->value));
   std::string content_length = std::to_string(page.body.size());
-  response_headers_.clear();
-  response_headers_.push_back({"Content-Type", page.content_type});
-  response_headers_.push_back({"Content-Length", content_length});
-  response_headers_.push_back({"Cache-Control", "no-store"});
-  response_headers_.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
-  if (status == 503) response_headers_.push_back({"Retry-After", "5"});
-  if (must_close) response_headers_.push_back({"Connection", "close"});
-  out_.clear();
-  http::write_response_head(out_, status, response_headers_);
-  if (head_.method != "HEAD") out_.append(page.body);
-  record.bytes_out += out_.size();
-  bool ok = co_await write_client(out_);
+  a_->response_headers.clear();
+  a_->response_headers.push_back({"Content-Type", page.content_type});
+  a_->response_headers.push_back({"Content-Length", content_length});
+  a_->response_headers.push_back({"Cache-Control", "no-store"});
+  a_->response_headers.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
+  if (status == 503) a_->response_headers.push_back({"Retry-After", "5"});
+  if (must_close) a_->response_headers.push_back({"Connection", "close"});
+  a_->out.clear();
+  http::write_response_head(a_->out, status, a_->response_headers);
+  if (a_->head.method != "HEAD") a_->out.append(page.body);
+  record.bytes_out += a_->out.size();
+  bool ok = co_await write_client(a_->out);
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
 }
 
@@ -356,9 +388,9 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx,
   AccessRecord a;
   a.request_id = {request_id_, sizeof(request_id_)};
   a.client_ip = client_ip;
-  a.host = head_.host;
-  a.method = head_.method;
-  a.path = head_.path.empty() ? head_.target : head_.path;
+  a.host = a_->head.host;
+  a.method = a_->head.method;
+  a.path = a_->head.path.empty() ? a_->head.target : a_->head.path;
   a.status = record.status;
   a.bytes_in = record.bytes_in;
   a.bytes_out = record.bytes_out;

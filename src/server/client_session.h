@@ -45,9 +45,15 @@ class ClientSession {
   asio::awaitable<void> run();
   // Used by a drain: closes the connection if it is between requests.
   void close_if_idle();
+  // Used by the worker's housekeeping: closes a parked connection idle past its limit.
+  void close_if_parked_past(std::chrono::steady_clock::time_point now);
+
+  // Hands the session to a readability handler until its next request (see park()).
+  static void park(std::unique_ptr<ClientSession> session);
 
   ClientSession* next_ = nullptr;  // SessionList links
   ClientSession* prev_ = nullptr;
+  bool parked_ = false;            // run() returned to wait without a coroutine
 
  private:
   enum class Flow : uint8_t { kKeepAlive, kClose };
@@ -82,34 +88,40 @@ class ClientSession {
   WorkerContext& worker_;
   tcp::socket socket_;
   core::IpAddress peer_;
-  core::ReadBuffer rbuf_;
   core::Deadline deadline_;
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
   std::shared_ptr<const Snapshot> snapshot_;
   bool idle_ = false;
+  std::chrono::milliseconds parked_wait_{0};
+  std::chrono::steady_clock::time_point parked_until_{};
   bool closing_ = false;
   uint32_t requests_ = 0;
 
-  // Per-request state, kept between requests to reuse allocations.
-  http::RequestHead head_;
-  std::vector<http::Header> upstream_headers_;
-  std::vector<http::Header> response_headers_;
-  proxy::ForwardScratch scratch_;
-  std::string out_;
+  // Buffers and per-request state. Kept while requests keep coming (reused between
+  // them); freed when the connection parks, so an idle connection does not hold it.
+  struct ActiveState {
+    core::ReadBuffer rbuf{4096, 32768};
+    http::RequestHead head;
+    std::vector<http::Header> upstream_headers;
+    std::vector<http::Header> response_headers;
+    proxy::ForwardScratch scratch;
+    std::string out;
+    // Request body bytes read from the socket after the head's buffer ran dry.
+    std::unique_ptr<char[]> body_buf;
+    size_t body_begin = 0;
+    size_t body_end = 0;
+  };
+  std::unique_ptr<ActiveState> a_;
   char request_id_[16];
   bool body_done_ = true;     // the current request's body was fully read
   bool must_close_ = false;   // this request ends the connection (close, limit, drain)
-  // Request body bytes read from the socket after the head's buffer ran dry.
-  std::unique_ptr<char[]> body_buf_;
-  size_t body_begin_ = 0;
-  size_t body_end_ = 0;
 };
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session);
 
 template <typename Fn>
 void SessionList::for_each(Fn&& fn) {
-  for (ClientSession* s = head_; s != nullptr;) {
+  for (ClientSession* s = first_; s != nullptr;) {
     ClientSession* next = s->next_;
     fn(s);
     s = next;

@@ -75,13 +75,13 @@ enum class HeadRead : uint8_t { kOk, kClosedEarly, kTimeout, kError, kMalformed 
 }  // namespace
 
 asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
-  if (!body_buf_) body_buf_ = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
-  body_begin_ = body_end_ = 0;
+  if (!a_->body_buf) a_->body_buf = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
+  a_->body_begin = a_->body_end = 0;
   deadline_.expire_after(snapshot_->config->timeouts.body_read);
   auto [ec, n] = co_await socket_.async_read_some(
-      asio::buffer(body_buf_.get(), std::min(max, kBodyBufSize)), kNoThrow);
+      asio::buffer(a_->body_buf.get(), std::min(max, kBodyBufSize)), kNoThrow);
   if (ec) co_return false;
-  body_end_ = n;
+  a_->body_end = n;
   co_return true;
 }
 
@@ -93,16 +93,16 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
     auto [ec, n] = co_await asio::async_write(up.socket, buffers.view(), kNoThrow);
     co_return !ec;
   };
-  // The next bytes of the body: what is left in the head buffer, then body_buf_.
+  // The next bytes of the body: what is left in the head buffer, then a_->body_buf.
   auto available = [&]() -> std::string_view {
-    if (!rbuf_.empty()) return rbuf_.readable();
-    return {body_buf_ ? body_buf_.get() + body_begin_ : nullptr, body_end_ - body_begin_};
+    if (!a_->rbuf.empty()) return a_->rbuf.readable();
+    return {a_->body_buf ? a_->body_buf.get() + a_->body_begin : nullptr, a_->body_end - a_->body_begin};
   };
   auto consume = [&](size_t n) {
-    if (!rbuf_.empty()) {
-      rbuf_.consume(n);
+    if (!a_->rbuf.empty()) {
+      a_->rbuf.consume(n);
     } else {
-      body_begin_ += n;
+      a_->body_begin += n;
     }
   };
   auto client_failed = [&]() {
@@ -117,8 +117,8 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
   };
 
   BufferList buffers;
-  if (head_.body == http::BodyKind::kContentLength) {
-    uint64_t remaining = head_.content_length;
+  if (a_->head.body == http::BodyKind::kContentLength) {
+    uint64_t remaining = a_->head.content_length;
     while (remaining > 0) {
       std::string_view data = available();
       if (data.empty()) {
@@ -183,11 +183,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   auto upstream_started = Clock::now();
   // Replaying is safe only when the origin cannot have acted on the request: an
   // idempotent method whose whole request is still in hand (no streamed body).
-  bool replayable = proxy::is_idempotent(head_.method) && head_.body == http::BodyKind::kNone;
-  bool upgrade = head_.flags.upgrade && ctx.site->websocket &&
-                 http::iequals(head_.upgrade_protocol, "websocket");
+  bool replayable = proxy::is_idempotent(a_->head.method) && a_->head.body == http::BodyKind::kNone;
+  bool upgrade = a_->head.flags.upgrade && ctx.site->websocket &&
+                 http::iequals(a_->head.upgrade_protocol, "websocket");
   std::string target_storage;
-  std::string_view target = origin_form_target(head_, target_storage);
+  std::string_view target = origin_form_target(a_->head, target_storage);
 
   std::unique_ptr<proxy::UpstreamConnection> up;
   http::ResponseHead response;
@@ -242,19 +242,19 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     upstream_ = up.get();
     ++up->requests;
 
-    out_.clear();
-    http::write_request_head(out_, head_.method, target, upstream_headers_);
-    if (head_.body == http::BodyKind::kContentLength && head_.content_length <= kInlineBodyMax &&
-        head_.content_length <= rbuf_.size()) {
+    a_->out.clear();
+    http::write_request_head(a_->out, a_->head.method, target, a_->upstream_headers);
+    if (a_->head.body == http::BodyKind::kContentLength && a_->head.content_length <= kInlineBodyMax &&
+        a_->head.content_length <= a_->rbuf.size()) {
       // A small body that already arrived goes out in the same write as the head.
-      size_t n = static_cast<size_t>(head_.content_length);
-      out_.append(rbuf_.readable().substr(0, n));
-      rbuf_.consume(n);
+      size_t n = static_cast<size_t>(a_->head.content_length);
+      a_->out.append(a_->rbuf.readable().substr(0, n));
+      a_->rbuf.consume(n);
       record.bytes_in += n;
       body_done_ = true;
     }
     deadline_.expire_after(t.send);
-    auto [wec, wn] = co_await asio::async_write(up->socket, asio::buffer(out_), kNoThrow);
+    auto [wec, wn] = co_await asio::async_write(up->socket, asio::buffer(a_->out), kNoThrow);
     if (wec) {
       if (up->reused && replayable && !deadline_.expired()) {
         worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
@@ -267,7 +267,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       break;
     }
     if (!body_done_) {
-      if (head_.flags.expect_continue) {
+      if (a_->head.flags.expect_continue) {
         // rampart answers Expect itself (the header is not forwarded), right before it
         // starts reading the body, once it knows the origin is reachable.
         static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
@@ -294,7 +294,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     for (;;) {
       std::string_view data = up->buffer.readable();
       if (!data.empty()) {
-        http::ParseResult r = http::parse_response_head(data, head_.method, kResponseLimits, response);
+        http::ParseResult r = http::parse_response_head(data, a_->head.method, kResponseLimits, response);
         if (r.status == http::ParseStatus::kComplete) {
           if (response.status >= 100 && response.status < 200 && response.status != 101) {
             up->buffer.consume(r.consumed);  // interim responses are not relayed
@@ -358,47 +358,47 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   record.status = response.status;
 
   // Response head for the client.
-  proxy::filter_response_headers(response, response_headers_);
+  proxy::filter_response_headers(response, a_->response_headers);
   ctx.response_status = response.status;
-  ctx.response_headers = &response_headers_;
+  ctx.response_headers = &a_->response_headers;
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
-  response_headers_.push_back({"Via", "1.1 rampart"});
-  response_headers_.push_back({"X-Request-Id", ctx.request_id});
+  a_->response_headers.push_back({"Via", "1.1 rampart"});
+  a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
 
   bool switching = response.status == 101 && upgrade;
-  bool is_head = head_.method == "HEAD";
+  bool is_head = a_->head.method == "HEAD";
   bool client_keep_alive = !must_close_ && body_done_ && !switching &&
                            !worker_.shared.draining.load(std::memory_order_relaxed);
   bool chunk_to_client = false;
   if (!is_head && (response.body == http::BodyKind::kChunked ||
                    response.body == http::BodyKind::kUntilClose)) {
-    if (head_.version_minor >= 1) {
-      response_headers_.push_back({"Transfer-Encoding", "chunked"});
+    if (a_->head.version_minor >= 1) {
+      a_->response_headers.push_back({"Transfer-Encoding", "chunked"});
       chunk_to_client = true;
     } else {
       client_keep_alive = false;  // an HTTP/1.0 client reads to the close
     }
   }
   if (switching) {
-    response_headers_.push_back({"Connection", "upgrade"});
-    response_headers_.push_back({"Upgrade", response.find("upgrade") ? response.find("upgrade")->value
+    a_->response_headers.push_back({"Connection", "upgrade"});
+    a_->response_headers.push_back({"Upgrade", response.find("upgrade") ? response.find("upgrade")->value
                                                                      : std::string_view("websocket")});
   } else if (!client_keep_alive) {
-    response_headers_.push_back({"Connection", "close"});
-  } else if (head_.version_minor == 0) {
-    response_headers_.push_back({"Connection", "keep-alive"});
+    a_->response_headers.push_back({"Connection", "close"});
+  } else if (a_->head.version_minor == 0) {
+    a_->response_headers.push_back({"Connection", "keep-alive"});
   }
-  out_.clear();
-  http::write_response_head(out_, response.status, response_headers_);
+  a_->out.clear();
+  http::write_response_head(a_->out, response.status, a_->response_headers);
   up->buffer.consume(response_head_size);
-  record.bytes_out += out_.size();
+  record.bytes_out += a_->out.size();
   bool body_follows = !switching && !is_head && response.body != http::BodyKind::kNone;
   // When body bytes came with the head, the head rides in the first body write (one
   // syscall per small response); otherwise it goes now, so a slow body never delays it.
   if (!body_follows || up->buffer.empty()) {
-    bool ok = co_await write_client(out_);
-    out_.clear();
+    bool ok = co_await write_client(a_->out);
+    a_->out.clear();
     if (!ok) {
       upstream_ = nullptr;
       co_return Flow::kClose;
@@ -450,9 +450,9 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
       buffers.assign({asio::buffer(data)});
       record.bytes_out += data.size();
     }
-    if (!out_.empty()) buffers.push_front(asio::buffer(out_));
+    if (!a_->out.empty()) buffers.push_front(asio::buffer(a_->out));
     bool ok = co_await write_client(buffers.view());
-    out_.clear();
+    a_->out.clear();
     co_return ok;
   };
   // The body starts a fresh buffer so reads do not keep growing it.
@@ -535,9 +535,9 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
   using namespace asio::experimental::awaitable_operators;
   const auto idle = snapshot_->config->timeouts.client_idle;
   // Bytes that arrived early on either side go first.
-  if (!rbuf_.empty()) {
-    auto [ec, n] = co_await asio::async_write(up.socket, asio::buffer(rbuf_.readable()), kNoThrow);
-    rbuf_.consume(rbuf_.size());
+  if (!a_->rbuf.empty()) {
+    auto [ec, n] = co_await asio::async_write(up.socket, asio::buffer(a_->rbuf.readable()), kNoThrow);
+    a_->rbuf.consume(a_->rbuf.size());
     if (ec) co_return;
   }
   if (!up.buffer.empty()) {

@@ -146,6 +146,8 @@ void Server::start_housekeeping(WorkerContext& worker) {
           co_await timer.async_wait(kNoThrow);
           auto snapshot = worker.snapshots.get();
           worker.pool.sweep(snapshot->config->timeouts.upstream_idle);
+          auto now = std::chrono::steady_clock::now();
+          worker.sessions.for_each([now](ClientSession* s) { s->close_if_parked_past(now); });
         }
         worker.pool.clear();
       },

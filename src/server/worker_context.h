@@ -38,7 +38,7 @@ class SessionList {
   size_t size() const { return size_; }
 
  private:
-  ClientSession* head_ = nullptr;
+  ClientSession* first_ = nullptr;
   size_t size_ = 0;
 };
 

@@ -44,8 +44,13 @@ def origin_factory(tmp_path):
         return o
 
     yield start
+    bad = []
     for o in started:
-        o.stop()
+        rc = o.stop()
+        if rc != 0:
+            bad.append("demo origin %s on port %d exited with %r on SIGTERM; log:\n%s"
+                       % (o.name, o.port, rc, o.log_path.read_text(errors="replace")[-3000:]))
+    assert not bad, "\n".join(bad)
 
 
 @pytest.fixture
@@ -59,7 +64,7 @@ def rampart_factory(tmp_path, request):
 
     def start(origins=None, wait=True, config=None, **overrides):
         """origins: list of Origin (or "host:port" strings) for the default site."""
-        assert os.access(helpers.RAMPART_BIN, os.X_OK), \
+        assert helpers.wait_for_binary(), \
             "rampart binary not found at %s (set RAMPART_BIN)" % helpers.RAMPART_BIN
         if config is None:
             eps = [o if isinstance(o, str) else o.endpoint for o in (origins or [])]

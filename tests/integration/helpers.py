@@ -14,7 +14,6 @@ import select
 import signal
 import socket
 import subprocess
-import sys
 import threading
 import time
 from pathlib import Path
@@ -301,16 +300,26 @@ def http_get(port, path, host="main.test", headers=None, timeout=10.0, method="G
 class Origin:
     def __init__(self, workdir, name="A", port=None):
         self.name = name
-        self.port = port or free_port()
-        self.log_path = Path(workdir) / ("origin-%s-%d.log" % (name, self.port))
+        self.workdir = Path(workdir)
+        errors = []
+        for attempt in range(1 if port else 3):
+            self.port = port or free_port()
+            problem = self._start()
+            if problem is None:
+                return
+            errors.append(problem)
+        raise RuntimeError("demo origin did not start:\n" + "\n".join(errors))
+
+    def _start(self, timeout=20.0):
+        self.log_path = self.workdir / ("origin-%s-%d.log" % (self.name, self.port))
         self.log = open(self.log_path, "wb")
         self.proc = subprocess.Popen(
             [PYTHON, str(DEMO_ORIGIN), "--port", str(self.port), "--host", LOOPBACK,
-             "--name", name],
+             "--name", self.name],
             stdout=subprocess.PIPE, stderr=self.log)
-        deadline = time.monotonic() + 10
+        t0 = time.monotonic()
         line = b""
-        while time.monotonic() < deadline and not line.endswith(b"\n"):
+        while time.monotonic() - t0 < timeout and not line.endswith(b"\n"):
             r, _, _ = select.select([self.proc.stdout], [], [], 0.2)
             if r:
                 c = os.read(self.proc.stdout.fileno(), 4096)
@@ -318,10 +327,12 @@ class Origin:
                     break
                 line += c
         expect = "demo origin listening on http://%s:%d" % (LOOPBACK, self.port)
-        if line.decode(errors="replace").strip() != expect:
-            self.stop()
-            raise RuntimeError("demo origin did not start: %r (log: %s)"
-                               % (line, self.log_path.read_text(errors="replace")))
+        if line.decode(errors="replace").strip() == expect:
+            return None
+        rc = self.stop()
+        return "port %d: got %r after %.1fs, exit code %r, log: %s" % (
+            self.port, line, time.monotonic() - t0, rc,
+            self.log_path.read_text(errors="replace")[-2000:])
 
     @property
     def endpoint(self):
@@ -423,9 +434,8 @@ class Rampart:
             if config.get("access_log", {}).get("path") not in (None, "stdout", "off") else None
         self._out = open(self.stdout_path, "wb")
         self._err = open(self.stderr_path, "wb")
-        self.proc = subprocess.Popen([RAMPART_BIN, "run", "-c", str(self.config_path)],
-                                     stdout=self._out, stderr=self._err,
-                                     stdin=subprocess.DEVNULL)
+        self.proc = spawn_rampart(["run", "-c", str(self.config_path)],
+                                  stdout=self._out, stderr=self._err)
         self.pid = self.proc.pid
         self.stopped = False
         if wait:
@@ -569,6 +579,33 @@ class Rampart:
         return None
 
 
+def wait_for_binary(timeout=60.0):
+    """Waits (bounded) while the binary is missing or being relinked by a rebuild."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            st = os.stat(RAMPART_BIN)
+            if os.access(RAMPART_BIN, os.X_OK) and time.time() - st.st_mtime > 1.0:
+                return True
+        except OSError:
+            pass
+        time.sleep(0.25)
+    return os.access(RAMPART_BIN, os.X_OK)
+
+
+def spawn_rampart(args, **kw):
+    """Popen of the rampart binary, riding out a concurrent relink (ETXTBSY, ENOEXEC)."""
+    deadline = time.monotonic() + 60
+    while True:
+        wait_for_binary()
+        try:
+            return subprocess.Popen([RAMPART_BIN, *args], stdin=subprocess.DEVNULL, **kw)
+        except OSError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.5)
+
+
 def read_status_kib(pid, field):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -578,6 +615,7 @@ def read_status_kib(pid, field):
 
 
 def run_cli(*args, timeout=20):
+    wait_for_binary()
     return subprocess.run([RAMPART_BIN, *map(str, args)], capture_output=True, text=True,
                           timeout=timeout * SLOW, stdin=subprocess.DEVNULL)
 

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import LOOPBACK, SLOW, RawConn, free_port, http_get, wait_until
+from helpers import LOOPBACK, SLOW, RawConn, wait_until
 
 ACCESS_LOG_KEYS = {"time", "request_id", "client_ip", "host", "method", "path", "status",
                    "bytes_in", "bytes_out", "upstream", "upstream_ms", "total_ms",
@@ -217,3 +217,44 @@ def test_access_log_off(origin, rampart_factory):
     time.sleep(0.5 * SLOW)
     out = r.stdout_path.read_text(errors="replace") + r.stderr_path.read_text(errors="replace")
     assert rid not in out
+
+
+def test_access_log_and_metrics_exact_under_concurrency(rampart):
+    # Two workers write one file: every request gets exactly one intact JSON line, and the
+    # per-worker metrics add up to exactly the number of requests.
+    import threading
+    from helpers import scaled
+    threads_n, per = scaled(8, 4), scaled(50, 15)
+    errors, rids = [], []
+    lock = threading.Lock()
+
+    def client(k):
+        try:
+            with RawConn(rampart.port) as c:
+                for i in range(per):
+                    resp = c.request("GET", "/echo?k=%d&i=%d" % (k, i))
+                    assert resp.status == 200
+                    with lock:
+                        rids.append(resp.get("X-Request-Id"))
+        except Exception as e:  # noqa: BLE001
+            errors.append(repr(e))
+
+    ts = [threading.Thread(target=client, args=(k,)) for k in range(threads_n)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join(60 * SLOW)
+    assert not errors, errors[:3]
+    total = threads_n * per
+    assert len(rids) == total and len(set(rids)) == total
+
+    def all_logged():
+        lines = [l for l in rampart.access_log_path.read_text().splitlines() if l.strip()]
+        return lines if len(lines) >= total else None
+    lines = wait_until(all_logged, 5 * SLOW, what="%d access log lines" % total)
+    entries = [json.loads(l) for l in lines]  # no torn or interleaved lines
+    assert len(entries) == total
+    assert sorted(e["request_id"] for e in entries) == sorted(rids)
+    m = rampart.metrics()
+    assert m.find("rampart_requests_total", site="main", code_class="2xx")[0][1] == total
+    assert m.value("rampart_request_duration_seconds_count") == total

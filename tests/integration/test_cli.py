@@ -4,12 +4,11 @@ import re
 import signal
 import socket
 import subprocess
-import time
 
 import pytest
 
-from helpers import (LOOPBACK, RAMPART_BIN, REPO, SLOW, base_config, dump_yaml, free_port,
-                     http_get, run_cli, wait_until)
+from helpers import (RAMPART_BIN, REPO, SLOW, base_config, dump_yaml, free_port, http_get,
+                     run_cli, spawn_rampart, wait_for_binary, wait_until)
 
 
 def error_lines(stderr, path):
@@ -182,6 +181,7 @@ def test_validate_missing_file(tmp_path):
 def test_run_with_invalid_config_exits_1_with_errors(tmp_path):
     path = tmp_path / "bad.yaml"
     path.write_text(BAD)
+    wait_for_binary()
     p = subprocess.run([RAMPART_BIN, "run", "-c", str(path)], capture_output=True, text=True,
                        timeout=10 * SLOW, stdin=subprocess.DEVNULL)
     assert p.returncode == 1
@@ -207,8 +207,7 @@ def test_run_without_config_uses_embedded_demo(tmp_path):
     if not (_port_free(8080) and _port_free(9901)):
         pytest.skip("ports 8080/9901 busy")
     out = open(tmp_path / "demo.out", "wb")
-    proc = subprocess.Popen([RAMPART_BIN, "run"], stdout=out, stderr=subprocess.STDOUT,
-                            stdin=subprocess.DEVNULL, cwd=tmp_path)
+    proc = spawn_rampart(["run"], stdout=out, stderr=subprocess.STDOUT, cwd=tmp_path)
     try:
         def ready():
             assert proc.poll() is None, "exited %s" % proc.returncode

@@ -365,3 +365,34 @@ def test_many_idle_connections_do_not_block_service(rampart):
     finally:
         for s in idle:
             s.close()
+
+
+def test_deep_pipeline_in_one_write(rampart):
+    n = scaled(200, 60)
+    data = b"".join(b"GET /echo?seq=%d HTTP/1.1\r\nHost: main.test\r\nX-Pad: %s\r\n\r\n"
+                    % (i, b"p" * (i * 37 % 500)) for i in range(n))
+    with RawConn(rampart.port, timeout=20 * SLOW) as c:
+        c.send(data)
+        for i in range(n):
+            resp = c.read_response()
+            assert resp.status == 200
+            assert resp.json()["target"] == "/echo?seq=%d" % i
+
+
+def test_request_trickled_byte_by_byte(rampart):
+    # every byte in its own TCP segment: the parser must be fully incremental
+    body = b"7\r\ntrickle\r\n3;x=y\r\nabc\r\n0\r\nX-T: 1\r\n\r\n"
+    data = (b"POST /echo?trickle HTTP/1.1\r\nHost: main.test\r\nX-A:  spaced  \r\n"
+            b"Transfer-Encoding: chunked\r\n\r\n" + body +
+            b"GET /echo?after HTTP/1.1\r\nHost: main.test\r\n\r\n")
+    with RawConn(rampart.port, timeout=10 * SLOW) as c:
+        for b in data:
+            c.sock.sendall(bytes([b]))
+            time.sleep(0.001)
+        r1 = c.read_response()
+        assert r1.status == 200
+        j = r1.json()
+        assert (j["target"], j["body_length"]) == ("/echo?trickle", 10)
+        assert ["X-A", "spaced"] in j["headers"]
+        r2 = c.read_response()
+        assert r2.json()["target"] == "/echo?after"

@@ -1,8 +1,8 @@
 """Proxying: host routing, forwarding headers, header rules, redirects, error pages."""
 
-import json
 import re
 import socket
+import threading
 import time
 
 import pytest
@@ -266,6 +266,60 @@ def test_truncated_origin_body_is_not_passed_off_as_complete(scripted, rampart_f
         assert resp.status == 502, "truncated body relayed as complete: %r" % resp
 
 
+def test_origin_early_response_to_upload_is_relayed(rampart_factory):
+    # The origin refuses an upload from its head alone (413), then discards the rest of
+    # the body and closes (nginx's lingering close). The client must see the origin's
+    # answer, not a 502.
+    lsock = socket.socket()
+    lsock.bind((LOOPBACK, 0))
+    lsock.listen(8)
+    port = lsock.getsockname()[1]
+    done = threading.Event()
+
+    def serve():
+        lsock.settimeout(10)
+        try:
+            conn, _ = lsock.accept()
+        except OSError:
+            return
+        buf = b""
+        conn.settimeout(10)
+        while b"\r\n\r\n" not in buf:
+            d = conn.recv(65536)
+            if not d:
+                break
+            buf += d
+        conn.sendall(b"HTTP/1.1 413 Payload Too Large\r\nContent-Length: 4\r\n"
+                     b"Connection: close\r\n\r\nbig!")
+        conn.settimeout(2)
+        try:
+            while conn.recv(1 << 20):  # discard the body until rampart stops sending
+                pass
+        except OSError:
+            pass
+        conn.close()
+        done.set()
+    t = threading.Thread(target=serve, daemon=True)
+    t.start()
+    try:
+        r = rampart_factory(["%s:%d" % (LOOPBACK, port)], limits={"max_body_bytes": 0})
+        with RawConn(r.port, timeout=10 * SLOW) as c:
+            c.send(b"POST /upload HTTP/1.1\r\nHost: main.test\r\nContent-Length: %d\r\n\r\n"
+                   % (64 << 20))
+            block = b"u" * (1 << 20)
+            try:
+                for _ in range(64):
+                    c.sock.sendall(block)
+            except OSError:
+                pass  # rampart stopped reading the body: fine
+            resp = c.read_response()
+        assert resp.status == 413, resp
+        assert resp.body == b"big!"
+    finally:
+        lsock.close()
+        t.join(5)
+
+
 def test_origin_304_with_content_length_has_no_body(scripted, rampart_factory):
     o = scripted([b"HTTP/1.1 304 Not Modified\r\nETag: \"v1\"\r\nContent-Length: 100\r\n\r\n", OK2])
     r = rampart_factory([o.endpoint])
@@ -352,6 +406,33 @@ def test_trusted_proxy_xff_appended(origin, rampart_factory):
     # no incoming XFF: just the peer
     _, j = echo(r)
     assert header_values(j["headers"], "X-Forwarded-For") == ["127.0.0.1"]
+
+
+def test_ipv6_client_forwarding_headers(origin, rampart_factory):
+    # A listener on [::1]: the peer is ::1. RFC 7239 6: an IPv6 node in Forwarded is
+    # bracketed and quoted ("[::1]"); X-Forwarded-For carries the bare address.
+    port = free_port()
+    r = rampart_factory([origin], listeners=[{"name": "v6", "address": "[::1]:%d" % port}])
+    try:
+        s = socket.create_connection(("::1", port), timeout=5)
+    except OSError as e:
+        pytest.skip("no IPv6 loopback: %r" % e)
+    s.sendall(b"GET /echo HTTP/1.1\r\nHost: main.test\r\n\r\n")
+    c = RawConn.__new__(RawConn)
+    c.sock, c.buf, c.timeout = s, b"", 5.0
+    try:
+        resp = c.read_response()
+    finally:
+        s.close()
+    assert resp.status == 200
+    h = resp.json()["headers"]
+    assert header_values(h, "X-Forwarded-For") == ["::1"]
+    fwd = header_values(h, "Forwarded")
+    assert len(fwd) == 1
+    assert '"[::1]"' in fwd[0], fwd  # must be quoted: ':' is not a token character
+    assert parse_forwarded(fwd[0]) == [{"for": "[::1]", "proto": "http", "host": "main.test"}]
+    e = r.wait_log(lambda e: e.get("request_id") == resp.get("X-Request-Id"))
+    assert e["client_ip"] == "::1"
 
 
 def test_request_ids_are_unique(rampart):

@@ -3,7 +3,6 @@
 import socket
 import time
 
-import pytest
 
 from helpers import LOOPBACK, SLOW, RawConn, parse_responses
 

@@ -5,7 +5,6 @@ import hashlib
 import os
 import struct
 
-import pytest
 
 from helpers import SLOW, RawConn, header_values
 
