@@ -15,6 +15,7 @@ import base64
 import collections
 import hashlib
 import json
+import os
 import signal
 import socket
 import socketserver
@@ -84,6 +85,7 @@ class Stats:
 
 
 STATS = Stats()
+LIVE = set()  # sockets of connections being served, closed at shutdown
 
 
 class BadRequest(Exception):
@@ -216,14 +218,18 @@ class Handler(socketserver.StreamRequestHandler):
             STATS.connections += 1
             STATS.open_connections += 1
             self.conn_id = STATS.connections
+            LIVE.add(self.connection)
         self.conn_requests = 0
 
     def finish(self):
         try:
             super().finish()
+        except OSError:
+            pass
         finally:
             with STATS.lock:
                 STATS.open_connections -= 1
+                LIVE.discard(self.connection)
 
     # ---- wire helpers -------------------------------------------------------------
 
@@ -562,7 +568,23 @@ def main():
         server.serve_forever(poll_interval=0.1)
     finally:
         server.server_close()
-    return 0
+        # End the connection threads before the interpreter goes: daemon threads blocked
+        # in socket reads during interpreter finalization can crash CPython.
+        with STATS.lock:
+            live = list(LIVE)
+        for sock in live:
+            try:
+                sock.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+        deadline = time.monotonic() + 0.5
+        for t in threading.enumerate():
+            if t is not threading.current_thread() and t.daemon:
+                t.join(max(0.0, deadline - time.monotonic()))
+        sys.stdout.flush()
+        sys.stderr.flush()
+    # Skip interpreter finalization (threads that did not end in time are simply dropped).
+    os._exit(0)
 
 
 if __name__ == "__main__":

@@ -15,8 +15,12 @@ int current_worker_index() { return t_worker_index; }
 Worker::Worker(unsigned index)
     : index_(index), context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
 
+unsigned resolve_worker_count(unsigned requested) {
+  return requested != 0 ? requested : std::max(1u, std::thread::hardware_concurrency());
+}
+
 WorkerGroup::WorkerGroup(unsigned count) {
-  if (count == 0) count = std::max(1u, std::thread::hardware_concurrency());
+  count = resolve_worker_count(count);
   for (unsigned i = 0; i < count; ++i) workers_.push_back(std::make_unique<Worker>(i));
 }
 

@@ -40,6 +40,9 @@ class WorkerGroup {
   std::vector<Guard> guards_;
 };
 
+// `requested` workers, or one per core when 0.
+unsigned resolve_worker_count(unsigned requested);
+
 // The index of the worker running the calling thread, or -1 outside workers.
 int current_worker_index();
 

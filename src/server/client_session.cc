@@ -53,7 +53,7 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket, core::Ip
     : worker_(worker),
       socket_(std::move(socket)),
       peer_(peer),
-      a_(std::make_unique<ActiveState>()),
+      a_(worker.session_states.acquire()),
       deadline_(socket_.get_executor(), [this] {
         boost::system::error_code ignored;
         socket_.cancel(ignored);
@@ -63,7 +63,21 @@ ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket, core::Ip
   worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
 }
 
+#if defined(__SANITIZE_ADDRESS__)
+// Under ASan every session gets its own allocation so use-after-free is caught.
+void* ClientSession::operator new(size_t size) { return ::operator new(size); }
+void ClientSession::operator delete(void* p) { ::operator delete(p); }
+#else
+void* ClientSession::operator new(size_t) {
+  return core::SlabAllocator<sizeof(ClientSession)>::allocate();
+}
+void ClientSession::operator delete(void* p) {
+  core::SlabAllocator<sizeof(ClientSession)>::deallocate(p);
+}
+#endif
+
 ClientSession::~ClientSession() {
+  worker_.session_states.release(std::move(a_));
   worker_.sessions.remove(this);
   worker_.metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
   worker_.shared.limiter.release(peer_);
@@ -112,7 +126,7 @@ void ClientSession::park(std::unique_ptr<ClientSession> session) {
 }
 
 asio::awaitable<void> ClientSession::run() {
-  if (!a_) a_ = std::make_unique<ActiveState>();
+  if (!a_) a_ = worker_.session_states.acquire();
   while (!closing_) {
     snapshot_ = worker_.snapshots.get();
     if (a_->rbuf.empty()) {
@@ -154,7 +168,7 @@ asio::awaitable<void> ClientSession::run() {
 }
 
 void ClientSession::release_idle_memory() {
-  a_.reset();
+  worker_.session_states.release(std::move(a_));
   snapshot_.reset();
 }
 
@@ -168,7 +182,7 @@ asio::awaitable<bool> ClientSession::wait_hot(std::chrono::milliseconds client_i
   } else {
     deadline_.expire_after(kHotIdle);
   }
-  auto [ptr, room] = a_->rbuf.prepare(2048);
+  auto [ptr, room] = a_->rbuf.prepare(512);
   idle_ = true;
   auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
   idle_ = false;
@@ -206,7 +220,7 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
         co_return true;
       }
     }
-    auto [ptr, room] = a_->rbuf.prepare(2048);
+    auto [ptr, room] = a_->rbuf.prepare(512);
     if (room == 0) {
       result.status = http::ParseStatus::kError;
       result.error = {431, "request head too large"};

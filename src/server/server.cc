@@ -75,8 +75,8 @@ Server::Server(std::shared_ptr<const config::Config> config,
                const pipeline::ModuleRegistry& registry)
     : registry_(registry),
       initial_config_(std::move(config)),
-      workers_(initial_config_->workers),
-      shared_(static_cast<unsigned>(workers_.size())) {
+      shared_(core::resolve_worker_count(initial_config_->workers)),
+      workers_(core::resolve_worker_count(initial_config_->workers)) {
   for (size_t i = 0; i < workers_.size(); ++i) {
     contexts_.push_back(
         std::make_unique<WorkerContext>(static_cast<unsigned>(i), workers_[i].context(), shared_));

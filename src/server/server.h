@@ -53,9 +53,11 @@ class Server {
 
   const pipeline::ModuleRegistry& registry_;
   std::shared_ptr<const config::Config> initial_config_;
-  core::WorkerGroup workers_;
+  // Declaration order is destruction order in reverse: the event loops (and with them
+  // any session still alive) go before the per-worker and shared state they point to.
   ServerShared shared_;
   std::vector<std::unique_ptr<WorkerContext>> contexts_;
+  core::WorkerGroup workers_;
   std::vector<std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>>> acceptors_;
   std::vector<std::unique_ptr<core::LineWriter>> access_logs_;  // old writers stay alive
   std::string access_log_target_;

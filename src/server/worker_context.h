@@ -13,6 +13,7 @@
 #include "server/connection_limiter.h"
 #include "server/metrics.h"
 #include "server/request_id.h"
+#include "server/session_state.h"
 #include "server/snapshot.h"
 
 namespace rampart::server {
@@ -55,6 +56,7 @@ struct WorkerContext {
   proxy::UpstreamPool pool;
   RequestIdGenerator request_ids;
   SessionList sessions;
+  SessionStatePool session_states;
   size_t round_robin = 0;
   std::string log_line;  // scratch for access log lines
 };

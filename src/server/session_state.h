@@ -1,0 +1,65 @@
+#pragma once
+// The buffers and scratch space a client connection needs while it is serving requests.
+// A parked (idle) connection returns its state to the worker's pool, so idle
+// connections hold none and busy ones reuse warm allocations instead of fragmenting
+// the heap with per-connection buffers.
+
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "core/read_buffer.h"
+#include "http/message.h"
+#include "proxy/forward_headers.h"
+
+namespace rampart::server {
+
+struct SessionState {
+  core::ReadBuffer rbuf{2048, 32768};  // most request heads fit in 2 KiB
+  http::RequestHead head;
+  std::vector<http::Header> upstream_headers;
+  std::vector<http::Header> response_headers;
+  proxy::ForwardScratch scratch;
+  std::string out;
+  // Request body bytes read from the socket after the head's buffer ran dry.
+  std::unique_ptr<char[]> body_buf;
+  size_t body_begin = 0;
+  size_t body_end = 0;
+
+  // Back to the state of a new connection, keeping allocations that are cheap to keep.
+  void reset_for_reuse() {
+    rbuf.consume(rbuf.size());
+    head.clear();
+    upstream_headers.clear();
+    response_headers.clear();
+    scratch.clear();
+    scratch.peer_text.clear();  // belongs to the previous connection's peer
+    out.clear();
+    body_buf.reset();  // 64 KiB: only bodies need it
+    body_begin = body_end = 0;
+  }
+};
+
+// Per worker, unlocked.
+class SessionStatePool {
+ public:
+  explicit SessionStatePool(size_t max_spare = 256) : max_spare_(max_spare) {}
+  std::unique_ptr<SessionState> acquire() {
+    if (spare_.empty()) return std::make_unique<SessionState>();
+    auto state = std::move(spare_.back());
+    spare_.pop_back();
+    return state;
+  }
+  void release(std::unique_ptr<SessionState> state) {
+    if (!state || spare_.size() >= max_spare_) return;
+    state->reset_for_reuse();
+    spare_.push_back(std::move(state));
+  }
+  size_t spare() const { return spare_.size(); }
+
+ private:
+  size_t max_spare_;
+  std::vector<std::unique_ptr<SessionState>> spare_;
+};
+
+}  // namespace rampart::server
