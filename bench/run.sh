@@ -20,6 +20,8 @@
 #   BENCH_NGINX_KEEPALIVE=64 idle upstream connections nginx keeps per worker (`keepalive`)
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
 #   BENCH_QUIET_WAIT=120     most this % of all CPUs, for up to this many seconds
+#   BENCH_NICE=0             nice level for origin, proxies and wrk; e.g. -10 on a shared
+#                            machine puts them ahead of other work (slows that work down)
 #   BENCH_RESULTS=bench/RESULTS.md   where to write the report
 #   BENCH_KEEP_TMP=0         1 keeps the temp dir (configs, logs, raw wrk output)
 #
@@ -52,12 +54,17 @@ ROUNDS=${BENCH_ROUNDS:-3}
 NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
+NICE=${BENCH_NICE:-0}
 read -r -a CONNS <<<"${BENCH_CONNS:-64 256}"
 RESULTS=${BENCH_RESULTS:-$here/RESULTS.md}
 for val in "$W" "$SECS" "$WARM" "$IDLE" "$ROUNDS" "$MAX_OTHER" "$QUIET_WAIT" "$NGINX_KEEPALIVE" "${CONNS[@]}"; do
   [[ $val =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$val' (check BENCH_* variables)"
 done
 ((${#CONNS[@]} > 0)) || die "BENCH_CONNS is empty"
+[[ $NICE =~ ^-?[0-9]+$ && $NICE -ge -20 && $NICE -le 19 ]] || die "BENCH_NICE must be -20..19"
+# Origin, proxies and wrk run at this nice level (negative: ahead of other work on a
+# shared machine). nice execs, so the pids stay those of the servers.
+PRIO=(nice -n "$NICE")
 
 for tool in nginx wrk curl ss pgrep timeout flock sha256sum /usr/bin/python3; do
   command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
@@ -184,7 +191,7 @@ start_nginx() {
     cat "$dir/test.log" >&2
     die "nginx ($name) config test failed"
   fi
-  nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
+  "${PRIO[@]}" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
   NGINX_STARTED_PID=$!
   STARTED+=("$NGINX_STARTED_PID")
 }
@@ -337,7 +344,7 @@ else
   fi
   log "rampart ($RAMPART_VERSION, W=$W) on 127.0.0.1:$RAMPART_PORT"
   # rampart inherits the raised open-file limit from this shell.
-  "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 9>&- &
+  "${PRIO[@]}" "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 9>&- &
   RAMPART_PID=$!
   STARTED+=("$RAMPART_PID")
   if wait_http "http://127.0.0.1:$RAMPART_PORT/" 15 "$RAMPART_PID"; then
@@ -400,7 +407,7 @@ run_load() {
 
   wait_quiet
   log "$name c=$c: warm-up ${WARM}s"
-  timeout $((WARM + 30)) wrk -t1 -c"$c" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$name-c$c.txt" 2>&1
+  "${PRIO[@]}" timeout $((WARM + 30)) wrk -t1 -c"$c" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$name-c$c.txt" 2>&1
   sleep 1
   if ! kill -0 "$pid" 2>/dev/null; then
     ROW_NOTE[$key]="proxy died during warm-up"
@@ -411,7 +418,7 @@ run_load() {
   local t0 o0 s0 t1 o1 s1 wrk_cpu
   t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
   TIMEFORMAT='%3U %3S'
-  { time timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
+  { time "${PRIO[@]}" timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
   t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
   sed 's/^/    /' "$out" >&2
 
@@ -587,7 +594,7 @@ val() { local -n arr=$1; echo "${arr[$2]:-n/a}"; }
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM_TOTAL=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=\"${CONNS[*]}\" BENCH_IDLE_CONNS=$IDLE BENCH_ROUNDS=$ROUNDS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE"
+env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=\"${CONNS[*]}\" BENCH_IDLE_CONNS=$IDLE BENCH_ROUNDS=$ROUNDS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_NICE=$NICE"
 
 load_table() {
   echo "| proxy | wrk -c | req/s | p50 | p99 | CPU µs/req (proxy) | CPU µs/req (origin) | other load | errors |"
@@ -694,6 +701,24 @@ $(idle_table)
 ## rampart / nginx
 
 $(ratio_table)
+
+## How to read this
+
+- Machine: wrk (1 thread), the origin (1 worker) and the proxy (W=$W) share $NPROC CPUs.
+  Origin and wrk cost about the same per request whichever proxy is measured, so
+  throughput and latency ratios understate differences in the proxies themselves;
+  CPU µs/request is the cleanest of the three.
+- Upstream keep-alive: nginx keeps at most $NGINX_KEEPALIVE idle upstream connections per
+  worker (\`keepalive $NGINX_KEEPALIVE\`); rampart uses its own pool limit. When wrk -c is
+  above that number nginx opens and closes origin connections all the time, which shows
+  as a higher origin CPU µs/request. \`BENCH_NGINX_KEEPALIVE=256\` compares like for like.
+- Idle memory is the change in the proxy's user-space memory (Pss; Rss alongside) with
+  $IDLE served, idle connections, measured first, on freshly started processes. Kernel
+  socket buffers are not in it (the same for both). nginx allocates its connection
+  table (worker_connections = $NGINX_WORKER_CONNECTIONS slots) at start, so that part of
+  its per-connection cost is in its "before" figure; "Pss after" compares totals.
+- Each row is the median of $ROUNDS measured run(s) of ${SECS}s; runs alternate between
+  the proxies. Rows marked ⚠ shared the machine with other work.
 EOF
   if [[ -n $RAMPART_NOTE && -s $TMP/rampart/out.log ]]; then
     printf '\n<details><summary>rampart output (last 40 lines)</summary>\n\n```\n%s\n```\n</details>\n' \

@@ -72,11 +72,11 @@ std::string status_json(server::Server& server) {
   return out;
 }
 
-asio::awaitable<void> serve_admin_connection(tcp::socket socket, server::Server& server) {
+asio::awaitable<void> serve_admin_connection(core::Socket socket, server::Server& server) {
   core::ReadBuffer buffer(4096, 65536);
   http::ParserLimits limits{8192, 65536, 100, 1 << 20};
   http::RequestHead head;
-  asio::steady_timer timer(socket.get_executor());
+  core::Timer timer(socket.get_executor());
   for (;;) {
     // Admin requests are small; a slow admin client gets 10 s, then is dropped.
     timer.expires_after(std::chrono::seconds(10));
@@ -134,10 +134,10 @@ asio::awaitable<void> serve_admin_connection(tcp::socket socket, server::Server&
     if (ec || close) break;
   }
   boost::system::error_code ignored;
-  socket.shutdown(tcp::socket::shutdown_send, ignored);
+  socket.shutdown(core::Socket::shutdown_send, ignored);
 }
 
-asio::awaitable<void> admin_accept_loop(tcp::acceptor& acceptor, server::Server& server) {
+asio::awaitable<void> admin_accept_loop(core::Acceptor& acceptor, server::Server& server) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
@@ -216,7 +216,7 @@ bool AdminServer::start(std::string& error) {
   if (!admin.enabled) return true;
   auto endpoint = core::resolve_endpoint(admin.address.host, admin.address.port, error);
   if (!endpoint) return false;
-  acceptor_ = std::make_unique<tcp::acceptor>(io_);
+  acceptor_ = std::make_unique<core::Acceptor>(io_.get_executor());
   if (!core::open_listener(*acceptor_, *endpoint, false, error)) return false;
   asio::co_spawn(io_, admin_accept_loop(*acceptor_, server_), asio::detached);
   core::log(core::LogLevel::kInfo, "admin API on http://{}", admin.address.to_string());

@@ -6,6 +6,7 @@
 #include <memory>
 #include <string>
 
+#include "core/net_types.h"
 #include "server/server.h"
 
 namespace rampart::admin {
@@ -20,7 +21,7 @@ class AdminServer {
  private:
   boost::asio::io_context& io_;
   server::Server& server_;
-  std::unique_ptr<boost::asio::ip::tcp::acceptor> acceptor_;
+  std::unique_ptr<core::Acceptor> acceptor_;
 };
 
 // The response to one admin request (exposed for tests). `authorization` is the

@@ -2,7 +2,7 @@
 
 namespace rampart::core {
 
-Deadline::Deadline(boost::asio::any_io_executor executor, std::function<void()> on_expire)
+Deadline::Deadline(Executor executor, std::function<void()> on_expire)
     : timer_(std::move(executor)),
       on_expire_(std::move(on_expire)),
       alive_(std::make_shared<bool>(true)) {}

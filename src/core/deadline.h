@@ -3,7 +3,7 @@
 // Moving the deadline is a plain store; the timer re-arms lazily when it wakes early,
 // so a request pays no timer syscalls per read or write.
 
-#include <boost/asio/steady_timer.hpp>
+#include "core/net_types.h"
 
 #include <chrono>
 #include <functional>
@@ -16,7 +16,7 @@ class Deadline {
 
   // `on_expire` runs on the timer's executor when the deadline passes; it typically
   // cancels the sockets whose operations are pending.
-  Deadline(boost::asio::any_io_executor executor, std::function<void()> on_expire);
+  Deadline(Executor executor, std::function<void()> on_expire);
   ~Deadline();
   Deadline(const Deadline&) = delete;
   Deadline& operator=(const Deadline&) = delete;
@@ -31,7 +31,7 @@ class Deadline {
  private:
   void arm(Clock::time_point at);
 
-  boost::asio::steady_timer timer_;
+  Timer timer_;
   std::function<void()> on_expire_;
   Clock::time_point deadline_ = Clock::time_point::max();
   Clock::time_point armed_at_ = Clock::time_point::max();

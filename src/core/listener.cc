@@ -45,7 +45,7 @@ std::optional<tcp::endpoint> resolve_endpoint(const std::string& host, uint16_t 
   return endpoint;
 }
 
-bool open_listener(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool reuse_port,
+bool open_listener(Acceptor& acceptor, const tcp::endpoint& endpoint, bool reuse_port,
                    std::string& error) {
   boost::system::error_code ec;
   acceptor.open(endpoint.protocol(), ec);

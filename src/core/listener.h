@@ -2,7 +2,7 @@
 // Listening sockets. Each worker binds its own socket to the same address with
 // SO_REUSEPORT so the kernel spreads new connections across workers without a lock.
 
-#include <boost/asio/ip/tcp.hpp>
+#include "core/net_types.h"
 
 #include <optional>
 #include <string>
@@ -15,7 +15,7 @@ std::optional<boost::asio::ip::tcp::endpoint> resolve_endpoint(const std::string
                                                                std::string& error);
 
 // Opens, binds (SO_REUSEADDR + SO_REUSEPORT) and listens. Returns false with `error` set.
-bool open_listener(boost::asio::ip::tcp::acceptor& acceptor,
+bool open_listener(Acceptor& acceptor,
                    const boost::asio::ip::tcp::endpoint& endpoint, bool reuse_port,
                    std::string& error);
 

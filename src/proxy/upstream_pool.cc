@@ -17,7 +17,7 @@ size_t UpstreamPool::EndpointHash::operator()(const boost::asio::ip::tcp::endpoi
   return (h ^ (static_cast<size_t>(e.port()) << 32)) * 0x9e3779b97f4a7c15ull;
 }
 
-bool idle_socket_is_usable(boost::asio::ip::tcp::socket& socket) {
+bool idle_socket_is_usable(core::Socket& socket) {
   char byte;
   ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;

@@ -2,7 +2,7 @@
 // Idle keep-alive connections to origin endpoints, one pool per worker (no locks).
 
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include "core/net_types.h"
 
 #include <chrono>
 #include <cstdint>
@@ -17,8 +17,8 @@ namespace rampart::proxy {
 using Clock = std::chrono::steady_clock;
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(boost::asio::ip::tcp::socket s) : socket(std::move(s)) {}
-  boost::asio::ip::tcp::socket socket;
+  explicit UpstreamConnection(core::Socket s) : socket(std::move(s)) {}
+  core::Socket socket;
   boost::asio::ip::tcp::endpoint endpoint;
   core::ReadBuffer buffer{8192, 65536};
   Clock::time_point idle_since{};
@@ -64,6 +64,6 @@ class UpstreamPool {
 };
 
 // True when the socket is still open with nothing unexpected to read (non-blocking peek).
-bool idle_socket_is_usable(boost::asio::ip::tcp::socket& socket);
+bool idle_socket_is_usable(core::Socket& socket);
 
 }  // namespace rampart::proxy

@@ -49,7 +49,7 @@ void SessionList::remove(ClientSession* s) {
 
 // --- lifecycle -----------------------------------------------------------------------
 
-ClientSession::ClientSession(WorkerContext& worker, tcp::socket socket, core::IpAddress peer)
+ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer)
     : worker_(worker),
       socket_(std::move(socket)),
       peer_(peer),
@@ -104,25 +104,24 @@ asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session)
 // A connection idle past the hot period leaves its coroutine: it waits for readability
 // with a plain handler and owns no frames, buffers or snapshot until a byte arrives.
 void ClientSession::park(std::unique_ptr<ClientSession> session) {
-  ClientSession* s = session.release();
+  ClientSession* s = session.get();
   s->release_idle_memory();
-  if (s->worker_.shared.draining.load(std::memory_order_relaxed)) {
-    delete s;
-    return;
-  }
+  if (s->worker_.shared.draining.load(std::memory_order_relaxed)) return;  // closes it
   s->idle_ = true;
   // The per-connection timer is stopped while parked (its pending wait costs memory);
   // the worker's housekeeping closes parked connections idle past client_idle.
   s->deadline_.stop();
   s->parked_until_ = std::chrono::steady_clock::now() + s->parked_wait_;
-  s->socket_.async_wait(tcp::socket::wait_read, [s](const boost::system::error_code& ec) {
-    std::unique_ptr<ClientSession> owned(s);
-    owned->idle_ = false;
-    if (ec) return;  // closed, reset, timed out or drained: the session ends here
-    owned->parked_ = false;
-    auto& io = owned->worker_.io;
-    asio::co_spawn(io, run_client_session(std::move(owned)), asio::detached);
-  });
+  // The handler owns the session: if the loop is destroyed with it pending, so is the
+  // session.
+  s->socket_.async_wait(core::Socket::wait_read,
+                        [owned = std::move(session)](const boost::system::error_code& ec) mutable {
+                          owned->idle_ = false;
+                          if (ec) return;  // closed, reset, timed out or drained
+                          owned->parked_ = false;
+                          auto& io = owned->worker_.io;
+                          asio::co_spawn(io, run_client_session(std::move(owned)), asio::detached);
+                        });
 }
 
 asio::awaitable<void> ClientSession::run() {
@@ -141,7 +140,7 @@ asio::awaitable<void> ClientSession::run() {
       } else {
         idle_ = true;
         deadline_.expire_after(t.header_read);
-        auto [ec] = co_await socket_.async_wait(tcp::socket::wait_read, kNoThrow);
+        auto [ec] = co_await socket_.async_wait(core::Socket::wait_read, kNoThrow);
         idle_ = false;
         if (ec) break;
       }
@@ -163,7 +162,7 @@ asio::awaitable<void> ClientSession::run() {
   }
   deadline_.disarm();
   boost::system::error_code ignored;
-  socket_.shutdown(tcp::socket::shutdown_send, ignored);
+  socket_.shutdown(core::Socket::shutdown_send, ignored);
   socket_.close(ignored);
 }
 

@@ -41,7 +41,7 @@ struct RequestRecord {
 
 class ClientSession {
  public:
-  ClientSession(WorkerContext& worker, tcp::socket socket, core::IpAddress peer);
+  ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer);
   ~ClientSession();
 
   // Sessions are created and destroyed on their worker's thread; packing them in slabs
@@ -93,7 +93,7 @@ class ClientSession {
   const Snapshot& snapshot() const { return *snapshot_; }
 
   WorkerContext& worker_;
-  tcp::socket socket_;
+  core::Socket socket_;
   core::IpAddress peer_;
   core::Deadline deadline_;
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout

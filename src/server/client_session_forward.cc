@@ -190,7 +190,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   std::string_view target = origin_form_target(a_->head, target_storage);
 
   std::unique_ptr<proxy::UpstreamConnection> up;
-  http::ResponseHead response;
+  // Reused across requests: its header vector keeps its capacity.
+  http::ResponseHead& response = a_->response;
+  response.clear();
   size_t response_head_size = 0;
   bool fresh_only = false;
   size_t connect_failures = 0;
@@ -217,7 +219,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     if (up) {
       worker_.metrics.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
     } else {
-      up = std::make_unique<proxy::UpstreamConnection>(tcp::socket(worker_.io));
+      up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
       up->endpoint = endpoint;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
@@ -544,7 +546,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     if (!co_await write_client(up.buffer.readable())) co_return;
     up.buffer.consume(up.buffer.size());
   }
-  auto pump = [this, idle](tcp::socket& from, tcp::socket& to,
+  auto pump = [this, idle](core::Socket& from, core::Socket& to,
                            uint64_t& counter) -> asio::awaitable<void> {
     auto buffer = std::make_unique_for_overwrite<char[]>(16384);
     for (;;) {
@@ -556,7 +558,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
       if (wec) break;
     }
     boost::system::error_code ignored;
-    to.shutdown(tcp::socket::shutdown_send, ignored);
+    to.shutdown(core::Socket::shutdown_send, ignored);
   };
   co_await (pump(socket_, up.socket, record.bytes_in) || pump(up.socket, socket_, record.bytes_out));
   closing_ = true;

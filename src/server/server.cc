@@ -41,7 +41,7 @@ core::IpAddress to_ip(const tcp::endpoint& endpoint) {
   return ip;
 }
 
-asio::awaitable<void> accept_loop(WorkerContext& worker, tcp::acceptor& acceptor) {
+asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& acceptor) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
@@ -88,7 +88,15 @@ Server::~Server() {
     workers_.stop();
     workers_.join();
   }
+  close_worker_sockets();
   for (auto& log : access_logs_) log->flush_and_stop();
+}
+
+// Sockets owned outside coroutines (pooled origin connections, listeners) must close
+// while their event loops still exist; the loops are destroyed right after.
+void Server::close_worker_sockets() {
+  for (auto& ctx : contexts_) ctx->pool.clear();
+  acceptors_.clear();
 }
 
 bool Server::open_access_log(const config::Config& config, std::string& error) {
@@ -125,7 +133,7 @@ bool Server::open_listeners(const config::Config& config, std::vector<std::strin
       continue;
     }
     for (size_t w = 0; w < workers_.size(); ++w) {
-      auto acceptor = std::make_unique<tcp::acceptor>(workers_[w].context());
+      auto acceptor = std::make_unique<core::Acceptor>(workers_[w].context().get_executor());
       if (!core::open_listener(*acceptor, *endpoint, true, error)) {
         errors.push_back("listener " + listener.name + ": " + error);
         break;

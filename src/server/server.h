@@ -50,6 +50,7 @@ class Server {
   void apply_runtime_settings(const config::Config& config);
   void start_housekeeping(WorkerContext& worker);
   bool open_access_log(const config::Config& config, std::string& error);
+  void close_worker_sockets();
 
   const pipeline::ModuleRegistry& registry_;
   std::shared_ptr<const config::Config> initial_config_;
@@ -58,7 +59,7 @@ class Server {
   ServerShared shared_;
   std::vector<std::unique_ptr<WorkerContext>> contexts_;
   core::WorkerGroup workers_;
-  std::vector<std::vector<std::unique_ptr<boost::asio::ip::tcp::acceptor>>> acceptors_;
+  std::vector<std::vector<std::unique_ptr<core::Acceptor>>> acceptors_;
   std::vector<std::unique_ptr<core::LineWriter>> access_logs_;  // old writers stay alive
   std::string access_log_target_;
   std::mutex reload_mutex_;

@@ -17,6 +17,7 @@ namespace rampart::server {
 struct SessionState {
   core::ReadBuffer rbuf{2048, 32768};  // most request heads fit in 2 KiB
   http::RequestHead head;
+  http::ResponseHead response;
   std::vector<http::Header> upstream_headers;
   std::vector<http::Header> response_headers;
   proxy::ForwardScratch scratch;
@@ -30,6 +31,7 @@ struct SessionState {
   void reset_for_reuse() {
     rbuf.consume(rbuf.size());
     head.clear();
+    response.clear();
     upstream_headers.clear();
     response_headers.clear();
     scratch.clear();

@@ -27,14 +27,14 @@ using namespace std::chrono_literals;
 // A loopback "origin": accepts connections and keeps its ends so tests can close them.
 class UpstreamPoolTest : public ::testing::Test {
  protected:
-  UpstreamPoolTest() : acceptor_(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  UpstreamPoolTest() : acceptor_(io_.get_executor(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     endpoint_ = acceptor_.local_endpoint();
   }
 
   // A connected client socket wrapped as a pooled connection; the origin's end is kept
   // in origin_sides_ at the same index.
   std::unique_ptr<UpstreamConnection> connect(const tcp::endpoint& to) {
-    tcp::socket client(io_);
+    rampart::core::Socket client(io_.get_executor());
     client.connect(to);
     origin_sides_.push_back(acceptor_.accept());
     auto conn = std::make_unique<UpstreamConnection>(std::move(client));
@@ -44,14 +44,14 @@ class UpstreamPoolTest : public ::testing::Test {
   std::unique_ptr<UpstreamConnection> connect() { return connect(endpoint_); }
 
   // Waits (bounded) until the client end sees the origin's FIN or data.
-  static void wait_readable(tcp::socket& socket) {
+  static void wait_readable(rampart::core::Socket& socket) {
     for (int i = 0; i < 200 && idle_socket_is_usable(socket); ++i) std::this_thread::sleep_for(1ms);
   }
 
   asio::io_context io_;
-  tcp::acceptor acceptor_;
+  rampart::core::Acceptor acceptor_;
   tcp::endpoint endpoint_;
-  std::vector<tcp::socket> origin_sides_;
+  std::vector<rampart::core::Socket> origin_sides_;
 };
 
 TEST_F(UpstreamPoolTest, EmptyPoolGivesNothing) {
@@ -126,7 +126,7 @@ TEST_F(UpstreamPoolTest, ConnectionsArePooledPerEndpoint) {
 TEST_F(UpstreamPoolTest, PeerClosedConnectionIsDiscarded) {
   UpstreamPool pool;
   auto conn = connect();
-  tcp::socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->socket;
   pool.release(std::move(conn));
   origin_sides_[0].close();
   wait_readable(*client);
@@ -140,7 +140,7 @@ TEST_F(UpstreamPoolTest, DeadConnectionIsSkippedForALiveOneBelowIt) {
   auto live = connect();
   auto dead = connect();
   UpstreamConnection* raw_live = live.get();
-  tcp::socket* dead_client = &dead->socket;
+  rampart::core::Socket* dead_client = &dead->socket;
   pool.release(std::move(live));
   pool.release(std::move(dead));  // on top
   origin_sides_[1].close();
@@ -154,7 +154,7 @@ TEST_F(UpstreamPoolTest, DeadConnectionIsSkippedForALiveOneBelowIt) {
 TEST_F(UpstreamPoolTest, VerifyAfterSkipsThePeekOnlyForRecentlyUsedConnections) {
   UpstreamPool pool;
   auto conn = connect();
-  tcp::socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->socket;
   pool.release(std::move(conn));
   origin_sides_[0].close();
   wait_readable(*client);
@@ -174,7 +174,7 @@ TEST_F(UpstreamPoolTest, VerifyAfterSkipsThePeekOnlyForRecentlyUsedConnections) 
 TEST_F(UpstreamPoolTest, ConnectionWithUnexpectedBytesIsDiscarded) {
   UpstreamPool pool;
   auto conn = connect();
-  tcp::socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->socket;
   pool.release(std::move(conn));
   asio::write(origin_sides_[0], asio::buffer(std::string_view("HTTP/1.1 408 Timeout\r\n\r\n")));
   wait_readable(*client);
