@@ -227,7 +227,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
 
-  bool switching = response.status == 101 && upgrade;
+  // A 2xx to CONNECT (allowed only when allow_connect is on) opens a tunnel, as a 101
+  // does for an upgrade.
+  bool connect_tunnel = a_->head.method == "CONNECT" && response.status >= 200 &&
+                        response.status < 300;
+  bool switching = (response.status == 101 && upgrade) || connect_tunnel;
   bool is_head = a_->head.method == "HEAD";
   bool client_keep_alive = !must_close_ && body_done_ && !switching &&
                            !worker_.shared.draining.load(std::memory_order_relaxed);
@@ -241,11 +245,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       client_keep_alive = false;  // an HTTP/1.0 client reads to the close
     }
   }
-  if (switching) {
+  if (switching && !connect_tunnel) {
     a_->response_headers.push_back({"Connection", "upgrade"});
     a_->response_headers.push_back({"Upgrade", response.find("upgrade") ? response.find("upgrade")->value
                                                                      : std::string_view("websocket")});
-  } else if (!client_keep_alive) {
+  } else if (!client_keep_alive && !connect_tunnel) {
     a_->response_headers.push_back({"Connection", "close"});
   } else if (a_->head.version_minor == 0) {
     a_->response_headers.push_back({"Connection", "keep-alive"});

@@ -1,0 +1,175 @@
+#pragma once
+// The schema walker shared by the YAML loader's files: node context, typed readers, sections.
+
+#include <yaml-cpp/yaml.h>
+
+#include <algorithm>
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "config/config.h"
+#include "config/loader_internal.h"
+
+namespace rampart::config::detail {
+
+using Keys = std::vector<std::string_view>;
+
+bool contains(const Keys& keys, std::string_view key);
+
+// Names and labels show up in logs, metrics and the admin API, so they are kept to a
+// small character set that needs no escaping anywhere.
+bool is_label(std::string_view text);
+
+std::string item_path(const std::string& path, size_t i);
+std::string key_path(const std::string& path, std::string_view key);
+Pos to_pos(const YAML::Mark& mark);
+
+// One node in its context: where it is and how to name it in a message.
+struct At {
+  YAML::Node node;
+  Pos pos;
+  std::string path;
+};
+
+// Walks the node tree along the schema (never generically: YAML aliases can form
+// cycles), filling `config` and `where` and reporting every problem to `diags`.
+// The root is in yaml_loader.cc, the typed readers in walker.cc, the server-wide
+// sections in walker_sections.cc and the sites in walker_sites.cc.
+class Walker {
+ public:
+  Walker(Diagnostics& diags, Config& config, SourceMap& where)
+      : diags_(diags), cfg_(config), where_(where) {}
+
+  void root(const YAML::Node& node);
+
+ private:
+  // Every loop over keys or items goes through here, so a walk stops soon after the
+  // error cap. Its length is bounded by the pre-pass (NodeCounter), aliases included.
+  bool visit() const { return !diags_.stopped(); }
+
+  void error(const At& at, const std::string& message);
+  void missing(Pos pos, const std::string& path, std::string_view key, std::string_view why);
+  static std::string describe(const YAML::Node& node);
+  void wrong_type(const At& at, std::string_view expected);
+
+  // Iterates a map, reporting keys that are not scalars, unknown or repeated, and calls
+  // on_field(key, value) for the others. A null node is an empty map: a section whose
+  // keys are all commented out is still a valid section.
+  template <typename F>
+  bool fields(const At& at, const Keys& known, std::string_view what, F&& on_field) {
+    if (at.node.IsNull()) return true;
+    if (!at.node.IsMap()) {
+      wrong_type(at, "a map");
+      return false;
+    }
+    std::vector<std::pair<std::string_view, Pos>> seen;
+    for (auto it = at.node.begin(); it != at.node.end(); ++it) {
+      const YAML::Node key_node = it->first;
+      Pos key_pos = to_pos(key_node.Mark());
+      if (key_pos.line == 0) key_pos = at.pos;
+      if (!visit()) return false;
+      At key_at{key_node, key_pos, at.path};
+      if (!key_node.IsScalar()) {
+        error(key_at, "keys must be plain strings, got " + describe(key_node));
+        continue;
+      }
+      const std::string& key = key_node.Scalar();
+      // Top-level "x-" keys are free space for YAML anchors that sites then share.
+      if (at.path.empty() && key.size() > 2 && key.compare(0, 2, "x-") == 0) continue;
+      auto found = std::find(known.begin(), known.end(), key);
+      if (found == known.end()) {
+        unknown_key(key_at, key, known, what);
+        continue;
+      }
+      bool repeated = false;
+      for (const auto& [k, p] : seen) {
+        if (k == key) {
+          error(key_at,
+                "key \"" + key + "\" is repeated; the first is at line " + std::to_string(p.line));
+          repeated = true;
+        }
+      }
+      if (repeated) continue;
+      seen.emplace_back(*found, key_pos);
+      const YAML::Node value = it->second;
+      // yaml-cpp marks an empty value at the next token, often on another line; the
+      // key is where a reader looks.
+      Pos value_pos = value.IsNull() ? key_pos : to_pos(value.Mark());
+      if (value_pos.line == 0) value_pos = key_pos;
+      on_field(*found, At{value, value_pos, key_path(at.path, key)});
+      if (diags_.stopped()) return false;
+    }
+    return true;
+  }
+
+  void unknown_key(const At& at, std::string_view key, const Keys& known, std::string_view what);
+
+  // Iterates a list, refusing one longer than `cap` before touching its items. A null
+  // node is an empty list.
+  template <typename F>
+  bool items(const At& at, size_t cap, std::string_view what, F&& on_item) {
+    if (at.node.IsNull()) return true;
+    if (!at.node.IsSequence()) {
+      wrong_type(at, "a list");
+      return false;
+    }
+    if (at.node.size() > cap) {
+      error(at, "too many " + std::string(what) + ": " + std::to_string(at.node.size()) +
+                    " (the limit is " + std::to_string(cap) + ")");
+      return false;
+    }
+    size_t i = 0;
+    for (auto it = at.node.begin(); it != at.node.end(); ++it, ++i) {
+      const YAML::Node item = *it;
+      Pos pos = to_pos(item.Mark());
+      if (pos.line == 0) pos = at.pos;
+      if (!visit()) return false;
+      on_item(At{item, pos, item_path(at.path, i)}, i);
+      if (diags_.stopped()) return false;
+    }
+    return true;
+  }
+
+  size_t list_size(const At& at) const { return at.node.IsSequence() ? at.node.size() : 0; }
+
+  // Typed scalars: each reports a wrong type or value and returns nothing.
+  std::optional<std::string> string(const At& at);
+  std::optional<bool> boolean(const At& at);
+  std::optional<std::string> one_of(const At& at, const Keys& allowed);
+  std::optional<uint64_t> integer(const At& at, uint64_t min, uint64_t max);
+  std::optional<uint64_t> size(const At& at, uint64_t min, uint64_t max);
+  std::optional<Millis> duration(const At& at);
+
+  // Server-wide sections (walker_sections.cc).
+  void version(const At& at);
+  void workers(const At& at);
+  void listeners(const At& at);
+  void admin(const At& at);
+  void access_log_path(const At& at);
+  void trusted_proxies(const At& at);
+  void limits(const At& at);
+  void timeouts(const At& at);
+  void modules(const At& at);
+
+  // Sites (walker_sites.cc).
+  void sites(const At& at);
+  void site(const At& at);
+  void hosts(const At& at, Site& s, SiteSource& src);
+  void origin(const At& at, Origin& o);
+  std::optional<std::string> header_name(const At& at);
+  void header_rules(const At& at, std::vector<HeaderRule>& out);
+  void redirects(const At& at, std::vector<Redirect>& out);
+  bool redirect_from(const At& at, const std::string& from);
+  bool redirect_to(const At& at, const std::string& to);
+
+  Diagnostics& diags_;
+  Config& cfg_;
+  SourceMap& where_;
+};
+
+}  // namespace rampart::config::detail
