@@ -1,12 +1,12 @@
 #include "admin/admin_server.h"
 
+#include <fmt/format.h>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fmt/format.h>
 
 #include "core/listener.h"
 #include "core/log.h"
@@ -44,9 +44,8 @@ std::string json_string(std::string_view value) {
 std::string status_json(server::Server& server) {
   auto snapshot = server.snapshot();
   const config::Config& cfg = *snapshot->config;
-  double uptime = std::chrono::duration<double>(std::chrono::steady_clock::now() -
-                                                server.started_at())
-                      .count();
+  double uptime =
+      std::chrono::duration<double>(std::chrono::steady_clock::now() - server.started_at()).count();
   std::string out = fmt::format(
       "{{\"status\":\"ok\",\"version\":\"{}\",\"config_version\":{},\"config_source\":{},"
       "\"workers\":{},\"uptime_seconds\":{:.1f},\"active_connections\":{},\"sites\":{},"
@@ -208,8 +207,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
   return response;
 }
 
-AdminServer::AdminServer(asio::io_context& io, server::Server& server)
-    : io_(io), server_(server) {}
+AdminServer::AdminServer(asio::io_context& io, server::Server& server) : io_(io), server_(server) {}
 
 bool AdminServer::start(std::string& error) {
   const config::Admin& admin = server_.snapshot()->config->admin;

@@ -5,7 +5,9 @@
 
 namespace rampart::core {
 
-LineWriter::~LineWriter() { flush_and_stop(); }
+LineWriter::~LineWriter() {
+  flush_and_stop();
+}
 
 bool LineWriter::open(const std::string& target, std::string& error) {
   target_ = target;

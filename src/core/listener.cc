@@ -30,9 +30,9 @@ std::optional<tcp::endpoint> resolve_endpoint(const std::string& host, uint16_t 
   // Prefer IPv4 so "localhost" means 127.0.0.1 as most origins listen there.
   for (addrinfo* ai = result; ai != nullptr; ai = ai->ai_next) {
     if (ai->ai_family == AF_INET) {
-      endpoint = tcp::endpoint(asio::ip::address_v4(ntohl(
-                                   reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr.s_addr)),
-                               port);
+      endpoint = tcp::endpoint(
+          asio::ip::address_v4(ntohl(reinterpret_cast<sockaddr_in*>(ai->ai_addr)->sin_addr.s_addr)),
+          port);
       freeaddrinfo(result);
       return endpoint;
     }

@@ -12,8 +12,7 @@ namespace rampart::core {
 
 class ReadBuffer {
  public:
-  explicit ReadBuffer(size_t initial = 4096, size_t max = 65536)
-      : initial_(initial), max_(max) {}
+  explicit ReadBuffer(size_t initial = 4096, size_t max = 65536) : initial_(initial), max_(max) {}
 
   std::string_view readable() const { return {data_.get() + begin_, end_ - begin_}; }
   size_t size() const { return end_ - begin_; }

@@ -8,12 +8,13 @@ namespace {
 thread_local int t_worker_index = -1;
 }
 
-int current_worker_index() { return t_worker_index; }
+int current_worker_index() {
+  return t_worker_index;
+}
 
 // Each worker's sockets are only ever touched from its own thread, so the reactor's
 // per-descriptor locking is pure overhead; posting from other threads stays safe.
-Worker::Worker(unsigned index)
-    : index_(index), context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
+Worker::Worker(unsigned index) : index_(index), context_(BOOST_ASIO_CONCURRENCY_HINT_UNSAFE_IO) {}
 
 unsigned resolve_worker_count(unsigned requested) {
   return requested != 0 ? requested : std::max(1u, std::thread::hardware_concurrency());

@@ -2,8 +2,8 @@
 // N event loops, one thread each (shared-nothing): connections accepted on a worker
 // live and die on that worker.
 
-#include <boost/asio/io_context.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
 
 #include <memory>
 #include <thread>

@@ -26,9 +26,9 @@ enum class Phase : uint8_t {
 };
 
 inline constexpr std::array<std::string_view, 14> kPhaseNames = {
-    "normalize", "ip_access",   "ddos_l7", "firewall",     "rate_limit",
-    "bot",       "waf",         "transform", "cache_lookup", "origin",
-    "cache_store", "response_transform", "compression", "log"};
+    "normalize",   "ip_access", "ddos_l7",      "firewall", "rate_limit",  "bot",
+    "waf",         "transform", "cache_lookup", "origin",   "cache_store", "response_transform",
+    "compression", "log"};
 
 constexpr std::string_view phase_name(Phase phase) {
   return kPhaseNames[static_cast<size_t>(phase)];

@@ -3,9 +3,9 @@
 // connection's coroutine frame for the duration of the request.
 
 #include <array>
-#include <span>
 #include <cstdint>
 #include <forward_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -22,7 +22,7 @@ struct LocalResponse {
   std::string location;      // sets Location when non-empty
   std::string content_type;  // empty: the server's branded error page is used
   std::string body;
-  std::string_view reason;   // short machine-readable cause, e.g. "redirect"
+  std::string_view reason;  // short machine-readable cause, e.g. "redirect"
 };
 
 struct VerdictRecord {

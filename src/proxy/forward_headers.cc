@@ -100,8 +100,7 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
   out.push_back({"X-Request-Id", facts.request_id});
 }
 
-void filter_response_headers(const http::ResponseHead& response,
-                             std::vector<http::Header>& out) {
+void filter_response_headers(const http::ResponseHead& response, std::vector<http::Header>& out) {
   out.clear();
   bool has_connection_header = response.find("connection") != nullptr;
   for (const http::Header& h : response.headers) {

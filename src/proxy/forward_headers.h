@@ -16,7 +16,7 @@ struct ForwardingFacts {
   bool peer_trusted = false;              // peer is in trusted_proxies
   std::string_view request_id;
   std::string_view proto = "http";
-  bool upgrade = false;                   // pass Connection: upgrade + Upgrade through
+  bool upgrade = false;  // pass Connection: upgrade + Upgrade through
 };
 
 // Strings built for one request; reused across requests to avoid allocations.

@@ -37,8 +37,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
     auto idle_for = now - conn->idle_since;
     // A peek costs a syscall; skip it for connections that were busy a moment ago when
     // the caller can retry safely if the origin closed one anyway.
-    if (idle_for < max_idle &&
-        (idle_for < verify_after || idle_socket_is_usable(conn->socket))) {
+    if (idle_for < max_idle && (idle_for < verify_after || idle_socket_is_usable(conn->socket))) {
       conn->reused = true;
       ++stats_.reuses;
       return conn;
@@ -63,7 +62,9 @@ void UpstreamPool::sweep(Clock::duration max_idle) {
   }
 }
 
-void UpstreamPool::clear() { idle_.clear(); }
+void UpstreamPool::clear() {
+  idle_.clear();
+}
 
 size_t UpstreamPool::idle_count() const {
   size_t n = 0;

@@ -41,9 +41,9 @@ class UpstreamPool {
   // An idle connection to `endpoint` younger than `max_idle`, or null. Connections idle
   // for at least `verify_after` are checked with a non-blocking peek and discarded when
   // the origin closed them (pass zero to always check).
-  std::unique_ptr<UpstreamConnection> acquire(const boost::asio::ip::tcp::endpoint& endpoint,
-                                              Clock::duration max_idle,
-                                              Clock::duration verify_after = Clock::duration::zero());
+  std::unique_ptr<UpstreamConnection> acquire(
+      const boost::asio::ip::tcp::endpoint& endpoint, Clock::duration max_idle,
+      Clock::duration verify_after = Clock::duration::zero());
   void release(std::unique_ptr<UpstreamConnection> connection);
   // Closes connections idle for longer than `max_idle`; run periodically.
   void sweep(Clock::duration max_idle);

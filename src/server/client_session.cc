@@ -6,6 +6,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include <unistd.h>
+
 #include "core/log.h"
 #include "http/h1_writer.h"
 #include "server/access_log.h"
@@ -49,7 +51,8 @@ void SessionList::remove(ClientSession* s) {
 
 // --- lifecycle -----------------------------------------------------------------------
 
-ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer)
+ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer,
+                             uint32_t resumed_requests)
     : worker_(worker),
       socket_(std::move(socket)),
       peer_(peer),
@@ -60,13 +63,20 @@ ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::I
         if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
       }) {
   worker_.sessions.add(this);
-  worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
+  requests_ = resumed_requests;
+  if (resumed_requests == 0) {
+    worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 #if defined(__SANITIZE_ADDRESS__)
 // Under ASan every session gets its own allocation so use-after-free is caught.
-void* ClientSession::operator new(size_t size) { return ::operator new(size); }
-void ClientSession::operator delete(void* p) { ::operator delete(p); }
+void* ClientSession::operator new(size_t size) {
+  return ::operator new(size);
+}
+void ClientSession::operator delete(void* p) {
+  ::operator delete(p);
+}
 #else
 void* ClientSession::operator new(size_t) {
   return core::SlabAllocator<sizeof(ClientSession)>::allocate();
@@ -79,6 +89,7 @@ void ClientSession::operator delete(void* p) {
 ClientSession::~ClientSession() {
   worker_.session_states.release(std::move(a_));
   worker_.sessions.remove(this);
+  if (handed_off_) return;  // the parking lot keeps counting the connection
   worker_.metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
   worker_.shared.limiter.release(peer_);
 }
@@ -107,6 +118,18 @@ void ClientSession::park(std::unique_ptr<ClientSession> session) {
   ClientSession* s = session.get();
   s->release_idle_memory();
   if (s->worker_.shared.draining.load(std::memory_order_relaxed)) return;  // closes it
+  if (ParkingLot* lot = s->worker_.parking.get()) {
+    boost::system::error_code ec;
+    int fd = s->socket_.release(ec);
+    if (ec) return;  // closes it
+    auto close_at = std::chrono::steady_clock::now() + s->parked_wait_;
+    if (lot->park(fd, s->peer_, s->requests_, close_at)) {
+      s->handed_off_ = true;
+    } else {
+      ::close(fd);
+    }
+    return;  // the session object goes; the connection lives on in the lot
+  }
   s->idle_ = true;
   // The per-connection timer is stopped while parked (its pending wait costs memory);
   // the worker's housekeeping closes parked connections idle past client_idle.
@@ -190,7 +213,7 @@ asio::awaitable<bool> ClientSession::wait_hot(std::chrono::milliseconds client_i
     co_return true;
   }
   bool hot_period_over = ec == asio::error::operation_aborted && deadline_.expired();
-  co_return hot_period_over && client_idle > kHotIdle &&
+  co_return hot_period_over&& client_idle > kHotIdle &&
       !worker_.shared.draining.load(std::memory_order_relaxed);
 }
 
@@ -206,8 +229,9 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
     if (!data.empty()) {
       // Re-parse only when a line ended in the new bytes or a limit may be crossed, so
       // a client trickling bytes cannot make rampart re-scan its head for every byte.
-      bool worth_parsing = data.find('\n', scanned > 0 ? scanned - 1 : 0) != std::string_view::npos ||
-                           data.size() > limits.max_request_line;
+      bool worth_parsing =
+          data.find('\n', scanned > 0 ? scanned - 1 : 0) != std::string_view::npos ||
+          data.size() > limits.max_request_line;
       scanned = data.size();
       if (worth_parsing) {
         result = http::parse_request_head(data, limits, a_->head);
@@ -244,7 +268,9 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
 
 // --- one request ---------------------------------------------------------------------
 
-bool ClientSession::request_body_pending() const { return !body_done_; }
+bool ClientSession::request_body_pending() const {
+  return !body_done_;
+}
 
 asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_size) {
   auto started = Clock::now();
@@ -321,7 +347,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
   std::string_view body = local.body;
   std::string content_length = std::to_string(body.size());
   if (!local.location.empty()) a_->response_headers.push_back({"Location", local.location});
-  if (!local.content_type.empty()) a_->response_headers.push_back({"Content-Type", local.content_type});
+  if (!local.content_type.empty())
+    a_->response_headers.push_back({"Content-Type", local.content_type});
   a_->response_headers.push_back({"Content-Length", content_length});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
   if (must_close) a_->response_headers.push_back({"Connection", "close"});
@@ -379,8 +406,8 @@ asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_bu
   co_return true;
 }
 
-void ClientSession::finish_request(const pipeline::RequestContext* ctx,
-                                   const RequestRecord& record, Clock::time_point started) {
+void ClientSession::finish_request(const pipeline::RequestContext* ctx, const RequestRecord& record,
+                                   Clock::time_point started) {
   auto now = Clock::now();
   double total_ms = millis_between(started, now);
   worker_.shared.metrics.observe_latency(worker_.index, total_ms / 1000.0);

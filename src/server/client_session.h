@@ -41,7 +41,10 @@ struct RequestRecord {
 
 class ClientSession {
  public:
-  ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer);
+  // `resumed_requests` > 0: a connection coming back from the parking lot, which
+  // already holds its connection-limit slot and its place in the connection count.
+  ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer,
+                uint32_t resumed_requests = 0);
   ~ClientSession();
 
   // Sessions are created and destroyed on their worker's thread; packing them in slabs
@@ -60,7 +63,8 @@ class ClientSession {
 
   ClientSession* next_ = nullptr;  // SessionList links
   ClientSession* prev_ = nullptr;
-  bool parked_ = false;            // run() returned to wait without a coroutine
+  bool parked_ = false;      // run() returned to wait without a coroutine
+  bool handed_off_ = false;  // the descriptor went to the parking lot
 
  private:
   enum class Flow : uint8_t { kKeepAlive, kClose };
@@ -82,8 +86,8 @@ class ClientSession {
   asio::awaitable<bool> send_request_body(proxy::UpstreamConnection& up, RequestRecord& record);
   // Origin response body → client.
   asio::awaitable<bool> relay_response_body(proxy::UpstreamConnection& up,
-                                            const http::ResponseHead& response, bool chunk_to_client,
-                                            RequestRecord& record);
+                                            const http::ResponseHead& response,
+                                            bool chunk_to_client, RequestRecord& record);
   asio::awaitable<void> tunnel(proxy::UpstreamConnection& up, RequestRecord& record);
   asio::awaitable<bool> read_body_bytes(size_t max);
 
@@ -108,8 +112,8 @@ class ClientSession {
   // handed back to the worker's pool when the connection parks.
   std::unique_ptr<SessionState> a_;
   char request_id_[16];
-  bool body_done_ = true;     // the current request's body was fully read
-  bool must_close_ = false;   // this request ends the connection (close, limit, drain)
+  bool body_done_ = true;    // the current request's body was fully read
+  bool must_close_ = false;  // this request ends the connection (close, limit, drain)
 };
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session);

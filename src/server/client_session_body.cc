@@ -37,7 +37,8 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
   // The next bytes of the body: what is left in the head buffer, then a_->body_buf.
   auto available = [&]() -> std::string_view {
     if (!a_->rbuf.empty()) return a_->rbuf.readable();
-    return {a_->body_buf ? a_->body_buf.get() + a_->body_begin : nullptr, a_->body_end - a_->body_begin};
+    return {a_->body_buf ? a_->body_buf.get() + a_->body_begin : nullptr,
+            a_->body_end - a_->body_begin};
   };
   auto consume = [&](size_t n) {
     if (!a_->rbuf.empty()) {
@@ -63,7 +64,8 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
     while (remaining > 0) {
       std::string_view data = available();
       if (data.empty()) {
-        if (!co_await read_body_bytes(static_cast<size_t>(std::min<uint64_t>(remaining, kBodyBufSize)))) {
+        if (!co_await read_body_bytes(
+                static_cast<size_t>(std::min<uint64_t>(remaining, kBodyBufSize)))) {
           client_failed();
           co_return false;
         }
@@ -103,8 +105,8 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
     }
     if (!step.data.empty()) {
       ChunkHeader header(step.data.size());
-      buffers.assign({asio::buffer(header.text, header.size), asio::buffer(step.data),
-                      asio::buffer(kCrlf)});
+      buffers.assign(
+          {asio::buffer(header.text, header.size), asio::buffer(step.data), asio::buffer(kCrlf)});
       if (!co_await write_upstream(buffers)) co_return false;
     }
     if (step.status == http::ParseStatus::kComplete) {
@@ -137,8 +139,8 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
   auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
     if (as_chunk) {
       ChunkHeader header(data.size());
-      buffers.assign({asio::buffer(header.text, header.size), asio::buffer(data),
-                      asio::buffer(kCrlf)});
+      buffers.assign(
+          {asio::buffer(header.text, header.size), asio::buffer(data), asio::buffer(kCrlf)});
       record.bytes_out += header.size + data.size() + 2;
     } else {
       buffers.assign({asio::buffer(data)});
@@ -230,7 +232,8 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
   const auto idle = snapshot_->config->timeouts.client_idle;
   // Bytes that arrived early on either side go first.
   if (!a_->rbuf.empty()) {
-    auto [ec, n] = co_await asio::async_write(up.socket, asio::buffer(a_->rbuf.readable()), kNoThrow);
+    auto [ec, n] =
+        co_await asio::async_write(up.socket, asio::buffer(a_->rbuf.readable()), kNoThrow);
     a_->rbuf.consume(a_->rbuf.size());
     if (ec) co_return;
   }
@@ -252,7 +255,8 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     boost::system::error_code ignored;
     to.shutdown(core::Socket::shutdown_send, ignored);
   };
-  co_await (pump(socket_, up.socket, record.bytes_in) || pump(up.socket, socket_, record.bytes_out));
+  co_await (pump(socket_, up.socket, record.bytes_in) ||
+            pump(up.socket, socket_, record.bytes_out));
   closing_ = true;
 }
 

@@ -23,7 +23,8 @@ constexpr size_t kInlineBodyMax = 16 * 1024;
 constexpr http::ParserLimits kResponseLimits{16384, 65536, 200, 0};
 
 std::string_view origin_form_target(const http::RequestHead& head, std::string& storage) {
-  if (!head.target.empty() && (head.target.front() == '/' || head.target == "*")) return head.target;
+  if (!head.target.empty() && (head.target.front() == '/' || head.target == "*"))
+    return head.target;
   // Absolute-form from a client: origins get origin-form (RFC 9112 3.2.1).
   storage.assign(head.path.empty() ? std::string_view("/") : head.path);
   if (!head.query.empty()) storage.append("?").append(head.query);
@@ -67,14 +68,14 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       break;
     }
     const tcp::endpoint& endpoint = endpoints[(start + connect_failures) % endpoints.size()];
-    record.upstream = snapshot_->endpoint_names[ctx.site_index][(start + connect_failures) %
-                                                                endpoints.size()];
+    record.upstream =
+        snapshot_->endpoint_names[ctx.site_index][(start + connect_failures) % endpoints.size()];
     // Replayable requests survive a stale pooled connection (one retry), so only
     // connections idle for a while are probed; others are probed every time.
-    up = fresh_only ? nullptr
-                    : worker_.pool.acquire(endpoint, t.upstream_idle,
-                                           replayable ? std::chrono::seconds(2)
-                                                      : std::chrono::seconds(0));
+    up = fresh_only
+             ? nullptr
+             : worker_.pool.acquire(endpoint, t.upstream_idle,
+                                    replayable ? std::chrono::seconds(2) : std::chrono::seconds(0));
     if (up) {
       worker_.metrics.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
     } else {
@@ -105,8 +106,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
     a_->out.clear();
     http::write_request_head(a_->out, a_->head.method, target, a_->upstream_headers);
-    if (a_->head.body == http::BodyKind::kContentLength && a_->head.content_length <= kInlineBodyMax &&
-        a_->head.content_length <= a_->rbuf.size()) {
+    if (a_->head.body == http::BodyKind::kContentLength &&
+        a_->head.content_length <= kInlineBodyMax && a_->head.content_length <= a_->rbuf.size()) {
       // A small body that already arrived goes out in the same write as the head.
       size_t n = static_cast<size_t>(a_->head.content_length);
       a_->out.append(a_->rbuf.readable().substr(0, n));
@@ -155,7 +156,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     for (;;) {
       std::string_view data = up->buffer.readable();
       if (!data.empty()) {
-        http::ParseResult r = http::parse_response_head(data, a_->head.method, kResponseLimits, response);
+        http::ParseResult r =
+            http::parse_response_head(data, a_->head.method, kResponseLimits, response);
         if (r.status == http::ParseStatus::kComplete) {
           if (response.status >= 100 && response.status < 200 && response.status != 101) {
             up->buffer.consume(r.consumed);  // interim responses are not relayed
@@ -177,8 +179,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       auto [rec, n] = co_await up->socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
       if (rec) {
         head_read = deadline_.expired() ? HeadRead::kTimeout
-                    : got_bytes        ? HeadRead::kError
-                                       : HeadRead::kClosedEarly;
+                    : got_bytes         ? HeadRead::kError
+                                        : HeadRead::kClosedEarly;
         break;
       }
       got_bytes = true;
@@ -229,15 +231,15 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
   // A 2xx to CONNECT (allowed only when allow_connect is on) opens a tunnel, as a 101
   // does for an upgrade.
-  bool connect_tunnel = a_->head.method == "CONNECT" && response.status >= 200 &&
-                        response.status < 300;
+  bool connect_tunnel =
+      a_->head.method == "CONNECT" && response.status >= 200 && response.status < 300;
   bool switching = (response.status == 101 && upgrade) || connect_tunnel;
   bool is_head = a_->head.method == "HEAD";
   bool client_keep_alive = !must_close_ && body_done_ && !switching &&
                            !worker_.shared.draining.load(std::memory_order_relaxed);
   bool chunk_to_client = false;
-  if (!is_head && (response.body == http::BodyKind::kChunked ||
-                   response.body == http::BodyKind::kUntilClose)) {
+  if (!is_head &&
+      (response.body == http::BodyKind::kChunked || response.body == http::BodyKind::kUntilClose)) {
     if (a_->head.version_minor >= 1) {
       a_->response_headers.push_back({"Transfer-Encoding", "chunked"});
       chunk_to_client = true;
@@ -247,8 +249,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   }
   if (switching && !connect_tunnel) {
     a_->response_headers.push_back({"Connection", "upgrade"});
-    a_->response_headers.push_back({"Upgrade", response.find("upgrade") ? response.find("upgrade")->value
-                                                                     : std::string_view("websocket")});
+    a_->response_headers.push_back({"Upgrade", response.find("upgrade")
+                                                   ? response.find("upgrade")->value
+                                                   : std::string_view("websocket")});
   } else if (!client_keep_alive && !connect_tunnel) {
     a_->response_headers.push_back({"Connection", "close"});
   } else if (a_->head.version_minor == 0) {

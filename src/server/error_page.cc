@@ -11,11 +11,20 @@ namespace {
 void append_html_escaped(std::string& out, std::string_view value) {
   for (char c : value) {
     switch (c) {
-      case '<': out.append("&lt;"); break;
-      case '>': out.append("&gt;"); break;
-      case '&': out.append("&amp;"); break;
-      case '"': out.append("&quot;"); break;
-      default: out.push_back(c);
+      case '<':
+        out.append("&lt;");
+        break;
+      case '>':
+        out.append("&gt;");
+        break;
+      case '&':
+        out.append("&amp;");
+        break;
+      case '"':
+        out.append("&quot;");
+        break;
+      default:
+        out.push_back(c);
     }
   }
 }
@@ -25,11 +34,21 @@ void append_html_escaped(std::string& out, std::string_view value) {
 void append_json_escaped(std::string& out, std::string_view value) {
   for (unsigned char c : value) {
     switch (c) {
-      case '"': out.append("\\\""); break;
-      case '\\': out.append("\\\\"); break;
-      case '\n': out.append("\\n"); break;
-      case '\r': out.append("\\r"); break;
-      case '\t': out.append("\\t"); break;
+      case '"':
+        out.append("\\\"");
+        break;
+      case '\\':
+        out.append("\\\\");
+        break;
+      case '\n':
+        out.append("\\n");
+        break;
+      case '\r':
+        out.append("\\r");
+        break;
+      case '\t':
+        out.append("\\t");
+        break;
       default:
         if (c < 0x20 || c == 0x7f) {
           fmt::format_to(std::back_inserter(out), "\\u{:04x}", c);
@@ -50,20 +69,34 @@ bool accepts_json(std::string_view accept) {
 
 std::string_view error_code_name(int status) {
   switch (status) {
-    case 400: return "bad_request";
-    case 403: return "forbidden";
-    case 404: return "not_found";
-    case 408: return "request_timeout";
-    case 413: return "content_too_large";
-    case 414: return "uri_too_long";
-    case 417: return "expectation_failed";
-    case 431: return "header_fields_too_large";
-    case 501: return "not_implemented";
-    case 502: return "bad_gateway";
-    case 503: return "service_unavailable";
-    case 504: return "gateway_timeout";
-    case 505: return "http_version_not_supported";
-    default: return status >= 500 ? "server_error" : "client_error";
+    case 400:
+      return "bad_request";
+    case 403:
+      return "forbidden";
+    case 404:
+      return "not_found";
+    case 408:
+      return "request_timeout";
+    case 413:
+      return "content_too_large";
+    case 414:
+      return "uri_too_long";
+    case 417:
+      return "expectation_failed";
+    case 431:
+      return "header_fields_too_large";
+    case 501:
+      return "not_implemented";
+    case 502:
+      return "bad_gateway";
+    case 503:
+      return "service_unavailable";
+    case 504:
+      return "gateway_timeout";
+    case 505:
+      return "http_version_not_supported";
+    default:
+      return status >= 500 ? "server_error" : "client_error";
   }
 }
 

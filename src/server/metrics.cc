@@ -4,8 +4,7 @@
 
 namespace rampart::server {
 
-Metrics::Metrics(unsigned workers)
-    : worker_count_(workers), workers_(new WorkerSlot[workers]) {}
+Metrics::Metrics(unsigned workers) : worker_count_(workers), workers_(new WorkerSlot[workers]) {}
 
 SiteCounters* Metrics::site(std::string_view name) {
   std::lock_guard lock(mutex_);
@@ -96,13 +95,13 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
       fmt::format_to(it, "rampart_request_duration_seconds_bucket{{le=\"{}\"}} {}\n",
                      kLatencyBuckets[b], cumulative);
     } else {
-      fmt::format_to(it, "rampart_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n",
-                     cumulative);
+      fmt::format_to(it, "rampart_request_duration_seconds_bucket{{le=\"+Inf\"}} {}\n", cumulative);
     }
   }
-  fmt::format_to(it, "rampart_request_duration_seconds_sum {}\n",
-                 static_cast<double>(sum_workers(workers_.get(), worker_count_, &WorkerSlot::latency_sum_us)) /
-                     1e6);
+  fmt::format_to(
+      it, "rampart_request_duration_seconds_sum {}\n",
+      static_cast<double>(sum_workers(workers_.get(), worker_count_, &WorkerSlot::latency_sum_us)) /
+          1e6);
   fmt::format_to(it, "rampart_request_duration_seconds_count {}\n", cumulative);
 
   const WorkerSlot* w = workers_.get();

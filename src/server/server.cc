@@ -7,6 +7,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <unistd.h>
+
 #include <future>
 #include <thread>
 
@@ -63,10 +65,28 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(worker.io,
-                   run_client_session(std::make_unique<ClientSession>(worker, std::move(socket), ip)),
-                   asio::detached);
+    asio::co_spawn(
+        worker.io,
+        run_client_session(std::make_unique<ClientSession>(worker, std::move(socket), ip)),
+        asio::detached);
   }
+}
+
+// A parked connection sent bytes: give it a session again.
+void resume_parked(WorkerContext& worker, int fd, const core::IpAddress& peer, uint32_t requests) {
+  core::Socket socket(worker.io.get_executor());
+  boost::system::error_code ec;
+  socket.assign(peer.v4 ? tcp::v4() : tcp::v6(), fd, ec);
+  if (ec) {
+    ::close(fd);
+    worker.metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
+    worker.shared.limiter.release(peer);
+    return;
+  }
+  asio::co_spawn(worker.io,
+                 run_client_session(std::make_unique<ClientSession>(
+                     worker, std::move(socket), peer, std::max<uint32_t>(requests, 1))),
+                 asio::detached);
 }
 
 }  // namespace
@@ -80,6 +100,16 @@ Server::Server(std::shared_ptr<const config::Config> config,
   for (size_t i = 0; i < workers_.size(); ++i) {
     contexts_.push_back(
         std::make_unique<WorkerContext>(static_cast<unsigned>(i), workers_[i].context(), shared_));
+    WorkerContext* ctx = contexts_.back().get();
+    ctx->parking = std::make_unique<ParkingLot>(
+        ctx->io,
+        [ctx](int fd, const core::IpAddress& peer, uint32_t requests) {
+          resume_parked(*ctx, fd, peer, requests);
+        },
+        [ctx](const core::IpAddress& peer) {
+          ctx->metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
+          ctx->shared.limiter.release(peer);
+        });
   }
 }
 
@@ -95,7 +125,10 @@ Server::~Server() {
 // Sockets owned outside coroutines (pooled origin connections, listeners) must close
 // while their event loops still exist; the loops are destroyed right after.
 void Server::close_worker_sockets() {
-  for (auto& ctx : contexts_) ctx->pool.clear();
+  for (auto& ctx : contexts_) {
+    ctx->pool.clear();
+    ctx->parking.reset();
+  }
   acceptors_.clear();
 }
 
@@ -156,6 +189,7 @@ void Server::start_housekeeping(WorkerContext& worker) {
           worker.pool.sweep(snapshot->config->timeouts.upstream_idle);
           auto now = std::chrono::steady_clock::now();
           worker.sessions.for_each([now](ClientSession* s) { s->close_if_parked_past(now); });
+          if (worker.parking) worker.parking->close_expired(now);
         }
         worker.pool.clear();
       },
@@ -251,6 +285,7 @@ bool Server::drain_and_stop() {
         acceptor->close(ignored);
       }
       ctx->sessions.for_each([](ClientSession* s) { s->close_if_idle(); });
+      if (ctx->parking) ctx->parking->close_all();
     });
   }
   auto grace = shared_.store.load()->config->timeouts.shutdown_grace;
@@ -265,8 +300,10 @@ bool Server::drain_and_stop() {
     // idle ones again in case they went idle after the first pass.
     for (size_t w = 0; w < workers_.size(); ++w) {
       WorkerContext* ctx = contexts_[w].get();
-      asio::post(workers_[w].context(),
-                 [ctx] { ctx->sessions.for_each([](ClientSession* s) { s->close_if_idle(); }); });
+      asio::post(workers_[w].context(), [ctx] {
+        ctx->sessions.for_each([](ClientSession* s) { s->close_if_idle(); });
+        if (ctx->parking) ctx->parking->close_all();
+      });
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }

@@ -21,14 +21,15 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
       std::string error;
       auto ep = core::resolve_endpoint(endpoint.host, endpoint.port, error);
       if (!ep) {
-        result.errors.push_back({config->source, 0, 0,
-                                 "site '" + site.name + "': origin endpoint " +
-                                     endpoint.to_string() + ": " + error});
+        result.errors.push_back(
+            {config->source, 0, 0,
+             "site '" + site.name + "': origin endpoint " + endpoint.to_string() + ": " + error});
         continue;
       }
       resolved.push_back(*ep);
-      names.push_back(ep->address().is_v6() ? "[" + ep->address().to_string() + "]:" + std::to_string(ep->port())
-                                            : ep->address().to_string() + ":" + std::to_string(ep->port()));
+      names.push_back(ep->address().is_v6()
+                          ? "[" + ep->address().to_string() + "]:" + std::to_string(ep->port())
+                          : ep->address().to_string() + ":" + std::to_string(ep->port()));
     }
     snapshot->endpoints.push_back(std::move(resolved));
     snapshot->endpoint_names.push_back(std::move(names));

@@ -25,7 +25,7 @@ struct Snapshot {
   std::unique_ptr<SiteRouter> router;
   std::vector<std::vector<boost::asio::ip::tcp::endpoint>> endpoints;  // per site
   std::vector<std::vector<std::string>> endpoint_names;  // "ip:port", parallel to endpoints
-  std::vector<SiteCounters*> site_counters;                           // per site
+  std::vector<SiteCounters*> site_counters;              // per site
   http::ParserLimits parser_limits;
   uint64_t generation = 0;
 };

@@ -12,6 +12,7 @@
 #include "proxy/upstream_pool.h"
 #include "server/connection_limiter.h"
 #include "server/metrics.h"
+#include "server/parking_lot.h"
 #include "server/request_id.h"
 #include "server/session_state.h"
 #include "server/snapshot.h"
@@ -45,7 +46,10 @@ class SessionList {
 
 struct WorkerContext {
   WorkerContext(unsigned index, boost::asio::io_context& io, ServerShared& shared)
-      : index(index), io(io), shared(shared), snapshots(shared.store),
+      : index(index),
+        io(io),
+        shared(shared),
+        snapshots(shared.store),
         metrics(shared.metrics.worker(index)) {}
 
   unsigned index;
@@ -57,6 +61,7 @@ struct WorkerContext {
   RequestIdGenerator request_ids;
   SessionList sessions;
   SessionStatePool session_states;
+  std::unique_ptr<ParkingLot> parking;  // set up by the server once the worker exists
   size_t round_robin = 0;
   std::string log_line;  // scratch for access log lines
 };
