@@ -337,7 +337,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
 asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
     pipeline::RequestContext& ctx, RequestRecord& record, bool must_close) {
   const pipeline::LocalResponse& local = ctx.local_response;
-  record.error = local.reason;
+  if (local.status >= 400) record.error = local.reason;  // a redirect is no error
   if (local.location.empty() && local.content_type.empty()) {
     co_return co_await respond_local(local.status, "The request was refused at the edge.",
                                      must_close, record);
