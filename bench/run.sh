@@ -4,10 +4,11 @@
 #   bash bench/run.sh [path/to/rampart]        (default: build/release/rampart)
 #
 # Both proxies sit in front of one shared origin (a separate nginx answering GET / with
-# a fixed 13-byte body). For each proxy, in turn: wrk warm-up, then
-# `wrk -t1 -cC -dSs --latency` for each C, with the CPU time the proxy's processes used
-# during the measured run; then 10,000 idle keep-alive connections and the proxy's
-# memory before/after. Prints a table and writes bench/RESULTS.md.
+# a fixed 13-byte body). First, on the freshly started proxies, 10,000 idle keep-alive
+# connections each and the proxy's memory before/after (bench/idle_conns.py). Then, for
+# each proxy in turn: wrk warm-up, then `wrk -t1 -cC -dSs --latency` for each C, with
+# the CPU time the proxy's processes used during the measured run. Finally rampart is
+# stopped with SIGTERM and must exit 0. Prints a table and writes bench/RESULTS.md.
 #
 # Environment:
 #   BENCH_WORKERS=1          worker processes (nginx) / worker threads (rampart)

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include <malloc.h>
 #include <unistd.h>
 
 #include <future>
@@ -69,6 +70,22 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
         worker.io,
         run_client_session(std::make_unique<ClientSession>(worker, std::move(socket), ip)),
         asio::detached);
+  }
+}
+
+// After a burst of connections goes idle, a worker hands back what it kept for the
+// burst: spare session states, and then the heap pages they freed (glibc keeps freed
+// pages resident otherwise). Only done when the worker has no session at all, so the
+// cost never lands on a request.
+void release_memory_after_burst(WorkerContext& worker, std::chrono::steady_clock::time_point now) {
+  if (worker.sessions.size() != 0) return;
+  if (worker.session_states.trim(8) > 0) worker.trim_heap_after = now + std::chrono::seconds(2);
+  if (worker.trim_heap_after != std::chrono::steady_clock::time_point{} &&
+      now >= worker.trim_heap_after) {
+    worker.trim_heap_after = {};
+#if defined(__GLIBC__)
+    malloc_trim(0);
+#endif
   }
 }
 
@@ -190,6 +207,7 @@ void Server::start_housekeeping(WorkerContext& worker) {
           auto now = std::chrono::steady_clock::now();
           worker.sessions.for_each([now](ClientSession* s) { s->close_if_parked_past(now); });
           if (worker.parking) worker.parking->close_expired(now);
+          release_memory_after_burst(worker, now);
         }
         worker.pool.clear();
       },

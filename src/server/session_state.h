@@ -45,7 +45,7 @@ struct SessionState {
 // Per worker, unlocked.
 class SessionStatePool {
  public:
-  explicit SessionStatePool(size_t max_spare = 256) : max_spare_(max_spare) {}
+  explicit SessionStatePool(size_t max_spare = 128) : max_spare_(max_spare) {}
   std::unique_ptr<SessionState> acquire() {
     if (spare_.empty()) return std::make_unique<SessionState>();
     auto state = std::move(spare_.back());
@@ -58,6 +58,15 @@ class SessionStatePool {
     spare_.push_back(std::move(state));
   }
   size_t spare() const { return spare_.size(); }
+  // Frees spare states beyond `keep` (after a burst, when the worker has gone quiet).
+  size_t trim(size_t keep) {
+    size_t freed = 0;
+    while (spare_.size() > keep) {
+      spare_.pop_back();
+      ++freed;
+    }
+    return freed;
+  }
 
  private:
   size_t max_spare_;
