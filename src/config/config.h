@@ -35,10 +35,10 @@ struct HeaderRule {
 };
 
 struct Redirect {
-  std::string from;          // request path
-  bool prefix = false;       // match: prefix keeps the rest of the path after `from`
-  std::string to;            // absolute URL or path
-  int status = 301;          // 301, 302, 303, 307 or 308
+  std::string from;     // request path
+  bool prefix = false;  // match: prefix keeps the rest of the path after `from`
+  std::string to;       // absolute URL or path
+  int status = 301;     // 301, 302, 303, 307 or 308
   bool keep_query = true;
 };
 
@@ -69,12 +69,12 @@ struct Limits {
 
 struct Timeouts {
   Millis header_read{10'000};
-  Millis body_read{30'000};       // max gap between body bytes
-  Millis client_idle{60'000};     // keep-alive idle between requests
-  Millis send{30'000};            // max time a write to a client may stall
+  Millis body_read{30'000};    // max gap between body bytes
+  Millis client_idle{60'000};  // keep-alive idle between requests
+  Millis send{30'000};         // max time a write to a client may stall
   Millis upstream_connect{3'000};
   Millis upstream_first_byte{30'000};
-  Millis upstream_idle{60'000};   // pooled idle upstream connections and body gaps
+  Millis upstream_idle{60'000};  // pooled idle upstream connections and body gaps
   Millis shutdown_grace{10'000};
 };
 
@@ -96,9 +96,9 @@ struct ModuleSettings {
 };
 
 struct Config {
-  std::string version;      // the `version:` label, else derived from the file's hash
-  std::string source;       // file path or "<embedded>"
-  uint32_t workers = 0;     // 0 = one per core
+  std::string version;   // the `version:` label, else derived from the file's hash
+  std::string source;    // file path or "<embedded>"
+  uint32_t workers = 0;  // 0 = one per core
   std::vector<Listener> listeners;
   std::vector<Site> sites;  // at most one has is_default
   Limits limits;

@@ -22,9 +22,9 @@ enum class BodyKind : uint8_t {
 
 // What a request's `Connection`, `Upgrade` and `Expect` headers said.
 struct ConnectionFlags {
-  bool keep_alive = true;       // HTTP/1.1 default true, HTTP/1.0 default false
-  bool upgrade = false;         // Connection: upgrade + Upgrade header present
-  bool expect_continue = false; // Expect: 100-continue
+  bool keep_alive = true;        // HTTP/1.1 default true, HTTP/1.0 default false
+  bool upgrade = false;          // Connection: upgrade + Upgrade header present
+  bool expect_continue = false;  // Expect: 100-continue
 };
 
 struct RequestHead {

@@ -64,7 +64,7 @@ struct WorkerContext {
   std::unique_ptr<ParkingLot> parking;  // set up by the server once the worker exists
   size_t round_robin = 0;
   std::chrono::steady_clock::time_point trim_heap_after{};  // see release_memory_after_burst
-  std::string log_line;  // scratch for access log lines
+  std::string log_line;                                     // scratch for access log lines
 };
 
 }  // namespace rampart::server

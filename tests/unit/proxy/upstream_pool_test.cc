@@ -27,7 +27,8 @@ using namespace std::chrono_literals;
 // A loopback "origin": accepts connections and keeps its ends so tests can close them.
 class UpstreamPoolTest : public ::testing::Test {
  protected:
-  UpstreamPoolTest() : acceptor_(io_.get_executor(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+  UpstreamPoolTest()
+      : acceptor_(io_.get_executor(), tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
     endpoint_ = acceptor_.local_endpoint();
   }
 
