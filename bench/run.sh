@@ -19,10 +19,13 @@
 #   BENCH_ROUNDS=3           measured runs per proxy and -c (interleaved); the report
 #                            shows medians, and the req/s range when ROUNDS > 1
 #   BENCH_NGINX_KEEPALIVE=64 idle upstream connections nginx keeps per worker (`keepalive`)
+#   BENCH_NGINX_FORWARD_HEADERS=0  1 makes nginx add the forwarding headers rampart adds
+#                            (X-Forwarded-For/-Proto, Forwarded, Via, X-Request-Id)
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
 #   BENCH_QUIET_WAIT=120     most this % of all CPUs, for up to this many seconds
 #   BENCH_NICE=0             nice level for origin, proxies and wrk; e.g. -10 on a shared
 #                            machine puts them ahead of other work (slows that work down)
+#   BENCH_PIN=0              1 pins the proxy to CPU 1 and origin + wrk to CPU 0
 #   BENCH_RESULTS=bench/RESULTS.md   where to write the report
 #   BENCH_KEEP_TMP=0         1 keeps the temp dir (configs, logs, raw wrk output)
 #
@@ -53,6 +56,8 @@ WARM=${BENCH_WARMUP_SECONDS:-3}
 IDLE=${BENCH_IDLE_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
 NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
+NGINX_FWD=${BENCH_NGINX_FORWARD_HEADERS:-0}
+[[ $NGINX_FWD == 0 || $NGINX_FWD == 1 ]] || die "BENCH_NGINX_FORWARD_HEADERS must be 0 or 1"
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
 NICE=${BENCH_NICE:-0}
@@ -66,6 +71,14 @@ done
 # Origin, proxies and wrk run at this nice level (negative: ahead of other work on a
 # shared machine). nice execs, so the pids stay those of the servers.
 PRIO=(nice -n "$NICE")
+# BENCH_PIN=1: the proxy on CPU 1, origin and wrk on CPU 0 (taskset execs too).
+PIN=${BENCH_PIN:-0}
+PIN_PROXY=() PIN_OTHERS=()
+if [[ $PIN == 1 ]]; then
+  (($(nproc) >= 2)) || die "BENCH_PIN=1 needs at least 2 CPUs"
+  command -v taskset >/dev/null || die "BENCH_PIN=1 needs taskset"
+  PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
+fi
 
 for tool in nginx wrk curl ss pgrep timeout flock sha256sum /usr/bin/python3; do
   command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
@@ -185,14 +198,15 @@ nginx_temp_paths() {
 EOF
 }
 
-# start_nginx NAME: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
+# start_nginx NAME PIN...: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
 start_nginx() {
   local name=$1 dir=$TMP/$1
+  shift
   if ! timeout 10 nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/test.log" 2>&1; then
     cat "$dir/test.log" >&2
     die "nginx ($name) config test failed"
   fi
-  "${PRIO[@]}" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
+  "${PRIO[@]}" "$@" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
   NGINX_STARTED_PID=$!
   STARTED+=("$NGINX_STARTED_PID")
 }
@@ -224,6 +238,20 @@ EOF
 } >"$TMP/origin/nginx.conf"
 
 NGINX_WORKER_CONNECTIONS=$((NOFILE - 256))
+NGINX_FWD_CONF=""
+if ((NGINX_FWD)); then
+  # What rampart adds by default, for a like-for-like comparison.
+  NGINX_FWD_CONF=$(cat <<'FWD'
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;host=\"$http_host\"";
+            proxy_set_header Via "1.1 nginx";
+            proxy_set_header X-Request-Id $request_id;
+            add_header Via "1.1 nginx";
+            add_header X-Request-Id $request_id;
+FWD
+)
+fi
 {
   nginx_common "$TMP/nginx"
   cat <<EOF
@@ -249,6 +277,7 @@ $(nginx_temp_paths "$TMP/nginx")
             proxy_pass http://origin;
             proxy_http_version 1.1;
             proxy_set_header Connection "";
+$NGINX_FWD_CONF
         }
     }
 }
@@ -256,7 +285,7 @@ EOF
 } >"$TMP/nginx/nginx.conf"
 
 log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
-start_nginx origin
+start_nginx origin "${PIN_OTHERS[@]}"
 ORIGIN_PID=$NGINX_STARTED_PID
 wait_http "http://127.0.0.1:$ORIGIN_PORT/" 10 "$ORIGIN_PID" || {
   cat "$TMP/origin/error.log" >&2
@@ -266,7 +295,7 @@ body=$(curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/"; echo x)
 [[ ${body%x} == "$ORIGIN_BODY" ]] || die "origin answered an unexpected body: ${body%x}"
 
 log "nginx proxy (W=$W) on 127.0.0.1:$NGINX_PORT"
-start_nginx nginx
+start_nginx nginx "${PIN_PROXY[@]}"
 NGINX_PID=$NGINX_STARTED_PID
 wait_http "http://127.0.0.1:$NGINX_PORT/" 10 "$NGINX_PID" || {
   cat "$TMP/nginx/error.log" >&2
@@ -345,7 +374,7 @@ else
   fi
   log "rampart ($RAMPART_VERSION, W=$W) on 127.0.0.1:$RAMPART_PORT"
   # rampart inherits the raised open-file limit from this shell.
-  "${PRIO[@]}" "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 9>&- &
+  "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/rampart/rampart-bin" run -c "$TMP/rampart/rampart.yaml" >"$TMP/rampart/out.log" 2>&1 9>&- &
   RAMPART_PID=$!
   STARTED+=("$RAMPART_PID")
   if wait_http "http://127.0.0.1:$RAMPART_PORT/" 15 "$RAMPART_PID"; then
@@ -408,7 +437,7 @@ run_load() {
 
   wait_quiet
   log "$name c=$c: warm-up ${WARM}s"
-  "${PRIO[@]}" timeout $((WARM + 30)) wrk -t1 -c"$c" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$name-c$c.txt" 2>&1
+  "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + 30)) wrk -t1 -c"$c" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$name-c$c.txt" 2>&1
   sleep 1
   if ! kill -0 "$pid" 2>/dev/null; then
     ROW_NOTE[$key]="proxy died during warm-up"
@@ -419,7 +448,7 @@ run_load() {
   local t0 o0 s0 t1 o1 s1 wrk_cpu
   t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
   TIMEFORMAT='%3U %3S'
-  { time "${PRIO[@]}" timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
+  { time "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
   t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
   sed 's/^/    /' "$out" >&2
 
@@ -617,7 +646,7 @@ val() { local -n arr=$1; echo "${arr[$2]:-n/a}"; }
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 MEM_TOTAL=$(awk '/^MemTotal/ {printf "%.1f GiB", $2 / 1048576}' /proc/meminfo)
 DATE=$(date -u '+%Y-%m-%d %H:%M:%S UTC')
-env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=\"${CONNS[*]}\" BENCH_IDLE_CONNS=$IDLE BENCH_ROUNDS=$ROUNDS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_NICE=$NICE"
+env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=\"${CONNS[*]}\" BENCH_IDLE_CONNS=$IDLE BENCH_ROUNDS=$ROUNDS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_NGINX_FORWARD_HEADERS=$NGINX_FWD BENCH_NICE=$NICE BENCH_PIN=$PIN"
 
 load_table() {
   echo "| proxy | wrk -c | req/s | p50 | p99 | CPU µs/req (proxy) | CPU µs/req (origin) | other load | errors |"
@@ -679,6 +708,18 @@ ratio_table() {
     r=$(ratio "$(val CPU_US "rampart,$c")" "$(val CPU_US "nginx,$c")"); cells+="$r | "; met+="$(check "$r" le 0.75) / "
   done
   echo "| CPU per request (rampart/nginx) | ${cells}≤ 0.75 | ${met% / } |"
+  # Noise check: each proxy's CPU/request in units of the origin's CPU/request in the
+  # same run. The origin does the same work behind either proxy, so machine-wide
+  # slowdowns cancel out.
+  cells=""
+  for c in "${CONNS[@]}"; do
+    r=$(awk -v a="$(val CPU_US "rampart,$c")" -v b="$(val ORIGIN_CPU_US "rampart,$c")" \
+      -v x="$(val CPU_US "nginx,$c")" -v y="$(val ORIGIN_CPU_US "nginx,$c")" 'BEGIN {
+        if (a == "n/a" || b == "n/a" || x == "n/a" || y == "n/a" || b + 0 == 0 || x + 0 == 0 || y + 0 == 0) print "n/a";
+        else printf "%.2f\n", (a / b) / (x / y) }')
+    cells+="$r | "
+  done
+  echo "| CPU per request in origin units (rampart/nginx; noise check) | ${cells}— | — |"
   # memory is one number, not per concurrency: it goes in the first column
   r=$(ratio "$(val IDLE_BPC rampart)" "$(val IDLE_BPC nginx)")
   cells="$r | "
@@ -728,10 +769,18 @@ $(ratio_table)
 
 ## How to read this
 
-- Machine: wrk (1 thread), the origin (1 worker) and the proxy (W=$W) share $NPROC CPUs.
+- Machine: wrk (1 thread), the origin (1 worker) and the proxy (W=$W) share $NPROC CPUs
+  ($( ((PIN)) && echo "pinned: proxy on CPU 1, origin and wrk on CPU 0" || echo "not pinned: the scheduler places them")).
   Origin and wrk cost about the same per request whichever proxy is measured, so
   throughput and latency ratios understate differences in the proxies themselves;
   CPU µs/request is the cleanest of the three.
+- "CPU per request in origin units" divides each proxy's CPU/request by the origin's
+  CPU/request measured during the same runs. It cancels slowdowns of the whole machine
+  (host contention on a VM), which move all CPU/request figures together. It is only
+  meaningful when the origin does the same work behind both proxies: not when nginx
+  churns upstream connections (next point), and rampart's extra forwarding headers
+  (X-Forwarded-*, Forwarded, Via, X-Request-Id) make the origin's work slightly larger
+  unless \`BENCH_NGINX_FORWARD_HEADERS=1\` (this run: $NGINX_FWD) makes nginx add them too.
 - Upstream keep-alive: nginx keeps at most $NGINX_KEEPALIVE idle upstream connections per
   worker (\`keepalive $NGINX_KEEPALIVE\`); rampart uses its own pool limit. When wrk -c is
   above that number nginx opens and closes origin connections all the time, which shows

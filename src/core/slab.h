@@ -13,6 +13,12 @@ namespace rampart::core {
 template <size_t kSize>
 class SlabAllocator {
  public:
+#if defined(__SANITIZE_ADDRESS__)
+  // Under ASan every object gets its own allocation, so use-after-free and leaks of
+  // individual objects are caught (a slab would hide both).
+  static void* allocate() { return ::operator new(kSize); }
+  static void deallocate(void* p) { ::operator delete(p); }
+#else
   static void* allocate() {
     Slab& slab = local();
     if (slab.free_list == nullptr) slab.grow();
@@ -27,6 +33,7 @@ class SlabAllocator {
     slot->next = slab.free_list;
     slab.free_list = slot;
   }
+#endif
 
  private:
   struct FreeSlot {

@@ -69,22 +69,12 @@ ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::I
   }
 }
 
-#if defined(__SANITIZE_ADDRESS__)
-// Under ASan every session gets its own allocation so use-after-free is caught.
-void* ClientSession::operator new(size_t size) {
-  return ::operator new(size);
-}
-void ClientSession::operator delete(void* p) {
-  ::operator delete(p);
-}
-#else
 void* ClientSession::operator new(size_t) {
   return core::SlabAllocator<sizeof(ClientSession)>::allocate();
 }
 void ClientSession::operator delete(void* p) {
   core::SlabAllocator<sizeof(ClientSession)>::deallocate(p);
 }
-#endif
 
 ClientSession::~ClientSession() {
   worker_.session_states.release(std::move(a_));
