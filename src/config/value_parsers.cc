@@ -213,6 +213,18 @@ Parsed<HostPortText> split_host_port(std::string_view text) {
   return R::ok(std::move(out));
 }
 
+namespace {
+// "[addr]:port": the brackets must hold an IPv6 address, stored in canonical form.
+Parsed<HostPort> bracketed_v6(std::string_view text, const std::string& host, HostPort out) {
+  auto ip = core::IpAddress::parse(host);
+  if (!ip || ip->v4) {
+    return Parsed<HostPort>::fail(quote(text) + ": " + quote(host) + " is not an IPv6 address");
+  }
+  out.host = ip->to_string();
+  return Parsed<HostPort>::ok(std::move(out));
+}
+}  // namespace
+
 Parsed<HostPort> parse_listen_address(std::string_view text) {
   using R = Parsed<HostPort>;
   auto split = split_host_port(text);
@@ -220,14 +232,7 @@ Parsed<HostPort> parse_listen_address(std::string_view text) {
   HostPort out;
   out.port = split.value->port;
   const std::string& host = split.value->host;
-  if (split.value->bracketed) {
-    auto ip = core::IpAddress::parse(host);
-    if (!ip || ip->v4) {
-      return R::fail(quote(text) + ": " + quote(host) + " is not an IPv6 address");
-    }
-    out.host = ip->to_string();
-    return R::ok(std::move(out));
-  }
+  if (split.value->bracketed) return bracketed_v6(text, host, std::move(out));
   if (host == "*") {
     out.host = "0.0.0.0";
   } else if (to_lower(host) == "localhost") {
@@ -275,14 +280,7 @@ Parsed<HostPort> parse_endpoint(std::string_view text) {
   HostPort out;
   out.port = split.value->port;
   const std::string& host = split.value->host;
-  if (split.value->bracketed) {
-    auto ip = core::IpAddress::parse(host);
-    if (!ip || ip->v4) {
-      return R::fail(quote(text) + ": " + quote(host) + " is not an IPv6 address");
-    }
-    out.host = ip->to_string();
-    return R::ok(std::move(out));
-  }
+  if (split.value->bracketed) return bracketed_v6(text, host, std::move(out));
   if (auto ip = core::IpAddress::parse(host)) {
     out.host = ip->to_string();
     return R::ok(std::move(out));
