@@ -18,8 +18,9 @@
 #   BENCH_IDLE_CONNS=10000   idle keep-alive connections for the memory test
 #   BENCH_ROUNDS=3           measured runs per proxy and -c (interleaved); the report
 #                            shows medians, and the req/s range when ROUNDS > 1
-#   BENCH_NGINX_KEEPALIVE=64 idle upstream connections nginx keeps per worker (`keepalive`)
-#   BENCH_NGINX_FORWARD_HEADERS=0  1 makes nginx add the forwarding headers rampart adds
+#   BENCH_NGINX_KEEPALIVE=256 idle upstream connections nginx keeps per worker (`keepalive`;
+#                            256 matches rampart's per-worker pool)
+#   BENCH_NGINX_FORWARD_HEADERS=1  nginx adds the forwarding headers rampart adds (0: not)
 #                            (X-Forwarded-For/-Proto, Forwarded, Via, X-Request-Id)
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
 #   BENCH_QUIET_WAIT=120     most this % of all CPUs, for up to this many seconds
@@ -55,8 +56,8 @@ SECS=${BENCH_SECONDS:-10}
 WARM=${BENCH_WARMUP_SECONDS:-3}
 IDLE=${BENCH_IDLE_CONNS:-10000}
 ROUNDS=${BENCH_ROUNDS:-3}
-NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-64}
-NGINX_FWD=${BENCH_NGINX_FORWARD_HEADERS:-0}
+NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-256}
+NGINX_FWD=${BENCH_NGINX_FORWARD_HEADERS:-1}
 [[ $NGINX_FWD == 0 || $NGINX_FWD == 1 ]] || die "BENCH_NGINX_FORWARD_HEADERS must be 0 or 1"
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
