@@ -785,7 +785,8 @@ $(ratio_table)
 - Upstream keep-alive: nginx keeps at most $NGINX_KEEPALIVE idle upstream connections per
   worker (\`keepalive $NGINX_KEEPALIVE\`); rampart uses its own pool limit. When wrk -c is
   above that number nginx opens and closes origin connections all the time, which shows
-  as a higher origin CPU µs/request. \`BENCH_NGINX_KEEPALIVE=256\` compares like for like.
+  as a higher origin CPU µs/request. In this run nginx keeps $NGINX_KEEPALIVE and the largest
+  -c is $(printf '%s\n' "${CONNS[@]}" | sort -n | tail -n 1)$( (($(printf '%s\n' "${CONNS[@]}" | sort -n | tail -n 1) > NGINX_KEEPALIVE)) && echo ": rows above $NGINX_KEEPALIVE connections are not like for like").
 - Idle memory is the change in the proxy's user-space memory (Pss; Rss alongside) with
   $IDLE served, idle connections, measured first, on freshly started processes. Kernel
   socket buffers are not in it (the same for both). nginx allocates its connection
