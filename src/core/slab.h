@@ -16,8 +16,12 @@ class SlabAllocator {
 #if defined(__SANITIZE_ADDRESS__)
   // Under ASan every object gets its own allocation, so use-after-free and leaks of
   // individual objects are caught (a slab would hide both).
-  static void* allocate() { return ::operator new(kSize); }
-  static void deallocate(void* p) { ::operator delete(p); }
+  static void* allocate() {
+    return ::operator new(kSize);
+  }
+  static void deallocate(void* p) {
+    ::operator delete(p);
+  }
 #else
   static void* allocate() {
     Slab& slab = local();
