@@ -26,11 +26,10 @@ struct UpstreamConnection {
   bool reused = false;  // taken from the pool rather than freshly connected
 };
 
+// Connects and failures are counted by the caller, which opens connections; the pool
+// counts only what it decides (reuses). idle_count() gives the current idle number.
 struct PoolStats {
-  uint64_t connects = 0;
   uint64_t reuses = 0;
-  uint64_t connect_failures = 0;
-  size_t idle = 0;
 };
 
 class UpstreamPool {
