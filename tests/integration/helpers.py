@@ -715,20 +715,13 @@ class RssSampler(threading.Thread):
         return self.max_kib
 
 
-class ScriptedOrigin:
-    """A raw-socket origin that answers each request (any connection) with the next
-    scripted raw response. A script item is bytes, or (bytes, close_after). Requests are
-    read as head + Content-Length body; the heads are recorded."""
+class LoopbackServer:
+    """A raw-socket server on a free loopback port: accepts connections on a thread and
+    hands each to self._serve(conn, n) on its own thread (n counts from 1)."""
 
-    def __init__(self, script, idle_close=None):
-        """idle_close: seconds after which an idle keep-alive connection is closed by the
-        origin (as real servers do), None for never."""
-        self.script = list(script)
-        self.idle_close = idle_close
+    def _start_listening(self):
         self.lock = threading.Lock()
-        self.heads = []
         self.connections = 0
-        self.open = 0
         self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
         self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         self.lsock.bind((LOOPBACK, 0))
@@ -740,6 +733,9 @@ class ScriptedOrigin:
         self.thread = threading.Thread(target=self._accept_loop, daemon=True)
         self.thread.start()
 
+    def _accepted(self):
+        """Called under self.lock for each new connection."""
+
     def _accept_loop(self):
         while self.running:
             try:
@@ -750,10 +746,34 @@ class ScriptedOrigin:
                 return
             with self.lock:
                 self.connections += 1
-                self.open += 1
-            threading.Thread(target=self._serve, args=(conn,), daemon=True).start()
+                n = self.connections
+                self._accepted()
+            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
 
-    def _serve(self, conn):
+    def close(self):
+        self.running = False
+        self.lsock.close()
+        self.thread.join(2)
+
+
+class ScriptedOrigin(LoopbackServer):
+    """A raw-socket origin that answers each request (any connection) with the next
+    scripted raw response. A script item is bytes, or (bytes, close_after). Requests are
+    read as head + Content-Length body; the heads are recorded."""
+
+    def __init__(self, script, idle_close=None):
+        """idle_close: seconds after which an idle keep-alive connection is closed by the
+        origin (as real servers do), None for never."""
+        self.script = list(script)
+        self.idle_close = idle_close
+        self.heads = []
+        self.open = 0
+        self._start_listening()
+
+    def _accepted(self):
+        self.open += 1
+
+    def _serve(self, conn, n):
         conn.settimeout(30)
         buf = b""
         try:
@@ -796,7 +816,3 @@ class ScriptedOrigin:
             with self.lock:
                 self.open -= 1
 
-    def close(self):
-        self.running = False
-        self.lsock.close()
-        self.thread.join(2)

@@ -7,7 +7,7 @@ import time
 
 import pytest
 
-from helpers import LOOPBACK, SLOW, RawConn, ScriptedOrigin, scaled
+from helpers import LOOPBACK, SLOW, LoopbackServer, RawConn, ScriptedOrigin, scaled
 
 
 def origin_conns(origin):
@@ -192,39 +192,15 @@ def test_origin_connection_reused_after_chunked_head_and_204(rampart, origin):
 # Upstream retries, with an origin that drops one request on a reused connection
 # ---------------------------------------------------------------------------------------
 
-class FlakyOrigin:
+class FlakyOrigin(LoopbackServer):
     """A raw-socket keep-alive origin. The request number `drop_at` (counted over all
     connections) is read completely and then its connection is closed without sending a
     single byte of response. drop_at=None drops every request."""
 
     def __init__(self, drop_at=2):
         self.drop_at = drop_at
-        self.lock = threading.Lock()
         self.requests = []  # (connection number, method, target, body)
-        self.connections = 0
-        self.lsock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self.lsock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.lsock.bind((LOOPBACK, 0))
-        self.lsock.listen(64)
-        self.lsock.settimeout(0.2)
-        self.port = self.lsock.getsockname()[1]
-        self.endpoint = "%s:%d" % (LOOPBACK, self.port)
-        self.running = True
-        self.thread = threading.Thread(target=self._accept_loop, daemon=True)
-        self.thread.start()
-
-    def _accept_loop(self):
-        while self.running:
-            try:
-                conn, _ = self.lsock.accept()
-            except socket.timeout:
-                continue
-            except OSError:
-                return
-            with self.lock:
-                self.connections += 1
-                n = self.connections
-            threading.Thread(target=self._serve, args=(conn, n), daemon=True).start()
+        self._start_listening()
 
     def _serve(self, conn, n):
         conn.settimeout(30)
@@ -264,10 +240,6 @@ class FlakyOrigin:
         finally:
             conn.close()
 
-    def close(self):
-        self.running = False
-        self.lsock.close()
-        self.thread.join(2)
 
 
 @pytest.fixture

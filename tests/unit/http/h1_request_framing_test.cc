@@ -20,15 +20,9 @@ using testing::complete;
 using testing::describe;
 using testing::error;
 using testing::kIncomplete;
+using testing::parse;
 using testing::request;
 using testing::with_fields;
-
-// A head's views point into its input: the input is copied somewhere that outlives the
-// test, so that heads of temporaries can be inspected after the call.
-ParseResult parse(std::string_view in, RequestHead& head, const ParserLimits& limits = {}) {
-  static std::deque<std::string> kept;
-  return parse_request_head(kept.emplace_back(in), limits, head);
-}
 
 TEST(H1Request, ContentLength) {
   RequestHead h;

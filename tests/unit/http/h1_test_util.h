@@ -2,12 +2,20 @@
 // Helpers for the HTTP/1 parser tests: an outcome printed as a short string makes
 // failures readable ("error 400" vs "complete 37").
 
+#include <deque>
 #include <string>
 #include <string_view>
 
 #include "http/h1_parser.h"
 
 namespace rampart::http::testing {
+
+// A head's views point into its input: the input is copied somewhere that outlives the
+// test, so that heads of temporaries can be inspected after the call.
+inline ParseResult parse(std::string_view in, RequestHead& head, const ParserLimits& limits = {}) {
+  static std::deque<std::string> kept;
+  return parse_request_head(kept.emplace_back(in), limits, head);
+}
 
 inline std::string describe(const ParseResult& r) {
   switch (r.status) {
