@@ -30,6 +30,11 @@ Try:
   curl -i http://localhost:8080/                 # proxied page (note Via, X-Request-Id)
   curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
   curl -i http://localhost:8080/old              # a redirect rule answered at the edge
+  curl -i http://localhost:8080/.env             # blocked by a firewall rule (403)
+  curl -i http://localhost:8080/wp-login.php     # blocked with a custom 404 (rule no-wp-probes)
+  ./build/release/rampart rules test --expr 'http.user_agent contains "curl"' \
+       --request <(printf 'GET / HTTP/1.1\r\nHost: a\r\nUser-Agent: curl/8\r\n\r\n')
+                                                 # try an expression against a request
   curl -i -H 'Host: nope.example' http://127.0.0.1:8080/   # still the default site
   curl -s http://127.0.0.1:9901/status           # admin: status
   curl -s http://127.0.0.1:9901/metrics          # admin: Prometheus metrics

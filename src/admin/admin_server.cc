@@ -165,6 +165,15 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
       fmt::format_to(std::back_inserter(response.body),
                      "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
     }
+    std::string_view last_metric;
+    for (const pipeline::CounterSample& c : snapshot->pipeline->counters()) {
+      auto out = std::back_inserter(response.body);
+      if (c.metric != last_metric) {
+        fmt::format_to(out, "# HELP {} {}\n# TYPE {} counter\n", c.metric, c.help, c.metric);
+        last_metric = c.metric;
+      }
+      fmt::format_to(out, "{}{{{}=\"{}\"}} {}\n", c.metric, c.label, c.label_value, c.value);
+    }
     return response;
   }
   if (path == "/config/reload") {

@@ -10,6 +10,7 @@
 #include <memory>
 
 #include "admin/admin_server.h"
+#include "app/rules_cmd.h"
 #include "config/config.h"
 #include "core/log.h"
 #include "modules/builtin.h"
@@ -117,6 +118,23 @@ int main(int argc, char** argv) {
   auto* validate_cmd = app.add_subcommand("validate", "Check a config file and print every error");
   validate_cmd->add_option("file", validate_path, "YAML config file")->required();
   auto* version_cmd = app.add_subcommand("version", "Print the version");
+  auto* rules_cmd = app.add_subcommand("rules", "Work with rules-language expressions");
+  rules_cmd->require_subcommand(1);
+  app::RulesTestOptions rules_options;
+  auto* rules_test_cmd = rules_cmd->add_subcommand(
+      "test", "Evaluate an expression against a raw request and show every field it read");
+  rules_test_cmd->add_option("-e,--expr", rules_options.expression, "the expression")
+      ->required();
+  rules_test_cmd
+      ->add_option("-r,--request", rules_options.request_file,
+                   "raw HTTP request file (- for standard input)")
+      ->required();
+  rules_test_cmd->add_option("--ip", rules_options.client_ip, "client address (ip.src)");
+  rules_test_cmd->add_flag("--tls", rules_options.tls, "the request came over TLS (ssl)");
+  rules_test_cmd->add_option("--status", rules_options.response_status,
+                             "response status (http.response.code)");
+  rules_test_cmd->add_option("-c,--config", rules_options.config_file,
+                             "config file whose lists $name refers to");
   CLI11_PARSE(app, argc, argv);
 
   if (*version_cmd) {
@@ -124,5 +142,6 @@ int main(int argc, char** argv) {
     return 0;
   }
   if (*validate_cmd) return validate(validate_path);
+  if (*rules_test_cmd) return app::rules_test(rules_options);
   return run(config_path);
 }

@@ -4,6 +4,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
+#include <filesystem>
 #include <memory>
 
 #include "config/loader_internal.h"
@@ -19,6 +20,48 @@ std::string HostPort::to_string() const {
 std::string Diagnostic::to_string() const {
   if (line <= 0) return file + ": error: " + message;
   return file + ":" + std::to_string(line) + ":" + std::to_string(column) + ": error: " + message;
+}
+
+namespace {
+
+// Far beyond any expression (16 KiB); keeps a wild offset from overflowing a column.
+constexpr size_t kMaxExpressionColumns = size_t{1} << 20;
+
+}  // namespace
+
+SourceText::Position SourceText::locate(size_t offset) const {
+  if (lines.empty()) return Position{line, column};
+  auto after = std::upper_bound(lines.begin(), lines.end(), offset,
+                                [](size_t off, const Line& l) { return off < l.offset; });
+  // An offset before the first line cannot happen (it starts at 0); clamp all the same.
+  const Line& l = after == lines.begin() ? lines.front() : *(after - 1);
+  size_t delta = offset >= l.offset ? offset - l.offset : 0;
+  delta = std::min<size_t>(delta, kMaxExpressionColumns);
+  return Position{l.line, l.column + static_cast<int>(delta)};
+}
+
+std::string_view rule_action_name(RuleAction action) {
+  switch (action) {
+    case RuleAction::kBlock:
+      return "block";
+    case RuleAction::kAllow:
+      return "allow";
+    case RuleAction::kLog:
+      return "log";
+    case RuleAction::kSkip:
+      return "skip";
+    case RuleAction::kChallenge:
+      return "challenge";
+    case RuleAction::kJsChallenge:
+      return "js_challenge";
+    case RuleAction::kManagedChallenge:
+      return "managed_challenge";
+    case RuleAction::kRedirect:
+      return "redirect";
+    case RuleAction::kRewrite:
+      return "rewrite";
+  }
+  return "unknown";
 }
 
 const ModuleSettings& Config::module(std::string_view name) const {
@@ -52,7 +95,9 @@ LoadResult load_file(const std::string& path) {
   if (text.size() > detail::kMaxFileBytes) {
     return fail("the file is larger than the limit of " + format_size(detail::kMaxFileBytes));
   }
-  return load_string(text, path);
+  // List files named in the config are relative to the config's own directory, so a
+  // config and its lists move together.
+  return detail::load_text(text, path, std::filesystem::path(path).parent_path().string());
 }
 
 namespace detail {

@@ -20,6 +20,20 @@ admin:
 access_log:
   path: stdout
 
+lists:
+  documentation_nets:            # the address blocks RFC 5737 / RFC 3849 reserve for docs
+    items: [192.0.2.0/24, 198.51.100.0/24, 203.0.113.0/24, "2001:db8::/32"]
+
+firewall:                        # config-wide rules, evaluated before each site's
+  rules:
+    - id: no-dotfiles
+      description: nobody needs /.git or /.env from the outside
+      expression: starts_with(http.request.uri.path, "/.") or http.request.uri.path contains "/."
+      action: block
+    - id: doc-nets
+      expression: ip.src in $documentation_nets
+      action: block
+
 sites:
   - name: demo
     default: true
@@ -35,6 +49,18 @@ sites:
       - from: /old
         to: /
         status: 301
+    firewall:
+      rules:
+        - id: no-wp-probes
+          expression: http.request.uri.path wildcard "/wp-*" or http.request.uri.path.extension in {"php" "asp"}
+          action: block
+          action_parameters:
+            status_code: 404
+            content_type: text/plain
+            content: "Not here.\n"
+        - id: curl-seen
+          expression: lower(http.user_agent) contains "curl"
+          action: log
 )yaml";
   return kDemo;
 }

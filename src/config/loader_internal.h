@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "config/config.h"
@@ -24,6 +25,11 @@ inline constexpr size_t kMaxHeaderRulesPerList = 1'000;
 inline constexpr size_t kMaxRedirectsPerSite = 1'000;
 inline constexpr size_t kMaxTrustedProxies = 100'000;
 inline constexpr size_t kMaxHeaderValueBytes = 8 << 10;
+inline constexpr size_t kMaxRulesPerRuleset = 10'000;
+inline constexpr size_t kMaxExpressionBytes = 16 << 10;
+inline constexpr size_t kMaxLists = 1'000;
+inline constexpr size_t kMaxInlineListItems = 100'000;
+inline constexpr size_t kMaxBlockContentBytes = 32 << 10;
 inline constexpr size_t kMaxErrors = 1'000;
 
 // A 1-based position in the source; line 0 means "the file as a whole".
@@ -60,12 +66,22 @@ struct ListenerSource {
   Pos address;
 };
 
+// Where a firewall rule and the ids its skip action names were written.
+struct RuleSource {
+  Pos item;
+  Pos id;
+  std::string path;                     // "sites[0].firewall.rules[2]"
+  std::vector<Pos> skip_rules;          // parallel to ActionParameters::skip_rules
+  std::vector<std::string> skip_paths;  // "...action_parameters.rules[j]"
+};
+
 struct SiteSource {
   Pos item;
   Pos name;
   std::vector<Pos> hosts;               // parallel to Site::hosts
   std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
   Pos is_default;
+  std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
 };
 
 struct SourceMap {
@@ -74,6 +90,7 @@ struct SourceMap {
   std::optional<Pos> admin_address;    // set only when written (and valid)
   bool admin_address_invalid = false;  // written but refused: the default is not in use
   std::vector<SiteSource> sites;
+  std::vector<RuleSource> firewall_rules;  // parallel to Config::firewall.rules
   std::optional<Pos> max_request_line;
   std::optional<Pos> max_header_bytes;
   std::optional<Pos> max_connections;
@@ -81,8 +98,17 @@ struct SourceMap {
 };
 
 // Checks relations between values that were each valid on their own: duplicate
-// addresses, names and hosts, the single default site, ordered limits.
+// addresses, names and hosts, the single default site, ordered limits, rule ids.
 void check_config(const Config& config, const SourceMap& where, Diagnostics& diags);
+
+// Rule ids unique across the config, and skip actions naming rules evaluated later
+// (checker_rules.cc).
+void check_rules(const Config& config, const SourceMap& where, Diagnostics& diags);
+
+// The loader behind load_file and load_string: relative paths in the config (list
+// files) resolve against `base_dir`, or against the current directory when it is empty.
+LoadResult load_text(std::string_view text, std::string_view source_name,
+                     const std::string& base_dir);
 
 // "did you mean" candidate: the closest of `known` to `word`, or "" when none is close.
 std::string closest_match(std::string_view word, const std::vector<std::string_view>& known);

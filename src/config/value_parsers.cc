@@ -29,6 +29,14 @@ bool read_number(std::string_view text, size_t& pos, uint64_t max, uint64_t& out
 
 }  // namespace
 
+bool has_space_or_control(std::string_view text) {
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return true;
+  }
+  return false;
+}
+
 std::string quote(std::string_view text) {
   constexpr size_t kMax = 64;
   std::string out = "\"";
@@ -362,7 +370,7 @@ std::string format_size(uint64_t bytes) {
   if (bytes != 0 && bytes % (uint64_t{1} << 30) == 0) return std::to_string(bytes >> 30) + "GiB";
   if (bytes != 0 && bytes % (uint64_t{1} << 20) == 0) return std::to_string(bytes >> 20) + "MiB";
   if (bytes != 0 && bytes % (uint64_t{1} << 10) == 0) return std::to_string(bytes >> 10) + "KiB";
-  return std::to_string(bytes) + " bytes";
+  return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
 }  // namespace rampart::config

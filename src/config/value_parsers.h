@@ -65,6 +65,9 @@ Parsed<std::string> parse_site_host(std::string_view text);
 // RFC 9110 token characters, 1-256 long.
 bool is_http_token(std::string_view text);
 
+// True when text holds a space, a control character or DEL: none belongs in a URL.
+bool has_space_or_control(std::string_view text);
+
 // Quotes text for a message, cut short and with control bytes escaped so a hostile value
 // cannot forge extra lines in a log.
 std::string quote(std::string_view text);

@@ -42,8 +42,11 @@ struct At {
 // sections in walker_sections.cc and the sites in walker_sites.cc.
 class Walker {
  public:
-  Walker(Diagnostics& diags, Config& config, SourceMap& where)
-      : diags_(diags), cfg_(config), where_(where) {}
+  // `text` is the YAML source, for the positions inside expressions; list files
+  // resolve against `base_dir` (the current directory when empty).
+  Walker(Diagnostics& diags, Config& config, SourceMap& where, std::string_view text,
+         std::string base_dir)
+      : diags_(diags), cfg_(config), where_(where), text_(text), base_dir_(std::move(base_dir)) {}
 
   void root(const YAML::Node& node);
 
@@ -62,6 +65,15 @@ class Walker {
   // keys are all commented out is still a valid section.
   template <typename F>
   bool fields(const At& at, const Keys& known, std::string_view what, F&& on_field) {
+    return fields_or(
+        at, known,
+        [&](const At& key_at, const std::string& key) { unknown_key(key_at, key, known, what); },
+        std::forward<F>(on_field));
+  }
+
+  // fields() with the message for an unknown key left to on_unknown(key_at, key).
+  template <typename U, typename F>
+  bool fields_or(const At& at, const Keys& known, U&& on_unknown, F&& on_field) {
     if (at.node.IsNull()) return true;
     if (!at.node.IsMap()) {
       wrong_type(at, "a map");
@@ -83,7 +95,7 @@ class Walker {
       if (at.path.empty() && key.size() > 2 && key.compare(0, 2, "x-") == 0) continue;
       auto found = std::find(known.begin(), known.end(), key);
       if (found == known.end()) {
-        unknown_key(key_at, key, known, what);
+        on_unknown(key_at, key);
         continue;
       }
       bool repeated = false;
@@ -167,9 +179,37 @@ class Walker {
   bool redirect_from(const At& at, const std::string& from);
   bool redirect_to(const At& at, const std::string& to);
 
+  // Named lists (walker_lists.cc).
+  void lists(const At& at);
+  void named_list(const At& at, const std::string& name, Pos name_pos);
+  std::string resolve_path(const std::string& path) const;
+
+  // Firewall rules (walker_rules.cc).
+  void ruleset(const At& at, Ruleset& out, std::vector<RuleSource>& sources);
+  void rule(const At& at, Ruleset& out, std::vector<RuleSource>& sources);
+  std::optional<SourceText> expression(const At& at);
+  SourceText source_text(const At& at, const std::string& value) const;
+  using LiteralCheck = bool (Walker::*)(const At&, const std::string&);
+  std::optional<DynamicValue> dynamic_value(const At& at, std::string_view expected,
+                                            LiteralCheck check);
+
+  // Action parameters (walker_actions.cc). `at` is the action_parameters map, or a
+  // null node at the rule when the rule has none.
+  void action_parameters(const At& at, RuleAction action, ActionParameters& params,
+                         RuleSource& src);
+  void unknown_parameter(const At& key_at, const std::string& key, RuleAction action);
+  void block_parameters(const At& at, ActionParameters& params);
+  void skip_parameters(const At& at, ActionParameters& params, RuleSource& src);
+  void redirect_parameters(const At& at, ActionParameters& params);
+  void rewrite_parameters(const At& at, ActionParameters& params);
+  bool rewrite_path(const At& at, const std::string& path);
+  bool rewrite_query(const At& at, const std::string& query);
+
   Diagnostics& diags_;
   Config& cfg_;
   SourceMap& where_;
+  std::string_view text_;
+  std::string base_dir_;
 };
 
 }  // namespace rampart::config::detail

@@ -1,4 +1,5 @@
-// The walker's sites: names, hosts, origin endpoints, header rules and redirects.
+// The walker's sites: names, hosts, origin endpoints, header rules, redirects and the
+// site's firewall rules (read by walker_rules.cc).
 
 #include <optional>
 #include <string>
@@ -15,7 +16,7 @@ namespace {
 
 const Keys kSiteKeys = {"name",      "hosts",           "default",
                         "origin",    "request_headers", "response_headers",
-                        "redirects", "websocket"};
+                        "redirects", "websocket",       "firewall"};
 const Keys kOriginKeys = {"endpoints"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
@@ -42,14 +43,6 @@ bool is_field_value(std::string_view text) {
     if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
   }
   return true;
-}
-
-bool has_space_or_control(std::string_view text) {
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return true;
-  }
-  return false;
 }
 
 bool starts_with_ci(std::string_view text, std::string_view prefix) {
@@ -108,6 +101,8 @@ void Walker::site(const At& at) {
       redirects(v, s.redirects);
     } else if (key == "websocket") {
       if (auto b = boolean(v)) s.websocket = *b;
+    } else if (key == "firewall") {
+      ruleset(v, s.firewall, src.firewall_rules);
     }
   });
   if (diags_.stopped()) return;

@@ -20,9 +20,9 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
-                        "access_log", "log_level",     "trusted_proxies", "limits",
-                        "timeouts",   "allow_connect", "modules",         "sites"};
+const Keys kRootKeys = {"version",   "workers",         "listeners", "admin",    "access_log",
+                        "log_level", "trusted_proxies", "limits",    "timeouts", "allow_connect",
+                        "modules",   "lists",           "firewall",  "sites"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -62,6 +62,10 @@ void Walker::root(const YAML::Node& node) {
       if (auto b = boolean(v)) cfg_.allow_connect = *b;
     } else if (key == "modules") {
       modules(v);
+    } else if (key == "lists") {
+      lists(v);
+    } else if (key == "firewall") {
+      ruleset(v, cfg_.firewall, where_.firewall_rules);
     } else if (key == "sites") {
       has_sites = true;
       sites(v);
@@ -183,7 +187,8 @@ std::string content_version(std::string_view text) {
   return "h" + std::string(buf, 12);
 }
 
-LoadResult load_impl(std::string_view text, std::string_view source_name) {
+LoadResult load_impl(std::string_view text, std::string_view source_name,
+                     const std::string& base_dir) {
   Diagnostics diags{std::string(source_name)};
   LoadResult result;
   if (text.size() > detail::kMaxFileBytes) {
@@ -230,7 +235,7 @@ LoadResult load_impl(std::string_view text, std::string_view source_name) {
   auto config = std::make_shared<Config>();
   SourceMap where;
   try {
-    Walker walker(diags, *config, where);
+    Walker walker(diags, *config, where, text, base_dir);
     walker.root(root);
   } catch (const YAML::Exception& e) {
     // The walker checks node types before reading them, so this is a bug in it; still
@@ -256,15 +261,26 @@ LoadResult load_impl(std::string_view text, std::string_view source_name) {
 
 }  // namespace
 
-LoadResult load_string(std::string_view yaml_text, std::string_view source_name) {
+namespace detail {
+
+LoadResult load_text(std::string_view text, std::string_view source_name,
+                     const std::string& base_dir) {
   try {
-    return load_impl(yaml_text, source_name);
+    return load_impl(text, source_name, base_dir);
   } catch (const std::exception& e) {
     LoadResult result;
     result.errors.push_back(Diagnostic{std::string(source_name), 0, 0,
                                        std::string("cannot load the config: ") + e.what()});
     return result;
   }
+}
+
+}  // namespace detail
+
+// The source name may be "<embedded>" or a label, never a place: relative list paths
+// resolve against the current directory.
+LoadResult load_string(std::string_view yaml_text, std::string_view source_name) {
+  return detail::load_text(yaml_text, source_name, "");
 }
 
 }  // namespace rampart::config

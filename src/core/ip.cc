@@ -41,9 +41,20 @@ bool parse_v4_bytes(std::string_view text, uint8_t out[4]) {
   return pos == text.size();
 }
 
+// Up to eight 16-bit groups, kept on the stack: list files parse a million addresses.
+struct V6Groups {
+  // Room for a ninth group (refused right after it is added) plus a dotted-quad tail.
+  std::array<uint16_t, 10> values{};
+  size_t count = 0;
+  size_t size() const { return count; }
+  void push_back(uint16_t v) { values[count++] = v; }
+  const uint16_t* begin() const { return values.data(); }
+  const uint16_t* end() const { return values.data() + count; }
+};
+
 // Parses colon-separated 16-bit groups (no "::" inside). When allow_v4_tail is set the
 // last element may be a dotted quad, which counts as two groups.
-bool parse_v6_groups(std::string_view text, bool allow_v4_tail, std::vector<uint16_t>& out) {
+bool parse_v6_groups(std::string_view text, bool allow_v4_tail, V6Groups& out) {
   if (text.empty()) return true;
   size_t pos = 0;
   while (true) {
@@ -53,7 +64,7 @@ bool parse_v6_groups(std::string_view text, bool allow_v4_tail, std::vector<uint
     if (end == std::string_view::npos && allow_v4_tail &&
         group.find('.') != std::string_view::npos) {
       uint8_t v4[4];
-      if (!parse_v4_bytes(group, v4)) return false;
+      if (out.size() > 6 || !parse_v4_bytes(group, v4)) return false;
       out.push_back(static_cast<uint16_t>(v4[0] << 8 | v4[1]));
       out.push_back(static_cast<uint16_t>(v4[2] << 8 | v4[3]));
       return true;
@@ -74,9 +85,8 @@ bool parse_v6_groups(std::string_view text, bool allow_v4_tail, std::vector<uint
 
 std::optional<IpAddress> parse_v6(std::string_view text) {
   // Zone ids ("fe80::1%eth0") name an interface, not an address: refused.
-  std::vector<uint16_t> head;
-  std::vector<uint16_t> tail;
-  head.reserve(8);
+  V6Groups head;
+  V6Groups tail;
   size_t gap = text.find("::");
   bool compressed = gap != std::string_view::npos;
   if (compressed) {

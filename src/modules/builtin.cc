@@ -1,10 +1,12 @@
 #include "modules/builtin.h"
 
+#include "modules/firewall/firewall_module.h"
 #include "modules/transform/transform_module.h"
 
 namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
+  registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
   registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});
 }
 

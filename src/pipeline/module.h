@@ -2,7 +2,9 @@
 // The interface every phase implements. Modules are built from a config snapshot and
 // shared read-only by all workers: hooks are const and must be thread-safe.
 
+#include <cstdint>
 #include <string_view>
+#include <vector>
 
 #include "pipeline/phase.h"
 #include "pipeline/request_context.h"
@@ -13,6 +15,15 @@ enum class Outcome : uint8_t {
   kContinue,  // go on to the next module
   kRespond,   // answer with ctx.local_response; later request modules do not run
   kError,     // the module failed; the pipeline applies its fail mode
+};
+
+// One counter a module exports on /metrics, e.g. rampart_rule_matches_total{rule="x"}.
+struct CounterSample {
+  std::string_view metric;
+  std::string_view help;
+  std::string_view label;  // label name
+  std::string_view label_value;
+  uint64_t value = 0;
 };
 
 class Module {
@@ -27,6 +38,7 @@ class Module {
   virtual bool wants_response() const { return false; }
   virtual Outcome on_response(RequestContext& ctx) const { return Outcome::kContinue; }
   virtual void on_log(const RequestContext& ctx) const noexcept {}
+  virtual void collect_counters(std::vector<CounterSample>& out) const {}
 };
 
 }  // namespace rampart::pipeline

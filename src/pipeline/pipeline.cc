@@ -66,6 +66,10 @@ bool Pipeline::handle_failure(const Entry& entry, RequestContext& ctx, const cha
 
 RequestResult Pipeline::run_request(RequestContext& ctx) const {
   for (const auto& entry : entries_) {
+    if (ctx.phase_skipped(entry->module->phase())) {
+      ctx.record(entry->module->name(), "skipped");
+      continue;
+    }
     Outcome outcome;
     // A module is not supposed to throw; if one does, that is a module failure handled
     // by its fail mode, never a crash of the worker.
@@ -79,6 +83,14 @@ RequestResult Pipeline::run_request(RequestContext& ctx) const {
     if (outcome == Outcome::kContinue) continue;
     if (outcome == Outcome::kRespond) return RequestResult::kRespond;
     if (handle_failure(*entry, ctx, "request phase")) return RequestResult::kRespond;
+  }
+  if (ctx.challenge != ChallengeKind::kNone) {
+    // No module served the challenge a rule asked for: refuse rather than let the
+    // request through unchallenged.
+    ctx.local_response = {};
+    ctx.local_response.status = 403;
+    ctx.local_response.reason = "challenge";
+    return RequestResult::kRespond;
   }
   return RequestResult::kForward;
 }
@@ -109,6 +121,14 @@ std::vector<ModuleStats> Pipeline::stats() const {
     out.push_back({entry->module->name(), entry->failures.load(std::memory_order_relaxed),
                    entry->fail_closed});
   }
+  return out;
+}
+
+std::vector<CounterSample> Pipeline::counters() const {
+  std::vector<CounterSample> out;
+  for (const auto& entry : entries_) entry->module->collect_counters(out);
+  std::stable_sort(out.begin(), out.end(),
+                   [](const CounterSample& a, const CounterSample& b) { return a.metric < b.metric; });
   return out;
 }
 

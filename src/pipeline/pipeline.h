@@ -53,6 +53,8 @@ class Pipeline {
 
   size_t size() const { return entries_.size(); }
   std::vector<ModuleStats> stats() const;
+  // Every module's exported counters, grouped by metric name.
+  std::vector<CounterSample> counters() const;
   std::vector<std::string_view> names() const;
 
  private:

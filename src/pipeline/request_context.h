@@ -13,6 +13,8 @@
 #include "config/config.h"
 #include "core/ip.h"
 #include "http/message.h"
+#include "pipeline/phase.h"
+#include "rules/request.h"
 
 namespace rampart::pipeline {
 
@@ -24,6 +26,10 @@ struct LocalResponse {
   std::string body;
   std::string_view reason;  // short machine-readable cause, e.g. "redirect"
 };
+
+// A challenge a rule asked for. The bot phase serves the page; until a module has
+// taken it, the pipeline answers 403 so a challenge never silently lets a request in.
+enum class ChallengeKind : uint8_t { kNone, kChallenge, kJsChallenge, kManagedChallenge };
 
 struct VerdictRecord {
   std::string_view module;
@@ -44,6 +50,10 @@ class RequestContext {
   std::string_view request_id;
   bool tls = false;
 
+  // What the rules language sees of this request (head, client, extension values).
+  // The server fills it before the pipeline runs.
+  rules::Request facts;
+
   // Headers that will be sent upstream (hop-by-hop ones already removed); modules edit
   // this list. Values must outlive the request: config strings or keep()'d strings.
   std::vector<http::Header>& upstream_headers;
@@ -53,6 +63,25 @@ class RequestContext {
   // Response phase: status and headers that will be sent to the client, editable.
   int response_status = 0;
   std::vector<http::Header>* response_headers = nullptr;
+
+  // Origin-form target to send upstream instead of the client's (a rewrite rule).
+  std::string_view rewritten_target;
+
+  // Security phases a rule said to skip for this request (allow, skip actions); the
+  // pipeline does not run their modules.
+  void skip_phase(Phase phase) { skipped_phases_ |= 1u << static_cast<unsigned>(phase); }
+  bool phase_skipped(Phase phase) const {
+    return (skipped_phases_ >> static_cast<unsigned>(phase)) & 1u;
+  }
+
+  ChallengeKind challenge = ChallengeKind::kNone;
+  std::string_view challenge_rule;  // id of the rule that asked for it
+
+  // Ids of the rules that matched (and log), in order; shown in the access log.
+  void matched_rule(std::string_view id) {
+    if (rule_count_ < rules_.size()) rules_[rule_count_++] = id;
+  }
+  std::span<const std::string_view> matched_rules() const { return {rules_.data(), rule_count_}; }
 
   void record(std::string_view module, std::string_view verdict) {
     if (verdict_count_ < verdicts_.size()) verdicts_[verdict_count_++] = {module, verdict};
@@ -65,6 +94,9 @@ class RequestContext {
  private:
   std::array<VerdictRecord, 16> verdicts_{};
   size_t verdict_count_ = 0;
+  std::array<std::string_view, 16> rules_{};
+  size_t rule_count_ = 0;
+  uint32_t skipped_phases_ = 0;
   std::forward_list<std::string> owned_;  // allocates nothing until used
 };
 

@@ -71,7 +71,18 @@ void format_access_line(std::string& out, const AccessRecord& r) {
     append_json_escaped(out, v.verdict);
     out.push_back('"');
   }
-  out.append("}}\n");
+  out.push_back('}');
+  if (!r.rules.empty()) {
+    out.append(",\"rules\":[");
+    for (size_t i = 0; i < r.rules.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.push_back('"');
+      append_json_escaped(out, r.rules[i]);
+      out.push_back('"');
+    }
+    out.push_back(']');
+  }
+  out.append("}\n");
 }
 
 }  // namespace rampart::server

@@ -278,6 +278,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   pipeline::RequestContext ctx(cfg, a_->head, a_->upstream_headers);
   ctx.request_id = request_id;
   ctx.client_ip = proxy::effective_client_ip(a_->head, peer_, cfg.trusted_proxies);
+  ctx.facts.head = &a_->head;
+  ctx.facts.client_ip = ctx.client_ip;
+  ctx.facts.tls = ctx.tls;
 
   bool must_close = !a_->head.flags.keep_alive ||
                     worker_.shared.draining.load(std::memory_order_relaxed) ||
@@ -429,7 +432,10 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
   a.total_ms = total_ms;
   a.config_version = cfg != nullptr ? std::string_view(cfg->version) : "";
   a.site = (ctx != nullptr && ctx->site != nullptr) ? std::string_view(ctx->site->name) : "";
-  if (ctx != nullptr) a.verdicts = ctx->verdicts();
+  if (ctx != nullptr) {
+    a.verdicts = ctx->verdicts();
+    a.rules = ctx->matched_rules();
+  }
   a.error = record.error;
   worker_.log_line.clear();
   format_access_line(worker_.log_line, a);

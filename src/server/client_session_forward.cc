@@ -47,7 +47,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   bool upgrade = a_->head.flags.upgrade && ctx.site->websocket &&
                  http::iequals(a_->head.upgrade_protocol, "websocket");
   std::string target_storage;
-  std::string_view target = origin_form_target(a_->head, target_storage);
+  std::string_view target = ctx.rewritten_target.empty()
+                                ? origin_form_target(a_->head, target_storage)
+                                : ctx.rewritten_target;
 
   std::unique_ptr<proxy::UpstreamConnection> up;
   // Reused across requests: its header vector keeps its capacity.

@@ -47,6 +47,21 @@ inline ::testing::AssertionResult has_error_at(const LoadResult& r, int line, in
                                        << all_errors(r);
 }
 
+// A listener and a site on two lines, in front of a test's body so that the body's
+// first line is line 3 of the file.
+inline constexpr std::string_view kHeadYaml =
+    "listeners: [{address: 127.0.0.1:8080}]\n"
+    "sites: [{name: s, hosts: [s.example], origin: {endpoints: [127.0.0.1:1]}}]\n";
+
+inline LoadResult load_body(std::string_view body) {
+  return load(std::string(kHeadYaml) + yaml(body));
+}
+
+// The i-th config-wide firewall rule of a loaded config.
+inline const Rule& account_rule(const LoadResult& r, size_t i) {
+  return r.config->firewall.rules.at(i);
+}
+
 // A valid config body after which a test appends or around which it edits.
 inline constexpr std::string_view kMinimalYaml = R"(listeners:
   - address: 127.0.0.1:8080

@@ -1,0 +1,53 @@
+#pragma once
+// What a rule can see of one request: the parsed head, the client, and values that
+// modules computed earlier (a bot score, a country). Built by the server per request;
+// fields read it lazily.
+
+#include <cstdint>
+#include <optional>
+#include <string_view>
+#include <vector>
+
+#include "core/ip.h"
+#include "http/message.h"
+#include "rules/value.h"
+
+namespace rampart::rules {
+
+using FieldId = uint16_t;
+
+struct Request {
+  const http::RequestHead* head = nullptr;  // required
+  core::IpAddress client_ip;
+  bool tls = false;
+  std::string_view protocol;  // "HTTP/1.1", "HTTP/2"; empty: from head->version_minor
+  // The request body once a body phase has buffered it; missing before that.
+  std::optional<std::string_view> body;
+  int response_status = 0;  // 0 until the response phase
+  int64_t timestamp = 0;    // seconds since the epoch; 0: the clock is read when needed
+
+  // Values of extension fields (registered by modules) for this request.
+  struct Extension {
+    FieldId field;
+    Value value;
+  };
+  std::vector<Extension> extensions;
+
+  void set_extension(FieldId field, Value value) {
+    for (auto& e : extensions) {
+      if (e.field == field) {
+        e.value = value;
+        return;
+      }
+    }
+    extensions.push_back({field, value});
+  }
+  const Value* extension(FieldId field) const {
+    for (const auto& e : extensions) {
+      if (e.field == field) return &e.value;
+    }
+    return nullptr;
+  }
+};
+
+}  // namespace rampart::rules
