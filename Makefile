@@ -43,6 +43,7 @@ test: build
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/rampart
+	@bash bench/firewall.sh $(BUILD_DIR)/rampart
 
 format:
 	@find src tests -name '*.cc' -o -name '*.h' | xargs clang-format -i

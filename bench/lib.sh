@@ -1,4 +1,4 @@
-# Helpers for bench/run.sh. Sourced, not executed.
+# Helpers for bench/run.sh and bench/firewall.sh. Sourced, not executed.
 # shellcheck shell=bash
 
 bench_log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -122,4 +122,191 @@ check() {
     if (r == "n/a" || r == "") { print "n/a"; exit }
     ok = (op == "ge") ? (r + 0 >= l + 0) : (op == "le") ? (r + 0 <= l + 0) : (r + 0 < l + 0)
     print ok ? "yes" : "no" }'
+}
+
+# ---------------------------------------------------------------- shared by run.sh and firewall.sh
+# The functions below use the caller's globals: TMP (the run's temp dir), STARTED (pids
+# started, tree roots), REAPED (assoc. array of pids already stopped), WATCHDOG_PID,
+# PRIO (command prefix: nice), and for wait_quiet QUIET_WAIT, MAX_OTHER, CLK_TCK, NPROC.
+
+ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
+# shellcheck disable=SC2034  # used by run.sh and firewall.sh
+FIREWALL_HEADING="## Firewall rules: throughput with 1,000 rules vs none"  # bench/firewall.sh's section
+
+# is_our_child PID: PID is alive and a direct child of this script.
+is_our_child() {
+  local stat
+  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
+  stat=${stat##*) }
+  [[ ${stat%% *} != Z && $(awk '{print $2}' <<<"$stat") == "$$" ]]
+}
+
+# shellcheck disable=SC2004  # REAPED is an associative array (the caller declares it)
+# stop_pid PID: TERM the process, wait up to 5s for it and its descendants, then KILL.
+stop_pid() {
+  local pid=$1 tree p i
+  [[ -n ${REAPED[$pid]:-} ]] && return 0
+  if ! is_our_child "$pid"; then
+    wait "$pid" 2>/dev/null
+    REAPED[$pid]=1
+    return 0
+  fi
+  tree=$(proc_tree "$pid")
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < 50; i++)); do
+    local alive=0
+    for p in $tree; do [[ -d /proc/$p && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]] && alive=1; done
+    ((alive)) || break
+    sleep 0.1
+  done
+  for p in $tree; do
+    [[ -d /proc/$p ]] && kill -KILL "$p" 2>/dev/null
+  done
+  wait "$pid" 2>/dev/null
+  REAPED[$pid]=1
+  return 0
+}
+
+# cleanup: the EXIT trap. Stops the watchdog and every started process (newest first);
+# removes TMP unless BENCH_KEEP_TMP=1 or the run failed.
+cleanup() {
+  local rc=$?
+  trap - EXIT INT TERM
+  if [[ -n $WATCHDOG_PID ]]; then kill -TERM "$WATCHDOG_PID" 2>/dev/null; wait "$WATCHDOG_PID" 2>/dev/null; fi
+  local i
+  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
+  if [[ ${BENCH_KEEP_TMP:-0} == 1 || $rc -ne 0 ]]; then
+    bench_log "temp dir kept: $TMP"
+  else
+    rm -rf "$TMP"
+  fi
+  exit "$rc"
+}
+
+# nginx_common DIR: directives every nginx instance shares.
+nginx_common() {
+  local dir=$1
+  cat <<NGX
+daemon off;
+master_process on;
+pid $dir/nginx.pid;
+error_log $dir/error.log warn;
+NGX
+}
+
+nginx_temp_paths() {
+  local dir=$1
+  cat <<NGX
+    client_body_temp_path $dir/client_body;
+    proxy_temp_path $dir/proxy;
+    fastcgi_temp_path $dir/fastcgi;
+    uwsgi_temp_path $dir/uwsgi;
+    scgi_temp_path $dir/scgi;
+NGX
+}
+
+# start_nginx NAME PIN...: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
+start_nginx() {
+  local name=$1 dir=$TMP/$1
+  shift
+  if ! timeout 10 nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/test.log" 2>&1; then
+    cat "$dir/test.log" >&2
+    bench_die "nginx ($name) config test failed"
+  fi
+  "${PRIO[@]}" "$@" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
+  NGINX_STARTED_PID=$!
+  STARTED+=("$NGINX_STARTED_PID")
+}
+
+# start_origin PORT NOFILE PIN...: the shared origin, a separate nginx (1 worker) in
+# $TMP/origin answering every GET with ORIGIN_BODY; checks it answers; sets ORIGIN_PID.
+start_origin() {
+  local port=$1 nofile=$2 body
+  shift 2
+  mkdir -p "$TMP/origin"
+  {
+    nginx_common "$TMP/origin"
+    cat <<NGX
+worker_processes 1;
+worker_rlimit_nofile $nofile;
+events {
+    worker_connections 4096;
+}
+http {
+    access_log off;
+    keepalive_timeout 300s;
+    keepalive_requests 1000000;
+$(nginx_temp_paths "$TMP/origin")
+    server {
+        listen 127.0.0.1:$port backlog=4096;
+        location / {
+            default_type text/plain;
+            return 200 "hello, world\n";
+        }
+    }
+}
+NGX
+  } >"$TMP/origin/nginx.conf"
+  bench_log "origin nginx on 127.0.0.1:$port"
+  start_nginx origin "$@"
+  ORIGIN_PID=$NGINX_STARTED_PID
+  wait_http "http://127.0.0.1:$port/" 10 "$ORIGIN_PID" || {
+    cat "$TMP/origin/error.log" >&2
+    bench_die "origin nginx did not start"
+  }
+  body=$(curl -s --max-time 5 "http://127.0.0.1:$port/"; echo x)
+  [[ ${body%x} == "$ORIGIN_BODY" ]] || bench_die "origin answered an unexpected body: ${body%x}"
+}
+
+# wait_quiet: waits (up to QUIET_WAIT seconds) until the rest of the machine uses under
+# MAX_OTHER % of all CPUs over one second, so other work (builds, tests) does not
+# land in a measured run. Called when our proxies and the origin are idle.
+wait_quiet() {
+  local deadline=$((SECONDS + QUIET_WAIT)) b0 b1 pct waited=0
+  while :; do
+    b0=$(system_busy_ticks); sleep 1; b1=$(system_busy_ticks)
+    pct=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$NPROC" 'BEGIN { printf "%.0f\n", 100 * d / hz / n }')
+    ((pct <= MAX_OTHER)) && break
+    if ((SECONDS >= deadline)); then
+      bench_log "machine still busy (${pct}% of all CPUs used by other processes); measuring anyway"
+      break
+    fi
+    ((waited++ == 0)) && bench_log "machine busy (${pct}% of all CPUs used by other processes); waiting up to ${QUIET_WAIT}s"
+  done
+}
+
+# median VALUES...: the median of numbers (the mean of the middle two for an even count).
+median() {
+  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
+    if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2];
+    else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
+}
+
+# results_section FILE HEADING: prints the section of markdown FILE that starts with the
+# line HEADING and runs to the next "## " heading outside a ``` block (or the end).
+results_section() {
+  [[ -f $1 ]] || return 0
+  awk -v h="$2" '
+    $0 == h { on = 1; print; next }
+    on && /^```/ { fence = !fence }
+    on && !fence && /^## / { exit }
+    on { print }' "$1"
+}
+
+# replace_results_section FILE HEADING NEWFILE: writes FILE with the section HEADING
+# replaced by NEWFILE's contents (which start with HEADING), or NEWFILE appended when
+# FILE has no such section. The rest of FILE is kept byte for byte.
+replace_results_section() {
+  local file=$1 heading=$2 new=$3 tmp
+  tmp=$(mktemp "$file.XXXXXX") || return 1
+  if [[ -f $file ]] && grep -qxF -- "$heading" "$file"; then
+    awk -v h="$heading" -v new="$new" '
+      !done && $0 == h { on = 1; while ((getline l < new) > 0) print l; next }
+      on && /^```/ { fence = !fence; next }
+      on && !fence && /^## / { on = 0; done = 1; print "" }
+      !on { print }' "$file" >"$tmp"
+  else
+    { [[ -s $file ]] && { cat "$file"; [[ $(tail -c1 "$file") == "" ]] || echo; echo; }; cat "$new"; } >"$tmp"
+  fi
+  mv "$tmp" "$file"
 }

@@ -94,7 +94,6 @@ fi
 
 CLK_TCK=$(getconf CLK_TCK)
 NPROC=$(nproc)
-ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
 
 # ---------------------------------------------------------------- process bookkeeping
 
@@ -104,52 +103,6 @@ STARTED=()        # every pid this script started (tree roots)
 declare -A REAPED=()  # pids already stopped or reaped: never signal them again (pid reuse)
 WATCHDOG_PID=""
 
-# is_our_child PID: PID is alive and a direct child of this script.
-is_our_child() {
-  local stat
-  stat=$(cat "/proc/$1/stat" 2>/dev/null) || return 1
-  stat=${stat##*) }
-  [[ ${stat%% *} != Z && $(awk '{print $2}' <<<"$stat") == "$$" ]]
-}
-
-# stop_pid PID: TERM the process, wait up to 5s for it and its descendants, then KILL.
-stop_pid() {
-  local pid=$1 tree p i
-  [[ -n ${REAPED[$pid]:-} ]] && return 0
-  if ! is_our_child "$pid"; then
-    wait "$pid" 2>/dev/null
-    REAPED[$pid]=1
-    return 0
-  fi
-  tree=$(proc_tree "$pid")
-  kill -TERM "$pid" 2>/dev/null
-  for ((i = 0; i < 50; i++)); do
-    local alive=0
-    for p in $tree; do [[ -d /proc/$p && $(awk '{print $3}' "/proc/$p/stat" 2>/dev/null) != Z ]] && alive=1; done
-    ((alive)) || break
-    sleep 0.1
-  done
-  for p in $tree; do
-    [[ -d /proc/$p ]] && kill -KILL "$p" 2>/dev/null
-  done
-  wait "$pid" 2>/dev/null
-  REAPED[$pid]=1
-  return 0
-}
-
-cleanup() {
-  local rc=$?
-  trap - EXIT INT TERM
-  if [[ -n $WATCHDOG_PID ]]; then kill -TERM "$WATCHDOG_PID" 2>/dev/null; wait "$WATCHDOG_PID" 2>/dev/null; fi
-  local i
-  for ((i = ${#STARTED[@]} - 1; i >= 0; i--)); do stop_pid "${STARTED[i]}"; done
-  if [[ ${BENCH_KEEP_TMP:-0} == 1 || $rc -ne 0 ]]; then
-    log "temp dir kept: $TMP"
-  else
-    rm -rf "$TMP"
-  fi
-  exit "$rc"
-}
 trap cleanup EXIT
 trap 'log "interrupted"; exit 130' INT
 trap 'log "terminated (watchdog or signal)"; exit 143' TERM
@@ -177,66 +130,7 @@ read -r ORIGIN_PORT NGINX_PORT RAMPART_PORT ADMIN_PORT < <(free_ports 4 | tr '\n
 
 # ---------------------------------------------------------------- origin and nginx
 
-# write_nginx_common DIR: directives both nginx instances share.
-nginx_common() {
-  local dir=$1
-  cat <<EOF
-daemon off;
-master_process on;
-pid $dir/nginx.pid;
-error_log $dir/error.log warn;
-EOF
-}
-
-nginx_temp_paths() {
-  local dir=$1
-  cat <<EOF
-    client_body_temp_path $dir/client_body;
-    proxy_temp_path $dir/proxy;
-    fastcgi_temp_path $dir/fastcgi;
-    uwsgi_temp_path $dir/uwsgi;
-    scgi_temp_path $dir/scgi;
-EOF
-}
-
-# start_nginx NAME PIN...: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
-start_nginx() {
-  local name=$1 dir=$TMP/$1
-  shift
-  if ! timeout 10 nginx -t -q -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/test.log" 2>&1; then
-    cat "$dir/test.log" >&2
-    die "nginx ($name) config test failed"
-  fi
-  "${PRIO[@]}" "$@" nginx -p "$dir/" -c "$dir/nginx.conf" -e "$dir/error.log" >"$dir/stdout.log" 2>&1 9>&- &
-  NGINX_STARTED_PID=$!
-  STARTED+=("$NGINX_STARTED_PID")
-}
-
 mkdir -p "$TMP/origin" "$TMP/nginx" "$TMP/rampart"
-
-{
-  nginx_common "$TMP/origin"
-  cat <<EOF
-worker_processes 1;
-worker_rlimit_nofile $NOFILE;
-events {
-    worker_connections 4096;
-}
-http {
-    access_log off;
-    keepalive_timeout 300s;
-    keepalive_requests 1000000;
-$(nginx_temp_paths "$TMP/origin")
-    server {
-        listen 127.0.0.1:$ORIGIN_PORT backlog=4096;
-        location / {
-            default_type text/plain;
-            return 200 "hello, world\n";
-        }
-    }
-}
-EOF
-} >"$TMP/origin/nginx.conf"
 
 NGINX_WORKER_CONNECTIONS=$((NOFILE - 256))
 NGINX_FWD_CONF=""
@@ -285,15 +179,7 @@ $NGINX_FWD_CONF
 EOF
 } >"$TMP/nginx/nginx.conf"
 
-log "origin nginx on 127.0.0.1:$ORIGIN_PORT"
-start_nginx origin "${PIN_OTHERS[@]}"
-ORIGIN_PID=$NGINX_STARTED_PID
-wait_http "http://127.0.0.1:$ORIGIN_PORT/" 10 "$ORIGIN_PID" || {
-  cat "$TMP/origin/error.log" >&2
-  die "origin nginx did not start"
-}
-body=$(curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_PORT/"; echo x)
-[[ ${body%x} == "$ORIGIN_BODY" ]] || die "origin answered an unexpected body: ${body%x}"
+start_origin "$ORIGIN_PORT" "$NOFILE" "${PIN_OTHERS[@]}"
 
 log "nginx proxy (W=$W) on 127.0.0.1:$NGINX_PORT"
 start_nginx nginx "${PIN_PROXY[@]}"
@@ -412,23 +298,6 @@ usable() { [[ $1 == nginx ]] || ((RAMPART_OK)); }
 
 declare -A RPS P50 P99 NON2XX SOCKERR CPU_US ORIGIN_CPU_US OTHER_PCT ROW_NOTE
 ROW_NOTE=()
-
-# wait_quiet: waits (up to QUIET_WAIT seconds) until the rest of the machine uses under
-# MAX_OTHER % of all CPUs over one second, so other work (builds, tests) does not
-# land in a measured run. Called when our proxies and the origin are idle.
-wait_quiet() {
-  local deadline=$((SECONDS + QUIET_WAIT)) b0 b1 pct waited=0
-  while :; do
-    b0=$(system_busy_ticks); sleep 1; b1=$(system_busy_ticks)
-    pct=$(awk -v d=$((b1 - b0)) -v hz="$CLK_TCK" -v n="$NPROC" 'BEGIN { printf "%.0f\n", 100 * d / hz / n }')
-    ((pct <= MAX_OTHER)) && break
-    if ((SECONDS >= deadline)); then
-      log "machine still busy (${pct}% of all CPUs used by other processes); measuring anyway"
-      break
-    fi
-    ((waited++ == 0)) && log "machine busy (${pct}% of all CPUs used by other processes); waiting up to ${QUIET_WAIT}s"
-  done
-}
 
 # run_load NAME CONNS ROUND: one warm-up and one measured wrk run; results under "NAME,CONNS,ROUND".
 run_load() {
@@ -581,13 +450,6 @@ for ((r = 1; r <= ROUNDS; r++)); do
     done
   done
 done
-
-# median VALUES...: the median of numbers (the mean of the middle two for an even count).
-median() {
-  printf '%s\n' "$@" | sort -g | awk '{ a[NR] = $1 } END {
-    if (NR == 0) print ""; else if (NR % 2) print a[(NR + 1) / 2];
-    else printf "%.2f\n", (a[NR / 2] + a[NR / 2 + 1]) / 2 }'
-}
 
 # Per proxy and -c: medians over the rounds that completed; errors summed; notes joined.
 declare -A RPS_RANGE NROUNDS
@@ -813,6 +675,9 @@ EOF
 }
 
 report >"$TMP/RESULTS.md"
+# bench/firewall.sh keeps its own section in the same file: carry it over unchanged.
+fw_section=$(results_section "$RESULTS" "$FIREWALL_HEADING")
+[[ -n $fw_section ]] && printf '\n%s\n' "$fw_section" >>"$TMP/RESULTS.md"
 cp "$TMP/RESULTS.md" "$RESULTS"
 
 echo

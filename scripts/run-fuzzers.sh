@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every libFuzzer binary in BUILD_DIR for SECONDS each, on a scratch copy of its
 # seed corpus (tests/fuzz/corpus/<name without _fuzz>) and dictionary
-# (tests/fuzz/dict/<name without _fuzz>.dict, else http.dict for the HTTP/1 targets).
+# (tests/fuzz/dict/<name without _fuzz>.dict, else http.dict for the HTTP/1 targets and
+# rules.dict for the rules_* targets).
 # Exits non-zero if any fuzzer finds a crash, leak, timeout or failed check; the input
 # that did it is kept under BUILD_DIR/fuzz-artifacts/<name>/.
 #
@@ -38,11 +39,12 @@ for bin in "${binaries[@]}"; do
   fi
   artifacts="$build_dir/fuzz-artifacts/$name"
   mkdir -p "$artifacts"
-  # A target's own dictionary if it has one; the HTTP one for the HTTP/1 targets.
+  # A target's own dictionary if it has one; a shared one for the HTTP/1 and rules targets.
   dict="$root/tests/fuzz/dict/$target.dict"
   if [[ ! -f "$dict" ]]; then
     case "$target" in
       h1_* | chunked* | http*) dict="$default_dict" ;;
+      rules_*) dict="$root/tests/fuzz/dict/rules.dict" ;;
       *) dict="" ;;
     esac
   fi

@@ -96,7 +96,7 @@ const Fixture& fixture(bool v6) {
 }
 
 // Independent lookups: throughput, as a worker sees them across many requests.
-void BM_Contains(benchmark::State& state, bool v6, bool hit) {
+void BM_IpRangeSet_Contains(benchmark::State& state, bool v6, bool hit) {
   const Fixture& f = fixture(v6);
   const std::vector<IpAddress>& probes = hit ? f.hits : f.misses;
   size_t i = 0;
@@ -113,7 +113,7 @@ void BM_Contains(benchmark::State& state, bool v6, bool hit) {
 }
 
 // Each probe's position depends on the previous result: latency of one cold lookup.
-void BM_ContainsLatency(benchmark::State& state, bool v6) {
+void BM_IpRangeSet_ContainsLatency(benchmark::State& state, bool v6) {
   const Fixture& f = fixture(v6);
   size_t i = 0;
   for (auto _ : state) {
@@ -123,14 +123,14 @@ void BM_ContainsLatency(benchmark::State& state, bool v6) {
   state.SetItemsProcessed(state.iterations());
 }
 
-BENCHMARK_CAPTURE(BM_Contains, v4_hit, false, true);
-BENCHMARK_CAPTURE(BM_Contains, v4_miss, false, false);
-BENCHMARK_CAPTURE(BM_Contains, v6_hit, true, true);
-BENCHMARK_CAPTURE(BM_Contains, v6_miss, true, false);
-BENCHMARK_CAPTURE(BM_ContainsLatency, v4, false);
-BENCHMARK_CAPTURE(BM_ContainsLatency, v6, true);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Contains, v4_hit, false, true);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Contains, v4_miss, false, false);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Contains, v6_hit, true, true);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Contains, v6_miss, true, false);
+BENCHMARK_CAPTURE(BM_IpRangeSet_ContainsLatency, v4, false);
+BENCHMARK_CAPTURE(BM_IpRangeSet_ContainsLatency, v6, true);
 
-void BM_Build(benchmark::State& state, bool v6) {
+void BM_IpRangeSet_Build(benchmark::State& state, bool v6) {
   const Fixture& f = fixture(v6);
   for (auto _ : state) {
     IpRangeSet::Builder builder;
@@ -140,11 +140,11 @@ void BM_Build(benchmark::State& state, bool v6) {
   }
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(f.cidrs.size()));
 }
-BENCHMARK_CAPTURE(BM_Build, v4_1m, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_Build, v6_1m, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Build, v4_1m, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_IpRangeSet_Build, v6_1m, true)->Unit(benchmark::kMillisecond);
 
 // load_ip_list_file on a 1M-line file (from the page cache): read, parse, build.
-void BM_LoadFile(benchmark::State& state, bool v6) {
+void BM_IpRangeSet_LoadFile(benchmark::State& state, bool v6) {
   const Fixture& f = fixture(v6);
   std::string path = (std::filesystem::temp_directory_path() /
                       ("rampart_ip_list_bench_" + std::to_string(::getpid()) + ".txt"))
@@ -163,8 +163,8 @@ void BM_LoadFile(benchmark::State& state, bool v6) {
   std::filesystem::remove(path);
   state.SetItemsProcessed(state.iterations() * static_cast<int64_t>(f.cidrs.size()));
 }
-BENCHMARK_CAPTURE(BM_LoadFile, v4_1m, false)->Unit(benchmark::kMillisecond);
-BENCHMARK_CAPTURE(BM_LoadFile, v6_1m, true)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_IpRangeSet_LoadFile, v4_1m, false)->Unit(benchmark::kMillisecond);
+BENCHMARK_CAPTURE(BM_IpRangeSet_LoadFile, v6_1m, true)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace rampart::core

@@ -35,8 +35,9 @@ bool read_all(const std::string& path, std::string& out) {
 std::string normalize_head(const std::string& raw, std::string& body) {
   std::string text = raw;
   size_t head_end = text.find("\r\n\r\n");
-  if (head_end == std::string::npos) {
-    size_t lf_end = text.find("\n\n");
+  size_t lf_end = text.find("\n\n");
+  // The head ends at the first blank line of either kind: a body may hold the other.
+  if (head_end == std::string::npos || (lf_end != std::string::npos && lf_end < head_end)) {
     std::string head = text.substr(0, lf_end);
     body = lf_end == std::string::npos ? "" : text.substr(lf_end + 2);
     std::string crlf;
@@ -97,10 +98,10 @@ int rules_test(const RulesTestOptions& options) {
       rules::CompileOptions{&lists, rules::Availability::kResponse, "response"});
   rules::CompileResult compiled = compiler.compile(options.expression);
   if (!compiled.program) {
-    std::fprintf(stderr, "error: %s\n%s\n", compiled.error->message.c_str(),
-                 rules::caret_snippet(options.expression, compiled.error->offset,
-                                      compiled.error->length)
-                     .c_str());
+    std::fprintf(
+        stderr, "error: %s\n%s\n", compiled.error->message.c_str(),
+        rules::caret_snippet(options.expression, compiled.error->offset, compiled.error->length)
+            .c_str());
     return 2;
   }
 

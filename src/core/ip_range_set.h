@@ -53,7 +53,7 @@ class IpRangeSet {
     // the start also hold the end it then checks.
     std::vector<Range<Key>> ranges;
     // Bucket index over the key's offset from `min`: bucket b = (key - min) >> shift,
-    // at most 2^16 buckets. Bucket b's candidates are ranges [index[b], index[b + 1]].
+    // at most 2^20 buckets. Bucket b's candidates are ranges [index[b], index[b + 1]].
     // Empty for tables small enough to scan whole.
     std::vector<uint32_t> index;
     int shift = 0;

@@ -66,6 +66,9 @@ bool Pipeline::handle_failure(const Entry& entry, RequestContext& ctx, const cha
 
 RequestResult Pipeline::run_request(RequestContext& ctx) const {
   for (const auto& entry : entries_) {
+    // A challenge is the bot phase's to serve; no later phase may act on a request that
+    // was not challenged (a redirect, a cached response, forwarding it).
+    if (ctx.challenge != ChallengeKind::kNone && entry->module->phase() > Phase::kBot) break;
     if (ctx.phase_skipped(entry->module->phase())) {
       ctx.record(entry->module->name(), "skipped");
       continue;
@@ -127,8 +130,9 @@ std::vector<ModuleStats> Pipeline::stats() const {
 std::vector<CounterSample> Pipeline::counters() const {
   std::vector<CounterSample> out;
   for (const auto& entry : entries_) entry->module->collect_counters(out);
-  std::stable_sort(out.begin(), out.end(),
-                   [](const CounterSample& a, const CounterSample& b) { return a.metric < b.metric; });
+  std::stable_sort(out.begin(), out.end(), [](const CounterSample& a, const CounterSample& b) {
+    return a.metric < b.metric;
+  });
   return out;
 }
 

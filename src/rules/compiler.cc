@@ -241,7 +241,8 @@ class ProgramBuilder {
   Result field(const AstNode& n, const AstNode* key) {
     const FieldDef* def = c_.fields_.find(n.text);
     if (!def) {
-      if (find_function(n.text)) return fail(n, n.text + " is a function: write " + n.text + "(...)");
+      if (find_function(n.text))
+        return fail(n, n.text + " is a function: write " + n.text + "(...)");
       std::string hint = closest_name(n.text, c_.fields_.names());
       return fail(n, "unknown field " + quoted(n.text) +
                          (hint.empty() ? "" : " (did you mean " + quoted(hint) + "?)"));
@@ -285,8 +286,7 @@ class ProgramBuilder {
     auto array = compile(n.children[0]);
     if (!array) return array;
     if (!is_array(array->type)) {
-      return fail(n, written(base) + " is " + a_type(array->type) +
-                         ", which cannot be indexed");
+      return fail(n, written(base) + " is " + a_type(array->type) + ", which cannot be indexed");
     }
     if (key.kind != AstKind::kInt) {
       return fail(key, "an array is indexed by position: [0] is the first element");
@@ -304,7 +304,8 @@ class ProgramBuilder {
     auto array = compile(n.children[0]);
     if (!array) return array;
     if (!is_array(array->type)) {
-      return fail(n, written(ast_.nodes[n.children[0]]) + " is " + a_type(array->type) + "; [*] needs an array");
+      return fail(n, written(ast_.nodes[n.children[0]]) + " is " + a_type(array->type) +
+                         "; [*] needs an array");
     }
     if (array->binding != kNotLifted) return fail(n, "[*] cannot be used twice in one path");
     // The same array again inside one any()/all() reads the same element:
@@ -363,8 +364,8 @@ class ProgramBuilder {
   std::string_view text_;
   std::shared_ptr<Program> program_;
   std::optional<CompileError> error_;
-  std::vector<uint32_t> binding_sources_;         // by binding: the array node it iterates
-  std::vector<const AstNode*> binding_where_;     // by binding: the [*] or array written
+  std::vector<uint32_t> binding_sources_;      // by binding: the array node it iterates
+  std::vector<const AstNode*> binding_where_;  // by binding: the [*] or array written
   int quantifier_depth_ = 0;
   uint32_t quantifier_first_binding_ = 0;  // the first binding of the any()/all() being compiled
 };
@@ -373,8 +374,8 @@ std::optional<uint32_t> ProgramBuilder::regex(const AstNode& literal, const std:
                                               std::string_view what) {
   // The pattern as written (a wildcard grows when it becomes a regex).
   if (literal.text.size() > kMaxRegexBytes) {
-    fail(literal, std::string(what) + " is longer than " + std::to_string(kMaxRegexBytes) +
-                      " bytes");
+    fail(literal,
+         std::string(what) + " is longer than " + std::to_string(kMaxRegexBytes) + " bytes");
     return std::nullopt;
   }
   RE2::Options options;
@@ -427,7 +428,8 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
     auto rhs = compile(n.children[1]);
     if (!rhs) return rhs;
     if (is_array(rhs->type)) {
-      return fail(rn, "the right side of \"" + op_text + "\" must be a single value, not " + a_type(rhs->type));
+      return fail(rn, "the right side of \"" + op_text + "\" must be a single value, not " +
+                          a_type(rhs->type));
     }
     auto binding = join(n, lhs->binding, rhs->binding);
     if (!binding) return std::nullopt;
@@ -435,7 +437,8 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
     hoist(*rhs, *binding);
     auto mismatch = [&](std::string_view needs) {
       return fail(n.op_offset, n.op_length,
-                  "\"" + op_text + "\" compares " + std::string(needs) + ", but the left side is " + a_type(lhs->type) + " and the right side is " + a_type(rhs->type));
+                  "\"" + op_text + "\" compares " + std::string(needs) + ", but the left side is " +
+                      a_type(lhs->type) + " and the right side is " + a_type(rhs->type));
     };
     Node node;
     node.a = lhs->node;
@@ -444,7 +447,9 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
       case CompareOp::kEq:
       case CompareOp::kNe:
         if (lhs->type != rhs->type) return mismatch("two values of the same type");
-        node.op = n.op == CompareOp::kEq ? Op::kEq : Op::kNe;
+        // A whole array "ne" a value means no element equals it (compiled as
+        // not any(eq)), which is what `headers["x"] ne "a"` reads as.
+        node.op = n.op == CompareOp::kEq || implicit_any ? Op::kEq : Op::kNe;
         break;
       case CompareOp::kLt:
       case CompareOp::kLe:
@@ -480,6 +485,10 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
           re = regex(rn, wildcard_to_regex(rn.text, n.op == CompareOp::kWildcard),
                      "wildcard pattern");
           node.op = Op::kWildcard;
+          // The literal text before the first "*", for the rule index.
+          node.c = static_cast<uint32_t>(program_->wildcard_prefixes.size());
+          node.integer = n.op == CompareOp::kWildcard ? 1 : 0;
+          program_->wildcard_prefixes.push_back(wildcard_literal_prefix(rn.text));
         }
         if (!re) return std::nullopt;
         node.payload = *re;
@@ -491,7 +500,12 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
     result = Typed{emit(node), Type::kBool, *binding};
   }
   if (!result || !implicit_any) return result;
-  return quantifier(Op::kAny, *result, ln);
+  auto any = quantifier(Op::kAny, *result, ln);
+  if (!any || n.op != CompareOp::kNe) return any;
+  Node negated;
+  negated.op = Op::kNot;
+  negated.a = any->node;
+  return Typed{emit(negated), Type::kBool};
 }
 
 ProgramBuilder::Result ProgramBuilder::in_set(const AstNode& n, const Typed& lhs) {
@@ -571,8 +585,9 @@ ProgramBuilder::Result ProgramBuilder::in_set(const AstNode& n, const Typed& lhs
       break;
     }
     default:
-      return fail(n.op_offset, n.op_length,
-                  "\"in\" needs a string, number or IP address on its left, not " + a_type(lhs.type));
+      return fail(
+          n.op_offset, n.op_length,
+          "\"in\" needs a string, number or IP address on its left, not " + a_type(lhs.type));
   }
   return Typed{emit(node), Type::kBool, lhs.binding};
 }
@@ -625,7 +640,8 @@ ProgramBuilder::Result ProgramBuilder::call_typed(const AstNode& n, Function f,
   auto arg_node = [&](size_t i) -> const AstNode& { return ast_.nodes[n.children[i]]; };
   auto expect = [&](size_t i, Type t) -> bool {
     if (args[i].type != t) {
-      fail(arg_node(i), "argument " + std::to_string(i + 1) + " of " + name + "() must be " + a_type(t) + ", not " + a_type(args[i].type));
+      fail(arg_node(i), "argument " + std::to_string(i + 1) + " of " + name + "() must be " +
+                            a_type(t) + ", not " + a_type(args[i].type));
       return false;
     }
     return true;
@@ -661,7 +677,8 @@ ProgramBuilder::Result ProgramBuilder::call_typed(const AstNode& n, Function f,
     case Function::kLen:
       if (!arity(1, 1, "one string or array")) return std::nullopt;
       if (args[0].type != Type::kString && !is_array(args[0].type)) {
-        return fail(arg_node(0), "len() measures a string or an array, not " + a_type(args[0].type));
+        return fail(arg_node(0),
+                    "len() measures a string or an array, not " + a_type(args[0].type));
       }
       result = Type::kInt;
       break;
@@ -682,8 +699,7 @@ ProgramBuilder::Result ProgramBuilder::call_typed(const AstNode& n, Function f,
     case Function::kAll: {
       if (!arity(1, 1, "one condition over an array's elements")) return std::nullopt;
       if (args[0].type != Type::kBool || args[0].binding == kNotLifted) {
-        return fail(arg_node(0), name +
-                                     "() needs a condition over [*], e.g. " + name +
+        return fail(arg_node(0), name + "() needs a condition over [*], e.g. " + name +
                                      "(http.request.headers[\"accept\"][*] contains \"json\")");
       }
       return quantifier(f == Function::kAny ? Op::kAny : Op::kAll, args[0], n);
@@ -706,7 +722,8 @@ ProgramBuilder::Result ProgramBuilder::call_typed(const AstNode& n, Function f,
           rewrite += "\\\\";
         } else if (ch == '$' && i + 1 < replacement->size() && (*replacement)[i + 1] == '{') {
           size_t close = replacement->find('}', i);
-          std::string digits = close == std::string::npos ? "" : replacement->substr(i + 2, close - i - 2);
+          std::string digits =
+              close == std::string::npos ? "" : replacement->substr(i + 2, close - i - 2);
           if (digits.size() != 1 || digits[0] < '0' || digits[0] > '9') {
             return fail(arg_node(2), "use ${1} to ${9} to insert a captured group");
           }

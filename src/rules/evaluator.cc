@@ -105,8 +105,8 @@ class Evaluator {
         if (a.missing || b.missing) return present_bool(false);
         if (b.string.empty()) return present_bool(true);
         // glibc's memmem is linear in the haystack (two-way algorithm).
-        return present_bool(memmem(a.string.data(), a.string.size(), b.string.data(),
-                                   b.string.size()) != nullptr);
+        return present_bool(
+            memmem(a.string.data(), a.string.size(), b.string.data(), b.string.size()) != nullptr);
       }
       case Op::kMatches: {
         Value a = eval(n.a);
@@ -226,7 +226,8 @@ class Evaluator {
       case Function::kUrlDecode:
         return Value::of_string(url_decode(first.string, true, scratch));
       case Function::kLen:
-        if (first.type == Type::kString) return Value::of_int(static_cast<int64_t>(first.string.size()));
+        if (first.type == Type::kString)
+          return Value::of_int(static_cast<int64_t>(first.string.size()));
         return Value::of_int(static_cast<int64_t>(
             first.type == Type::kStringArray ? first.strings.size() : first.integers.size()));
       case Function::kStartsWith: {
@@ -282,7 +283,8 @@ class Evaluator {
         return found ? Value::of_string(*found) : Value::none(Type::kString);
       }
       case Function::kCidr: {
-        int bits = first.ip.v4 ? static_cast<int>(n.integer >> 8) : static_cast<int>(n.integer & 0xff);
+        int bits =
+            first.ip.v4 ? static_cast<int>(n.integer >> 8) : static_cast<int>(n.integer & 0xff);
         return Value::of_ip(mask(first.ip, bits));
       }
       case Function::kAny:

@@ -40,7 +40,7 @@ class EvalState {
   // The value of a field slot, computed on first use.
   const Value& field(uint32_t slot);
 
-  uint64_t steps = 0;       // nodes evaluated, over every program this state ran
+  uint64_t steps = 0;      // nodes evaluated, over every program this state ran
   bool exhausted = false;  // one evaluation hit kMaxSteps; results are not to be trusted
 
   // The element the running any()/all() is at ([*] reads it). Loops never nest, so

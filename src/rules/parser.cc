@@ -234,8 +234,8 @@ class Parser {
       return add(std::move(n));
     }
     if (t.kind != TokenKind::kLBrace) {
-      return fail(t, "\"in\" needs a set like {\"a\" \"b\"} or a list like $name, got " +
-                         describe(t));
+      return fail(t,
+                  "\"in\" needs a set like {\"a\" \"b\"} or a list like $name, got " + describe(t));
     }
     Token open = advance();
     AstNode set;
@@ -317,8 +317,8 @@ class Parser {
       return fail(t, "expected a field, a function or a value, got " + describe(t));
     }
     if (is_keyword(t.text)) {
-      return fail(t, "expected a field, a function or a value, got the operator \"" + t.text +
-                         "\"");
+      return fail(t,
+                  "expected a field, a function or a value, got the operator \"" + t.text + "\"");
     }
     Token name = advance();
     if (current().kind == TokenKind::kLParen) return call(name);

@@ -35,14 +35,14 @@ enum class Op : uint8_t {
   kLe,
   kGt,
   kGe,
-  kContains,      // a contains b
-  kMatches,       // a against regexes[payload], unanchored
-  kWildcard,      // a against regexes[payload], anchored (case folded unless strict)
-  kInStrings,     // a in string_sets[payload]
-  kInInts,        // a in int_sets[payload]
-  kInIps,         // a in ip_sets[payload]
-  kCall,          // function `function`; arguments args[a .. a + b)
-  kAny,           // predicate a over the elements of array node c
+  kContains,   // a contains b
+  kMatches,    // a against regexes[payload], unanchored
+  kWildcard,   // a against regexes[payload], anchored (case folded unless strict)
+  kInStrings,  // a in string_sets[payload]
+  kInInts,     // a in int_sets[payload]
+  kInIps,      // a in ip_sets[payload]
+  kCall,       // function `function`; arguments args[a .. a + b)
+  kAny,        // predicate a over the elements of array node c
   kAll,
 };
 
@@ -69,11 +69,12 @@ struct Program {
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<std::string> rewrites;  // regex_replace replacements, in RE2's \1 syntax
   std::vector<std::vector<std::string_view>> string_sets;  // sorted
-  std::vector<std::vector<int64_t>> int_sets;               // sorted
+  std::vector<std::vector<int64_t>> int_sets;              // sorted
   std::vector<std::shared_ptr<const core::IpRangeSet>> ip_sets;
   std::vector<std::vector<JsonStep>> json_paths;
-  uint32_t bindings = 0;  // any()/all() loops, written or implicit
-  uint32_t memos = 0;     // memo slots (Node::memo)
+  std::vector<std::string> wildcard_prefixes;  // kWildcard: node.c; node.integer 1 = folded
+  uint32_t bindings = 0;                       // any()/all() loops, written or implicit
+  uint32_t memos = 0;                          // memo slots (Node::memo)
 };
 
 }  // namespace rampart::rules

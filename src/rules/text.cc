@@ -87,7 +87,8 @@ class JsonCursor {
         return false;
       } else {
         size_t start = p_;
-        while (p_ < s_.size() && std::string_view(",:]} \t\r\n").find(s_[p_]) == std::string_view::npos)
+        while (p_ < s_.size() &&
+               std::string_view(",:]} \t\r\n").find(s_[p_]) == std::string_view::npos)
           ++p_;
         if (p_ == start) return false;
       }
@@ -233,7 +234,8 @@ std::span<const NameValue> split_query(std::string_view query, Scratch& scratch)
 std::span<const NameValue> split_cookies(std::span<const std::string_view> headers,
                                          Scratch& scratch) {
   size_t count = 0;
-  for (std::string_view h : headers) count += static_cast<size_t>(std::count(h.begin(), h.end(), ';')) + 1;
+  for (std::string_view h : headers)
+    count += static_cast<size_t>(std::count(h.begin(), h.end(), ';')) + 1;
   if (count == 0) return {};
   std::span<NameValue> out = scratch.array<NameValue>(count);
   size_t n = 0;
@@ -288,6 +290,19 @@ std::string wildcard_to_regex(std::string_view pattern, bool fold_ascii_case) {
       out += '\\';
       out += c;
     }
+  }
+  return out;
+}
+
+std::string wildcard_literal_prefix(std::string_view pattern) {
+  std::string out;
+  for (size_t i = 0; i < pattern.size(); ++i) {
+    char c = pattern[i];
+    if (c == '*') break;
+    if (c == '\\' && i + 1 < pattern.size() && (pattern[i + 1] == '*' || pattern[i + 1] == '\\')) {
+      c = pattern[++i];
+    }
+    out += c;
   }
   return out;
 }

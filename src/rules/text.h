@@ -29,6 +29,9 @@ std::span<const NameValue> split_cookies(std::span<const std::string_view> heade
 // byte does: a case-insensitive RE2 in Latin-1 would also fold bytes 0xC0-0xFE).
 std::string wildcard_to_regex(std::string_view pattern, bool fold_ascii_case = false);
 
+// The literal text a wildcard pattern starts with, up to its first "*".
+std::string wildcard_literal_prefix(std::string_view pattern);
+
 // Reads a string at a path of object keys and array indexes in a JSON document;
 // nullopt when the document is malformed, the path is absent or the value is not a
 // string. Decodes the string's escapes into the arena.

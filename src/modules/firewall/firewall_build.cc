@@ -38,13 +38,14 @@ class RulesetCompiler {
   std::unique_ptr<CompiledRulesets> run() {
     auto out = std::make_unique<CompiledRulesets>();
     out->global.rules = compile(config_.firewall);
-    out->global.build_index();
     out->sites.resize(config_.sites.size());
     for (size_t s = 0; s < config_.sites.size(); ++s) {
       out->sites[s].rules = compile(config_.sites[s].firewall);
-      out->sites[s].build_index();
     }
+    // Indexes only over fully compiled rulesets: a failed rule has no program.
     if (failed_) return nullptr;
+    out->global.build_index();
+    for (auto& site : out->sites) site.build_index();
     out->slots = compiler_.slots();
     return out;
   }
@@ -56,8 +57,8 @@ class RulesetCompiler {
     }
   }
 
-  std::shared_ptr<const rules::Program> expression(const config::SourceText& text,
-                                                   rules::Type type, const std::string& what) {
+  std::shared_ptr<const rules::Program> expression(const config::SourceText& text, rules::Type type,
+                                                   const std::string& what) {
     auto program =
         pipeline::compile_expression(compiler_, text, type, config_.source, what, errors_);
     if (!program) failed_ = true;

@@ -2,6 +2,7 @@
 
 #include <string>
 
+#include "http/message.h"
 #include "modules/firewall/compiled_rules.h"
 #include "rules/evaluator.h"
 
@@ -27,6 +28,24 @@ bool is_safe_target_part(std::string_view s) {
   return true;
 }
 
+// A computed redirect target must be what a written one may be (config/walker_sites.cc
+// redirect_to): a path starting with "/" but not "//" or "/\", which browsers read as
+// another host, or an http:// or https:// URL with a host. No spaces or control bytes.
+bool is_redirect_target(std::string_view t) {
+  if (t.empty()) return false;
+  for (char c : t) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if (u <= 0x20 || u == 0x7f) return false;
+  }
+  if (t[0] == '/') return t.size() == 1 || (t[1] != '/' && t[1] != '\\');
+  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
+    if (t.size() > scheme.size() && http::iequals(t.substr(0, scheme.size()), scheme)) {
+      return t.find_first_of("/?#", scheme.size()) != scheme.size();  // a host follows
+    }
+  }
+  return false;
+}
+
 class FirewallModule final : public pipeline::Module {
  public:
   explicit FirewallModule(std::unique_ptr<CompiledRulesets> rules) : rules_(std::move(rules)) {}
@@ -48,9 +67,18 @@ class FirewallModule final : public pipeline::Module {
     if (step == Step::kNext && site_rules != nullptr) {
       step = evaluate(run, *site_rules, static_cast<int>(ctx.site_index));
     }
-    if (run.state.exhausted) return Outcome::kError;
+    if (run.state.exhausted) {
+      // Only a request built to be expensive gets here (see rules/evaluator.h). Failing
+      // open would let exactly that request past every rule, so it is refused.
+      ctx.local_response = {};
+      ctx.local_response.status = 403;
+      ctx.local_response.reason = "rules_step_limit";
+      ctx.record(name(), "block-step-limit");
+      return Outcome::kRespond;
+    }
     if (step == Step::kRespond) return Outcome::kRespond;
-    if (step == Step::kError) return Outcome::kError;
+    // A rule whose action failed, with no later rule answering: the fail mode decides.
+    if (step == Step::kError || run.failed) return Outcome::kError;
     if (run.last_verdict != nullptr) ctx.record(name(), run.last_verdict);
     return Outcome::kContinue;
   }
@@ -77,6 +105,7 @@ class FirewallModule final : public pipeline::Module {
     std::vector<bool> skipped_global;  // allocated only when a skip rule matches
     std::vector<bool> skipped_site;
     const char* last_verdict = nullptr;
+    bool failed = false;  // a matching rule's action could not be carried out
   };
 
   static bool is_skipped(const Run& run, int site, uint32_t index) {
@@ -117,8 +146,16 @@ class FirewallModule final : public pipeline::Module {
       return run.state.exhausted ? Step::kError : Step::kNext;
     }
     rule.matches->fetch_add(1, std::memory_order_relaxed);
-    if (rule.logging || rule.action == RuleAction::kLog) run.ctx.matched_rule(rule.id);
-    return apply(run, rule);
+    if (rule.logging) run.ctx.matched_rule(rule.id);
+    Step step = apply(run, rule);
+    if (step == Step::kError && !run.state.exhausted) {
+      // The action could not be carried out (a computed target that is no valid path or
+      // URL). That must not silence the rules after it, or a client able to make a
+      // rewrite fail would walk past every later block: note it and go on.
+      run.failed = true;
+      return Step::kNext;
+    }
+    return step;
   }
 
   Step apply(Run& run, const CompiledRule& rule) const {
@@ -137,7 +174,8 @@ class FirewallModule final : public pipeline::Module {
         return Step::kRespond;
       case RuleAction::kAllow:
         for (unsigned p = 0; p < 32; ++p) {
-          if ((kSecurityPhasesAfterFirewall >> p) & 1u) ctx.skip_phase(static_cast<pipeline::Phase>(p));
+          if ((kSecurityPhasesAfterFirewall >> p) & 1u)
+            ctx.skip_phase(static_cast<pipeline::Phase>(p));
         }
         run.last_verdict = "allow";
         return Step::kStop;
@@ -151,9 +189,10 @@ class FirewallModule final : public pipeline::Module {
       case RuleAction::kChallenge:
       case RuleAction::kJsChallenge:
       case RuleAction::kManagedChallenge:
-        ctx.challenge = rule.action == RuleAction::kChallenge     ? pipeline::ChallengeKind::kChallenge
-                        : rule.action == RuleAction::kJsChallenge ? pipeline::ChallengeKind::kJsChallenge
-                                                                  : pipeline::ChallengeKind::kManagedChallenge;
+        ctx.challenge = rule.action == RuleAction::kChallenge ? pipeline::ChallengeKind::kChallenge
+                        : rule.action == RuleAction::kJsChallenge
+                            ? pipeline::ChallengeKind::kJsChallenge
+                            : pipeline::ChallengeKind::kManagedChallenge;
         ctx.challenge_rule = rule.id;
         run.last_verdict = config::rule_action_name(rule.action).data();
         return Step::kStop;
@@ -176,11 +215,19 @@ class FirewallModule final : public pipeline::Module {
   Step redirect(Run& run, const CompiledRule& rule) const {
     RequestContext& ctx = run.ctx;
     auto target = rule.target_url ? value_of(run, *rule.target_url) : std::nullopt;
-    if (!target || target->empty() || !is_safe_target_part(*target)) return Step::kError;
+    if (!target || !is_redirect_target(*target)) return Step::kError;
     std::string location(*target);
     if (rule.preserve_query && !ctx.request.query.empty()) {
+      // The query goes before a fragment the target may have.
+      size_t hash = location.find('#');
+      std::string fragment;
+      if (hash != std::string::npos) {
+        fragment = location.substr(hash);
+        location.resize(hash);
+      }
       location += location.find('?') == std::string::npos ? '?' : '&';
       location += ctx.request.query;
+      location += fragment;
     }
     ctx.local_response = {};
     ctx.local_response.status = rule.redirect_status;

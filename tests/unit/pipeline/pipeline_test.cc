@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -409,6 +410,81 @@ TEST(RequestContextVerdicts, RecordsAtMostSixteen) {
   std::string_view kept = ctx.keep(std::string(100, 'x'));
   for (int i = 0; i < 100; ++i) ctx.keep("filler");
   EXPECT_EQ(kept, std::string(100, 'x'));  // stable after more strings are kept
+}
+
+}  // namespace
+
+namespace {
+
+// A module whose request hook runs a given function: for the rule-driven effects
+// (skipped phases, challenges) that a real firewall rule would have.
+class LambdaModule final : public Module {
+ public:
+  LambdaModule(std::string_view name, Phase phase, std::function<void(RequestContext&)> fn)
+      : name_(name), phase_(phase), fn_(std::move(fn)) {}
+  std::string_view name() const override { return name_; }
+  Phase phase() const override { return phase_; }
+  Outcome on_request(RequestContext& ctx) const override {
+    fn_(ctx);
+    ctx.record(name_, "ran");
+    return Outcome::kContinue;
+  }
+
+ private:
+  std::string_view name_;
+  Phase phase_;
+  std::function<void(RequestContext&)> fn_;
+};
+
+void add_lambda(ModuleRegistry& registry, std::string_view name, Phase phase,
+                std::function<void(RequestContext&)> fn) {
+  registry.add({phase, name, [=](const Config&, std::vector<Diagnostic>&) {
+                  return std::unique_ptr<Module>(new LambdaModule(name, phase, fn));
+                }});
+}
+
+TEST_F(PipelineTest, PhasesARuleSkippedDoNotRun) {
+  add_lambda(registry_, "fw", Phase::kFirewall,
+             [](RequestContext& ctx) { ctx.skip_phase(Phase::kRateLimit); });
+  add_lambda(registry_, "rl", Phase::kRateLimit, [](RequestContext&) {});
+  add_lambda(registry_, "waf", Phase::kWaf, [](RequestContext&) {});
+  auto pipeline = build();
+  RequestContext& ctx = context();
+  EXPECT_EQ(pipeline->run_request(ctx), RequestResult::kForward);
+  EXPECT_EQ(verdicts(ctx), (std::vector<std::string>{"fw=ran", "rl=skipped", "waf=ran"}));
+}
+
+TEST_F(PipelineTest, AChallengeNoModuleServedIsRefusedWith403) {
+  add_lambda(registry_, "fw", Phase::kFirewall, [](RequestContext& ctx) {
+    ctx.challenge = rampart::pipeline::ChallengeKind::kManagedChallenge;
+    ctx.challenge_rule = "suspicious";
+  });
+  add_lambda(registry_, "transform", Phase::kTransform, [](RequestContext&) {});
+  auto pipeline = build();
+  RequestContext& ctx = context();
+  EXPECT_EQ(pipeline->run_request(ctx), RequestResult::kRespond);
+  EXPECT_EQ(ctx.local_response.status, 403);
+  EXPECT_EQ(ctx.local_response.reason, "challenge");
+}
+
+TEST_F(PipelineTest, AChallengeAModuleServedIsNotOverridden) {
+  add_lambda(registry_, "fw", Phase::kFirewall, [](RequestContext& ctx) {
+    ctx.challenge = rampart::pipeline::ChallengeKind::kChallenge;
+  });
+  // What the bot phase will do: serve the page and clear the pending challenge.
+  add_lambda(registry_, "bot", Phase::kBot,
+             [](RequestContext& ctx) { ctx.challenge = rampart::pipeline::ChallengeKind::kNone; });
+  auto pipeline = build();
+  RequestContext& ctx = context();
+  EXPECT_EQ(pipeline->run_request(ctx), RequestResult::kForward);
+}
+
+TEST_F(PipelineTest, MatchedRuleIdsAreKeptInOrderUpToTheCap) {
+  RequestContext& ctx = context();
+  for (int i = 0; i < 20; ++i) ctx.matched_rule(i % 2 ? "odd" : "even");
+  ASSERT_EQ(ctx.matched_rules().size(), 16u);
+  EXPECT_EQ(ctx.matched_rules()[0], "even");
+  EXPECT_EQ(ctx.matched_rules()[1], "odd");
 }
 
 }  // namespace

@@ -20,11 +20,11 @@ bool has(const std::string& message, std::string_view part) {
   return message.find(part) != std::string::npos;
 }
 
-#define EXPECT_ERROR(expr, expected_span, message_part)                      \
-  do {                                                                       \
-    Failure f_ = h.error(expr);                                              \
-    EXPECT_EQ(f_.span, expected_span) << (expr) << "\n  " << f_;             \
-    EXPECT_TRUE(has(f_.message, message_part)) << (expr) << "\n  " << f_;    \
+#define EXPECT_ERROR(expr, expected_span, message_part)                   \
+  do {                                                                    \
+    Failure f_ = h.error(expr);                                           \
+    EXPECT_EQ(f_.span, expected_span) << (expr) << "\n  " << f_;          \
+    EXPECT_TRUE(has(f_.message, message_part)) << (expr) << "\n  " << f_; \
   } while (0)
 
 class CompilerTest : public ::testing::Test {
@@ -135,8 +135,7 @@ TEST_F(CompilerTest, Indexing) {
   EXPECT_ERROR("http.host[0] eq \"x\"", "http.host[0]",
                "http.host is a String, which cannot be indexed");
   EXPECT_ERROR("http.host[\"a\"] eq \"x\"", "http.host[\"a\"]", "cannot be indexed");
-  EXPECT_ERROR("http.request.headers[\"a\"][0][0] eq \"x\"",
-               "http.request.headers[\"a\"][0][0]",
+  EXPECT_ERROR("http.request.headers[\"a\"][0][0] eq \"x\"", "http.request.headers[\"a\"][0][0]",
                "http.request.headers[\"a\"][0] is a String, which cannot be indexed");
   EXPECT_ERROR("http.request.uri.args.names[\"a\"] eq \"x\"", "\"a\"",
                "an array is indexed by position: [0] is the first element");
@@ -168,21 +167,25 @@ TEST_F(CompilerTest, OneArrayPerCondition) {
       "any(http.request.headers.names[*] eq \"a\" or lower(http.request.headers.names[*]) eq "
       "\"b\")");
   EXPECT_TRUE(r.program) << r.error->message;
-  r = compiler.compile("any(http.request.headers[\"a\"][*] eq \"a\" or "
-                       "http.request.headers[\"A\"][*] eq \"b\")");
+  r = compiler.compile(
+      "any(http.request.headers[\"a\"][*] eq \"a\" or "
+      "http.request.headers[\"A\"][*] eq \"b\")");
   EXPECT_TRUE(r.program) << r.error->message;
-  EXPECT_ERROR("any(http.request.headers[\"a\"][*] eq \"a\" or http.request.headers[\"b\"][*] eq "
-               "\"b\")",
-               "http.request.headers[\"b\"][*]", "only one [*] array");
+  EXPECT_ERROR(
+      "any(http.request.headers[\"a\"][*] eq \"a\" or http.request.headers[\"b\"][*] eq "
+      "\"b\")",
+      "http.request.headers[\"b\"][*]", "only one [*] array");
 }
 
 TEST_F(CompilerTest, QuantifiersDoNotNest) {
   EXPECT_ERROR(
-      "any(http.request.headers.names[*] eq \"a\" and all(http.request.uri.args.names[*] eq \"b\"))",
+      "any(http.request.headers.names[*] eq \"a\" and all(http.request.uri.args.names[*] eq "
+      "\"b\"))",
       "all", "all() cannot be nested inside another any() or all()");
-  EXPECT_ERROR("all(http.request.headers.names[*] eq \"a\" or http.request.uri.args[\"x\"] eq \"1\")",
-               "http.request.uri.args[\"x\"]",
-               "an array comparison inside any() or all() would nest two loops; use [*]");
+  EXPECT_ERROR(
+      "all(http.request.headers.names[*] eq \"a\" or http.request.uri.args[\"x\"] eq \"1\")",
+      "http.request.uri.args[\"x\"]",
+      "an array comparison inside any() or all() would nest two loops; use [*]");
   EXPECT_ERROR("any(true)", "true", "any() needs a condition over [*], e.g. any(");
   EXPECT_ERROR("all(http.host eq \"a\")", "http.host eq \"a\"", "all() needs a condition over [*]");
   EXPECT_ERROR("any(lower(http.request.headers.names[*]))", "lower", "needs a condition over [*]");
@@ -263,8 +266,9 @@ TEST_F(CompilerTest, RegexErrors) {
   std::string huge;
   for (int i = 0; i < 11; ++i) huge += ".{1000}";  // 2 instructions per repetition
   f = h.error("http.host matches r\"" + huge + "\"");
-  EXPECT_TRUE(has(f.message, "regular expression compiles to a program too large to run per "
-                             "request"))
+  EXPECT_TRUE(has(f.message,
+                  "regular expression compiles to a program too large to run per "
+                  "request"))
       << f;
   EXPECT_TRUE(has(f.message, "the limit is 20000")) << f;
 
@@ -370,7 +374,8 @@ TEST_F(CompilerTest, FunctionArgumentTypes) {
                "argument 1 of url_decode() must be a String, not an Array<String>");
   EXPECT_ERROR("starts_with(http.host, 1)", "1",
                "argument 2 of starts_with() must be a String, not an Int");
-  EXPECT_ERROR("ends_with(ssl, \"x\")", "ssl", "argument 1 of ends_with() must be a String, not a Bool");
+  EXPECT_ERROR("ends_with(ssl, \"x\")", "ssl",
+               "argument 1 of ends_with() must be a String, not a Bool");
   EXPECT_ERROR("concat(\"a\", \"b\", 3) eq \"a\"", "3", "argument 3 of concat() must be a String");
   EXPECT_ERROR("len(ssl) eq 1", "ssl", "len() measures a string or an array, not a Bool");
   EXPECT_ERROR("len(ip.src) eq 1", "ip.src", "not an IP address");
@@ -408,20 +413,22 @@ TEST_F(CompilerTest, RegexReplaceReplacements) {
                "use ${1} to ${9} to insert a captured group");
   EXPECT_ERROR("regex_replace(http.host, \"(a)\", \"${10}\") eq \"a\"", "\"${10}\"",
                "use ${1} to ${9}");
-  EXPECT_ERROR("regex_replace(http.host, \"(a)\", \"${1\") eq \"a\"", "\"${1\"", "use ${1} to ${9}");
+  EXPECT_ERROR("regex_replace(http.host, \"(a)\", \"${1\") eq \"a\"", "\"${1\"",
+               "use ${1} to ${9}");
   Failure f = h.error("regex_replace(http.host, \"(a)\", \"${2}\") eq \"a\"");
   EXPECT_EQ(f.span, "\"${2}\"");
   EXPECT_TRUE(has(f.message, "invalid replacement: ")) << f;
   Compiler compiler(h.options());
-  EXPECT_TRUE(compiler.compile("regex_replace(http.host, \"a\", \"${0}-$1-\\\\1\") eq \"\"").program);
+  EXPECT_TRUE(
+      compiler.compile("regex_replace(http.host, \"a\", \"${0}-$1-\\\\1\") eq \"\"").program);
 }
 
 TEST_F(CompilerTest, ProgramsOfOneCompilerShareFieldSlots) {
   Compiler compiler(h.options());
-  ASSERT_TRUE(compiler.compile("http.host eq \"a\" and http.request.headers[\"X-A\"] eq \"1\"")
-                  .program);
-  ASSERT_TRUE(compiler.compile("http.host eq \"b\" or http.request.headers[\"x-a\"] eq \"2\"")
-                  .program);
+  ASSERT_TRUE(
+      compiler.compile("http.host eq \"a\" and http.request.headers[\"X-A\"] eq \"1\"").program);
+  ASSERT_TRUE(
+      compiler.compile("http.host eq \"b\" or http.request.headers[\"x-a\"] eq \"2\"").program);
   ASSERT_EQ(compiler.slots().size(), 2u);
   EXPECT_EQ(compiler.slots()[1].key, "x-a");  // header names are matched lowercase
   ASSERT_TRUE(compiler.compile("http.request.cookies[\"Sid\"] eq \"1\"").program);
@@ -442,7 +449,8 @@ TEST_F(CompilerTest, ExtensionFields) {
   EXPECT_TRUE(compiler.compile("bot.score lt 30").program);
   Failure f = h.error("bot.scor lt 30");
   EXPECT_EQ(f.message, "unknown field \"bot.scor\" (did you mean \"bot.score\"?)");
-  EXPECT_ERROR("bot.score eq \"x\"", "eq", "the left side is an Int and the right side is a String");
+  EXPECT_ERROR("bot.score eq \"x\"", "eq",
+               "the left side is an Int and the right side is a String");
 }
 
 TEST(ClosestNameTest, SuggestsOnlyNearNames) {

@@ -69,8 +69,8 @@ TEST_F(EvaluatorTest, StringOrderingIsByBytes) {
   EXPECT_TRUE(h.match("http.request.method gt \"DELETE\""));
   EXPECT_TRUE(h.match("http.request.method ge \"GET\""));
   EXPECT_TRUE(h.match("http.request.method le \"GET\""));
-  EXPECT_TRUE(h.match("http.request.method lt \"GETX\""));  // a prefix sorts first
-  EXPECT_TRUE(h.match("http.request.method lt \"get\""));   // 'G' < 'g'
+  EXPECT_TRUE(h.match("http.request.method lt \"GETX\""));   // a prefix sorts first
+  EXPECT_TRUE(h.match("http.request.method lt \"get\""));    // 'G' < 'g'
   EXPECT_TRUE(h.match("http.request.method lt \"\\xff\""));  // bytes are unsigned
 }
 
@@ -185,7 +185,7 @@ TEST_F(EvaluatorTest, LogicalOperators) {
   EXPECT_FALSE(h.match("(true or false) and false"));
   EXPECT_TRUE(h.match("not false and true"));
   EXPECT_FALSE(h.match("not (false or true)"));
-  EXPECT_TRUE(h.match("true xor true or true"));   // (true xor true) or true
+  EXPECT_TRUE(h.match("true xor true or true"));    // (true xor true) or true
   EXPECT_FALSE(h.match("true xor true and true"));  // true xor (true and true)
 }
 
@@ -317,7 +317,10 @@ TEST_F(EvaluatorTest, ArraysByPosition) {
 TEST_F(EvaluatorTest, ArrayComparedDirectlyMeansAnyElement) {
   EXPECT_TRUE(h.match("http.request.headers[\"accept\"] eq \"application/json\""));
   EXPECT_TRUE(h.match("http.request.headers[\"accept\"] contains \"html\""));
-  EXPECT_TRUE(h.match("http.request.headers[\"accept\"] ne \"text/html\""));  // the 2nd is
+  // ne on a whole array: no element equals the value.
+  EXPECT_FALSE(h.match("http.request.headers[\"accept\"] ne \"text/html\""));
+  EXPECT_TRUE(h.match("http.request.headers[\"accept\"] ne \"image/png\""));
+  EXPECT_TRUE(h.match("any(http.request.headers[\"accept\"][*] ne \"text/html\")"));
   EXPECT_FALSE(h.match("http.request.headers[\"accept\"] eq \"image/png\""));
   EXPECT_TRUE(h.match("http.request.headers[\"accept\"] in {\"image/png\" \"text/html\"}"));
   EXPECT_TRUE(h.match("http.request.headers[\"accept\"] wildcard \"APPLICATION/*\""));
@@ -325,8 +328,9 @@ TEST_F(EvaluatorTest, ArrayComparedDirectlyMeansAnyElement) {
   EXPECT_TRUE(h.match("http.request.uri.args[\"tag\"] eq \"b\""));
   EXPECT_TRUE(h.match("http.request.uri.args[\"tag\"] lt \"b\""));
   EXPECT_FALSE(h.match("http.request.uri.args[\"tag\"] gt \"b\""));
-  // No elements: no element matches, whatever the operator.
-  EXPECT_FALSE(h.match("http.request.headers[\"x-none\"] ne \"a\""));
+  // No elements: no element matches; so "ne" (none equal) holds.
+  EXPECT_FALSE(h.match("http.request.headers[\"x-none\"] eq \"a\""));
+  EXPECT_TRUE(h.match("http.request.headers[\"x-none\"] ne \"a\""));
   EXPECT_TRUE(h.match("not http.request.headers[\"x-none\"] eq \"a\""));
   // The right side is evaluated per element and may use functions.
   EXPECT_TRUE(h.match("http.request.headers[\"accept\"] eq concat(\"text/\", \"html\")"));
@@ -339,15 +343,18 @@ TEST_F(EvaluatorTest, AnyAndAll) {
   EXPECT_TRUE(h.match("any(starts_with(http.request.headers.names[*], \"user-\"))"));
   EXPECT_TRUE(h.match("all(len(http.request.headers.names[*]) lt 20)"));
   EXPECT_TRUE(h.match("any(lower(http.request.headers.values[*]) contains \"curl\")"));
-  EXPECT_TRUE(h.match("any(http.request.uri.args.values[*] eq \"b\" and "
-                      "http.request.uri.args.values[*] ne \"a\")"));
-  EXPECT_FALSE(h.match("any(http.request.uri.args.values[*] eq \"b\" and "
-                       "http.request.uri.args.values[*] eq \"a\")"));  // the same element
+  EXPECT_TRUE(
+      h.match("any(http.request.uri.args.values[*] eq \"b\" and "
+              "http.request.uri.args.values[*] ne \"a\")"));
+  EXPECT_FALSE(
+      h.match("any(http.request.uri.args.values[*] eq \"b\" and "
+              "http.request.uri.args.values[*] eq \"a\")"));  // the same element
   EXPECT_TRUE(h.match("not all(http.request.uri.args.values[*] eq \"a\")"));
   // Several loops in one rule, one after the other.
-  EXPECT_TRUE(h.match("any(http.request.headers.names[*] eq \"accept\") and "
-                      "all(http.request.uri.args.names[*] ne \"debug\") and "
-                      "http.request.uri.args[\"tag\"] eq \"a\""));
+  EXPECT_TRUE(
+      h.match("any(http.request.headers.names[*] eq \"accept\") and "
+              "all(http.request.uri.args.names[*] ne \"debug\") and "
+              "http.request.uri.args[\"tag\"] eq \"a\""));
 }
 
 TEST_F(EvaluatorTest, QuantifiersOverNothing) {
@@ -358,9 +365,11 @@ TEST_F(EvaluatorTest, QuantifiersOverNothing) {
 }
 
 TEST_F(EvaluatorTest, QuantifierPredicatesMayReadOtherFields) {
-  EXPECT_TRUE(h.match("any(concat(http.request.headers.names[*], \"@\", http.host) eq "
-                      "\"host@shop.example\")"));
-  EXPECT_TRUE(h.match("any(http.request.headers[\"accept\"][*] eq http.request.headers[\"accept\"][1])"));
+  EXPECT_TRUE(
+      h.match("any(concat(http.request.headers.names[*], \"@\", http.host) eq "
+              "\"host@shop.example\")"));
+  EXPECT_TRUE(
+      h.match("any(http.request.headers[\"accept\"][*] eq http.request.headers[\"accept\"][1])"));
 }
 
 TEST_F(EvaluatorTest, IntegerArraysFromExtensions) {
@@ -396,10 +405,12 @@ TEST_F(EvaluatorTest, EachFieldIsComputedOncePerEvaluation) {
   h.value("http.host eq \"a\" or http.host eq \"b\" or lower(http.host) eq \"c\"");
   ASSERT_EQ(h.last_trace.size(), 1u);
   EXPECT_EQ(h.last_trace[0], "http.host = \"shop.example\"");
-  h.value("http.request.headers[\"Accept\"] eq \"x\" or http.request.headers[\"accept\"][0] eq "
-          "\"y\" or http.user_agent eq \"z\"");
+  h.value(
+      "http.request.headers[\"Accept\"] eq \"x\" or http.request.headers[\"accept\"][0] eq "
+      "\"y\" or http.user_agent eq \"z\"");
   ASSERT_EQ(h.last_trace.size(), 2u);
-  EXPECT_EQ(h.last_trace[0], R"(http.request.headers["accept"] = ["text/html", "application/json"])");
+  EXPECT_EQ(h.last_trace[0],
+            R"(http.request.headers["accept"] = ["text/html", "application/json"])");
   EXPECT_EQ(h.last_trace[1], R"(http.user_agent = "Mozilla/5.0 curl/8.1")");
 }
 
@@ -426,32 +437,41 @@ TEST_F(EvaluatorTest, StepsGrowLinearlyWithArrays) {
   uint64_t steps_90 = h.steps;
   EXPECT_GE(steps_90, 90u);
   EXPECT_LE(steps_90, 4u * 92u);
-  ASSERT_FALSE(h.match("http.request.headers.values eq \"nope\" or "
-                       "http.request.headers.names eq \"nope\""));
+  ASSERT_FALSE(
+      h.match("http.request.headers.values eq \"nope\" or "
+              "http.request.headers.names eq \"nope\""));
   EXPECT_LE(h.steps, 2 * 4u * 92u);
 }
 
 TEST_F(EvaluatorTest, LoopsComputeWhatDoesNotDependOnTheElementOnce) {
   std::string headers;
-  for (int i = 0; i < 90; ++i) headers += "X-H" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
+  for (int i = 0; i < 90; ++i)
+    headers += "X-H" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
   h.set_request(get("/", headers, "V89.example"));
   // Per element: or, eq, the element, the constant; lower(http.host) eq "q" only once.
-  ASSERT_FALSE(h.match("any(http.request.headers.values[*] eq \"zz\" or lower(http.host) eq \"q\")"));
+  ASSERT_FALSE(
+      h.match("any(http.request.headers.values[*] eq \"zz\" or lower(http.host) eq \"q\")"));
   EXPECT_LE(h.steps, 4u * 91u + 10u);
   ASSERT_FALSE(h.match("http.request.headers.values eq concat(lower(http.host), \"x\")"));
   EXPECT_LE(h.steps, 3u * 91u + 10u);
   // The value computed once is right for every element.
-  EXPECT_TRUE(h.match("any(concat(http.request.headers.values[*], \".example\") eq lower(http.host))"));
+  EXPECT_TRUE(
+      h.match("any(concat(http.request.headers.values[*], \".example\") eq lower(http.host))"));
   EXPECT_TRUE(h.match("http.request.headers.values eq substring(lower(http.host), 0, 3)"));
-  EXPECT_TRUE(h.match("all(http.request.headers.values[*] ne \"zz\" and "
-                      "starts_with(http.request.uri.path, \"/\"))"));
-  EXPECT_FALSE(h.match("all(http.request.headers.values[*] ne \"zz\" and "
-                       "starts_with(http.request.uri.path, \"/x\"))"));
+  EXPECT_TRUE(
+      h.match("all(http.request.headers.values[*] ne \"zz\" and "
+              "starts_with(http.request.uri.path, \"/\"))"));
+  EXPECT_FALSE(
+      h.match("all(http.request.headers.values[*] ne \"zz\" and "
+              "starts_with(http.request.uri.path, \"/x\"))"));
   // Several programs on one state each compute their own.
   Compiler compiler(h.options());
   auto a = compiler.compile("any(http.request.headers.values[*] eq lower(http.host))").program;
-  auto b = compiler.compile("any(http.request.headers.values[*] eq \"v1\" and "
-                            "upper(http.host) eq \"V89.EXAMPLE\")").program;
+  auto b = compiler
+               .compile(
+                   "any(http.request.headers.values[*] eq \"v1\" and "
+                   "upper(http.host) eq \"V89.EXAMPLE\")")
+               .program;
   ASSERT_TRUE(a && b);
   EvalState state(h.request, compiler.slots());
   EXPECT_FALSE(matches(*a, state));

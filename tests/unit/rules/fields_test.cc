@@ -149,8 +149,7 @@ TEST_F(FieldsTest, HeadersByNameAreCaseInsensitive) {
               R"(["text/html", "application/json"])")
         << name;
   }
-  EXPECT_EQ(h.value("http.request.headers[\"x-forwarded-for\"][0]"),
-            R"("198.51.100.7, 10.0.0.1")");
+  EXPECT_EQ(h.value("http.request.headers[\"x-forwarded-for\"][0]"), R"("198.51.100.7, 10.0.0.1")");
   EXPECT_EQ(h.value("http.request.headers[\"cookie\"]"),
             R"(["sid=abc123; theme=\"dark\"; sid=second;flag;  spaced = yes", "lang=en"])");
 }
@@ -177,7 +176,8 @@ TEST_F(FieldsTest, CommonHeaders) {
 }
 
 TEST_F(FieldsTest, CookieHeaderJoinsEveryCookieLine) {
-  EXPECT_EQ(h.str("http.cookie"), "sid=abc123; theme=\"dark\"; sid=second;flag;  spaced = yes; lang=en");
+  EXPECT_EQ(h.str("http.cookie"),
+            "sid=abc123; theme=\"dark\"; sid=second;flag;  spaced = yes; lang=en");
   h.set_request(get("/"));
   EXPECT_EQ(h.value("http.cookie"), "(missing)");
 }
@@ -211,8 +211,7 @@ TEST_F(FieldsTest, BodySize) {
   h.set_request(get("/"));
   h.request.body.reset();
   EXPECT_EQ(h.value("http.request.body.size"), "0");
-  h.set_request(
-      "POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n");
+  h.set_request("POST / HTTP/1.1\r\nHost: a.example\r\nTransfer-Encoding: chunked\r\n\r\n");
   EXPECT_EQ(h.value("http.request.body.size"), "(missing)");  // unknown until read
   EXPECT_FALSE(h.match("http.request.body.size lt 1000"));
 }

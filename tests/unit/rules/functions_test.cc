@@ -72,7 +72,7 @@ TEST_F(FunctionsTest, UrlDecode) {
   EXPECT_EQ(h.str("url_decode(http.request.uri.query)"),
             "redirect=https://evil.example/&b=\xff\xfe&sp=a b c");
   EXPECT_EQ(h.str("url_decode(\"%41%4a%4A\")"), "AJJ");
-  EXPECT_EQ(h.str("url_decode(\"a+b\")"), "a b");  // form encoding
+  EXPECT_EQ(h.str("url_decode(\"a+b\")"), "a b");    // form encoding
   EXPECT_EQ(h.str("url_decode(\"100%\")"), "100%");  // malformed escapes are kept
   EXPECT_EQ(h.str("url_decode(\"%4\")"), "%4");
   EXPECT_EQ(h.str("url_decode(\"%zz%4g%\")"), "%zz%4g%");
@@ -86,7 +86,7 @@ TEST_F(FunctionsTest, RegexReplaceReplacesTheFirstMatch) {
   EXPECT_EQ(h.str("regex_replace(http.request.uri.path, r\"^/Some/(.*)\\.html$\", \"/new/${1}\")"),
             "/new/Path");
   EXPECT_EQ(h.str("regex_replace(\"a-b-c\", \"-\", \"+\")"), "a+b-c");  // first match only
-  EXPECT_EQ(h.str("regex_replace(\"abc\", \"x\", \"y\")"), "abc");  // no match: unchanged
+  EXPECT_EQ(h.str("regex_replace(\"abc\", \"x\", \"y\")"), "abc");      // no match: unchanged
   EXPECT_EQ(h.str("regex_replace(\"abc\", \"b\", \"[${0}]\")"), "a[b]c");
   EXPECT_EQ(h.str("regex_replace(\"abc\", \"(a)(b)(c)\", \"${3}${2}${1}\")"), "cba");
   // Backslashes and a lone $ in the replacement are literal.
@@ -104,8 +104,8 @@ TEST_F(FunctionsTest, SubstringCountsBytesWithNegativePositionsFromTheEnd) {
   EXPECT_EQ(h.str("substring(\"abcdef\", -2)"), "ef");
   EXPECT_EQ(h.str("substring(\"abcdef\", 0, -1)"), "abcde");
   EXPECT_EQ(h.str("substring(\"abcdef\", -3, -1)"), "de");
-  EXPECT_EQ(h.str("substring(\"abcdef\", 4, 2)"), "");    // end before start
-  EXPECT_EQ(h.str("substring(\"abcdef\", 10)"), "");      // past the end
+  EXPECT_EQ(h.str("substring(\"abcdef\", 4, 2)"), "");  // end before start
+  EXPECT_EQ(h.str("substring(\"abcdef\", 10)"), "");    // past the end
   EXPECT_EQ(h.str("substring(\"abcdef\", -10)"), "abcdef");
   EXPECT_EQ(h.str("substring(\"abcdef\", 2, 100)"), "cdef");
   EXPECT_EQ(h.str("substring(\"abcdef\", -9223372036854775808, 9223372036854775807)"), "abcdef");
@@ -186,10 +186,12 @@ TEST_F(FunctionsTest, CidrMasksHostBits) {
 }
 
 TEST_F(FunctionsTest, NestedCalls) {
-  EXPECT_TRUE(h.match("lower(url_decode(http.request.uri.args[\"redirect\"][0])) wildcard "
-                      "\"https://*.example/\""));
-  EXPECT_TRUE(h.match("starts_with(url_decode(http.request.uri.args[\"redirect\"][0]), "
-                      "concat(\"https://\", \"evil\"))"));
+  EXPECT_TRUE(
+      h.match("lower(url_decode(http.request.uri.args[\"redirect\"][0])) wildcard "
+              "\"https://*.example/\""));
+  EXPECT_TRUE(
+      h.match("starts_with(url_decode(http.request.uri.args[\"redirect\"][0]), "
+              "concat(\"https://\", \"evil\"))"));
   EXPECT_EQ(h.str("upper(substring(lower(concat(\"AB\", \"CD\")), 1, 3))"), "BC");
 }
 

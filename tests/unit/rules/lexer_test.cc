@@ -185,8 +185,7 @@ TEST(LexerTest, ErrorsPointAtTheOffendingBytes) {
   for (const Case& c : cases) {
     CompileError e = error_of(c.text);
     EXPECT_EQ(span(c.text, e), c.span) << c.text;
-    EXPECT_NE(e.message.find(c.message_part), std::string::npos)
-        << c.text << " -> " << e.message;
+    EXPECT_NE(e.message.find(c.message_part), std::string::npos) << c.text << " -> " << e.message;
     EXPECT_GE(e.length, 1u);
   }
 }

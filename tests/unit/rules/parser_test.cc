@@ -194,6 +194,7 @@ TEST(ParserTest, NodesRecordTheirSpans) {
   const AstNode& cmp = r.ast.nodes[r.ast.root];
   ASSERT_EQ(cmp.kind, AstKind::kCompare);
   EXPECT_EQ(text.substr(cmp.op_offset, cmp.op_length), "strict wildcard");
+  EXPECT_EQ(text.substr(cmp.offset, cmp.length), text);  // a comparison spans both sides
   const AstNode& each = r.ast.nodes[cmp.children[0]];
   EXPECT_EQ(text.substr(each.offset, each.length), "http.request.headers[\"a\"][*]");
   ParseResult s = parse("x in { 1 2 }");
@@ -250,8 +251,7 @@ TEST(ParserTest, EveryErrorPointsAtTheOffendingToken) {
     } else {
       EXPECT_EQ(f.span, c.span) << c.text << " -> " << f.message;
     }
-    EXPECT_NE(f.message.find(c.message_part), std::string::npos)
-        << c.text << " -> " << f.message;
+    EXPECT_NE(f.message.find(c.message_part), std::string::npos) << c.text << " -> " << f.message;
   }
 }
 

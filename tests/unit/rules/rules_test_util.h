@@ -49,7 +49,8 @@ inline std::string get(std::string_view target, std::string_view headers = "",
   return s;
 }
 
-inline std::shared_ptr<const core::IpRangeSet> ip_set(std::initializer_list<std::string_view> items) {
+inline std::shared_ptr<const core::IpRangeSet> ip_set(
+    std::initializer_list<std::string_view> items) {
   core::IpRangeSet::Builder b;
   for (std::string_view item : items) {
     auto c = core::Cidr::parse(item);
@@ -133,8 +134,8 @@ class Harness {
   // The value of `expr` as the language writes it ("abc", 42, 192.0.2.1, ["a"],
   // (missing)), whatever its type; "error: ..." when it does not compile.
   std::string value(std::string_view expr) {
-    static constexpr Type kTypes[] = {Type::kBool,      Type::kString,   Type::kInt,
-                                      Type::kIp,        Type::kStringArray, Type::kIntArray};
+    static constexpr Type kTypes[] = {Type::kBool, Type::kString,      Type::kInt,
+                                      Type::kIp,   Type::kStringArray, Type::kIntArray};
     std::optional<CompileError> first_error;
     for (Type t : kTypes) {
       Compiler compiler(options(), *registry);

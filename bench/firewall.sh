@@ -1,0 +1,400 @@
+#!/usr/bin/env bash
+# rampart's proxy throughput with 1,000 firewall rules, as a ratio to the same rampart
+# with no rules, side by side in one run, on loopback.
+#
+#   bash bench/firewall.sh [path/to/rampart]        (default: build/release/rampart)
+#
+# One rampart per variant (BENCH_VARIANTS), all in front of the shared origin of
+# bench/run.sh (a separate nginx answering with a fixed 13-byte body). The rules come from
+# bench/firewall_rules.py: half config-wide, half the site's, none matching the benchmark
+# request, so each request is checked against all of them (or what the rule index leaves)
+# and forwarded. Each config is checked with `rampart validate` first; each rampart must
+# block a few probe requests (so the rules are live) and forward the benchmark request.
+# Then rounds of: per variant, wrk warm-up and `wrk -t1 -cC -dSs --latency` with a
+# browser-like request, measuring the CPU time rampart and the origin used. Rounds rotate
+# the order. Prints tables and writes the section FIREWALL_HEADING (bench/lib.sh) of
+# BENCH_RESULTS, replacing it or appending it; the rest of the file is kept.
+#
+# Environment (as bench/run.sh where the names match):
+#   BENCH_WORKERS=1          rampart worker threads
+#   BENCH_SECONDS=10         measured wrk duration per run
+#   BENCH_WARMUP_SECONDS=3   wrk warm-up before each measured run
+#   BENCH_CONNS=64           wrk connections
+#   BENCH_ROUNDS=3           measured runs per variant (interleaved); the report shows medians
+#   BENCH_RULES=1000         rules per variant (config-wide + site)
+#   BENCH_VARIANTS="none mixed worst"   rule sets, one rampart each; "none" is required (the
+#                            baseline). Also only-eq, only-in, only-prefix, only-wildcard,
+#                            only-ua, only-hdr, only-ip: all rules of one kind
+#   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
+#   BENCH_QUIET_WAIT=120     most this % of all CPUs, for up to this many seconds
+#   BENCH_NICE=0             nice level for origin, rampart and wrk
+#   BENCH_PIN=0              1 pins rampart to CPU 1 and origin + wrk to CPU 0
+#   BENCH_RESULTS=bench/RESULTS.md   the file whose firewall section is written
+#   BENCH_KEEP_TMP=0         1 keeps the temp dir (configs, logs, raw wrk output)
+#
+# Everything listens on 127.0.0.1 only. Every process started here is stopped on exit.
+
+set -uo pipefail
+
+here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+repo=$(cd "$here/.." && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
+
+invocation="bash bench/firewall.sh${1:+ $1}"
+rampart_arg=${1:-build/release/rampart}
+if [[ $rampart_arg == /* ]]; then RAMPART=$rampart_arg
+elif [[ -e $PWD/$rampart_arg ]]; then RAMPART=$PWD/$rampart_arg
+else RAMPART=$repo/$rampart_arg; fi
+
+W=${BENCH_WORKERS:-1}
+SECS=${BENCH_SECONDS:-10}
+WARM=${BENCH_WARMUP_SECONDS:-3}
+C=${BENCH_CONNS:-64}
+ROUNDS=${BENCH_ROUNDS:-3}
+NRULES=${BENCH_RULES:-1000}
+read -r -a VARIANTS <<<"${BENCH_VARIANTS:-none mixed worst}"
+MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
+QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
+NICE=${BENCH_NICE:-0}
+PIN=${BENCH_PIN:-0}
+RESULTS=${BENCH_RESULTS:-$here/RESULTS.md}
+for val in "$W" "$SECS" "$WARM" "$C" "$ROUNDS" "$NRULES" "$MAX_OTHER" "$QUIET_WAIT"; do
+  [[ $val =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$val' (check BENCH_* variables)"
+done
+[[ ${VARIANTS[0]:-} == none ]] || die "BENCH_VARIANTS must start with \"none\" (the baseline)"
+((${#VARIANTS[@]} >= 2)) || die "BENCH_VARIANTS needs \"none\" and at least one rule set"
+[[ $NICE =~ ^-?[0-9]+$ && $NICE -ge -20 && $NICE -le 19 ]] || die "BENCH_NICE must be -20..19"
+PRIO=(nice -n "$NICE")
+PIN_PROXY=() PIN_OTHERS=()
+if [[ $PIN == 1 ]]; then
+  (($(nproc) >= 2)) || die "BENCH_PIN=1 needs at least 2 CPUs"
+  PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
+fi
+for tool in nginx wrk curl pgrep timeout flock sha256sum /usr/bin/python3; do
+  command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
+done
+[[ -x $RAMPART ]] || die "rampart binary not found or not executable: $RAMPART (ninja -C build/release rampart)"
+
+# One benchmark at a time on this machine (the lock bench/run.sh takes too).
+exec 9>/tmp/rampart-bench.lock
+if ! flock -n 9; then
+  log "another benchmark holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
+  flock -w 1800 9 || die "gave up waiting for the other benchmark run"
+fi
+
+CLK_TCK=$(getconf CLK_TCK)
+NPROC=$(nproc)
+# The benchmark request: what a browser sends for a page. No rule matches it.
+REQ_PATH="/app/item/42?ref=home"
+REQ_HEADERS=(
+  "User-Agent: Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0"
+  "Accept: text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+  "Accept-Language: en-US,en;q=0.5"
+  "Cookie: session=3f9a1c0e7b2d4a58; theme=dark"
+)
+WRK_H=() CURL_H=()
+for h in "${REQ_HEADERS[@]}"; do WRK_H+=(-H "$h"); CURL_H+=(-H "$h"); done
+
+# ---------------------------------------------------------------- processes
+
+TMP=$(mktemp -d /tmp/rampart-fwbench.XXXXXX) || die "mktemp failed"
+chmod 755 "$TMP"  # nginx workers drop to nobody
+STARTED=()
+declare -A REAPED=()
+WATCHDOG_PID=""
+trap cleanup EXIT
+trap 'log "interrupted"; exit 130' INT
+trap 'log "terminated (watchdog or signal)"; exit 143' TERM
+
+max_total=$((120 + ROUNDS * ${#VARIANTS[@]} * (SECS + WARM + QUIET_WAIT + 45)))
+(
+  trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
+  sleep "$max_total" & sp=$!
+  wait "$sp" && kill -TERM $$ 2>/dev/null
+) &
+WATCHDOG_PID=$!
+
+ulimit -n "$(ulimit -Hn)" 2>/dev/null
+NOFILE=$(ulimit -n)
+[[ $NOFILE == unlimited ]] && NOFILE=1048576
+((NOFILE > 65536)) && NOFILE=65536
+
+mapfile -t PORTS < <(free_ports $((1 + 2 * ${#VARIANTS[@]})))
+((${#PORTS[@]} == 1 + 2 * ${#VARIANTS[@]})) || die "could not find free ports"
+ORIGIN_PORT=${PORTS[0]}
+start_origin "$ORIGIN_PORT" "$NOFILE" "${PIN_OTHERS[@]}"
+
+mkdir -p "$TMP/bin"
+cp "$RAMPART" "$TMP/bin/rampart" || die "cannot copy $RAMPART"  # a rebuild mid-run changes nothing
+RAMPART_SHA=$(sha256sum "$TMP/bin/rampart" | cut -c1-16)
+RAMPART_VERSION=$(timeout 5 "$TMP/bin/rampart" version 2>&1 | head -n 1)
+
+declare -A PID_OF PORT_OF ADMIN_OF SUMMARY PROBES LABEL
+NRULES_FMT=$(sed ':a;s/\B[0-9]\{3\}\>/,&/;ta' <<<"$NRULES")  # 1000 -> 1,000
+label_of() {
+  case $1 in
+    none) echo "no rules" ;;
+    mixed) echo "$NRULES_FMT rules, realistic mix" ;;
+    worst) echo "$NRULES_FMT rules, worst case (no index: all prefix/wildcard/contains rules)" ;;
+    *) echo "$NRULES_FMT rules, ${1#only-} only" ;;
+  esac
+}
+
+# rampart_config VARIANT PORT ADMIN: bench/run.sh's rampart config plus the rules.
+rampart_config() {
+  local dir=$TMP/$1
+  cat <<EOF
+# Generated by bench/firewall.sh: bench/run.sh's rampart config plus $1 rules.
+version: bench
+workers: $W
+listeners:
+  - name: bench
+    address: 127.0.0.1:$2
+admin:
+  address: 127.0.0.1:$3
+  token: bench-$(od -An -tx1 -N16 /dev/urandom | tr -d " \n")
+access_log:
+  path: off
+log_level: warn
+limits:
+  max_connections: 20000
+  max_connections_per_ip: 20000
+  max_requests_per_connection: 1000000
+timeouts:
+  client_idle: 300s
+  upstream_idle: 60s
+  shutdown_grace: 2s
+EOF
+  cat "$dir/top.yaml"
+  cat <<EOF
+sites:
+  - name: origin
+    default: true
+    hosts: [127.0.0.1, localhost]
+    origin:
+      endpoints: [127.0.0.1:$ORIGIN_PORT]
+EOF
+  cat "$dir/site.yaml"
+}
+
+# rule_matches VARIANT: "RULES MATCHES" from rampart's /metrics.
+rule_matches() {
+  curl -s --max-time 5 "http://127.0.0.1:${ADMIN_OF[$1]}/metrics" |
+    awk '/^rampart_rule_matches_total/ { s += $NF; n++ } END { print n + 0, s + 0 }'
+}
+
+i=1
+for v in "${VARIANTS[@]}"; do
+  PORT_OF[$v]=${PORTS[i]} ADMIN_OF[$v]=${PORTS[i + 1]}
+  i=$((i + 2))
+  dir=$TMP/$v
+  mkdir -p "$dir"
+  /usr/bin/python3 "$here/firewall_rules.py" "$v" "$NRULES" "$dir" || die "firewall_rules.py $v failed"
+  rampart_config "$v" "${PORT_OF[$v]}" "${ADMIN_OF[$v]}" >"$dir/rampart.yaml"
+  SUMMARY[$v]=$(cat "$dir/summary.txt") LABEL[$v]=$(label_of "$v")
+  timeout 60 "$TMP/bin/rampart" validate "$dir/rampart.yaml" >"$dir/validate.log" 2>&1; rc=$?
+  if ((rc != 0)); then
+    head -n 30 "$dir/validate.log" >&2
+    ((rc > 128)) && die "rampart validate crashed (signal $((rc - 128))) on the $v config: $dir/rampart.yaml"
+    die "rampart validate rejected the $v config (exit status $rc): $dir/rampart.yaml"
+  fi
+  log "$v: ${SUMMARY[$v]}; rampart on 127.0.0.1:${PORT_OF[$v]}"
+  "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/bin/rampart" run -c "$dir/rampart.yaml" >"$dir/out.log" 2>&1 9>&- &
+  PID_OF[$v]=$!
+  STARTED+=("${PID_OF[$v]}")
+  if ! wait_http "http://127.0.0.1:${PORT_OF[$v]}/" 30 "${PID_OF[$v]}"; then
+    tail -n 20 "$dir/out.log" >&2
+    die "rampart ($v) did not start"
+  fi
+  # The benchmark request is forwarded; every probe is blocked.
+  url="http://127.0.0.1:${PORT_OF[$v]}$REQ_PATH"
+  status=$(curl -s -o "$dir/check.body" -w '%{http_code}' --max-time 5 "${CURL_H[@]}" "$url")
+  body=$(cat "$dir/check.body"; echo x)
+  [[ $status == 200 && ${body%x} == "$ORIGIN_BODY" ]] ||
+    die "rampart ($v): the benchmark request got status $status, body $(printf %q "${body%x}" | head -c 200)"
+  n=0
+  while IFS=$'\t' read -r want path header; do
+    hdr=(); [[ -n $header ]] && hdr=(-H "$header")
+    got=$(curl -s -o /dev/null -w '%{http_code}' --max-time 5 "${hdr[@]}" "http://127.0.0.1:${PORT_OF[$v]}$path")
+    [[ $got == "$want" ]] || die "rampart ($v): probe $path${header:+ ($header)} got $got, expected $want: rules not applied?"
+    n=$((n + 1))
+  done <"$dir/probes.tsv"
+  PROBES[$v]=$n
+  read -r nr _ < <(rule_matches "$v")
+  [[ $nr == "$NRULES" || $v == none ]] || die "rampart ($v) reports $nr rules in /metrics, expected $NRULES"
+  log "$v: $nr rules loaded, $n probe(s) blocked, benchmark request forwarded"
+done
+declare -A MATCHES_BEFORE
+for v in "${VARIANTS[@]}"; do read -r _ m < <(rule_matches "$v"); MATCHES_BEFORE[$v]=$m; done
+
+# ---------------------------------------------------------------- load
+
+declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE
+us_per_req() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }'; }
+
+# run_load VARIANT ROUND: warm-up, then one measured wrk run; results under "VARIANT,ROUND".
+run_load() {
+  local v=$1 key="$1,$2" pid=${PID_OF[$1]} url="http://127.0.0.1:${PORT_OF[$1]}$REQ_PATH"
+  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se wrk_cpu
+  wait_quiet
+  log "$v: warm-up ${WARM}s"
+  "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + 30)) wrk -t1 -c"$C" -d"${WARM}s" "${WRK_H[@]}" "$url" >"$TMP/wrk-warmup-$v.txt" 2>&1
+  sleep 1
+  kill -0 "$pid" 2>/dev/null || { NOTE[$key]="rampart died during warm-up"; return 1; }
+  log "$v round $2/$ROUNDS: wrk -t1 -c$C -d${SECS}s --latency $url"
+  t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
+  TIMEFORMAT='%3U %3S'
+  { time "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((SECS + 30)) wrk -t1 -c"$C" -d"${SECS}s" --latency "${WRK_H[@]}" "$url" >"$out" 2>&1; } 2>"$out.time"
+  t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
+  sed 's/^/    /' "$out" >&2
+  kill -0 "$pid" 2>/dev/null || { NOTE[$key]="rampart died during the measured run"; return 1; }
+  parsed=$(parse_wrk "$out") || { NOTE[$key]="could not parse wrk output"; return 1; }
+  read -r rps reqs p50 p99 n2 se <<<"$parsed"
+  RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99 NON2XX[$key]=$n2 SOCKERR[$key]=$se
+  CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
+  ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
+  wrk_cpu=$(awk '{print $1 + $2}' "$out.time" 2>/dev/null)
+  OTHER_PCT[$key]=$(awk -v s=$((s1 - s0)) -v p=$((t1 - t0)) -v o=$((o1 - o0)) -v w="${wrk_cpu:-0}" \
+    -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
+    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }')
+  ((n2 > 0 || se > 0)) && NOTE[$key]="wrk saw $n2 non-2xx/3xx responses and $se socket errors"
+  return 0
+}
+
+NV=${#VARIANTS[@]}
+for ((r = 1; r <= ROUNDS; r++)); do
+  for ((k = 0; k < NV; k++)); do  # round r starts with variant r-1 (mod NV)
+    v=${VARIANTS[(r - 1 + k) % NV]}
+    run_load "$v" "$r" || die "$v round $r: ${NOTE[$v,$r]}"
+    sleep 1
+  done
+done
+
+# Medians over the rounds; per-round throughput ratios to "none" for their spread.
+declare -A RATIO_RANGE RPS_RANGE MATCHED
+for v in "${VARIANTS[@]}"; do
+  vr=() vp50=() vp99=() vc=() vo=() vx=() rr=() n2=0 se=0 notes=""
+  for ((r = 1; r <= ROUNDS; r++)); do
+    vr+=("${RPS[$v,$r]}") vp50+=("${P50[$v,$r]}") vp99+=("${P99[$v,$r]}")
+    vc+=("${CPU_US[$v,$r]}") vo+=("${ORIGIN_CPU_US[$v,$r]}") vx+=("${OTHER_PCT[$v,$r]}")
+    rr+=("$(ratio "${RPS[$v,$r]}" "${RPS[none,$r]}")")
+    n2=$((n2 + ${NON2XX[$v,$r]})) se=$((se + ${SOCKERR[$v,$r]}))
+    [[ -n ${NOTE[$v,$r]:-} ]] && notes+="${notes:+; }round $r: ${NOTE[$v,$r]}"
+  done
+  RPS[$v]=$(median "${vr[@]}") P50[$v]=$(median "${vp50[@]}") P99[$v]=$(median "${vp99[@]}")
+  CPU_US[$v]=$(median "${vc[@]}") ORIGIN_CPU_US[$v]=$(median "${vo[@]}") OTHER_PCT[$v]=$(median "${vx[@]}")
+  NON2XX[$v]=$n2 SOCKERR[$v]=$se NOTE[$v]=$notes
+  RATIO_RANGE[$v]=$(printf '%s\n' "${rr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "–" hi) }')
+  RPS_RANGE[$v]=$(printf '%s\n' "${vr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f\n", lo, hi }')
+  read -r _ m < <(rule_matches "$v")
+  MATCHED[$v]=$((m - ${MATCHES_BEFORE[$v]}))  # rule matches caused by the load: must be 0
+  ((${MATCHED[$v]} == 0)) || NOTE[$v]+="${NOTE[$v]:+; }${MATCHED[$v]} rule match(es) during the load: the rules matched the benchmark request"
+  kill -0 "${PID_OF[$v]}" 2>/dev/null || NOTE[$v]+="${NOTE[$v]:+; }rampart exited before the end of the run"
+done
+
+# ---------------------------------------------------------------- report
+
+load_table() {
+  echo "| rampart config | req/s | p50 | p99 | CPU µs/req (rampart) | CPU µs/req (origin) | other load | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  local v rps other err
+  for v in "${VARIANTS[@]}"; do
+    rps=$(printf '%.0f' "${RPS[$v]}")
+    ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
+    other="${OTHER_PCT[$v]}%"
+    awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
+    err="${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} socket${NOTE[$v]:+; ${NOTE[$v]}}"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$rps" "$(fmt_us "${P50[$v]}")" \
+      "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" "${ORIGIN_CPU_US[$v]}" "$other" "$err"
+  done
+}
+ratio_table() {
+  echo "| rampart config | req/s ÷ no rules | target ≥ 0.90 | per round | p99 ÷ no rules | CPU/req ÷ no rules | CPU/req in origin units ÷ no rules | added CPU µs/req |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|"
+  local v r
+  for v in "${VARIANTS[@]:1}"; do
+    r=$(ratio "${RPS[$v]}" "${RPS[none]}")
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$r" "$(check "$r" ge 0.9)" \
+      "${RATIO_RANGE[$v]}" "$(ratio "${P99[$v]}" "${P99[none]}")" "$(ratio "${CPU_US[$v]}" "${CPU_US[none]}")" \
+      "$(awk -v a="${CPU_US[$v]}" -v b="${ORIGIN_CPU_US[$v]}" -v x="${CPU_US[none]}" -v y="${ORIGIN_CPU_US[none]}" \
+        'BEGIN { if (b + 0 == 0 || x + 0 == 0 || y + 0 == 0) print "n/a"; else printf "%.2f\n", (a / b) / (x / y) }')" \
+      "$(awk -v a="${CPU_US[$v]}" -v b="${CPU_US[none]}" 'BEGIN { printf "%+.2f\n", a - b }')"
+  done
+}
+
+CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
+env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=$C BENCH_ROUNDS=$ROUNDS BENCH_RULES=$NRULES BENCH_VARIANTS=\"${VARIANTS[*]}\" BENCH_NICE=$NICE BENCH_PIN=$PIN"
+[[ -n ${BENCH_RESULTS:-} ]] && env_prefix+=" BENCH_RESULTS=$BENCH_RESULTS"
+
+section() {
+  cat <<EOF
+$FIREWALL_HEADING
+
+Generated by \`bench/firewall.sh\` (rules from \`bench/firewall_rules.py\`); every number
+in this section comes from the run it describes. The rest of this file is \`bench/run.sh\`'s.
+
+- **Date:** $(date -u '+%Y-%m-%d %H:%M:%S UTC')
+- **Command:** \`$env_prefix $invocation\`
+- **Machine:** $NPROC CPUs ($CPU_MODEL), Linux $(uname -r)
+- **rampart:** $RAMPART_VERSION (\`${RAMPART#"$repo"/}\`, sha256 $RAMPART_SHA…), W=$W worker thread(s), one instance per config below, same settings as in \`bench/run.sh\` plus the rules
+- **Load:** \`wrk -t1 -c$C -d${SECS}s --latency\` \`GET $REQ_PATH\` with a browser's User-Agent, Accept, Accept-Language and a \`session\` cookie, $ROUNDS round(s), each config after a ${WARM}s warm-up; round r starts with config r (rotating), so drift does not favour one config
+- **Origin:** \`bench/run.sh\`'s: a separate nginx (1 worker) answering with a 13-byte 200, upstream connections kept alive
+- **Checks before the load:** \`rampart validate\` accepts each config; /metrics lists $NRULES rules; the benchmark request is forwarded (200, origin's body); probe requests, one per rule kind and ruleset, are blocked (403). No rule matched during the load (rule counters unchanged) unless the table says so.
+
+### Throughput, latency, CPU (medians over $ROUNDS round(s))
+
+$(load_table)
+
+### With rules ÷ without
+
+$(ratio_table)
+
+### The rules
+
+$(for v in "${VARIANTS[@]:1}"; do printf -- '- **%s:** %s; %s probe request(s) blocked\n' "${LABEL[$v]}" "${SUMMARY[$v]}" "${PROBES[$v]}"; done)
+
+Kinds: **eq** \`http.request.uri.path eq "/blocked/N"\` (every 10th: \`… eq "/admin/N" and not
+ip.src in \$office\`); **in** \`http.request.uri.path in {8 paths}\`; **prefix**
+\`starts_with(http.request.uri.path, "/private/N/")\`; **wildcard** \`http.request.uri.path
+wildcard "/tenant-N/*"\`; **ua** \`http.user_agent contains "badbot-N"\`; **hdr** an
+\`x-api-key\` header, \`session\` cookie or \`token\` query argument \`eq\` a value, \`http.referer
+contains\`, or \`any(http.request.headers["x-forwarded-host"][*] eq …)\`; **ip** \`ip.src in
+\$bad_networks_K\` (list files) or \`ip.src in {8 CIDRs}\`. Rule order is shuffled; odd and even
+rules go to the config-wide and the site's rules; every 200th rule is \`log\`, the rest \`block\`.
+eq and in rules have an index guard (one hash lookup finds the few that can match); the
+others are evaluated one by one for every request.
+
+### How to read this
+
+- CPU µs/req = utime+stime of the rampart process (all threads) during the measured run ÷
+  requests wrk completed; "origin" the same for the shared origin. "added CPU µs/req" is the
+  rules' cost per request. "CPU/req in origin units" divides by the origin's CPU/req in the
+  same runs, cancelling slowdowns of the whole machine. "other load" is CPU used by
+  anything besides rampart, origin and wrk, as % of all $NPROC CPUs; rows marked ⚠ (over 5%)
+  were disturbed.
+- wrk, the origin and rampart share $NPROC CPUs$( ((PIN)) && echo " (pinned: rampart on CPU 1, origin and wrk on CPU 0)"), so req/s ratios
+  understate the difference in rampart's own cost; CPU µs/req is the cleaner measure.
+
+<details><summary>raw wrk output</summary>
+
+$(for v in "${VARIANTS[@]}"; do for ((r = 1; r <= ROUNDS; r++)); do
+  printf '%s, round %s:\n```\n%s\n```\n' "${LABEL[$v]}" "$r" "$(cat "$TMP/wrk-$v-r$r.txt")"; done; done)
+</details>
+EOF
+}
+
+section >"$TMP/section.md"
+replace_results_section "$RESULTS" "$FIREWALL_HEADING" "$TMP/section.md" || die "could not write $RESULTS"
+
+echo
+echo "== rampart with firewall rules vs none (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
+echo
+load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
+echo
+ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
+echo
+echo "section \"${FIREWALL_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"
+exit 0
