@@ -135,11 +135,45 @@ void BM_Firewall_HostGuardedRules(benchmark::State& state) {
 }
 BENCHMARK(BM_Firewall_HostGuardedRules)->Arg(1000);
 
-// N rules that no index helps (prefix tests): the linear worst case.
-void BM_Firewall_UnindexedRules(benchmark::State& state) {
+// N prefix rules: indexed by each prefix length in use.
+void BM_Firewall_PrefixRules(benchmark::State& state) {
   std::vector<std::string> rules;
   for (int64_t i = 0; i < state.range(0); ++i) {
     rules.push_back("starts_with(http.request.uri.path, \"/blocked/" + std::to_string(i) + "/\")");
+  }
+  auto f = make_fixture(rules);
+  run(state, *f);
+}
+BENCHMARK(BM_Firewall_PrefixRules)->Arg(1000);
+
+// N user-agent substrings: one multi-literal scan of the user agent.
+void BM_Firewall_ContainsRules(benchmark::State& state) {
+  std::vector<std::string> rules;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    rules.push_back("lower(http.user_agent) contains \"badbot-" + std::to_string(i) + "\"");
+  }
+  auto f = make_fixture(rules);
+  run(state, *f);
+}
+BENCHMARK(BM_Firewall_ContainsRules)->Arg(1000);
+
+// N address rules: one lookup in the union of their sets.
+void BM_Firewall_IpRules(benchmark::State& state) {
+  std::vector<std::string> rules;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    rules.push_back("ip.src in {10." + std::to_string(i / 256) + "." + std::to_string(i % 256) +
+                    ".0/24}");
+  }
+  auto f = make_fixture(rules);
+  run(state, *f);
+}
+BENCHMARK(BM_Firewall_IpRules)->Arg(1000);
+
+// N rules that no index helps (suffix tests): the linear worst case.
+void BM_Firewall_UnindexedRules(benchmark::State& state) {
+  std::vector<std::string> rules;
+  for (int64_t i = 0; i < state.range(0); ++i) {
+    rules.push_back("ends_with(http.request.uri.path, \"/blocked-" + std::to_string(i) + "\")");
   }
   auto f = make_fixture(rules);
   run(state, *f);

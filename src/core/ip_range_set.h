@@ -29,6 +29,8 @@ class IpRangeSet {
   class Builder {
    public:
     void add(const Cidr& cidr);
+    // Adds every address of a built set (for unions of sets).
+    void add_set(const IpRangeSet& set);
     size_t size() const { return added_; }
     // Sorts, merges overlapping and adjacent ranges, and builds the bucket indexes.
     IpRangeSet build() &&;

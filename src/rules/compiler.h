@@ -44,6 +44,10 @@ struct CompileResult {
   std::optional<CompileError> error;
 };
 
+namespace compile_detail {
+class ProgramBuilder;
+}
+
 class Compiler {
  public:
   explicit Compiler(CompileOptions options, const FieldRegistry& fields = FieldRegistry::global());
@@ -58,7 +62,7 @@ class Compiler {
   const FieldRegistry& fields() const { return fields_; }
 
  private:
-  friend class ProgramBuilder;
+  friend class compile_detail::ProgramBuilder;
   uint32_t slot_for(FieldId field, std::string_view key);
 
   CompileOptions options_;

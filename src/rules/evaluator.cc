@@ -116,7 +116,7 @@ class Evaluator {
       case Op::kWildcard: {
         Value a = eval(n.a);
         if (a.missing) return present_bool(false);
-        return present_bool(RE2::FullMatch(a.string, *p_.regexes[n.payload]));
+        return present_bool(p_.wildcards[n.c].matches(a.string, s_.scratch()));
       }
       case Op::kInStrings: {
         Value a = eval(n.a);

@@ -95,7 +95,8 @@ Value f_path(const Request& r, std::string_view, Scratch&) {
 }
 Value f_path_extension(const Request& r, std::string_view, Scratch& s) {
   std::string_view path = r.head->path;
-  std::string_view last = path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
+  std::string_view last =
+      path.substr(path.rfind('/') == std::string_view::npos ? 0 : path.rfind('/') + 1);
   size_t dot = last.rfind('.');
   if (dot == std::string_view::npos) return Value::of_string("");
   return Value::of_string(to_lower(last.substr(dot + 1), s));

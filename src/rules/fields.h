@@ -26,7 +26,7 @@ struct FieldDef {
   FieldId id = 0;
   std::string name;
   Type type = Type::kString;
-  bool keyed = false;        // read as name["key"]
+  bool keyed = false;          // read as name["key"]
   bool lowercase_key = false;  // the key is matched case-insensitively (header names)
   Availability availability = Availability::kRequest;
   FieldCompute compute = nullptr;  // null for extension fields

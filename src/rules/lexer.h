@@ -14,11 +14,11 @@
 namespace rampart::rules {
 
 enum class TokenKind : uint8_t {
-  kWord,     // field, function or keyword: http.request.uri.path, lower, eq
-  kString,   // "..." or r"..." / r#"..."#; `text` holds the unescaped bytes
-  kInt,      // 42, -7
-  kIp,       // 192.0.2.1, 10.0.0.0/8, 2001:db8::/32 (validated by the parser)
-  kList,     // $name; `text` holds the name
+  kWord,    // field, function or keyword: http.request.uri.path, lower, eq
+  kString,  // "..." or r"..." / r#"..."#; `text` holds the unescaped bytes
+  kInt,     // 42, -7
+  kIp,      // 192.0.2.1, 10.0.0.0/8, 2001:db8::/32 (validated by the parser)
+  kList,    // $name; `text` holds the name
   kLParen,
   kRParen,
   kLBrace,

@@ -37,7 +37,7 @@ enum class Op : uint8_t {
   kGe,
   kContains,   // a contains b
   kMatches,    // a against regexes[payload], unanchored
-  kWildcard,   // a against regexes[payload], anchored (case folded unless strict)
+  kWildcard,   // a against wildcards[c] (regexes[payload] is the same pattern, checked at load)
   kInStrings,  // a in string_sets[payload]
   kInInts,     // a in int_sets[payload]
   kInIps,      // a in ip_sets[payload]
@@ -72,9 +72,9 @@ struct Program {
   std::vector<std::vector<int64_t>> int_sets;              // sorted
   std::vector<std::shared_ptr<const core::IpRangeSet>> ip_sets;
   std::vector<std::vector<JsonStep>> json_paths;
-  std::vector<std::string> wildcard_prefixes;  // kWildcard: node.c; node.integer 1 = folded
-  uint32_t bindings = 0;                       // any()/all() loops, written or implicit
-  uint32_t memos = 0;                          // memo slots (Node::memo)
+  std::vector<Wildcard> wildcards;  // kWildcard: wildcards[node.c]
+  uint32_t bindings = 0;            // any()/all() loops, written or implicit
+  uint32_t memos = 0;               // memo slots (Node::memo)
 };
 
 }  // namespace rampart::rules

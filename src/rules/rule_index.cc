@@ -6,75 +6,120 @@
 namespace rampart::rules {
 
 struct RuleIndex::Guard {
+  enum class Kind : uint8_t { kExact, kPrefix, kContains, kIp };
+  Kind kind = Kind::kExact;
   uint32_t slot = 0;
-  bool prefix = false;     // strings are prefixes of the value, not the whole value
-  bool fold_case = false;  // prefix guards: compared ASCII case-insensitively
-  bool integer = false;
+  bool fold_case = false;  // prefix and contains: ASCII case-insensitive
+  bool integer = false;    // exact: the keys are integers
   std::vector<std::string_view> strings;
   std::vector<int64_t> integers;
+  const core::IpRangeSet* ips = nullptr;
 };
 
 namespace {
 
 using Guard = RuleIndex::Guard;
 
-bool is_plain_field(const Program& p, uint32_t node) {
-  const Node& n = p.nodes[node];
-  return n.op == Op::kField && (n.type == Type::kString || n.type == Type::kInt);
+char lower_ascii(char c) {
+  return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
 }
 
-std::optional<Guard> guard_of_comparison(const Program& p, const Node& n) {
-  Guard g;
-  if (n.op == Op::kEq) {
-    uint32_t field = n.a;
-    uint32_t constant = n.b;
-    if (!is_plain_field(p, field)) std::swap(field, constant);
-    if (!is_plain_field(p, field) || p.nodes[constant].op != Op::kConst) return std::nullopt;
-    const Value& v = p.constants[p.nodes[constant].payload];
-    g.slot = p.nodes[field].payload;
-    g.integer = v.type == Type::kInt;
-    if (g.integer) {
-      g.integers.push_back(v.integer);
-    } else {
-      g.strings.push_back(v.string);
-    }
-    return g;
-  }
-  if (n.op == Op::kCall && n.function == Function::kStartsWith && n.b == 2) {
-    uint32_t field = p.args[n.a];
-    uint32_t constant = p.args[n.a + 1];
-    if (!is_plain_field(p, field) || p.nodes[field].type != Type::kString ||
-        p.nodes[constant].op != Op::kConst) {
-      return std::nullopt;
-    }
-    g.slot = p.nodes[field].payload;
-    g.prefix = true;
-    g.strings.push_back(p.constants[p.nodes[constant].payload].string);
-    return g;
-  }
-  if (n.op == Op::kWildcard && is_plain_field(p, n.a) && n.c < p.wildcard_prefixes.size()) {
-    const std::string& prefix = p.wildcard_prefixes[n.c];
-    if (prefix.empty()) return std::nullopt;  // "*..." says nothing about the start
-    g.slot = p.nodes[n.a].payload;
-    g.prefix = true;
-    g.fold_case = n.integer == 1;
-    g.strings.push_back(prefix);
-    return g;
-  }
-  if ((n.op == Op::kInStrings || n.op == Op::kInInts) && is_plain_field(p, n.a)) {
-    g.slot = p.nodes[n.a].payload;
-    g.integer = n.op == Op::kInInts;
-    if (g.integer) {
-      g.integers = p.int_sets[n.payload];
-    } else {
-      g.strings = p.string_sets[n.payload];
-    }
-    return g;
+bool is_field(const Program& p, uint32_t node, Type type) {
+  const Node& n = p.nodes[node];
+  return n.op == Op::kField && n.type == type;
+}
+
+bool is_plain_field(const Program& p, uint32_t node) {
+  return is_field(p, node, Type::kString) || is_field(p, node, Type::kInt);
+}
+
+// `field`, or lower(field)/upper(field), which a case-insensitive scan of the field
+// over-approximates.
+std::optional<std::pair<uint32_t, bool>> string_field(const Program& p, uint32_t node) {
+  if (is_field(p, node, Type::kString)) return std::make_pair(node, false);
+  const Node& n = p.nodes[node];
+  if (n.op == Op::kCall && (n.function == Function::kLower || n.function == Function::kUpper) &&
+      n.b == 1 && is_field(p, p.args[n.a], Type::kString)) {
+    return std::make_pair(p.args[n.a], true);
   }
   return std::nullopt;
 }
 
-// The first guard found on the and-chain from the root, searched left to right.
+const Value* constant(const Program& p, uint32_t node) {
+  const Node& n = p.nodes[node];
+  return n.op == Op::kConst ? &p.constants[n.payload] : nullptr;
+}
+
+std::optional<Guard> guard_of_test(const Program& p, const Node& n) {
+  Guard g;
+  switch (n.op) {
+    case Op::kEq: {
+      uint32_t field = n.a;
+      uint32_t value = n.b;
+      if (!is_plain_field(p, field)) std::swap(field, value);
+      const Value* v = constant(p, value);
+      if (!is_plain_field(p, field) || v == nullptr) return std::nullopt;
+      g.slot = p.nodes[field].payload;
+      g.integer = v->type == Type::kInt;
+      if (g.integer) {
+        g.integers.push_back(v->integer);
+      } else {
+        g.strings.push_back(v->string);
+      }
+      return g;
+    }
+    case Op::kInStrings:
+    case Op::kInInts:
+      if (!is_plain_field(p, n.a)) return std::nullopt;
+      g.slot = p.nodes[n.a].payload;
+      g.integer = n.op == Op::kInInts;
+      if (g.integer) {
+        g.integers = p.int_sets[n.payload];
+      } else {
+        g.strings = p.string_sets[n.payload];
+      }
+      return g;
+    case Op::kCall: {
+      if (n.function != Function::kStartsWith || n.b != 2) return std::nullopt;
+      const Value* v = constant(p, p.args[n.a + 1]);
+      if (!is_field(p, p.args[n.a], Type::kString) || v == nullptr) return std::nullopt;
+      g.kind = Guard::Kind::kPrefix;
+      g.slot = p.nodes[p.args[n.a]].payload;
+      g.strings.push_back(v->string);
+      return g;
+    }
+    case Op::kWildcard: {
+      if (!is_field(p, n.a, Type::kString) || n.c >= p.wildcards.size()) return std::nullopt;
+      const Wildcard& w = p.wildcards[n.c];
+      if (w.segments.front().empty()) return std::nullopt;  // "*..." says nothing of the start
+      g.kind = Guard::Kind::kPrefix;
+      g.slot = p.nodes[n.a].payload;
+      g.fold_case = w.fold_case;
+      g.strings.push_back(w.segments.front());
+      return g;
+    }
+    case Op::kContains: {
+      auto field = string_field(p, n.a);
+      const Value* v = constant(p, n.b);
+      if (!field || v == nullptr || v->string.empty()) return std::nullopt;
+      g.kind = Guard::Kind::kContains;
+      g.slot = p.nodes[field->first].payload;
+      g.fold_case = field->second;
+      g.strings.push_back(v->string);
+      return g;
+    }
+    case Op::kInIps:
+      if (!is_field(p, n.a, Type::kIp)) return std::nullopt;
+      g.kind = Guard::Kind::kIp;
+      g.slot = p.nodes[n.a].payload;
+      g.ips = p.ip_sets[n.payload].get();
+      return g;
+    default:
+      return std::nullopt;
+  }
+}
+
+// The first guard on the and-chain from the root, searched left to right.
 std::optional<Guard> find_guard(const Program& p, uint32_t node, int depth) {
   if (depth > 32) return std::nullopt;
   const Node& n = p.nodes[node];
@@ -82,7 +127,7 @@ std::optional<Guard> find_guard(const Program& p, uint32_t node, int depth) {
     if (auto g = find_guard(p, n.a, depth + 1)) return g;
     return find_guard(p, n.b, depth + 1);
   }
-  return guard_of_comparison(p, n);
+  return guard_of_test(p, n);
 }
 
 }  // namespace
@@ -90,81 +135,93 @@ std::optional<Guard> find_guard(const Program& p, uint32_t node, int depth) {
 RuleIndex::RuleIndex(std::span<const Program* const> programs) : rule_count_(programs.size()) {
   for (uint32_t i = 0; i < programs.size(); ++i) {
     auto guard = find_guard(*programs[i], programs[i]->root, 0);
-    if (!guard) {
-      always_.push_back(i);
-      continue;
-    }
-    if (guard->prefix) {
-      add_prefix_guard(*guard, i);
+    if (guard) {
+      add(*guard, i);
       ++indexed_;
-      continue;
+    } else {
+      always_.push_back(i);
     }
-    // Slots are shared by every program of one compiler, so the same field read in
-    // two rules lands in the same group.
-    auto group = std::find_if(groups_.begin(), groups_.end(), [&](const Group& g) {
-      return g.slot == guard->slot && g.integer == guard->integer;
-    });
-    if (group == groups_.end()) {
-      groups_.push_back(Group{guard->slot, guard->integer, {}, {}});
-      group = groups_.end() - 1;
-    }
-    for (std::string_view s : guard->strings) group->by_string[s].push_back(i);
-    for (int64_t v : guard->integers) group->by_int[v].push_back(i);
-    ++indexed_;
+  }
+  for (ContainsGroup& g : contains_) g.search = LiteralSearch(g.literals, g.fold_case);
+  for (IpGroup& g : ip_) {
+    g.any_of = std::make_shared<const core::IpRangeSet>(std::move(g.builder).build());
   }
 }
 
-void RuleIndex::add_prefix_guard(const Guard& guard, uint32_t rule) {
-  auto group = std::find_if(
-      prefix_groups_.begin(), prefix_groups_.end(),
-      [&](const PrefixGroup& g) { return g.slot == guard.slot && g.fold_case == guard.fold_case; });
-  if (group == prefix_groups_.end()) {
-    prefix_groups_.push_back(PrefixGroup{guard.slot, guard.fold_case, {}, {}});
-    group = prefix_groups_.end() - 1;
-  }
-  for (std::string_view prefix : guard.strings) {
-    std::string key(prefix);
-    if (guard.fold_case) {
-      for (char& c : key) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+// Slots are shared by every program of one compiler, so the same field read in two
+// rules lands in the same group.
+void RuleIndex::add(const Guard& guard, uint32_t rule) {
+  switch (guard.kind) {
+    case Guard::Kind::kExact: {
+      auto it = std::find_if(exact_.begin(), exact_.end(), [&](const ExactGroup& g) {
+        return g.slot == guard.slot && g.integer == guard.integer;
+      });
+      if (it == exact_.end())
+        it = exact_.insert(exact_.end(), ExactGroup{guard.slot, guard.integer, {}, {}});
+      for (std::string_view s : guard.strings) it->by_string[s].push_back(rule);
+      for (int64_t v : guard.integers) it->by_int[v].push_back(rule);
+      return;
     }
-    auto it = group->by_prefix.find(key);
-    if (it == group->by_prefix.end()) {
-      it = group->by_prefix.emplace(keys_.emplace_back(std::move(key)), std::vector<uint32_t>{})
-               .first;
+    case Guard::Kind::kPrefix: {
+      auto it = std::find_if(prefix_.begin(), prefix_.end(), [&](const PrefixGroup& g) {
+        return g.slot == guard.slot && g.fold_case == guard.fold_case;
+      });
+      if (it == prefix_.end()) {
+        it = prefix_.insert(prefix_.end(), PrefixGroup{guard.slot, guard.fold_case, {}, {}});
+      }
+      for (std::string_view prefix : guard.strings) {
+        std::string key(prefix);
+        if (guard.fold_case) std::transform(key.begin(), key.end(), key.begin(), lower_ascii);
+        auto found = it->by_prefix.find(key);
+        if (found == it->by_prefix.end()) {
+          found = it->by_prefix.emplace(keys_.emplace_back(std::move(key)), std::vector<uint32_t>{})
+                      .first;
+        }
+        found->second.push_back(rule);
+        auto at = std::lower_bound(it->lengths.begin(), it->lengths.end(), prefix.size());
+        if (at == it->lengths.end() || *at != prefix.size()) it->lengths.insert(at, prefix.size());
+      }
+      return;
     }
-    it->second.push_back(rule);
-    auto at = std::lower_bound(group->lengths.begin(), group->lengths.end(), prefix.size());
-    if (at == group->lengths.end() || *at != prefix.size())
-      group->lengths.insert(at, prefix.size());
+    case Guard::Kind::kContains: {
+      auto it = std::find_if(contains_.begin(), contains_.end(), [&](const ContainsGroup& g) {
+        return g.slot == guard.slot && g.fold_case == guard.fold_case;
+      });
+      if (it == contains_.end()) {
+        it = contains_.insert(contains_.end(), ContainsGroup{});
+        it->slot = guard.slot;
+        it->fold_case = guard.fold_case;
+      }
+      for (std::string_view literal : guard.strings) {
+        auto at = std::find(it->literals.begin(), it->literals.end(), literal);
+        size_t index = static_cast<size_t>(at - it->literals.begin());
+        if (at == it->literals.end()) {
+          it->literals.emplace_back(literal);
+          it->rules.emplace_back();
+        }
+        it->rules[index].push_back(rule);
+      }
+      return;
+    }
+    case Guard::Kind::kIp: {
+      auto it = std::find_if(ip_.begin(), ip_.end(),
+                             [&](const IpGroup& g) { return g.slot == guard.slot; });
+      if (it == ip_.end()) {
+        it = ip_.insert(ip_.end(), IpGroup{});
+        it->slot = guard.slot;
+      }
+      it->builder.add_set(*guard.ips);
+      it->rules.push_back(rule);
+      return;
+    }
   }
 }
 
 void RuleIndex::candidates(EvalState& state, std::vector<uint32_t>& out) const {
   out.clear();
   out.insert(out.end(), always_.begin(), always_.end());
-  bool merged = groups_.empty() && prefix_groups_.empty();
-  for (const PrefixGroup& g : prefix_groups_) {
-    const Value& v = state.field(g.slot);
-    if (v.missing || g.lengths.empty() || v.string.size() < g.lengths.front()) continue;
-    std::string_view value = v.string;
-    if (g.fold_case) {
-      size_t n = std::min(value.size(), g.lengths.back());
-      char* lowered = state.scratch().chars(n);
-      for (size_t k = 0; k < n; ++k) {
-        char c = value[k];
-        lowered[k] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-      }
-      value = std::string_view(lowered, n);
-    }
-    for (size_t len : g.lengths) {
-      if (len > value.size()) break;
-      auto it = g.by_prefix.find(value.substr(0, len));
-      if (it == g.by_prefix.end()) continue;
-      out.insert(out.end(), it->second.begin(), it->second.end());
-      merged = false;
-    }
-  }
-  for (const Group& g : groups_) {
+  size_t unsorted_from = out.size();
+  for (const ExactGroup& g : exact_) {
     const Value& v = state.field(g.slot);
     if (v.missing) continue;
     const std::vector<uint32_t>* hits = nullptr;
@@ -175,11 +232,38 @@ void RuleIndex::candidates(EvalState& state, std::vector<uint32_t>& out) const {
       auto it = g.by_string.find(v.string);
       if (it != g.by_string.end()) hits = &it->second;
     }
-    if (hits == nullptr) continue;
-    out.insert(out.end(), hits->begin(), hits->end());
-    merged = false;
+    if (hits != nullptr) out.insert(out.end(), hits->begin(), hits->end());
   }
-  if (!merged) {
+  for (const PrefixGroup& g : prefix_) {
+    const Value& v = state.field(g.slot);
+    if (v.missing || g.lengths.empty() || v.string.size() < g.lengths.front()) continue;
+    std::string_view value = v.string;
+    if (g.fold_case) {
+      size_t n = std::min(value.size(), g.lengths.back());
+      char* lowered = state.scratch().chars(n);
+      std::transform(value.begin(), value.begin() + static_cast<ptrdiff_t>(n), lowered,
+                     lower_ascii);
+      value = std::string_view(lowered, n);
+    }
+    for (size_t len : g.lengths) {
+      if (len > value.size()) break;
+      auto it = g.by_prefix.find(value.substr(0, len));
+      if (it != g.by_prefix.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+    }
+  }
+  for (const ContainsGroup& g : contains_) {
+    const Value& v = state.field(g.slot);
+    if (v.missing) continue;
+    g.search.search(v.string, [&](uint32_t literal) {
+      out.insert(out.end(), g.rules[literal].begin(), g.rules[literal].end());
+    });
+  }
+  for (const IpGroup& g : ip_) {
+    const Value& v = state.field(g.slot);
+    if (v.missing || !g.any_of->contains(v.ip)) continue;
+    out.insert(out.end(), g.rules.begin(), g.rules.end());
+  }
+  if (out.size() > unsorted_from) {
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
   }

@@ -1,24 +1,33 @@
 #pragma once
 // Narrows an ordered list of rule conditions to those that can match one request, so
-// a thousand rules that each test `http.request.uri.path eq "..."` cost one field read
-// and one hash lookup instead of a thousand comparisons.
+// a thousand rules cost a few field reads and lookups instead of a thousand
+// evaluations.
 //
 // A rule is indexed by a guard: a test on a plain (not per-element) field that must
 // hold for the whole condition to hold, i.e. one reached from the root through `and`
-// only. Guards are `field eq constant`, `field in {set}` (looked up by the field's
-// value) and `starts_with(field, "x")` or `field wildcard "x*..."` (looked up by each
-// length of prefix some guard uses). Rules without a guard are always candidates.
-// Candidates come out in rule order, so "first match wins" is unchanged.
+// only:
+//   exact     field eq "x", field in {"x" "y"} (strings or ints)  -> hash lookup
+//   prefix    starts_with(field, "x"), field wildcard "x*..."       -> one lookup per
+//                                                                      prefix length
+//   contains  field contains "x", lower(field) contains "x"         -> one multi-literal
+//                                                                      scan of the field
+//   ip        ip.src in {...}, ip.src in $list                      -> one lookup in the
+//                                                                      union of the sets
+// Rules without a guard are always candidates. Candidates come out in rule order, so
+// "first match wins" is unchanged; a candidate is then evaluated in full.
 
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
 #include <vector>
 
+#include "core/ip_range_set.h"
 #include "rules/evaluator.h"
+#include "rules/literal_search.h"
 #include "rules/program.h"
 
 namespace rampart::rules {
@@ -38,22 +47,38 @@ class RuleIndex {
   size_t indexed_count() const { return indexed_; }
 
  private:
-  struct Group {
+  struct ExactGroup {
     uint32_t slot = 0;
     bool integer = false;
     std::unordered_map<std::string_view, std::vector<uint32_t>> by_string;
     std::unordered_map<int64_t, std::vector<uint32_t>> by_int;
   };
-  void add_prefix_guard(const Guard& guard, uint32_t rule);
-
   struct PrefixGroup {
     uint32_t slot = 0;
     bool fold_case = false;  // keys are lowercase; the value is lowercased to look up
     std::unordered_map<std::string_view, std::vector<uint32_t>> by_prefix;
     std::vector<size_t> lengths;  // distinct prefix lengths, ascending
   };
-  std::vector<Group> groups_;
-  std::vector<PrefixGroup> prefix_groups_;
+  struct ContainsGroup {
+    uint32_t slot = 0;
+    bool fold_case = false;
+    std::vector<std::string> literals;
+    std::vector<std::vector<uint32_t>> rules;  // by literal
+    LiteralSearch search;
+  };
+  struct IpGroup {
+    uint32_t slot = 0;
+    core::IpRangeSet::Builder builder;               // until the index is built
+    std::shared_ptr<const core::IpRangeSet> any_of;  // the union of every rule's set
+    std::vector<uint32_t> rules;
+  };
+
+  void add(const Guard& guard, uint32_t rule);
+
+  std::vector<ExactGroup> exact_;
+  std::vector<PrefixGroup> prefix_;
+  std::vector<ContainsGroup> contains_;
+  std::vector<IpGroup> ip_;
   std::deque<std::string> keys_;  // owns the prefix keys
   std::vector<uint32_t> always_;  // rules without a guard
   size_t rule_count_ = 0;

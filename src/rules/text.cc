@@ -1,6 +1,7 @@
 #include "rules/text.h"
 
 #include <algorithm>
+#include <cstring>
 
 #include "rules/request.h"
 
@@ -294,17 +295,43 @@ std::string wildcard_to_regex(std::string_view pattern, bool fold_ascii_case) {
   return out;
 }
 
-std::string wildcard_literal_prefix(std::string_view pattern) {
-  std::string out;
+Wildcard Wildcard::parse(std::string_view pattern, bool fold_case) {
+  Wildcard w;
+  w.fold_case = fold_case;
+  w.segments.emplace_back();
   for (size_t i = 0; i < pattern.size(); ++i) {
     char c = pattern[i];
-    if (c == '*') break;
+    if (c == '*') {
+      w.has_star = true;
+      w.segments.emplace_back();
+      continue;
+    }
     if (c == '\\' && i + 1 < pattern.size() && (pattern[i + 1] == '*' || pattern[i + 1] == '\\')) {
       c = pattern[++i];
     }
-    out += c;
+    if (fold_case && c >= 'A' && c <= 'Z') c = static_cast<char>(c + 32);
+    w.segments.back() += c;
   }
-  return out;
+  return w;
+}
+
+bool Wildcard::matches(std::string_view text, Scratch& scratch) const {
+  if (fold_case) text = to_lower(text, scratch);
+  const std::string& first = segments.front();
+  if (!has_star) return text == first;
+  const std::string& last = segments.back();
+  if (text.size() < first.size() + last.size()) return false;
+  if (!text.starts_with(first) || !text.ends_with(last)) return false;
+  size_t pos = first.size();
+  size_t end = text.size() - last.size();
+  for (size_t i = 1; i + 1 < segments.size(); ++i) {
+    const std::string& seg = segments[i];
+    if (seg.empty()) continue;
+    const void* found = memmem(text.data() + pos, end - pos, seg.data(), seg.size());
+    if (found == nullptr) return false;
+    pos = static_cast<size_t>(static_cast<const char*>(found) - text.data()) + seg.size();
+  }
+  return true;
 }
 
 std::optional<std::string_view> json_lookup_string(std::string_view json,

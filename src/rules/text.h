@@ -7,6 +7,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "rules/scratch.h"
 
@@ -29,8 +30,18 @@ std::span<const NameValue> split_cookies(std::span<const std::string_view> heade
 // byte does: a case-insensitive RE2 in Latin-1 would also fold bytes 0xC0-0xFE).
 std::string wildcard_to_regex(std::string_view pattern, bool fold_ascii_case = false);
 
-// The literal text a wildcard pattern starts with, up to its first "*".
-std::string wildcard_literal_prefix(std::string_view pattern);
+// A wildcard pattern as the evaluator runs it: the literal segments between its
+// stars. Matching checks the first segment as a prefix, the last as a suffix and
+// finds the others in order, leftmost first (which is exact when "*" is the only
+// wildcard), so it is linear in the text and needs no regex engine.
+struct Wildcard {
+  std::vector<std::string> segments;  // lowercase when fold_case; at least one
+  bool has_star = false;
+  bool fold_case = false;  // ASCII letters only
+
+  static Wildcard parse(std::string_view pattern, bool fold_case);
+  bool matches(std::string_view text, Scratch& scratch) const;
+};
 
 // Reads a string at a path of object keys and array indexes in a JSON document;
 // nullopt when the document is malformed, the path is absent or the value is not a

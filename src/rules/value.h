@@ -20,9 +20,9 @@ struct Value {
   // Which member holds the value follows from `type`. A union keeps a Value at 32
   // bytes: evaluation copies them at every node.
   union {
-    std::string_view string;  // kString
-    int64_t integer;            // kInt
-    core::IpAddress ip;         // kIp
+    std::string_view string;                    // kString
+    int64_t integer;                            // kInt
+    core::IpAddress ip;                         // kIp
     std::span<const std::string_view> strings;  // kStringArray
     std::span<const int64_t> integers;          // kIntArray
   };

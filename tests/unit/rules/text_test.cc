@@ -4,6 +4,9 @@
 
 #include <gtest/gtest.h>
 
+#include <re2/re2.h>
+
+#include <random>
 #include <string>
 #include <vector>
 
@@ -139,6 +142,49 @@ TEST(CaretSnippetTest, LongLinesShowAWindow) {
   ASSERT_NE(caret, std::string::npos);
   EXPECT_EQ(line.substr(caret, 3), "BAD");
   EXPECT_EQ(marks.substr(caret), "^~~");
+}
+
+// The segment matcher the evaluator runs must agree with the regex the same pattern
+// compiles to, for random patterns and texts over a small alphabet (so that stars,
+// repeats and near-misses are common), folded and strict.
+TEST(Wildcard, AgreesWithTheEquivalentRegex) {
+  std::mt19937 rng(11);
+  auto pick = [&](const char* alphabet, size_t max_len) {
+    std::string s(rng() % (max_len + 1), 'a');
+    size_t n = std::char_traits<char>::length(alphabet);
+    for (char& c : s) c = alphabet[rng() % n];
+    return s;
+  };
+  RE2::Options options;
+  options.set_encoding(RE2::Options::EncodingLatin1);
+  for (int round = 0; round < 3000; ++round) {
+    bool fold = round % 2 == 0;
+    std::string pattern = pick("abA*\\", 7);
+    RE2 re(wildcard_to_regex(pattern, fold), options);
+    ASSERT_TRUE(re.ok()) << pattern;
+    Wildcard w = Wildcard::parse(pattern, fold);
+    for (int probe = 0; probe < 10; ++probe) {
+      std::string text = pick("abAB*\\", 10);
+      Scratch scratch;
+      ASSERT_EQ(w.matches(text, scratch), RE2::FullMatch(text, re))
+          << "pattern " << pattern << " text " << text << " fold " << fold;
+    }
+  }
+}
+
+TEST(Wildcard, SegmentsPrefixAndFolding) {
+  Scratch scratch;
+  Wildcard w = Wildcard::parse("/WP-*/x*", true);
+  EXPECT_EQ(w.segments, (std::vector<std::string>{"/wp-", "/x", ""}));
+  EXPECT_TRUE(w.matches("/wp-admin/x.php", scratch));
+  EXPECT_TRUE(w.matches("/Wp-/X", scratch));
+  EXPECT_FALSE(w.matches("/wp/x", scratch));
+  Wildcard strict = Wildcard::parse("/Api/*", false);
+  EXPECT_FALSE(strict.matches("/api/v1", scratch));
+  EXPECT_TRUE(strict.matches("/Api/", scratch));
+  // "ab*ab" must not let the prefix and the suffix overlap.
+  EXPECT_FALSE(Wildcard::parse("ab*ab", false).matches("aba", scratch));
+  EXPECT_TRUE(Wildcard::parse("ab*ab", false).matches("abab", scratch));
 }
 
 }  // namespace
