@@ -104,6 +104,8 @@ class Evaluator {
         Value b = eval(n.b);
         if (a.missing || b.missing) return present_bool(false);
         if (b.string.empty()) return present_bool(true);
+        // An empty view may have a null data pointer, which memmem must not get.
+        if (a.string.size() < b.string.size()) return present_bool(false);
         // glibc's memmem is linear in the haystack (two-way algorithm).
         return present_bool(
             memmem(a.string.data(), a.string.size(), b.string.data(), b.string.size()) != nullptr);
@@ -252,7 +254,7 @@ class Evaluator {
         char* out = scratch.chars(total);
         size_t at = 0;
         for (uint32_t i = 0; i < n.b; ++i) {
-          std::memcpy(out + at, parts[i].data(), parts[i].size());
+          if (!parts[i].empty()) std::memcpy(out + at, parts[i].data(), parts[i].size());
           at += parts[i].size();
         }
         return Value::of_string({out, total});

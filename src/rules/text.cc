@@ -327,6 +327,7 @@ bool Wildcard::matches(std::string_view text, Scratch& scratch) const {
   for (size_t i = 1; i + 1 < segments.size(); ++i) {
     const std::string& seg = segments[i];
     if (seg.empty()) continue;
+    if (end - pos < seg.size()) return false;  // also keeps a null data pointer from memmem
     const void* found = memmem(text.data() + pos, end - pos, seg.data(), seg.size());
     if (found == nullptr) return false;
     pos = static_cast<size_t>(static_cast<const char*>(found) - text.data()) + seg.size();
