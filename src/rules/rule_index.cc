@@ -11,6 +11,7 @@ struct RuleIndex::Guard {
   uint32_t slot = 0;
   bool fold_case = false;  // prefix and contains: ASCII case-insensitive
   bool integer = false;    // exact: the keys are integers
+  bool array = false;      // exact: the field is an array; any element may match
   std::vector<std::string_view> strings;
   std::vector<int64_t> integers;
   const core::IpRangeSet* ips = nullptr;
@@ -108,6 +109,29 @@ std::optional<Guard> guard_of_test(const Program& p, const Node& n) {
       g.strings.push_back(v->string);
       return g;
     }
+    case Op::kAny: {
+      // An array compared whole, or any(x[*] eq "v"): indexed by each element.
+      if (!is_field(p, n.c, Type::kStringArray)) return std::nullopt;
+      const Node& pred = p.nodes[n.a];
+      auto is_element = [&](uint32_t node) {
+        return p.nodes[node].op == Op::kEach && p.nodes[node].payload == n.payload;
+      };
+      if (pred.op == Op::kEq) {
+        uint32_t element = pred.a;
+        uint32_t value = pred.b;
+        if (!is_element(element)) std::swap(element, value);
+        const Value* v = constant(p, value);
+        if (!is_element(element) || v == nullptr || v->type != Type::kString) return std::nullopt;
+        g.strings.push_back(v->string);
+      } else if (pred.op == Op::kInStrings && is_element(pred.a)) {
+        g.strings = p.string_sets[pred.payload];
+      } else {
+        return std::nullopt;
+      }
+      g.slot = p.nodes[n.c].payload;
+      g.array = true;
+      return g;
+    }
     case Op::kInIps:
       if (!is_field(p, n.a, Type::kIp)) return std::nullopt;
       g.kind = Guard::Kind::kIp;
@@ -154,10 +178,12 @@ void RuleIndex::add(const Guard& guard, uint32_t rule) {
   switch (guard.kind) {
     case Guard::Kind::kExact: {
       auto it = std::find_if(exact_.begin(), exact_.end(), [&](const ExactGroup& g) {
-        return g.slot == guard.slot && g.integer == guard.integer;
+        return g.slot == guard.slot && g.integer == guard.integer && g.array == guard.array;
       });
-      if (it == exact_.end())
-        it = exact_.insert(exact_.end(), ExactGroup{guard.slot, guard.integer, {}, {}});
+      if (it == exact_.end()) {
+        it =
+            exact_.insert(exact_.end(), ExactGroup{guard.slot, guard.integer, guard.array, {}, {}});
+      }
       for (std::string_view s : guard.strings) it->by_string[s].push_back(rule);
       for (int64_t v : guard.integers) it->by_int[v].push_back(rule);
       return;
@@ -224,6 +250,13 @@ void RuleIndex::candidates(EvalState& state, std::vector<uint32_t>& out) const {
   for (const ExactGroup& g : exact_) {
     const Value& v = state.field(g.slot);
     if (v.missing) continue;
+    if (g.array) {
+      for (std::string_view element : v.strings) {
+        auto it = g.by_string.find(element);
+        if (it != g.by_string.end()) out.insert(out.end(), it->second.begin(), it->second.end());
+      }
+      continue;
+    }
     const std::vector<uint32_t>* hits = nullptr;
     if (g.integer) {
       auto it = g.by_int.find(v.integer);

@@ -7,6 +7,7 @@
 // hold for the whole condition to hold, i.e. one reached from the root through `and`
 // only:
 //   exact     field eq "x", field in {"x" "y"} (strings or ints)  -> hash lookup
+//             headers["h"] eq "x", any(f[*] eq "x" / in {...})     -> one per element
 //   prefix    starts_with(field, "x"), field wildcard "x*..."       -> one lookup per
 //                                                                      prefix length
 //   contains  field contains "x", lower(field) contains "x"         -> one multi-literal
@@ -50,6 +51,7 @@ class RuleIndex {
   struct ExactGroup {
     uint32_t slot = 0;
     bool integer = false;
+    bool array = false;  // an Array<String> field: each element is looked up
     std::unordered_map<std::string_view, std::vector<uint32_t>> by_string;
     std::unordered_map<int64_t, std::vector<uint32_t>> by_int;
   };

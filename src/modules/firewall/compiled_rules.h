@@ -62,13 +62,13 @@ struct CompiledRuleset {
   // Below this many rules a straight scan is cheaper than consulting the index.
   static constexpr size_t kIndexFrom = 16;
   bool use_index() const { return rules.size() >= kIndexFrom; }
-  void build_index();
+  void build_index(const std::string& label);
 };
 
 struct CompiledRulesets {
   CompiledRuleset global;
   std::vector<CompiledRuleset> sites;  // by site index
-  std::vector<rules::Slot> slots;                // field slots all the programs share
+  std::vector<rules::Slot> slots;      // field slots all the programs share
   size_t rule_count() const;
 };
 

@@ -5,6 +5,7 @@
 #include <mutex>
 #include <string>
 
+#include "core/log.h"
 #include "modules/firewall/compiled_rules.h"
 #include "pipeline/expression.h"
 
@@ -44,8 +45,10 @@ class RulesetCompiler {
     }
     // Indexes only over fully compiled rulesets: a failed rule has no program.
     if (failed_) return nullptr;
-    out->global.build_index();
-    for (auto& site : out->sites) site.build_index();
+    out->global.build_index("config-wide");
+    for (size_t s = 0; s < out->sites.size(); ++s) {
+      out->sites[s].build_index("site " + config_.sites[s].name);
+    }
     out->slots = compiler_.slots();
     return out;
   }
@@ -125,12 +128,15 @@ class RulesetCompiler {
 
 }  // namespace
 
-void CompiledRuleset::build_index() {
+void CompiledRuleset::build_index(const std::string& label) {
   if (!use_index()) return;
   std::vector<const rules::Program*> programs;
   programs.reserve(rules.size());
   for (const CompiledRule& r : rules) programs.push_back(r.condition.get());
   index = rules::RuleIndex(programs);
+  // Rules the index cannot pick run for every request: worth knowing when tuning.
+  core::log(core::LogLevel::kInfo, "firewall: {} rules ({}): {} indexed, {} run for every request",
+            rules.size(), label, index.indexed_count(), rules.size() - index.indexed_count());
 }
 
 size_t CompiledRulesets::rule_count() const {

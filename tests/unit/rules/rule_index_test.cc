@@ -94,6 +94,10 @@ TEST(RuleIndex, CandidatesThatMatchAreExactlyTheMatchingRules) {
       R"(http.request.uri.args["id"] eq "1")",
       R"(http.request.body.size eq 0 and starts_with(http.request.uri.path, "/a"))",
       R"(http.request.uri.query contains "x=1" and http.user_agent contains "bot")",
+      R"(http.request.headers["x-api-key"] eq "k1")",
+      R"(any(http.request.headers["x-api-key"][*] in {"k2" "k1"}) and ssl)",
+      R"(http.request.cookies["session"] eq "s")",
+      R"(http.request.headers["x-api-key"] ne "k1")",
   };
   std::vector<std::shared_ptr<const Program>> programs;
   std::vector<const Program*> raw;
@@ -104,12 +108,20 @@ TEST(RuleIndex, CandidatesThatMatchAreExactlyTheMatchingRules) {
     raw.push_back(r.program.get());
   }
   RuleIndex index(raw);
-  EXPECT_GE(index.indexed_count(), 12u);
+  EXPECT_GE(index.indexed_count(), 15u);
 
   const char* paths[] = {"/a",        "/b",      "/c",       "/admin",   "/ad",
                          "/wp-login", "/Wp-x",   "/Api/v/x", "/api/v/x", "/.env",
                          "/x/../y",   "/a?id=1", "/q?x=1",   "/"};
-  const char* agents[] = {"", "googlebot", "CURL/8", "Wget/1", "mozilla", "bo t"};
+  // Some "agents" carry another header line with them.
+  const char* agents[] = {"",
+                          "googlebot",
+                          "CURL/8",
+                          "Wget/1",
+                          "mozilla",
+                          "bo t",
+                          "a\r\nX-Api-Key: k1",
+                          "b\r\nCookie: session=s; x=1\r\nX-Api-Key: k2"};
   const char* ips[] = {"203.0.113.9", "2001:db8::1", "10.1.1.1", "192.0.2.1"};
   const char* methods[] = {"GET", "POST"};
   int checked = 0;
@@ -142,7 +154,7 @@ TEST(RuleIndex, CandidatesThatMatchAreExactlyTheMatchingRules) {
       }
     }
   }
-  EXPECT_EQ(checked, 14 * 6 * 4 * 2);
+  EXPECT_EQ(checked, 14 * 8 * 4 * 2);
 }
 
 TEST(RuleIndex, RulesWithoutGuardsAreAlwaysCandidates) {
