@@ -22,7 +22,7 @@
 #   BENCH_CONNS=64           wrk connections
 #   BENCH_ROUNDS=3           measured runs per variant (interleaved); the report shows medians
 #   BENCH_RULES=1000         rules per variant (config-wide + site)
-#   BENCH_VARIANTS="none mixed worst"   rule sets, one rampart each; "none" is required (the
+#   BENCH_VARIANTS="none mixed worst unindexed"   rule sets, one rampart each; "none" is required (the
 #                            baseline). Also only-eq, only-in, only-prefix, only-wildcard,
 #                            only-ua, only-hdr, only-ip: all rules of one kind
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
@@ -55,7 +55,7 @@ WARM=${BENCH_WARMUP_SECONDS:-3}
 C=${BENCH_CONNS:-64}
 ROUNDS=${BENCH_ROUNDS:-3}
 NRULES=${BENCH_RULES:-1000}
-read -r -a VARIANTS <<<"${BENCH_VARIANTS:-none mixed worst}"
+read -r -a VARIANTS <<<"${BENCH_VARIANTS:-none mixed worst unindexed}"
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
 NICE=${BENCH_NICE:-0}
@@ -138,7 +138,8 @@ label_of() {
   case $1 in
     none) echo "no rules" ;;
     mixed) echo "$NRULES_FMT rules, realistic mix" ;;
-    worst) echo "$NRULES_FMT rules, worst case (no index: all prefix/wildcard/contains rules)" ;;
+    worst) echo "$NRULES_FMT rules, prefix/wildcard/contains only" ;;
+    unindexed) echo "$NRULES_FMT rules, none indexable (ends_with, matches)" ;;
     *) echo "$NRULES_FMT rules, ${1#only-} only" ;;
   esac
 }
@@ -362,10 +363,13 @@ ip.src in \$office\`); **in** \`http.request.uri.path in {8 paths}\`; **prefix**
 wildcard "/tenant-N/*"\`; **ua** \`http.user_agent contains "badbot-N"\`; **hdr** an
 \`x-api-key\` header, \`session\` cookie or \`token\` query argument \`eq\` a value, \`http.referer
 contains\`, or \`any(http.request.headers["x-forwarded-host"][*] eq …)\`; **ip** \`ip.src in
-\$bad_networks_K\` (list files) or \`ip.src in {8 CIDRs}\`. Rule order is shuffled; odd and even
-rules go to the config-wide and the site's rules; every 200th rule is \`log\`, the rest \`block\`.
-eq and in rules have an index guard (one hash lookup finds the few that can match); the
-others are evaluated one by one for every request.
+\$bad_networks_K\` (list files) or \`ip.src in {8 CIDRs}\`; **suffix**
+\`ends_with(http.request.uri.path, "/gone-N")\`; **regex** \`http.request.uri.query matches
+"^secret-N="\`. Rule order is shuffled; odd and even rules go to the config-wide and the
+site's rules; every 200th rule is \`log\`, the rest \`block\`. The rule index (rulesets of 16+
+rules) picks candidates for eq, in, hdr (by each value), prefix and wildcard (by prefix),
+ua and referer (one multi-literal scan) and ip (one lookup in the union of the sets);
+suffix and regex rules have no index and are evaluated one by one for every request.
 
 ### How to read this
 

@@ -15,8 +15,9 @@ request (GET /app/item/42?ref=home from 127.0.0.1 with a browser User-Agent, a
 `session=...` cookie and Accept headers), so every request is checked against all of
 them and forwarded. The output depends only on the arguments (fixed random seed).
 
-Variants: none; mixed (the realistic mix, ~60% indexable); worst (nothing indexable:
-prefix, wildcard and contains rules); only-KIND with KIND one of the kinds below (all
+Variants: none; mixed (the realistic mix); worst (prefix, wildcard and contains rules,
+the kinds the index handles least cheaply); unindexed (ends_with and matches rules,
+which no index helps: the linear cost); only-KIND with KIND one of the kinds below (all
 rules of one kind, to find which kind is expensive).
 """
 import os
@@ -62,7 +63,7 @@ KINDS = {
     "in": lambda i, rng, n: (
         "http.request.uri.path in {" + " ".join(f'"/old/{i}/{k}.php"' for k in range(8)) + "}",
         (f"/old/{i}/3.php", "")),
-    # not indexable
+    # indexed by prefix (starts_with, wildcard) and by one literal scan (contains)
     "prefix": lambda i, rng, n: (f'starts_with(http.request.uri.path, "/private/{i}/")',
                                  (f"/private/{i}/x", "")),
     "wildcard": lambda i, rng, n: (f'http.request.uri.path wildcard "/tenant-{i}/*"',
@@ -72,11 +73,17 @@ KINDS = {
     "hdr": lambda i, rng, n: (HDR_FORMS[i % len(HDR_FORMS)][0].format(i=i),
                               tuple(s.format(i=i) for s in HDR_FORMS[i % len(HDR_FORMS)][1])),
     "ip": ip_rule,
+    # not indexable: every one runs for every request
+    "suffix": lambda i, rng, n: (f'ends_with(http.request.uri.path, "/gone-{i}")',
+                                 (f"/x/gone-{i}", "")),
+    "regex": lambda i, rng, n: (f'http.request.uri.query matches "^secret-{i}="',
+                                (f"/?secret-{i}=1", "")),
 }
 
 MIXES = {  # parts per 1000
     "mixed": {"eq": 500, "in": 100, "prefix": 100, "wildcard": 100, "ua": 100, "hdr": 50, "ip": 50},
     "worst": {"prefix": 350, "wildcard": 300, "ua": 350},
+    "unindexed": {"suffix": 500, "regex": 500},
 }
 NLISTS = 5            # bad_networks_0..4, list files
 LIST_ENTRIES = 800    # entries per list file
@@ -92,7 +99,7 @@ def main():
     elif variant.startswith("only-") and variant[5:] in KINDS:
         mix = {variant[5:]: 1000}
     else:
-        sys.exit(f"unknown variant {variant!r}: none, mixed, worst, only-{{{','.join(KINDS)}}}")
+        sys.exit(f"unknown variant {variant!r}: none, mixed, worst, unindexed, only-{{{','.join(KINDS)}}}")
     counts = {k: total * v // 1000 for k, v in mix.items()}
     if counts:  # rounding: the rest goes to the largest kind
         counts[max(mix, key=mix.get)] += total - sum(counts.values())
