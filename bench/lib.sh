@@ -132,6 +132,7 @@ check() {
 ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
 # shellcheck disable=SC2034  # used by run.sh and firewall.sh
 FIREWALL_HEADING="## Firewall rules: throughput with 1,000 rules vs none"  # bench/firewall.sh's section
+MICRO_HEADING="## Micro-benchmarks: rules and IP lists"  # bench/micro/ results, by hand
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {

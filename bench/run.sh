@@ -675,9 +675,12 @@ EOF
 }
 
 report >"$TMP/RESULTS.md"
-# bench/firewall.sh keeps its own section in the same file: carry it over unchanged.
-fw_section=$(results_section "$RESULTS" "$FIREWALL_HEADING")
-[[ -n $fw_section ]] && printf '\n%s\n' "$fw_section" >>"$TMP/RESULTS.md"
+# The micro-benchmark and bench/firewall.sh sections live in the same file: carry them
+# over unchanged.
+for heading in "$MICRO_HEADING" "$FIREWALL_HEADING"; do
+  kept=$(results_section "$RESULTS" "$heading")
+  [[ -n $kept ]] && printf '\n%s\n' "$kept" >>"$TMP/RESULTS.md"
+done
 cp "$TMP/RESULTS.md" "$RESULTS"
 
 echo

@@ -318,16 +318,16 @@ const Value& EvalState::field(uint32_t slot) {
   if (computed_[slot]) return values_[slot];
   const Slot& s = slots_[slot];
   const FieldDef& def = fields_.get(s.field);
-  Value v;
+  // Written whole into the slot: patching single bytes of a Value just before it is
+  // copied costs a store-forwarding stall on every field.
+  Value& v = values_[slot];
   if (def.compute) {
     v = def.compute(request_, s.key, scratch_);
-  } else if (const Value* ext = request_.extension(def.id)) {
+  } else if (const Value* ext = request_.extension(def.id); ext && ext->type == def.type) {
     v = *ext;
   } else {
     v = Value::none(def.type);
   }
-  v.type = def.type;
-  values_[slot] = v;
   computed_[slot] = 1;
   if (trace_) {
     std::string name = def.name;
