@@ -311,3 +311,31 @@ replace_results_section() {
   fi
   mv "$tmp" "$file"
 }
+
+# rampart_base_config COMMENT PORT ADMIN_PORT: the server-wide part of the rampart config
+# every bench uses (one listener, admin, no access log, caps and timeouts sized for
+# load); the caller appends its lists, rules and sites.
+rampart_base_config() {
+  cat <<EOF
+# $1
+version: bench
+workers: $W
+listeners:
+  - name: bench
+    address: 127.0.0.1:$2
+admin:
+  address: 127.0.0.1:$3
+  token: bench-$(od -An -tx1 -N16 /dev/urandom | tr -d " \n")
+access_log:
+  path: off
+log_level: warn
+limits:
+  max_connections: 20000
+  max_connections_per_ip: 20000
+  max_requests_per_connection: 1000000
+timeouts:
+  client_idle: 300s
+  upstream_idle: 60s
+  shutdown_grace: 2s
+EOF
+}
