@@ -123,8 +123,7 @@ int main(int argc, char** argv) {
   app::RulesTestOptions rules_options;
   auto* rules_test_cmd = rules_cmd->add_subcommand(
       "test", "Evaluate an expression against a raw request and show every field it read");
-  rules_test_cmd->add_option("-e,--expr", rules_options.expression, "the expression")
-      ->required();
+  rules_test_cmd->add_option("-e,--expr", rules_options.expression, "the expression")->required();
   rules_test_cmd
       ->add_option("-r,--request", rules_options.request_file,
                    "raw HTTP request file (- for standard input)")

@@ -373,4 +373,26 @@ std::string format_size(uint64_t bytes) {
   return std::to_string(bytes) + (bytes == 1 ? " byte" : " bytes");
 }
 
+std::optional<std::string> redirect_target_problem(std::string_view to) {
+  auto starts_with_ci = [](std::string_view text, std::string_view prefix) {
+    return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
+  };
+  if (to.empty()) return "the target must not be empty";
+  if (to.size() > 2048) return "the target is longer than 2048 characters";
+  if (has_space_or_control(to)) return quote(to) + " contains spaces or control characters";
+  if (to.size() >= 2 && (to.substr(0, 2) == "//" || to.substr(0, 2) == "/\\")) {
+    return quote(to) + " would send clients to another host; write the scheme, " +
+           "e.g. https://host/path";
+  }
+  if (to[0] == '/') return std::nullopt;
+  if (starts_with_ci(to, "http://") || starts_with_ci(to, "https://")) {
+    std::string_view rest = to.substr(to.find("://") + 3);
+    if (rest.substr(0, rest.find_first_of("/?#")).empty()) {
+      return quote(to) + " has no host after the scheme";
+    }
+    return std::nullopt;
+  }
+  return quote(to) + " must be a path starting with \"/\" or an http:// or https:// URL";
+}
+
 }  // namespace rampart::config

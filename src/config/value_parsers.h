@@ -68,6 +68,12 @@ bool is_http_token(std::string_view text);
 // True when text holds a space, a control character or DEL: none belongs in a URL.
 bool has_space_or_control(std::string_view text);
 
+// What is wrong with a redirect target, or nullopt when it is a path starting with "/"
+// (not "//" or "/\\", which browsers read as another host) or an http(s) URL with a
+// host, at most 2048 bytes, without spaces or control bytes. Checks written targets at
+// load and computed ones per request alike.
+std::optional<std::string> redirect_target_problem(std::string_view to);
+
 // Quotes text for a message, cut short and with control bytes escaped so a hostile value
 // cannot forge extra lines in a log.
 std::string quote(std::string_view text);

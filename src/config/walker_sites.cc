@@ -45,10 +45,6 @@ bool is_field_value(std::string_view text) {
   return true;
 }
 
-bool starts_with_ci(std::string_view text, std::string_view prefix) {
-  return text.size() >= prefix.size() && to_lower(text.substr(0, prefix.size())) == prefix;
-}
-
 }  // namespace
 
 void Walker::sites(const At& at) {
@@ -342,30 +338,11 @@ bool Walker::redirect_from(const At& at, const std::string& from) {
 }
 
 bool Walker::redirect_to(const At& at, const std::string& to) {
-  if (to.empty()) {
-    error(at, "the target must not be empty");
-  } else if (to.size() > 2048) {
-    error(at, "the target is longer than 2048 characters");
-  } else if (has_space_or_control(to)) {
-    error(at, quote(to) + " contains spaces or control characters");
-  } else if (to.size() >= 2 && (to.substr(0, 2) == "//" || to.substr(0, 2) == "/\\")) {
-    // Browsers read "//host/..." as another host; make that explicit.
-    error(at, quote(to) + " would send clients to another host; write the scheme, " +
-                  "e.g. https://host/path");
-  } else if (to[0] == '/') {
-    return true;
-  } else if (starts_with_ci(to, "http://") || starts_with_ci(to, "https://")) {
-    std::string_view rest = std::string_view(to).substr(to.find("://") + 3);
-    std::string_view authority = rest.substr(0, rest.find_first_of("/?#"));
-    if (authority.empty()) {
-      error(at, quote(to) + " has no host after the scheme");
-    } else {
-      return true;
-    }
-  } else {
-    error(at, quote(to) + " must be a path starting with \"/\" or an http:// or https:// URL");
+  if (auto problem = redirect_target_problem(to)) {
+    error(at, *problem);
+    return false;
   }
-  return false;
+  return true;
 }
 
 }  // namespace rampart::config::detail

@@ -149,21 +149,22 @@ ProgramBuilder::Result ProgramBuilder::comparison(const AstNode& n) {
         if (rn.kind != AstKind::kString) {
           return fail(rn, "the pattern after \"" + op_text + "\" must be a string literal");
         }
-        std::optional<uint32_t> re;
         if (n.op == CompareOp::kMatches) {
-          re = regex(rn, rn.text, "regular expression");
+          auto re = regex(rn, rn.text, "regular expression");
+          if (!re) return std::nullopt;
           node.op = Op::kMatches;
-        } else {
-          // Case folded here, ASCII letters only; RE2 itself stays case-sensitive.
-          re = regex(rn, wildcard_to_regex(rn.text, n.op == CompareOp::kWildcard),
-                     "wildcard pattern");
-          node.op = Op::kWildcard;
-          // Evaluated by the segment matcher; the regex above only validates and caps.
-          node.c = static_cast<uint32_t>(program_->wildcards.size());
-          program_->wildcards.push_back(Wildcard::parse(rn.text, n.op == CompareOp::kWildcard));
+          node.payload = *re;
+          break;
         }
-        if (!re) return std::nullopt;
-        node.payload = *re;
+        // Wildcards run on the segment matcher (linear, no regex engine), so only the
+        // size of the pattern as written is capped.
+        if (rn.text.size() > kMaxRegexBytes) {
+          return fail(
+              rn, "wildcard pattern is longer than " + std::to_string(kMaxRegexBytes) + " bytes");
+        }
+        node.op = Op::kWildcard;
+        node.c = static_cast<uint32_t>(program_->wildcards.size());
+        program_->wildcards.push_back(Wildcard::parse(rn.text, n.op == CompareOp::kWildcard));
         break;
       }
       case CompareOp::kIn:

@@ -37,7 +37,7 @@ enum class Op : uint8_t {
   kGe,
   kContains,   // a contains b
   kMatches,    // a against regexes[payload], unanchored
-  kWildcard,   // a against wildcards[c] (regexes[payload] is the same pattern, checked at load)
+  kWildcard,   // a against wildcards[c]
   kInStrings,  // a in string_sets[payload]
   kInInts,     // a in int_sets[payload]
   kInIps,      // a in ip_sets[payload]

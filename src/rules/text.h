@@ -26,8 +26,9 @@ std::span<const NameValue> split_cookies(std::span<const std::string_view> heade
                                          Scratch& scratch);
 
 // A wildcard pattern ("*" matches any run of bytes, "\*" a literal star) as an
-// anchored RE2 pattern. `fold_ascii_case`: letters A-Z match either case (and no other
-// byte does: a case-insensitive RE2 in Latin-1 would also fold bytes 0xC0-0xFE).
+// anchored RE2 pattern: the definition Wildcard::matches is tested against. `fold_ascii_case`:
+// letters A-Z match either case (and no other byte does: a case-insensitive RE2 in Latin-1 would
+// also fold bytes 0xC0-0xFE).
 std::string wildcard_to_regex(std::string_view pattern, bool fold_ascii_case = false);
 
 // A wildcard pattern as the evaluator runs it: the literal segments between its

@@ -2,7 +2,7 @@
 
 #include <string>
 
-#include "http/message.h"
+#include "config/value_parsers.h"
 #include "modules/firewall/compiled_rules.h"
 #include "rules/evaluator.h"
 
@@ -26,24 +26,6 @@ bool is_safe_target_part(std::string_view s) {
     if (u <= 0x20 || u == 0x7f || c == '#') return false;
   }
   return true;
-}
-
-// A computed redirect target must be what a written one may be (config/walker_sites.cc
-// redirect_to): a path starting with "/" but not "//" or "/\", which browsers read as
-// another host, or an http:// or https:// URL with a host. No spaces or control bytes.
-bool is_redirect_target(std::string_view t) {
-  if (t.empty()) return false;
-  for (char c : t) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if (u <= 0x20 || u == 0x7f) return false;
-  }
-  if (t[0] == '/') return t.size() == 1 || (t[1] != '/' && t[1] != '\\');
-  for (std::string_view scheme : {std::string_view("http://"), std::string_view("https://")}) {
-    if (t.size() > scheme.size() && http::iequals(t.substr(0, scheme.size()), scheme)) {
-      return t.find_first_of("/?#", scheme.size()) != scheme.size();  // a host follows
-    }
-  }
-  return false;
 }
 
 class FirewallModule final : public pipeline::Module {
@@ -215,7 +197,7 @@ class FirewallModule final : public pipeline::Module {
   Step redirect(Run& run, const CompiledRule& rule) const {
     RequestContext& ctx = run.ctx;
     auto target = rule.target_url ? value_of(run, *rule.target_url) : std::nullopt;
-    if (!target || !is_redirect_target(*target)) return Step::kError;
+    if (!target || config::redirect_target_problem(*target)) return Step::kError;
     std::string location(*target);
     if (rule.preserve_query && !ctx.request.query.empty()) {
       // The query goes before a fragment the target may have.
