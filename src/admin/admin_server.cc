@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "admin/origins_api.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/read_buffer.h"
@@ -32,6 +33,25 @@ bool token_matches(std::string_view given, std::string_view expected) {
     diff |= static_cast<unsigned char>(given[i] ^ expected[i]);
   }
   return diff == 0;
+}
+
+// A mutation needs the config's bearer token; otherwise `response` gets 401 or 403.
+bool authorized(const server::Snapshot& snapshot, std::string_view authorization,
+                AdminResponse& response) {
+  const std::string& token = snapshot.config->admin.token;
+  constexpr std::string_view kBearer = "Bearer ";
+  if (authorization.empty()) {
+    response.status = 401;
+    response.body = "{\"error\":\"missing bearer token\"}\n";
+    return false;
+  }
+  if (token.empty() || !authorization.starts_with(kBearer) ||
+      !token_matches(authorization.substr(kBearer.size()), token)) {
+    response.status = 403;
+    response.body = "{\"error\":\"invalid token\"}\n";
+    return false;
+  }
+  return true;
 }
 
 std::string json_string(std::string_view value) {
@@ -161,6 +181,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
   if (path == "/metrics" && (method == "GET" || method == "HEAD")) {
     response.content_type = "text/plain; version=0.0.4";
     server.metrics().render(response.body, snapshot->config->version);
+    render_origin_metrics(*snapshot->origins, response.body);
     for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
       fmt::format_to(std::back_inserter(response.body),
                      "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
@@ -176,25 +197,26 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     }
     return response;
   }
+  if (path == "/origins" && (method == "GET" || method == "HEAD")) {
+    response.body = origins_json(*snapshot->origins);
+    return response;
+  }
+  if (path.starts_with("/origins/")) {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    return origin_action(*snapshot->origins, path.substr(std::string_view("/origins/").size()));
+  }
   if (path == "/config/reload") {
     if (method != "POST") {
       response.status = 405;
       response.body = "{\"error\":\"use POST\"}\n";
       return response;
     }
-    const std::string& token = snapshot->config->admin.token;
-    constexpr std::string_view kBearer = "Bearer ";
-    if (authorization.empty()) {
-      response.status = 401;
-      response.body = "{\"error\":\"missing bearer token\"}\n";
-      return response;
-    }
-    if (token.empty() || !authorization.starts_with(kBearer) ||
-        !token_matches(authorization.substr(kBearer.size()), token)) {
-      response.status = 403;
-      response.body = "{\"error\":\"invalid token\"}\n";
-      return response;
-    }
+    if (!authorized(*snapshot, authorization, response)) return response;
     server::ReloadOutcome outcome = server.reload();
     if (outcome.ok) {
       response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n",

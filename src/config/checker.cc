@@ -160,6 +160,7 @@ void check_config(const Config& config, const SourceMap& where, Diagnostics& dia
   check_sites(config, where, diags);
   check_limits(config, where, diags);
   check_rules(config, where, diags);
+  check_pools(config, where, diags);
 }
 
 }  // namespace rampart::config::detail

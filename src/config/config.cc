@@ -60,8 +60,35 @@ std::string_view rule_action_name(RuleAction action) {
       return "redirect";
     case RuleAction::kRewrite:
       return "rewrite";
+    case RuleAction::kRoute:
+      return "route";
   }
   return "unknown";
+}
+
+std::string_view steering_name(Steering steering) {
+  switch (steering) {
+    case Steering::kRoundRobin:
+      return "round_robin";
+    case Steering::kRandom:
+      return "random";
+    case Steering::kLeastOutstanding:
+      return "least_outstanding";
+    case Steering::kPowerOfTwo:
+      return "p2c";
+    case Steering::kLatency:
+      return "latency";
+    case Steering::kHash:
+      return "hash";
+  }
+  return "unknown";
+}
+
+const Pool* Config::pool(std::string_view name) const {
+  for (const Pool& p : pools) {
+    if (p.name == name) return &p;
+  }
+  return nullptr;
 }
 
 const ModuleSettings& Config::module(std::string_view name) const {

@@ -80,6 +80,7 @@ enum class RuleAction : uint8_t {
   kManagedChallenge,
   kRedirect,
   kRewrite,
+  kRoute,  // send the request to another pool (or failover list) than the site's
 };
 
 std::string_view rule_action_name(RuleAction action);
@@ -109,6 +110,9 @@ struct ActionParameters {
   // rewrite
   std::optional<DynamicValue> rewrite_path;
   std::optional<DynamicValue> rewrite_query;
+  // route
+  std::vector<std::string> route_pools;  // failover order
+  std::string route_fallback;
 };
 
 struct Rule {
@@ -139,8 +143,115 @@ struct NamedList {
   int column = 0;
 };
 
+// ---- origins: pools of endpoints, health, failover, retries ----
+
+enum class Steering : uint8_t {
+  kRoundRobin,        // "round_robin": smooth weighted round robin (the default)
+  kRandom,            // "random": weighted random
+  kLeastOutstanding,  // "least_outstanding": fewest in-flight requests
+  kPowerOfTwo,        // "p2c": two random candidates, the less busy one
+  kLatency,           // "latency": EWMA of time to first byte
+  kHash,              // "hash": Maglev consistent hashing on `hash_key`
+};
+
+std::string_view steering_name(Steering steering);
+
+struct PoolEndpoint {
+  HostPort address;
+  uint32_t weight = 1;  // 1-1000
+  bool enabled = true;  // false: configured but sent no traffic (and not checked)
+  int line = 0;         // where the endpoint is written
+  int column = 0;
+};
+
+// Inclusive status code ranges, e.g. "2xx" = {200,299}; "200-299,301" = two ranges.
+struct StatusRange {
+  int low = 0;
+  int high = 0;
+};
+
+enum class HealthCheckKind : uint8_t { kHttp, kTcp };
+
+struct HealthCheck {
+  bool enabled = false;  // a pool without `health_check:` is not actively checked
+  HealthCheckKind kind = HealthCheckKind::kHttp;
+  std::string method = "GET";
+  std::string path = "/";
+  std::string host;                   // Host header; empty: the endpoint's address
+  std::vector<HeaderRule> headers;    // only kSet entries
+  std::vector<StatusRange> expected;  // default {200,399}
+  std::string expected_body;          // substring of the first 64 KiB; empty: not checked
+  Millis interval{5'000};
+  Millis timeout{2'000};
+  uint32_t healthy_threshold = 2;    // consecutive passes to go up
+  uint32_t unhealthy_threshold = 3;  // consecutive failures to go down
+  uint32_t jitter_percent = 10;      // each interval is stretched by up to this much
+};
+
+// Passive health: ejection after consecutive failures seen on real traffic.
+struct OutlierDetection {
+  bool enabled = true;
+  uint32_t consecutive_failures = 5;  // connect failures, resets, timeouts (and 5xx if set)
+  bool count_5xx = true;              // a 5xx answer counts as a failure
+  Millis base_ejection{10'000};       // doubled for each ejection in a row
+  Millis max_ejection{300'000};
+  uint32_t max_ejected_percent = 50;  // of the pool's endpoints at once
+};
+
+struct Affinity {
+  bool enabled = false;
+  std::string cookie = "rampart_affinity";
+  Millis ttl{0};  // 0: a session cookie
+};
+
+struct RetryBudget {
+  uint32_t percent = 20;     // retries at most this share of requests...
+  Millis window{10'000};     // ...over this sliding window
+  uint32_t min_retries = 3;  // plus this many per window, so a quiet pool can retry
+};
+
+struct Pool {
+  std::string name;
+  Steering steering = Steering::kRoundRobin;
+  std::optional<SourceText> hash_key;  // kHash: a rules expression yielding a string
+  Affinity affinity;
+  std::vector<PoolEndpoint> endpoints;  // at least one
+  uint32_t min_healthy = 1;             // fewer usable endpoints: failover moves on
+  HealthCheck health_check;
+  OutlierDetection outlier_detection;
+  uint32_t max_connections = 0;  // per endpoint, open connections; 0 = unlimited
+  uint32_t max_pending = 0;      // requests queued for a full pool; 0 = shed at once
+  Millis pending_timeout{1'000};
+  RetryBudget retry_budget;
+  bool implicit = false;  // made from a site's `origin: endpoints:` shorthand
+  int line = 0;           // where the pool is defined
+  int column = 0;
+};
+
+enum class RetryOn : uint8_t {
+  kConnectFailure = 1,  // connect refused or timed out (nothing was sent)
+  kReset = 2,           // the connection closed before a response
+  kTimeout = 4,         // no response head within per_try_timeout
+  k5xx = 8,             // the origin answered 500-599
+  kGatewayError = 16,   // the origin answered 502, 503 or 504
+};
+
+struct RetryPolicy {
+  uint32_t max_tries = 2;     // first try included; 1 = no retries
+  Millis per_try_timeout{0};  // 0: timeouts.upstream_first_byte
+  uint8_t retry_on = static_cast<uint8_t>(RetryOn::kConnectFailure) |
+                     static_cast<uint8_t>(RetryOn::kReset) |
+                     static_cast<uint8_t>(RetryOn::kTimeout);
+  Millis hedge_after{0};  // 0: no hedging; else a second try for idempotent GETs
+};
+
 struct Origin {
-  std::vector<HostPort> endpoints;  // at least one
+  // Names of pools in failover order (config `pools:` or, with the `endpoints:`
+  // shorthand, one implicit pool named after the site).
+  std::vector<std::string> pools;
+  std::string fallback;  // used when no pool in `pools` has min_healthy endpoints
+  RetryPolicy retries;
+  Millis retry_after{5'000};  // Retry-After on the 503 when every endpoint is down
 };
 
 struct Site {
@@ -208,9 +319,11 @@ struct Config {
   bool allow_connect = false;
   std::map<std::string, ModuleSettings, std::less<>> modules;  // by module name
   std::map<std::string, NamedList, std::less<>> lists;         // by list name
-  Ruleset firewall;  // config-wide ("account") rules, evaluated before each site's
+  Ruleset firewall;         // config-wide ("account") rules, evaluated before each site's
+  std::vector<Pool> pools;  // named pools plus the sites' implicit ones
 
   const ModuleSettings& module(std::string_view name) const;
+  const Pool* pool(std::string_view name) const;
 };
 
 struct Diagnostic {

@@ -31,6 +31,8 @@ inline constexpr size_t kMaxLists = 1'000;
 inline constexpr size_t kMaxInlineListItems = 100'000;
 inline constexpr size_t kMaxBlockContentBytes = 32 << 10;
 inline constexpr size_t kMaxErrors = 1'000;
+inline constexpr size_t kMaxPools = 1'000;
+inline constexpr size_t kMaxEndpointsPerPool = 256;
 
 // A 1-based position in the source; line 0 means "the file as a whole".
 struct Pos {
@@ -66,6 +68,25 @@ struct ListenerSource {
   Pos address;
 };
 
+// A pool name written in a site's origin or a route action, checked once every pool
+// is known.
+struct PoolRef {
+  std::string name;
+  Pos pos;
+  std::string path;  // "sites[0].origin.pools[1]"
+};
+
+// Where a pool's cross-checked values were written; an unset Pos was not written (the
+// default is in use). Implicit pools point every position at the site's origin.
+struct PoolSource {
+  Pos name;
+  std::optional<Pos> min_healthy;
+  std::optional<Pos> health_interval;
+  std::optional<Pos> health_timeout;
+  std::optional<Pos> base_ejection;
+  std::optional<Pos> max_ejection;
+};
+
 // Where a firewall rule and the ids its skip action names were written.
 struct RuleSource {
   Pos item;
@@ -73,6 +94,7 @@ struct RuleSource {
   std::string path;                     // "sites[0].firewall.rules[2]"
   std::vector<Pos> skip_rules;          // parallel to ActionParameters::skip_rules
   std::vector<std::string> skip_paths;  // "...action_parameters.rules[j]"
+  std::vector<PoolRef> pool_refs;       // named by a route action
 };
 
 struct SiteSource {
@@ -82,6 +104,7 @@ struct SiteSource {
   std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
   Pos is_default;
   std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
+  std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
 };
 
 struct SourceMap {
@@ -91,6 +114,7 @@ struct SourceMap {
   bool admin_address_invalid = false;  // written but refused: the default is not in use
   std::vector<SiteSource> sites;
   std::vector<RuleSource> firewall_rules;  // parallel to Config::firewall.rules
+  std::vector<PoolSource> pools;           // parallel to Config::pools
   std::optional<Pos> max_request_line;
   std::optional<Pos> max_header_bytes;
   std::optional<Pos> max_connections;
@@ -104,6 +128,10 @@ void check_config(const Config& config, const SourceMap& where, Diagnostics& dia
 // Rule ids unique across the config, and skip actions naming rules evaluated later
 // (checker_rules.cc).
 void check_rules(const Config& config, const SourceMap& where, Diagnostics& diags);
+
+// Pool names referenced by origins and route actions exist and are not implicit, and
+// each pool's values agree with each other (checker_pools.cc).
+void check_pools(const Config& config, const SourceMap& where, Diagnostics& diags);
 
 // The loader behind load_file and load_string: relative paths in the config (list
 // files) resolve against `base_dir`, or against the current directory when it is empty.

@@ -1,6 +1,8 @@
 #include "config/value_parsers.h"
 
 #include <limits>
+#include <optional>
+#include <vector>
 
 namespace rampart::config {
 namespace {
@@ -345,6 +347,72 @@ Parsed<std::string> parse_site_host(std::string_view text) {
     }
   }
   return R::ok(std::move(lower));
+}
+
+Parsed<uint32_t> parse_percent(std::string_view text) {
+  using R = Parsed<uint32_t>;
+  std::string_view digits = text;
+  if (!digits.empty() && digits.back() == '%') digits.remove_suffix(1);
+  auto n = parse_uint(digits);
+  if (!n) {
+    return R::fail(quote(text) + " is not a percentage (expected e.g. 20% or 20)");
+  }
+  if (*n.value > 100) return R::fail(quote(text) + " is more than 100%");
+  return R::ok(static_cast<uint32_t>(*n.value));
+}
+
+namespace {
+
+// One code of a status list: three digits, 100-599.
+std::optional<int> status_code(std::string_view text) {
+  if (text.size() != 3) return std::nullopt;
+  auto n = parse_uint(text);
+  if (!n || *n.value < 100 || *n.value > 599) return std::nullopt;
+  return static_cast<int>(*n.value);
+}
+
+}  // namespace
+
+Parsed<std::vector<StatusRange>> parse_status_codes(std::string_view text) {
+  using R = Parsed<std::vector<StatusRange>>;
+  if (text.empty()) return R::fail("expected status codes such as 2xx, 200 or 200-299,301");
+  std::vector<StatusRange> out;
+  size_t pos = 0;
+  while (pos <= text.size()) {
+    size_t comma = text.find(',', pos);
+    std::string_view part =
+        text.substr(pos, comma == std::string_view::npos ? std::string_view::npos : comma - pos);
+    while (!part.empty() && part.front() == ' ') part.remove_prefix(1);
+    while (!part.empty() && part.back() == ' ') part.remove_suffix(1);
+    if (part.empty()) return R::fail(quote(text) + " has an empty entry");
+    size_t dash = part.find('-');
+    if (part.size() == 3 && (part[1] == 'x' || part[1] == 'X') && part[1] == part[2]) {
+      if (part[0] < '1' || part[0] > '5') {
+        return R::fail(quote(part) + " is not a status class (use 1xx to 5xx)");
+      }
+      int low = (part[0] - '0') * 100;
+      out.push_back(StatusRange{low, low + 99});
+    } else if (dash != std::string_view::npos) {
+      auto low = status_code(part.substr(0, dash));
+      auto high = status_code(part.substr(dash + 1));
+      if (!low || !high) {
+        return R::fail(quote(part) + " is not a range of status codes 100-599 (e.g. 200-299)");
+      }
+      if (*low > *high)
+        return R::fail(quote(part) + " is a range whose low end is above its high end");
+      out.push_back(StatusRange{*low, *high});
+    } else {
+      auto code = status_code(part);
+      if (!code) {
+        return R::fail(quote(part) + " is not a status code 100-599, a range such as " +
+                       "200-299 or a class such as 2xx");
+      }
+      out.push_back(StatusRange{*code, *code});
+    }
+    if (comma == std::string_view::npos) break;
+    pos = comma + 1;
+  }
+  return R::ok(std::move(out));
 }
 
 bool is_http_token(std::string_view text) {

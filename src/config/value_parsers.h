@@ -6,6 +6,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "core/ip.h"
@@ -61,6 +62,13 @@ bool is_valid_hostname(std::string_view lower);
 // A site host pattern: a host name, an IPv4 literal, a bracketed IPv6 literal, or a
 // "*.suffix" wildcard. Lowercases and returns the normalized form.
 Parsed<std::string> parse_site_host(std::string_view text);
+
+// A percentage: "20%" or a bare integer 20, at most 100. Callers narrow the range.
+Parsed<uint32_t> parse_percent(std::string_view text);
+
+// Expected HTTP status codes: "2xx" (N 1-5), "200", "200-299", or a comma-separated
+// list of those ("200-299,301"), each code 100-599 and each range low <= high.
+Parsed<std::vector<StatusRange>> parse_status_codes(std::string_view text);
 
 // RFC 9110 token characters, 1-256 long.
 bool is_http_token(std::string_view text);

@@ -44,6 +44,14 @@ bool is_label(std::string_view text) {
   return true;
 }
 
+bool is_field_value(std::string_view text) {
+  for (char c : text) {
+    unsigned char u = static_cast<unsigned char>(c);
+    if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
+  }
+  return true;
+}
+
 std::string item_path(const std::string& path, size_t i) {
   return path + "[" + std::to_string(i) + "]";
 }
@@ -182,6 +190,41 @@ std::optional<Millis> Walker::duration(const At& at) {
     return std::nullopt;
   }
   return d.value;
+}
+
+std::optional<Millis> Walker::duration_in(const At& at, Millis min, Millis max) {
+  if (!at.node.IsScalar()) {
+    wrong_type(at, "a duration such as 10s");
+    return std::nullopt;
+  }
+  auto d = parse_duration(at.node.Scalar());
+  if (!d) {
+    error(at, d.error);
+    return std::nullopt;
+  }
+  if (*d.value < min || *d.value > max) {
+    error(at, quote(at.node.Scalar()) + " is out of range (" + format_duration(min) + " to " +
+                  format_duration(max) + ")");
+    return std::nullopt;
+  }
+  return d.value;
+}
+
+std::optional<uint32_t> Walker::percent(const At& at, uint32_t max) {
+  if (!at.node.IsScalar()) {
+    wrong_type(at, "a percentage such as 20%");
+    return std::nullopt;
+  }
+  auto p = parse_percent(at.node.Scalar());
+  if (!p) {
+    error(at, p.error);
+    return std::nullopt;
+  }
+  if (*p.value > max) {
+    error(at, quote(at.node.Scalar()) + " is out of range (0% to " + std::to_string(max) + "%)");
+    return std::nullopt;
+  }
+  return p.value;
 }
 
 }  // namespace rampart::config::detail

@@ -14,6 +14,7 @@
 
 #include "config/config.h"
 #include "config/loader_internal.h"
+#include "config/value_parsers.h"
 
 namespace rampart::config::detail {
 
@@ -24,6 +25,9 @@ bool contains(const Keys& keys, std::string_view key);
 // Names and labels show up in logs, metrics and the admin API, so they are kept to a
 // small character set that needs no escaping anywhere.
 bool is_label(std::string_view text);
+
+// Visible ASCII, space and tab: what an HTTP field value may hold besides obs-text.
+bool is_field_value(std::string_view text);
 
 std::string item_path(const std::string& path, size_t i);
 std::string key_path(const std::string& path, std::string_view key);
@@ -39,7 +43,8 @@ struct At {
 // Walks the node tree along the schema (never generically: YAML aliases can form
 // cycles), filling `config` and `where` and reporting every problem to `diags`.
 // The root is in yaml_loader.cc, the typed readers in walker.cc, the server-wide
-// sections in walker_sections.cc and the sites in walker_sites.cc.
+// sections in walker_sections.cc, the sites in walker_sites.cc and the pools in
+// walker_pools.cc.
 class Walker {
  public:
   // `text` is the YAML source, for the positions inside expressions; list files
@@ -147,6 +152,50 @@ class Walker {
     return true;
   }
 
+  // Iterates a map whose keys the user picks (pool names, header names), so fields()
+  // and its fixed schema do not apply. Refuses a map larger than `cap`, reports keys
+  // that are not scalars or are repeated, and calls on_entry(key_at, key, value).
+  template <typename F>
+  bool entries(const At& at, size_t cap, std::string_view what, F&& on_entry) {
+    if (at.node.IsNull()) return true;
+    if (!at.node.IsMap()) {
+      wrong_type(at, "a map of " + std::string(what));
+      return false;
+    }
+    if (at.node.size() > cap) {
+      error(at, "too many " + std::string(what) + ": " + std::to_string(at.node.size()) +
+                    " (the limit is " + std::to_string(cap) + ")");
+      return false;
+    }
+    std::vector<std::pair<std::string, Pos>> seen;
+    for (auto it = at.node.begin(); it != at.node.end(); ++it) {
+      if (!visit()) return false;
+      const YAML::Node key_node = it->first;
+      Pos key_pos = to_pos(key_node.Mark());
+      if (key_pos.line == 0) key_pos = at.pos;
+      At key_at{key_node, key_pos, at.path};
+      if (!key_node.IsScalar()) {
+        error(key_at, "keys must be plain strings, got " + describe(key_node));
+        continue;
+      }
+      const std::string& key = key_node.Scalar();
+      auto first =
+          std::find_if(seen.begin(), seen.end(), [&](const auto& s) { return s.first == key; });
+      if (first != seen.end()) {
+        error(key_at, quote(key) + " is repeated; the first is at line " +
+                          std::to_string(first->second.line));
+        continue;
+      }
+      seen.emplace_back(key, key_pos);
+      const YAML::Node value = it->second;
+      Pos value_pos = value.IsNull() ? key_pos : to_pos(value.Mark());
+      if (value_pos.line == 0) value_pos = key_pos;
+      on_entry(key_at, key, At{value, value_pos, key_path(at.path, key)});
+      if (diags_.stopped()) return false;
+    }
+    return true;
+  }
+
   size_t list_size(const At& at) const { return at.node.IsSequence() ? at.node.size() : 0; }
 
   // Typed scalars: each reports a wrong type or value and returns nothing.
@@ -156,6 +205,10 @@ class Walker {
   std::optional<uint64_t> integer(const At& at, uint64_t min, uint64_t max);
   std::optional<uint64_t> size(const At& at, uint64_t min, uint64_t max);
   std::optional<Millis> duration(const At& at);
+  // A duration in [min, max]; unlike duration(), min may be 0.
+  std::optional<Millis> duration_in(const At& at, Millis min, Millis max);
+  // "20%" or 20, at most `max`.
+  std::optional<uint32_t> percent(const At& at, uint32_t max);
 
   // Server-wide sections (walker_sections.cc).
   void version(const At& at);
@@ -172,12 +225,29 @@ class Walker {
   void sites(const At& at);
   void site(const At& at);
   void hosts(const At& at, Site& s, SiteSource& src);
-  void origin(const At& at, Origin& o);
+  // Returns the implicit pool of the `endpoints:` shorthand, still without its name.
+  std::optional<Pool> origin(const At& at, Origin& o, SiteSource& src);
   std::optional<std::string> header_name(const At& at);
   void header_rules(const At& at, std::vector<HeaderRule>& out);
   void redirects(const At& at, std::vector<Redirect>& out);
   bool redirect_from(const At& at, const std::string& from);
   bool redirect_to(const At& at, const std::string& to);
+
+  // Pools (walker_pools.cc) and what origins and route actions say about them.
+  void pools(const At& at);
+  void pool(const At& at, const std::string& name, Pos name_pos);
+  void pool_fields(const At& at, Pool& p, PoolSource& src);
+  void pool_endpoints(const At& at, std::vector<PoolEndpoint>& out, bool allow_maps);
+  std::optional<PoolEndpoint> pool_endpoint(const At& at, bool allow_maps);
+  void affinity(const At& at, Affinity& out);
+  void health_check(const At& at, HealthCheck& out, PoolSource& src);
+  void health_headers(const At& at, std::vector<HeaderRule>& out);
+  void outlier_detection(const At& at, OutlierDetection& out, PoolSource& src);
+  void retry_budget(const At& at, RetryBudget& out);
+  void retry_policy(const At& at, RetryPolicy& out);
+  // Pool names, kept with their positions in `refs` for the checker.
+  void pool_ref(const At& at, std::vector<std::string>& out, std::vector<PoolRef>& refs);
+  void pool_refs(const At& at, std::vector<std::string>& out, std::vector<PoolRef>& refs);
 
   // Named lists (walker_lists.cc).
   void lists(const At& at);
@@ -202,6 +272,7 @@ class Walker {
   void skip_parameters(const At& at, ActionParameters& params, RuleSource& src);
   void redirect_parameters(const At& at, ActionParameters& params);
   void rewrite_parameters(const At& at, ActionParameters& params);
+  void route_parameters(const At& at, ActionParameters& params, RuleSource& src);
   bool rewrite_path(const At& at, const std::string& path);
   bool rewrite_query(const At& at, const std::string& query);
 

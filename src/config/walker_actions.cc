@@ -4,6 +4,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "config/config.h"
 #include "config/loader_internal.h"
@@ -17,6 +18,7 @@ const Keys kBlockParameters = {"status_code", "content_type", "content"};
 const Keys kSkipParameters = {"rules", "phases", "remaining_rules"};
 const Keys kRedirectParameters = {"target_url", "status_code", "preserve_query_string"};
 const Keys kRewriteParameters = {"path", "query"};
+const Keys kRouteParameters = {"pool", "pools", "fallback"};
 const Keys kNoParameters = {};
 const Keys kContentTypes = {"text/html", "text/plain", "application/json", "text/xml"};
 const Keys kSkipPhases = {"rate_limit", "bot", "waf"};
@@ -32,6 +34,8 @@ const Keys& parameters_of(RuleAction action) {
       return kRedirectParameters;
     case RuleAction::kRewrite:
       return kRewriteParameters;
+    case RuleAction::kRoute:
+      return kRouteParameters;
     default:
       return kNoParameters;
   }
@@ -59,6 +63,8 @@ void Walker::action_parameters(const At& at, RuleAction action, ActionParameters
       return redirect_parameters(at, params);
     case RuleAction::kRewrite:
       return rewrite_parameters(at, params);
+    case RuleAction::kRoute:
+      return route_parameters(at, params, src);
     default:
       fields_or(
           at, kNoParameters,
@@ -211,6 +217,42 @@ void Walker::rewrite_parameters(const At& at, ActionParameters& params) {
         }
       });
   if (is_map && !given) error(at, "a rewrite rule needs path, query or both");
+}
+
+void Walker::route_parameters(const At& at, ActionParameters& params, RuleSource& src) {
+  std::vector<At> forms;  // pool or pools: exactly one
+  std::optional<At> fallback_at;
+  bool is_map = fields_or(
+      at, kRouteParameters,
+      [&](const At& key_at, const std::string& key) {
+        unknown_parameter(key_at, key, RuleAction::kRoute);
+      },
+      [&](std::string_view key, const At& v) {
+        if (key == "pool") {
+          forms.push_back(v);
+          pool_ref(v, params.route_pools, src.pool_refs);
+        } else if (key == "pools") {
+          forms.push_back(v);
+          pool_refs(v, params.route_pools, src.pool_refs);
+        } else if (key == "fallback") {
+          fallback_at = v;
+          std::vector<std::string> name;
+          pool_ref(v, name, src.pool_refs);
+          if (!name.empty()) params.route_fallback = name.front();
+        }
+      });
+  if (!is_map || diags_.stopped()) return;
+  if (forms.empty()) {
+    missing(at.pos, at.path, "pool", "or \"pools\"; a route names where the request goes");
+  } else if (forms.size() > 1) {
+    error(forms[1], "a route has either pool or pools, not both");
+  } else if (fallback_at && !params.route_fallback.empty() &&
+             std::find(params.route_pools.begin(), params.route_pools.end(),
+                       params.route_fallback) != params.route_pools.end()) {
+    error(*fallback_at, "pool " + quote(params.route_fallback) +
+                            " is already in the failover list; the fallback is used when none "
+                            "of those can serve");
+  }
 }
 
 bool Walker::rewrite_path(const At& at, const std::string& path) {

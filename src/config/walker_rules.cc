@@ -18,8 +18,8 @@ const Keys kRulesetKeys = {"rules"};
 const Keys kRuleKeys = {"id",      "description", "expression", "action", "action_parameters",
                         "enabled", "logging"};
 const Keys kActionNames = {
-    "block",    "allow",  "log", "skip", "challenge", "js_challenge", "managed_challenge",
-    "redirect", "rewrite"};
+    "block",    "allow",   "log",  "skip", "challenge", "js_challenge", "managed_challenge",
+    "redirect", "rewrite", "route"};
 const Keys kDynamicValueKeys = {"expression"};
 constexpr size_t kMaxDescriptionBytes = 1024;
 
@@ -27,7 +27,7 @@ std::optional<RuleAction> action_named(std::string_view name) {
   for (RuleAction a :
        {RuleAction::kBlock, RuleAction::kAllow, RuleAction::kLog, RuleAction::kSkip,
         RuleAction::kChallenge, RuleAction::kJsChallenge, RuleAction::kManagedChallenge,
-        RuleAction::kRedirect, RuleAction::kRewrite}) {
+        RuleAction::kRedirect, RuleAction::kRewrite, RuleAction::kRoute}) {
     if (rule_action_name(a) == name) return a;
   }
   return std::nullopt;

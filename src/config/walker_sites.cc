@@ -1,6 +1,8 @@
-// The walker's sites: names, hosts, origin endpoints, header rules, redirects and the
-// site's firewall rules (read by walker_rules.cc).
+// The walker's sites: names, hosts, origins (endpoints or pools), header rules,
+// redirects and the site's firewall rules (read by walker_rules.cc).
 
+#include <algorithm>
+#include <chrono>
 #include <optional>
 #include <string>
 #include <unordered_map>
@@ -17,7 +19,7 @@ namespace {
 const Keys kSiteKeys = {"name",      "hosts",           "default",
                         "origin",    "request_headers", "response_headers",
                         "redirects", "websocket",       "firewall"};
-const Keys kOriginKeys = {"endpoints"};
+const Keys kOriginKeys = {"endpoints", "pool", "pools", "fallback", "retries", "retry_after"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
 const Keys kRedirectKeys = {"from", "to", "status", "match", "keep_query"};
@@ -35,15 +37,6 @@ const Keys kManagedHeaders = {"content-length",
                               "upgrade",
                               "proxy-authenticate",
                               "proxy-authorization"};
-
-// Visible ASCII, space and tab: what an HTTP field value may hold besides obs-text.
-bool is_field_value(std::string_view text) {
-  for (char c : text) {
-    unsigned char u = static_cast<unsigned char>(c);
-    if ((u < 0x20 && u != '\t') || u == 0x7f) return false;
-  }
-  return true;
-}
 
 }  // namespace
 
@@ -67,6 +60,7 @@ void Walker::site(const At& at) {
   src.is_default = at.pos;
   bool has_name = false;
   bool has_origin = false;
+  std::optional<Pool> implicit_pool;
   std::optional<At> hosts_at;
   fields(at, kSiteKeys, "", [&](std::string_view key, const At& v) {
     if (key == "name") {
@@ -88,7 +82,7 @@ void Walker::site(const At& at) {
       }
     } else if (key == "origin") {
       has_origin = true;
-      origin(v, s.origin);
+      implicit_pool = origin(v, s.origin, src);
     } else if (key == "request_headers") {
       header_rules(v, s.request_headers);
     } else if (key == "response_headers") {
@@ -110,6 +104,16 @@ void Walker::site(const At& at) {
   }
   if (!has_name) missing(at.pos, at.path, "name", "");
   if (!has_origin) missing(at.pos, at.path, "origin", "");
+  if (implicit_pool) {
+    // Named after the site, with a ':' no pool name may hold, so it cannot clash with
+    // (or be mistaken for) a pool of `pools:`.
+    implicit_pool->name = "site:" + s.name;
+    s.origin.pools = {implicit_pool->name};
+    PoolSource pool_src;
+    pool_src.name = Pos{implicit_pool->line, implicit_pool->column};
+    where_.pools.push_back(pool_src);
+    cfg_.pools.push_back(std::move(*implicit_pool));
+  }
   cfg_.sites.push_back(std::move(s));
   where_.sites.push_back(std::move(src));
 }
@@ -133,30 +137,70 @@ void Walker::hosts(const At& at, Site& s, SiteSource& src) {
   });
 }
 
-void Walker::origin(const At& at, Origin& o) {
+std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
+  using namespace std::chrono_literals;
   if (at.node.IsNull()) {
-    error(at, "expected a map with endpoints");
-    return;
+    error(at, "expected a map with endpoints, pool or pools");
+    return std::nullopt;
   }
-  bool has_endpoints = false;
-  bool is_map = fields(at, kOriginKeys, "", [&](std::string_view, const At& v) {
-    has_endpoints = true;
-    if (list_size(v) == 0 && (v.node.IsNull() || v.node.IsSequence())) {
-      error(v, "at least one endpoint is needed");
-      return;
-    }
-    items(v, detail::kMaxEndpointsPerSite, "endpoints", [&](const At& item, size_t) {
-      auto text = string(item);
-      if (!text) return;
-      auto ep = parse_endpoint(*text);
-      if (!ep) {
-        error(item, ep.error);
+  std::vector<At> forms;  // endpoints, pool, pools: exactly one belongs here
+  std::optional<At> fallback_at;
+  std::vector<PoolEndpoint> endpoints;
+  bool is_map = fields(at, kOriginKeys, "", [&](std::string_view key, const At& v) {
+    if (key == "endpoints") {
+      forms.push_back(v);
+      if (list_size(v) == 0 && (v.node.IsNull() || v.node.IsSequence())) {
+        error(v, "at least one endpoint is needed");
         return;
       }
-      o.endpoints.push_back(std::move(*ep.value));
-    });
+      pool_endpoints(v, endpoints, false);
+    } else if (key == "pool") {
+      forms.push_back(v);
+      pool_ref(v, o.pools, src.pool_refs);
+    } else if (key == "pools") {
+      forms.push_back(v);
+      pool_refs(v, o.pools, src.pool_refs);
+    } else if (key == "fallback") {
+      fallback_at = v;
+      std::vector<std::string> name;
+      pool_ref(v, name, src.pool_refs);
+      if (!name.empty()) o.fallback = name.front();
+    } else if (key == "retries") {
+      retry_policy(v, o.retries);
+    } else if (key == "retry_after") {
+      if (auto d = duration_in(v, 1s, 1h)) o.retry_after = *d;
+    }
   });
-  if (is_map && !has_endpoints) missing(at.pos, at.path, "endpoints", "");
+  if (!is_map || diags_.stopped()) return std::nullopt;
+  auto form_name = [](const At& form) { return form.path.substr(form.path.rfind('.') + 1); };
+  if (forms.empty()) {
+    missing(at.pos, at.path, "endpoints", "origin needs endpoints, pool or pools");
+    return std::nullopt;
+  }
+  for (size_t i = 1; i < forms.size(); ++i) {
+    error(forms[i], "origin has both " + form_name(forms[0]) + " and " + form_name(forms[i]) +
+                        "; use exactly one of endpoints, pool or pools");
+  }
+  bool shorthand = form_name(forms[0]) == "endpoints";
+  if (fallback_at && forms.size() == 1) {
+    if (shorthand) {
+      error(*fallback_at,
+            "fallback goes with pool or pools; the endpoints shorthand has one "
+            "pool and nothing to fail over to");
+    } else if (!o.fallback.empty() &&
+               std::find(o.pools.begin(), o.pools.end(), o.fallback) != o.pools.end()) {
+      error(*fallback_at, "pool " + quote(o.fallback) +
+                              " is already in the failover list; the fallback is used when "
+                              "none of those can serve");
+    }
+  }
+  if (forms.size() != 1 || !shorthand) return std::nullopt;
+  Pool p;
+  p.implicit = true;
+  p.endpoints = std::move(endpoints);
+  p.line = at.pos.line;
+  p.column = at.pos.column;
+  return p;
 }
 
 std::optional<std::string> Walker::header_name(const At& at) {

@@ -22,7 +22,7 @@ namespace {
 
 const Keys kRootKeys = {"version",   "workers",         "listeners", "admin",    "access_log",
                         "log_level", "trusted_proxies", "limits",    "timeouts", "allow_connect",
-                        "modules",   "lists",           "firewall",  "sites"};
+                        "modules",   "lists",           "firewall",  "pools",    "sites"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -66,6 +66,8 @@ void Walker::root(const YAML::Node& node) {
       lists(v);
     } else if (key == "firewall") {
       ruleset(v, cfg_.firewall, where_.firewall_rules);
+    } else if (key == "pools") {
+      pools(v);
     } else if (key == "sites") {
       has_sites = true;
       sites(v);

@@ -67,6 +67,11 @@ class RequestContext {
   // Origin-form target to send upstream instead of the client's (a rewrite rule).
   std::string_view rewritten_target;
 
+  // Pools a `route` rule chose (failover order, then the fallback) instead of the
+  // site's; owned by the snapshot's compiled rules. Null: the site's own origin.
+  const std::vector<std::string>* route_pools = nullptr;
+  std::string_view route_fallback;
+
   // Security phases a rule said to skip for this request (allow, skip actions); the
   // pipeline does not run their modules.
   void skip_phase(Phase phase) { skipped_phases_ |= 1u << static_cast<unsigned>(phase); }

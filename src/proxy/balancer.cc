@@ -4,37 +4,11 @@
 #include <cstring>
 #include <mutex>
 
+#include "proxy/hash64.h"
+
 namespace rampart::proxy {
 
 namespace {
-
-// A 64-bit hash of our own: rampart_proxy does not link xxhash, and the Maglev table only
-// needs good avalanche, not speed records. 8-byte chunks folded through the murmur3
-// finalizer; the tail is packed into one more chunk with the length mixed in so "a" and
-// "a\0" differ.
-uint64_t fmix64(uint64_t h) {
-  h ^= h >> 33;
-  h *= 0xff51afd7ed558ccdULL;
-  h ^= h >> 33;
-  h *= 0xc4ceb9fe1a85ec53ULL;
-  h ^= h >> 33;
-  return h;
-}
-
-uint64_t hash64(std::string_view data, uint64_t seed) {
-  constexpr uint64_t kMul = 0x9e3779b97f4a7c15ULL;
-  uint64_t h = fmix64(seed ^ (data.size() * kMul));
-  size_t i = 0;
-  for (; i + 8 <= data.size(); i += 8) {
-    uint64_t chunk;
-    std::memcpy(&chunk, data.data() + i, 8);
-    h = fmix64(h ^ (chunk * kMul)) + kMul;
-  }
-  uint64_t tail = 0;
-  // memcpy from a null pointer is undefined even for zero bytes (an empty string_view).
-  if (i < data.size()) std::memcpy(&tail, data.data() + i, data.size() - i);
-  return fmix64(h ^ (tail * kMul) ^ data.size());
-}
 
 // Several independent numbers out of the caller's single per-worker random value.
 class SplitMix {
@@ -93,13 +67,17 @@ struct Balancer::Impl {
   std::vector<uint32_t> maglev;
 };
 
-Balancer::Balancer(Steering steering, std::vector<EndpointSpec> endpoints)
-    : steering_(steering), specs_(std::move(endpoints)), impl_(std::make_unique<Impl>()) {
-  states_.reserve(specs_.size());
-  for (auto& spec : specs_) {
+Balancer::Balancer(Steering steering, std::vector<EndpointSpec> endpoints,
+                   std::vector<std::shared_ptr<EndpointState>> states)
+    : steering_(steering),
+      specs_(std::move(endpoints)),
+      states_(std::move(states)),
+      impl_(std::make_unique<Impl>()) {
+  states_.resize(specs_.size());
+  for (size_t i = 0; i < specs_.size(); ++i) {
     // The config refuses 0; treating it as 1 keeps the arithmetic below division-safe.
-    if (spec.weight == 0) spec.weight = 1;
-    states_.push_back(std::make_unique<EndpointState>());
+    if (specs_[i].weight == 0) specs_[i].weight = 1;
+    if (!states_[i]) states_[i] = std::make_shared<EndpointState>();
   }
   impl_->cumulative_weight.reserve(specs_.size());
   for (const auto& spec : specs_) {
@@ -155,6 +133,10 @@ size_t Balancer::usable_count() const {
 
 bool Balancer::is_candidate(size_t i, std::span<const size_t> exclude) const {
   if (!states_[i]->usable()) return false;
+  if (max_in_flight_ != 0 &&
+      states_[i]->in_flight.load(std::memory_order_relaxed) >= max_in_flight_) {
+    return false;
+  }
   return std::find(exclude.begin(), exclude.end(), i) == exclude.end();
 }
 
@@ -346,6 +328,20 @@ std::optional<size_t> Balancer::pick_hash(std::string_view key, std::span<const 
 void Balancer::on_start(size_t endpoint) {
   if (endpoint >= states_.size()) return;
   states_[endpoint]->in_flight.fetch_add(1, std::memory_order_relaxed);
+}
+
+bool Balancer::try_start(size_t endpoint) {
+  if (endpoint >= states_.size()) return false;
+  auto& in_flight = states_[endpoint]->in_flight;
+  if (max_in_flight_ == 0) {
+    in_flight.fetch_add(1, std::memory_order_relaxed);
+    return true;
+  }
+  uint32_t current = in_flight.load(std::memory_order_relaxed);
+  do {
+    if (current >= max_in_flight_) return false;
+  } while (!in_flight.compare_exchange_weak(current, current + 1, std::memory_order_relaxed));
+  return true;
 }
 
 void Balancer::on_finish(size_t endpoint, std::optional<uint64_t> ttfb_us) {

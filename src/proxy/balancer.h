@@ -13,27 +13,13 @@
 #include <string_view>
 #include <vector>
 
+#include "config/config.h"
+#include "proxy/endpoint_state.h"
+
 namespace rampart::proxy {
 
-enum class Steering : uint8_t {
-  kRoundRobin,        // smooth weighted round robin
-  kRandom,            // weighted random
-  kLeastOutstanding,  // fewest in-flight requests (weighted)
-  kPowerOfTwo,        // two random candidates, the one with fewer in-flight requests
-  kLatency,           // lowest EWMA time to first byte (weighted), probing others now and then
-  kHash,              // consistent hashing (Maglev) on a request key
-};
-
-// Live state of one endpoint, shared by every worker.
-struct EndpointState {
-  std::atomic<uint32_t> in_flight{0};
-  std::atomic<uint64_t> ewma_ttfb_us{0};  // 0 = no sample yet
-  std::atomic<bool> healthy{true};        // health checks and outlier detection
-  std::atomic<bool> enabled{true};        // the operator's switch (drain/disable)
-  bool usable() const {
-    return healthy.load(std::memory_order_relaxed) && enabled.load(std::memory_order_relaxed);
-  }
-};
+// The policies are the config's (`steering:` of a pool).
+using Steering = config::Steering;
 
 struct EndpointSpec {
   std::string name;     // "host:port" as configured
@@ -42,7 +28,10 @@ struct EndpointSpec {
 
 class Balancer {
  public:
-  Balancer(Steering steering, std::vector<EndpointSpec> endpoints);
+  // `states` are the endpoints' live states, parallel to `endpoints`, kept by the caller
+  // across snapshots; missing ones are created fresh.
+  Balancer(Steering steering, std::vector<EndpointSpec> endpoints,
+           std::vector<std::shared_ptr<EndpointState>> states = {});
   ~Balancer();
   Balancer(const Balancer&) = delete;
   Balancer& operator=(const Balancer&) = delete;
@@ -55,11 +44,17 @@ class Balancer {
 
   // Bookkeeping the steering policies read.
   void on_start(size_t endpoint);
+  // on_start() unless the endpoint is at its in-flight cap (then false, nothing counted).
+  bool try_start(size_t endpoint);
+  // Endpoints with this many requests in flight are not picked (0 = no cap): the
+  // per-endpoint connection limit, since each request in flight holds one connection.
+  void set_max_in_flight(uint32_t max) { max_in_flight_ = max; }
   void on_finish(size_t endpoint, std::optional<uint64_t> ttfb_us);
 
   size_t size() const { return specs_.size(); }
   const EndpointSpec& spec(size_t i) const { return specs_[i]; }
-  EndpointState& state(size_t i) { return *states_[i]; }
+  EndpointState& state(size_t i) const { return *states_[i]; }
+  const std::shared_ptr<EndpointState>& shared_state(size_t i) const { return states_[i]; }
   size_t usable_count() const;
 
  private:
@@ -77,7 +72,8 @@ class Balancer {
 
   Steering steering_;
   std::vector<EndpointSpec> specs_;
-  std::vector<std::unique_ptr<EndpointState>> states_;
+  std::vector<std::shared_ptr<EndpointState>> states_;
+  uint32_t max_in_flight_ = 0;
   std::unique_ptr<Impl> impl_;
 };
 

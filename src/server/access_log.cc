@@ -51,6 +51,10 @@ void format_access_line(std::string& out, const AccessRecord& r) {
   fmt::format_to(it, "\"status\":{},\"bytes_in\":{},\"bytes_out\":{},", r.status, r.bytes_in,
                  r.bytes_out);
   field(out, "upstream", r.upstream);
+  if (!r.pool.empty()) {
+    field(out, "pool", r.pool);
+    fmt::format_to(it, "\"tries\":{},", r.tries);
+  }
   if (r.upstream_ms >= 0) {
     fmt::format_to(it, "\"upstream_ms\":{:.3f},", r.upstream_ms);
   } else {

@@ -368,7 +368,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
   a_->response_headers.push_back({"Content-Length", content_length});
   a_->response_headers.push_back({"Cache-Control", "no-store"});
   a_->response_headers.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
-  if (status == 503) a_->response_headers.push_back({"Retry-After", "5"});
+  std::string retry_after = std::to_string(record.retry_after_s);
+  if (status == 503) a_->response_headers.push_back({"Retry-After", retry_after});
   if (must_close) a_->response_headers.push_back({"Connection", "close"});
   a_->out.clear();
   http::write_response_head(a_->out, status, a_->response_headers);
@@ -428,6 +429,8 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
   a.bytes_in = record.bytes_in;
   a.bytes_out = record.bytes_out;
   a.upstream = record.upstream;
+  a.pool = record.pool;
+  a.tries = record.tries;
   a.upstream_ms = record.upstream_ms;
   a.total_ms = total_ms;
   a.config_version = cfg != nullptr ? std::string_view(cfg->version) : "";

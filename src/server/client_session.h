@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -20,6 +21,7 @@
 #include "http/message.h"
 #include "proxy/forward_headers.h"
 #include "proxy/upstream_pool.h"
+#include "server/origin_choice.h"
 #include "server/session_state.h"
 #include "server/snapshot.h"
 #include "server/worker_context.h"
@@ -35,8 +37,11 @@ struct RequestRecord {
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;
   std::string_view upstream;  // owned by the snapshot
+  std::string_view pool;      // owned by the snapshot
+  uint32_t tries = 0;         // origin tries (1 + retries)
   double upstream_ms = -1;
   std::string_view error;
+  uint32_t retry_after_s = 5;  // Retry-After of a 503 rampart answers itself
 };
 
 class ClientSession {
@@ -78,6 +83,13 @@ class ClientSession {
   asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
+  asio::awaitable<std::optional<size_t>> wait_for_endpoint(proxy::OriginPool& pool,
+                                                           EndpointPicker& picker);
+  // Sends the request to a second endpoint when the first is slow to answer; `primary`
+  // then holds whichever started answering first (client_session_hedge.cc).
+  asio::awaitable<void> hedge_if_slow(Upstream& primary, proxy::OriginPool& pool,
+                                      EndpointPicker& picker, std::chrono::milliseconds hedge_after,
+                                      std::chrono::milliseconds per_try, RequestRecord& record);
   asio::awaitable<bool> write_client(std::string_view bytes);
   asio::awaitable<bool> write_client(std::span<const asio::const_buffer> buffers);
 

@@ -9,6 +9,7 @@
 
 #include "core/log.h"
 #include "http/h1_writer.h"
+#include "proxy/hash64.h"
 #include "server/client_session.h"
 #include "server/session_io.h"
 
@@ -33,14 +34,65 @@ std::string_view origin_form_target(const http::RequestHead& head, std::string& 
 
 enum class HeadRead : uint8_t { kOk, kClosedEarly, kTimeout, kError, kMalformed };
 
+bool retry_wanted(uint8_t retry_on, config::RetryOn why) {
+  return (retry_on & static_cast<uint8_t>(why)) != 0;
+}
+
 }  // namespace
+
+// Waits (bounded by the pool's pending_timeout) for an endpoint to have a free
+// connection slot when every usable one is at max_connections.
+asio::awaitable<std::optional<size_t>> ClientSession::wait_for_endpoint(proxy::OriginPool& pool,
+                                                                        EndpointPicker& picker) {
+  const config::Pool& cfg = pool.config();
+  if (cfg.max_pending == 0 ||
+      pool.pending.fetch_add(1, std::memory_order_relaxed) >= cfg.max_pending) {
+    if (cfg.max_pending != 0) pool.pending.fetch_sub(1, std::memory_order_relaxed);
+    co_return std::nullopt;
+  }
+  auto give_up = Clock::now() + cfg.pending_timeout;
+  core::Timer timer(worker_.io.get_executor());
+  std::optional<size_t> got;
+  // Slots free up on other workers without telling this one, so the wait polls, with a
+  // short step that grows while the pool stays full.
+  auto step = std::chrono::milliseconds(1);
+  while (!got && Clock::now() < give_up && !closing_) {
+    timer.expires_after(step);
+    co_await timer.async_wait(kNoThrow);
+    step = std::min(step * 2, std::chrono::milliseconds(16));
+    got = picker.next();
+    if (!got && !picker.all_full()) break;  // no longer full, but nothing usable
+  }
+  pool.pending.fetch_sub(1, std::memory_order_relaxed);
+  co_return got;
+}
 
 asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestContext& ctx,
                                                             RequestRecord& record) {
   const config::Config& cfg = *snapshot_->config;
   const config::Timeouts& t = cfg.timeouts;
-  const auto& endpoints = snapshot_->endpoints[ctx.site_index];
+  const config::Origin& origin = ctx.site->origin;
+  const config::RetryPolicy& policy = origin.retries;
+  const proxy::OriginSet& origins = *snapshot_->origins;
   auto upstream_started = Clock::now();
+  record.retry_after_s = static_cast<uint32_t>(origin.retry_after.count() / 1000);
+
+  proxy::FailoverPlan routed;
+  const proxy::FailoverPlan* plan = &origins.site_plan(ctx.site_index);
+  if (ctx.route_pools != nullptr) {
+    routed = origins.route_plan(*ctx.route_pools, ctx.route_fallback);
+    if (!routed.pools.empty() || routed.fallback != nullptr) plan = &routed;
+  }
+  proxy::OriginPool* pool = proxy::OriginSet::choose(*plan);
+  if (pool == nullptr) {
+    record.error = "no origin endpoint is available";
+    worker_.metrics.origin_unavailable.fetch_add(1, std::memory_order_relaxed);
+    co_return co_await respond_local(503, record.error, !body_done_, record);
+  }
+  record.pool = pool->name();
+  int64_t now_ms = proxy::steady_now_ms();
+  pool->retry_budget().on_request(now_ms);
+
   // Replaying is safe only when the origin cannot have acted on the request: an
   // idempotent method whose whole request is still in hand (no streamed body).
   bool replayable = proxy::is_idempotent(a_->head.method) && a_->head.body == http::BodyKind::kNone;
@@ -50,54 +102,104 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   std::string_view target = ctx.rewritten_target.empty()
                                 ? origin_form_target(a_->head, target_storage)
                                 : ctx.rewritten_target;
+  auto per_try =
+      policy.per_try_timeout.count() > 0 ? policy.per_try_timeout : t.upstream_first_byte;
+  uint32_t max_tries = std::min<uint32_t>(policy.max_tries, EndpointPicker::kMaxTries);
 
-  std::unique_ptr<proxy::UpstreamConnection> up;
+  EndpointPicker picker(*pool, ctx, a_->head,
+                        proxy::fmix64(++worker_.round_robin ^ (uint64_t{worker_.index} << 56) ^
+                                      static_cast<uint64_t>(now_ms)));
+  Upstream current;
+  InFlight& in_flight = current.in_flight;
+  std::unique_ptr<proxy::UpstreamConnection>& up = current.connection;
+  size_t& endpoint = current.endpoint;
+  bool hedge = policy.hedge_after.count() > 0 && replayable && !upgrade &&
+               (a_->head.method == "GET" || a_->head.method == "HEAD");
+  std::optional<size_t> chosen = picker.next();
+  if (!chosen && picker.all_full()) chosen = co_await wait_for_endpoint(*pool, picker);
+  if (!chosen) {
+    bool full = picker.all_full();
+    if (full) pool->shed.fetch_add(1, std::memory_order_relaxed);
+    record.error = full ? "every origin endpoint is at its connection limit"
+                        : "no origin endpoint is available";
+    worker_.metrics.origin_unavailable.fetch_add(1, std::memory_order_relaxed);
+    co_return co_await respond_local(503, record.error, !body_done_, record);
+  }
+
   // Reused across requests: its header vector keeps its capacity.
   http::ResponseHead& response = a_->response;
   response.clear();
   size_t response_head_size = 0;
   bool fresh_only = false;
-  size_t connect_failures = 0;
-  bool connect_timed_out = false;
-  size_t start = worker_.round_robin++;
+  bool request_sent = false;  // some of this request reached an origin
   int status_on_failure = 0;
   std::string_view failure;
+  endpoint = *chosen;
+  Clock::time_point try_started;
 
-  for (size_t attempt = 0;; ++attempt) {
-    if (endpoints.empty() || connect_failures >= endpoints.size()) {
-      status_on_failure = connect_timed_out ? 504 : 502;
-      failure = connect_timed_out ? "origin connect timed out" : "origin unreachable";
-      break;
+  // After a failed try: the next endpoint if the policy, the request and the retry
+  // budget all allow another try; nullopt to give up with the failure at hand.
+  auto next_try = [&](config::RetryOn why) -> std::optional<size_t> {
+    if (record.tries >= max_tries || !retry_wanted(policy.retry_on, why) || closing_) {
+      return std::nullopt;
     }
-    const tcp::endpoint& endpoint = endpoints[(start + connect_failures) % endpoints.size()];
-    record.upstream =
-        snapshot_->endpoint_names[ctx.site_index][(start + connect_failures) % endpoints.size()];
+    if (request_sent && !replayable) return std::nullopt;
+    std::optional<size_t> next = picker.next();
+    if (!next) return std::nullopt;
+    if (!pool->retry_budget().try_retry(proxy::steady_now_ms())) {
+      pool->balancer().on_finish(*next, std::nullopt);
+      pool->budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+      return std::nullopt;
+    }
+    pool->retries.fetch_add(1, std::memory_order_relaxed);
+    worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
+    return next;
+  };
+
+  for (;;) {
+    const proxy::OriginEndpoint& target_endpoint = pool->endpoint(endpoint);
+    if (!fresh_only) {
+      // A new try (not the free replay on a fresh connection after a stale pooled one).
+      in_flight.adopt(*pool, endpoint);
+      ++record.tries;
+    }
+    record.upstream = target_endpoint.name;
+    try_started = Clock::now();
     // Replayable requests survive a stale pooled connection (one retry), so only
     // connections idle for a while are probed; others are probed every time.
     up = fresh_only
              ? nullptr
-             : worker_.pool.acquire(endpoint, t.upstream_idle,
+             : worker_.pool.acquire(target_endpoint.address, t.upstream_idle,
                                     replayable ? std::chrono::seconds(2) : std::chrono::seconds(0));
+    fresh_only = false;
     if (up) {
       worker_.metrics.upstream_reuses.fetch_add(1, std::memory_order_relaxed);
     } else {
       up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
-      up->endpoint = endpoint;
+      up->endpoint = target_endpoint.address;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
-      auto [ec] = co_await up->socket.async_connect(endpoint, kNoThrow);
+      auto [ec] = co_await up->socket.async_connect(target_endpoint.address, kNoThrow);
       if (ec) {
-        if (deadline_.expired()) connect_timed_out = true;
+        bool timed_out = deadline_.expired();
+        deadline_.reset_expired();
         worker_.metrics.upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
+        pool->record(endpoint, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
         static core::LogRateLimiter limiter;
         if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
-          core::log(core::LogLevel::kWarn, "connect to origin {} failed: {} (+{} suppressed)",
-                    record.upstream, connect_timed_out ? "timed out" : ec.message(), suppressed);
+          core::log(core::LogLevel::kWarn, "connect to origin {}/{} failed: {} (+{} suppressed)",
+                    pool->name(), record.upstream, timed_out ? "timed out" : ec.message(),
+                    suppressed);
         }
         upstream_ = nullptr;
         up.reset();
-        ++connect_failures;
-        continue;
+        if (auto next = next_try(config::RetryOn::kConnectFailure)) {
+          endpoint = *next;
+          continue;
+        }
+        status_on_failure = timed_out ? 504 : 502;
+        failure = timed_out ? "origin connect timed out" : "origin unreachable";
+        break;
       }
       worker_.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
       boost::system::error_code ignored;
@@ -108,7 +210,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
     a_->out.clear();
     http::write_request_head(a_->out, a_->head.method, target, a_->upstream_headers);
-    if (a_->head.body == http::BodyKind::kContentLength &&
+    if (!body_done_ && a_->head.body == http::BodyKind::kContentLength &&
         a_->head.content_length <= kInlineBodyMax && a_->head.content_length <= a_->rbuf.size()) {
       // A small body that already arrived goes out in the same write as the head.
       size_t n = static_cast<size_t>(a_->head.content_length);
@@ -126,10 +228,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
         upstream_ = nullptr;
         continue;
       }
+      deadline_.reset_expired();
       status_on_failure = 502;
       failure = "writing to origin failed";
       break;
     }
+    request_sent = true;
     if (!body_done_) {
       if (a_->head.flags.expect_continue) {
         // rampart answers Expect itself (the header is not forwarded), right before it
@@ -151,8 +255,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       }
     }
 
-    // Response head, waiting at most upstream_first_byte for it.
-    deadline_.expire_after(t.upstream_first_byte);
+    // Response head, waiting at most the per-try timeout for it.
+    deadline_.expire_after(per_try);
+    if (hedge && record.tries == 1) {
+      co_await hedge_if_slow(current, *pool, picker, policy.hedge_after, per_try, record);
+    }
     HeadRead head_read = HeadRead::kOk;
     bool got_bytes = false;
     for (;;) {
@@ -188,7 +295,31 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       got_bytes = true;
       up->buffer.commit(n);
     }
-    if (head_read == HeadRead::kOk) break;
+    if (head_read == HeadRead::kOk) {
+      auto ttfb = std::chrono::duration_cast<std::chrono::microseconds>(Clock::now() - try_started);
+      in_flight.set_ttfb_us(static_cast<uint64_t>(ttfb.count()));
+      bool server_error = response.status >= 500 && response.status <= 599;
+      pool->record(endpoint, server_error ? proxy::TryOutcome::k5xx : proxy::TryOutcome::kSuccess,
+                   proxy::steady_now_ms());
+      if (server_error) {
+        bool gateway = response.status >= 502 && response.status <= 504;
+        std::optional<size_t> next;
+        if (retry_wanted(policy.retry_on, config::RetryOn::k5xx)) {
+          next = next_try(config::RetryOn::k5xx);
+        } else if (gateway) {
+          next = next_try(config::RetryOn::kGatewayError);
+        }
+        if (next) {
+          // This answer is dropped; its connection goes with it (its body is unread).
+          upstream_ = nullptr;
+          up.reset();
+          response.clear();
+          endpoint = *next;
+          continue;
+        }
+      }
+      break;
+    }
     if (head_read == HeadRead::kClosedEarly && up->reused && replayable) {
       // A pooled connection the origin closed just as we reused it: nothing was
       // processed, so one retry on a fresh connection is safe.
@@ -197,16 +328,32 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       upstream_ = nullptr;
       continue;
     }
+    upstream_ = nullptr;
+    up.reset();
+    config::RetryOn why = config::RetryOn::kReset;
+    proxy::TryOutcome outcome = proxy::TryOutcome::kReset;
     if (head_read == HeadRead::kTimeout) {
+      deadline_.reset_expired();
       worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
       status_on_failure = 504;
       failure = "origin did not answer in time";
+      why = config::RetryOn::kTimeout;
+      outcome = proxy::TryOutcome::kTimeout;
     } else if (head_read == HeadRead::kMalformed) {
       status_on_failure = 502;
       failure = "origin sent a malformed response";
     } else {
       status_on_failure = 502;
       failure = "origin closed the connection without a response";
+    }
+    pool->record(endpoint, outcome, proxy::steady_now_ms());
+    if (head_read != HeadRead::kMalformed) {
+      if (auto next = next_try(why)) {
+        endpoint = *next;
+        status_on_failure = 0;
+        failure = {};
+        continue;
+      }
     }
     break;
   }
@@ -219,6 +366,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     co_return co_await respond_local(status_on_failure != 0 ? status_on_failure : 502, record.error,
                                      !body_done_ || status_on_failure == 0, record);
   }
+  std::string affinity_cookie = picker.affinity_cookie(endpoint);
   record.upstream_ms = millis_between(upstream_started, Clock::now());
   record.status = response.status;
 
@@ -230,6 +378,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   ctx.response_headers = nullptr;
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  if (!affinity_cookie.empty()) a_->response_headers.push_back({"Set-Cookie", affinity_cookie});
 
   // A 2xx to CONNECT (allowed only when allow_connect is on) opens a tunnel, as a 101
   // does for an upgrade.

@@ -109,10 +109,29 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
           sum_workers(w, worker_count_, &WorkerSlot::upstream_connects));
   counter(out, "rampart_upstream_reuses_total", "Requests sent on a reused origin connection.",
           sum_workers(w, worker_count_, &WorkerSlot::upstream_reuses));
+  {
+    uint64_t connects = sum_workers(w, worker_count_, &WorkerSlot::upstream_connects);
+    uint64_t reuses = sum_workers(w, worker_count_, &WorkerSlot::upstream_reuses);
+    fmt::format_to(it,
+                   "# HELP rampart_upstream_connection_reuse_ratio Share of origin requests "
+                   "sent on a reused connection.\n"
+                   "# TYPE rampart_upstream_connection_reuse_ratio gauge\n"
+                   "rampart_upstream_connection_reuse_ratio {:.4f}\n",
+                   connects + reuses == 0
+                       ? 0.0
+                       : static_cast<double>(reuses) / static_cast<double>(connects + reuses));
+  }
+  counter(out, "rampart_upstream_hedges_total",
+          "Hedged tries: the request also sent to a second endpoint after hedge_after.",
+          sum_workers(w, worker_count_, &WorkerSlot::upstream_hedges));
+  counter(out, "rampart_origin_unavailable_total",
+          "Requests answered 503 because no origin endpoint was usable or free.",
+          sum_workers(w, worker_count_, &WorkerSlot::origin_unavailable));
   counter(out, "rampart_upstream_connect_failures_total", "Failed connects to origins.",
           sum_workers(w, worker_count_, &WorkerSlot::upstream_connect_failures));
   counter(out, "rampart_upstream_retries_total",
-          "Idempotent requests retried after a reused connection closed.",
+          "Origin tries repeated: retries by policy and replays after a stale pooled "
+          "connection.",
           sum_workers(w, worker_count_, &WorkerSlot::upstream_retries));
   counter(out, "rampart_connections_accepted_total", "Client connections accepted.",
           sum_workers(w, worker_count_, &WorkerSlot::accepted_connections));

@@ -36,6 +36,9 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> latency_sum_us{0};
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> upstream_reuses{0};
+  std::atomic<uint64_t> origin_unavailable{0};
+  std::atomic<uint64_t> upstream_hedges{
+      0};  // second tries sent because the first was slow  // 503s: no usable or free endpoint
   std::atomic<uint64_t> upstream_connect_failures{0};
   std::atomic<uint64_t> upstream_retries{0};
   std::atomic<int64_t> active_connections{0};

@@ -215,7 +215,8 @@ void Server::start_housekeeping(WorkerContext& worker) {
 }
 
 bool Server::start(std::vector<std::string>& errors) {
-  BuildResult built = build_snapshot(initial_config_, registry_, shared_.metrics);
+  BuildResult built =
+      build_snapshot(initial_config_, registry_, shared_.metrics, &shared_.origin_states);
   for (const auto& d : built.errors) errors.push_back(d.to_string());
   if (!built.snapshot) return false;
   std::string log_error;
@@ -225,6 +226,7 @@ bool Server::start(std::vector<std::string>& errors) {
   }
   apply_runtime_settings(*initial_config_);
   shared_.store.publish(built.snapshot);
+  health_.update(built.snapshot->origins);
   if (!open_listeners(*initial_config_, errors)) return false;
   for (size_t w = 0; w < workers_.size(); ++w) {
     for (auto& acceptor : acceptors_[w]) {
@@ -251,7 +253,8 @@ ReloadOutcome Server::reload() {
                                   : config::load_file(source);
   for (const auto& d : loaded.errors) outcome.errors.push_back(d.to_string());
   if (loaded.ok()) {
-    BuildResult built = build_snapshot(loaded.config, registry_, shared_.metrics);
+    BuildResult built =
+        build_snapshot(loaded.config, registry_, shared_.metrics, &shared_.origin_states);
     for (const auto& d : built.errors) outcome.errors.push_back(d.to_string());
     if (built.snapshot) {
       std::string log_error;
@@ -270,6 +273,8 @@ ReloadOutcome Server::reload() {
         }
         apply_runtime_settings(*loaded.config);
         shared_.store.publish(built.snapshot);
+        health_.update(built.snapshot->origins);
+        shared_.origin_states.prune();
         outcome.ok = true;
         outcome.config_version = loaded.config->version;
       }
@@ -327,6 +332,7 @@ bool Server::drain_and_stop() {
   }
   workers_.stop();
   workers_.join();
+  health_.stop();
   stopped_ = true;
   for (auto& log : access_logs_) log->flush_and_stop();
   return finished;

@@ -15,6 +15,7 @@
 #include "core/line_writer.h"
 #include "core/workers.h"
 #include "pipeline/pipeline.h"
+#include "proxy/health_checker.h"
 #include "server/worker_context.h"
 
 namespace rampart::server {
@@ -66,6 +67,8 @@ class Server {
   std::vector<std::string> last_reload_errors_;
   std::chrono::steady_clock::time_point started_at_;
   bool stopped_ = false;
+  // Last: stopped (its thread joined) before anything the pools it checks point to.
+  proxy::HealthChecker health_;
 };
 
 }  // namespace rampart::server

@@ -1,7 +1,5 @@
 #include "server/snapshot.h"
 
-#include "core/listener.h"
-
 namespace rampart::server {
 
 namespace {
@@ -9,30 +7,16 @@ std::atomic<uint64_t> g_next_generation{1};
 }
 
 BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
-                           const pipeline::ModuleRegistry& registry, Metrics& metrics) {
+                           const pipeline::ModuleRegistry& registry, Metrics& metrics,
+                           proxy::OriginStateStore* origin_states) {
   BuildResult result;
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->pipeline = pipeline::Pipeline::build(*config, registry, result.errors);
   snapshot->router = std::make_unique<SiteRouter>(*config);
+  proxy::OriginStateStore scratch_states;
+  snapshot->origins = proxy::OriginSet::build(
+      *config, origin_states ? *origin_states : scratch_states, result.errors);
   for (const config::Site& site : config->sites) {
-    std::vector<boost::asio::ip::tcp::endpoint> resolved;
-    std::vector<std::string> names;
-    for (const config::HostPort& endpoint : site.origin.endpoints) {
-      std::string error;
-      auto ep = core::resolve_endpoint(endpoint.host, endpoint.port, error);
-      if (!ep) {
-        result.errors.push_back(
-            {config->source, 0, 0,
-             "site '" + site.name + "': origin endpoint " + endpoint.to_string() + ": " + error});
-        continue;
-      }
-      resolved.push_back(*ep);
-      names.push_back(ep->address().is_v6()
-                          ? "[" + ep->address().to_string() + "]:" + std::to_string(ep->port())
-                          : ep->address().to_string() + ":" + std::to_string(ep->port()));
-    }
-    snapshot->endpoints.push_back(std::move(resolved));
-    snapshot->endpoint_names.push_back(std::move(names));
     snapshot->site_counters.push_back(metrics.site(site.name));
   }
   const config::Limits& limits = config->limits;

@@ -14,6 +14,7 @@
 #include "config/config.h"
 #include "http/h1_parser.h"
 #include "pipeline/pipeline.h"
+#include "proxy/origin_set.h"
 #include "server/metrics.h"
 #include "server/site_router.h"
 
@@ -23,9 +24,8 @@ struct Snapshot {
   std::shared_ptr<const config::Config> config;
   std::unique_ptr<pipeline::Pipeline> pipeline;
   std::unique_ptr<SiteRouter> router;
-  std::vector<std::vector<boost::asio::ip::tcp::endpoint>> endpoints;  // per site
-  std::vector<std::vector<std::string>> endpoint_names;  // "ip:port", parallel to endpoints
-  std::vector<SiteCounters*> site_counters;              // per site
+  std::shared_ptr<const proxy::OriginSet> origins;  // pools and each site's failover plan
+  std::vector<SiteCounters*> site_counters;         // per site
   http::ParserLimits parser_limits;
   uint64_t generation = 0;
 };
@@ -35,9 +35,12 @@ struct BuildResult {
   std::vector<config::Diagnostic> errors;
 };
 
-// Compiles a validated config: builds the pipeline and resolves endpoint names.
+// Compiles a validated config: builds the pipeline and the origin pools (resolving
+// endpoint names). Pools take their endpoints' live state from `origin_states`, so a
+// reload keeps health and drains; without one (validate) they start fresh.
 BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
-                           const pipeline::ModuleRegistry& registry, Metrics& metrics);
+                           const pipeline::ModuleRegistry& registry, Metrics& metrics,
+                           proxy::OriginStateStore* origin_states = nullptr);
 
 // The current snapshot. Readers on workers check one atomic generation per request
 // and only touch the shared pointer when it changed.

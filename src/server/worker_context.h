@@ -28,6 +28,7 @@ struct ServerShared {
   ConnectionLimiter limiter;
   std::atomic<core::LineWriter*> access_log{nullptr};  // null: access log off
   std::atomic<bool> draining{false};
+  proxy::OriginStateStore origin_states;  // endpoint health and drains, across reloads
 };
 
 // Intrusive list of a worker's live sessions, so a drain can close the idle ones.

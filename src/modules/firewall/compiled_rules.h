@@ -50,6 +50,9 @@ struct CompiledRule {
   // rewrite
   std::optional<CompiledValue> rewrite_path;
   std::optional<CompiledValue> rewrite_query;
+  // route
+  std::vector<std::string> route_pools;
+  std::string route_fallback;
   // Shared with the same rule id in earlier and later snapshots, so a reload does
   // not reset what /metrics shows.
   std::shared_ptr<std::atomic<uint64_t>> matches;

@@ -109,6 +109,8 @@ class RulesetCompiler {
       c.preserve_query = p.preserve_query_string;
       c.rewrite_path = value(p.rewrite_path, what + " path");
       c.rewrite_query = value(p.rewrite_query, what + " query");
+      c.route_pools = p.route_pools;
+      c.route_fallback = p.route_fallback;
       c.matches = match_counter(rule.id);
       // A disabled rule is still compiled, so enabling it later cannot fail a reload,
       // and keeps its place so skip targets stay positions.

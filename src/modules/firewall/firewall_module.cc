@@ -182,6 +182,12 @@ class FirewallModule final : public pipeline::Module {
         return redirect(run, rule);
       case RuleAction::kRewrite:
         return rewrite(run, rule);
+      case RuleAction::kRoute:
+        // Not terminating: a later route rule overrides an earlier one.
+        run.ctx.route_pools = &rule.route_pools;
+        run.ctx.route_fallback = rule.route_fallback;
+        run.last_verdict = "route";
+        return Step::kNext;
     }
     return Step::kNext;
   }

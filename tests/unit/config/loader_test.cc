@@ -165,12 +165,15 @@ TEST(LoaderTest, FullConfigSetsEveryKey) {
   EXPECT_EQ(shop.name, "shop");
   EXPECT_EQ(shop.hosts, (std::vector<std::string>{"shop.example", "*.shop.example", "[::1]"}));
   EXPECT_FALSE(shop.is_default);
-  ASSERT_EQ(shop.origin.endpoints.size(), 3u);
-  EXPECT_EQ(shop.origin.endpoints[0].to_string(), "127.0.0.1:8081");
-  EXPECT_EQ(shop.origin.endpoints[1].host, "2001:db8::5");
-  EXPECT_EQ(shop.origin.endpoints[1].port, 80);
-  EXPECT_EQ(shop.origin.endpoints[2].host, "backend.internal");
-  EXPECT_EQ(shop.origin.endpoints[2].port, 8443);
+  EXPECT_EQ(shop.origin.pools, (std::vector<std::string>{"site:shop"}));
+  const Pool* shop_pool = c.pool("site:shop");
+  ASSERT_NE(shop_pool, nullptr);
+  ASSERT_EQ(shop_pool->endpoints.size(), 3u);
+  EXPECT_EQ(shop_pool->endpoints[0].address.to_string(), "127.0.0.1:8081");
+  EXPECT_EQ(shop_pool->endpoints[1].address.host, "2001:db8::5");
+  EXPECT_EQ(shop_pool->endpoints[1].address.port, 80);
+  EXPECT_EQ(shop_pool->endpoints[2].address.host, "backend.internal");
+  EXPECT_EQ(shop_pool->endpoints[2].address.port, 8443);
 
   ASSERT_EQ(shop.request_headers.size(), 3u);
   EXPECT_EQ(shop.request_headers[0].op, HeaderOp::kSet);
@@ -277,7 +280,8 @@ sites:
     response_headers: *common
 )"));
   ASSERT_TRUE(r.ok()) << all_errors(r);
-  EXPECT_EQ(r.config->sites[1].origin.endpoints[0].port, 9000);
+  ASSERT_NE(r.config->pool("site:b"), nullptr);
+  EXPECT_EQ(r.config->pool("site:b")->endpoints.at(0).address.port, 9000);
   EXPECT_EQ(r.config->sites[1].response_headers[0].value, "DENY");
 }
 
@@ -312,8 +316,10 @@ TEST(EmbeddedDemoTest, LoadsWithoutErrors) {
   EXPECT_EQ(s.name, "demo");
   EXPECT_TRUE(s.is_default);
   EXPECT_EQ(s.hosts, (std::vector<std::string>{"localhost", "127.0.0.1", "*.localhost"}));
-  ASSERT_EQ(s.origin.endpoints.size(), 1u);
-  EXPECT_EQ(s.origin.endpoints[0].to_string(), "127.0.0.1:8081");
+  const Pool* demo_pool = c.pool("site:demo");
+  ASSERT_NE(demo_pool, nullptr);
+  ASSERT_EQ(demo_pool->endpoints.size(), 1u);
+  EXPECT_EQ(demo_pool->endpoints[0].address.to_string(), "127.0.0.1:8081");
   ASSERT_EQ(s.request_headers.size(), 1u);
   EXPECT_EQ(s.request_headers[0].op, HeaderOp::kSet);
   EXPECT_EQ(s.request_headers[0].name, "X-Edge");

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <utility>
+#include <vector>
+
 namespace rampart::config {
 namespace {
 
@@ -204,6 +208,53 @@ TEST(FormatTest, HumanReadable) {
   EXPECT_EQ(format_size(64 << 10), "64KiB");
   EXPECT_EQ(format_size(100), "100 bytes");
   EXPECT_EQ(format_size(0), "0 bytes");
+}
+
+TEST(ParsePercentTest, AcceptsSignAndBareNumber) {
+  EXPECT_EQ(parse_percent("20%").value, 20u);
+  EXPECT_EQ(parse_percent("20").value, 20u);
+  EXPECT_EQ(parse_percent("0%").value, 0u);
+  EXPECT_EQ(parse_percent("100%").value, 100u);
+}
+
+TEST(ParsePercentTest, RejectsMalformedAndOver100) {
+  for (std::string_view bad :
+       {"", "%", "101%", "101", "20%%", "%20", "-5%", "2.5%", "20 %", "twenty", "020%"}) {
+    auto r = parse_percent(bad);
+    EXPECT_FALSE(r) << bad;
+    EXPECT_FALSE(r.error.empty()) << bad;
+  }
+}
+
+std::vector<std::pair<int, int>> ranges(const Parsed<std::vector<StatusRange>>& r) {
+  std::vector<std::pair<int, int>> out;
+  if (r.value) {
+    for (const StatusRange& s : *r.value) out.emplace_back(s.low, s.high);
+  }
+  return out;
+}
+
+TEST(ParseStatusCodesTest, ClassesRangesAndCodes) {
+  using V = std::vector<std::pair<int, int>>;
+  EXPECT_EQ(ranges(parse_status_codes("2xx")), (V{{200, 299}}));
+  EXPECT_EQ(ranges(parse_status_codes("5XX")), (V{{500, 599}}));
+  EXPECT_EQ(ranges(parse_status_codes("200")), (V{{200, 200}}));
+  EXPECT_EQ(ranges(parse_status_codes("200-299,301")), (V{{200, 299}, {301, 301}}));
+  EXPECT_EQ(ranges(parse_status_codes("1xx, 204 ,300-308")),
+            (V{{100, 199}, {204, 204}, {300, 308}}));
+  EXPECT_EQ(ranges(parse_status_codes("418-418")), (V{{418, 418}}));
+}
+
+TEST(ParseStatusCodesTest, RejectsBadEntries) {
+  for (std::string_view bad : {"", "6xx", "0xx", "2x", "2xy", "300-200", "abc", "99", "600", "200,",
+                               ",200", "200-", "-200", "2xx-3xx", "1000", "200-700"}) {
+    auto r = parse_status_codes(bad);
+    EXPECT_FALSE(r) << bad;
+    EXPECT_FALSE(r.error.empty()) << bad;
+  }
+  EXPECT_NE(parse_status_codes("300-200").error.find("low end is above its high end"),
+            std::string::npos);
+  EXPECT_NE(parse_status_codes("6xx").error.find("not a status class"), std::string::npos);
 }
 
 }  // namespace
