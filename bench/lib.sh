@@ -1,4 +1,4 @@
-# Helpers for bench/run.sh and bench/firewall.sh. Sourced, not executed.
+# Helpers for bench/run.sh, bench/firewall.sh and bench/origins.sh. Sourced, not executed.
 # shellcheck shell=bash
 
 bench_log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -124,15 +124,17 @@ check() {
     print ok ? "yes" : "no" }'
 }
 
-# ---------------------------------------------------------------- shared by run.sh and firewall.sh
+# ---------------------------------------------------------------- shared by run.sh, firewall.sh, origins.sh
 # The functions below use the caller's globals: TMP (the run's temp dir), STARTED (pids
 # started, tree roots), REAPED (assoc. array of pids already stopped), WATCHDOG_PID,
 # PRIO (command prefix: nice), and for wait_quiet QUIET_WAIT, MAX_OTHER, CLK_TCK, NPROC.
 
 ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
-# shellcheck disable=SC2034  # used by run.sh and firewall.sh
+# shellcheck disable=SC2034  # used by run.sh, firewall.sh and origins.sh
 FIREWALL_HEADING="## Firewall rules: throughput with 1,000 rules vs none"  # bench/firewall.sh's section
 MICRO_HEADING="## Micro-benchmarks: rules and IP lists"  # bench/micro/ results, by hand
+# shellcheck disable=SC2034  # used by run.sh and origins.sh
+ORIGINS_HEADING="## Load balancing across 4 origins: rampart vs HAProxy and nginx"  # bench/origins.sh's section
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {
@@ -221,12 +223,18 @@ start_nginx() {
 
 # start_origin PORT NOFILE PIN...: the shared origin, a separate nginx (1 worker) in
 # $TMP/origin answering every GET with ORIGIN_BODY; checks it answers; sets ORIGIN_PID.
+# Optional globals (bench/origins.sh, which runs several): ORIGIN_NAME (default origin:
+# the directory under $TMP and the name in messages) and ORIGIN_STATUS_PATH (when set, an
+# exact-match location with nginx's stub_status, for counting the requests it served).
 start_origin() {
-  local port=$1 nofile=$2 body
+  local port=$1 nofile=$2 body name=${ORIGIN_NAME:-origin} status_conf=""
   shift 2
-  mkdir -p "$TMP/origin"
+  if [[ -n ${ORIGIN_STATUS_PATH:-} ]]; then
+    status_conf=$'\n        location = '"$ORIGIN_STATUS_PATH"$' {\n            stub_status;\n        }'
+  fi
+  mkdir -p "$TMP/$name"
   {
-    nginx_common "$TMP/origin"
+    nginx_common "$TMP/$name"
     cat <<NGX
 worker_processes 1;
 worker_rlimit_nofile $nofile;
@@ -237,23 +245,23 @@ http {
     access_log off;
     keepalive_timeout 300s;
     keepalive_requests 1000000;
-$(nginx_temp_paths "$TMP/origin")
+$(nginx_temp_paths "$TMP/$name")
     server {
         listen 127.0.0.1:$port backlog=4096;
         location / {
             default_type text/plain;
             return 200 "hello, world\n";
-        }
+        }$status_conf
     }
 }
 NGX
-  } >"$TMP/origin/nginx.conf"
-  bench_log "origin nginx on 127.0.0.1:$port"
-  start_nginx origin "$@"
+  } >"$TMP/$name/nginx.conf"
+  bench_log "$name nginx on 127.0.0.1:$port"
+  start_nginx "$name" "$@"
   ORIGIN_PID=$NGINX_STARTED_PID
   wait_http "http://127.0.0.1:$port/" 10 "$ORIGIN_PID" || {
-    cat "$TMP/origin/error.log" >&2
-    bench_die "origin nginx did not start"
+    cat "$TMP/$name/error.log" >&2
+    bench_die "$name nginx did not start"
   }
   body=$(curl -s --max-time 5 "http://127.0.0.1:$port/"; echo x)
   [[ ${body%x} == "$ORIGIN_BODY" ]] || bench_die "origin answered an unexpected body: ${body%x}"

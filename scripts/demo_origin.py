@@ -57,7 +57,14 @@ the proxy works.</p>
 <li><code>/headers</code>: sets X-Powered-By and Set-Cookie</li>
 <li><code>/close</code>: answers with Connection: close and closes</li>
 <li><code>/ws</code>: WebSocket echo</li>
-<li><code>/__stats</code>: connections and requests seen</li>
+<li><code>/health</code>: 200 "ok" (a health-check target; the controls below apply to it)</li>
+<li><code>/__stats</code>: connections and requests seen (in total, by method and by path)</li>
+<li><code>/__control?delay_ms=D&amp;status=S&amp;drop=1&amp;reset=1</code> (GET with a query, or
+POST with a JSON object or a form body): changes how every later request is answered,
+except <code>/__</code> ones, which are never affected nor counted: <code>delay_ms</code> sleeps
+D ms before answering, <code>status</code> answers with status S instead (0: normal),
+<code>drop</code> closes the connection without answering, <code>reset</code> clears all
+three first. Answers with the current settings as JSON.</li>
 </ul>
 </body></html>
 """
@@ -67,9 +74,11 @@ class Stats:
     def __init__(self):
         self.lock = threading.Lock()
         self.connections = 0        # accepted TCP connections
-        self.stats_connections = 0  # connections whose first request was /__stats
         self.open_connections = 0
-        self.requests = 0           # requests, not counting /__stats
+        self.stats_connections = 0  # connections whose first request was a /__ one
+        self.requests = 0           # requests, not counting /__stats and /__control
+        self.by_method = collections.Counter()  # requests by method
+        self.by_path = collections.Counter()    # requests by path (first 1000 paths)
         self.recent = collections.deque(maxlen=200)  # "METHOD target" of recent requests
 
     def snapshot(self):
@@ -80,11 +89,62 @@ class Stats:
                 "origin_connections": self.connections - self.stats_connections,
                 "open_connections": self.open_connections,
                 "requests": self.requests,
+                "by_method": dict(self.by_method),
+                "by_path": dict(self.by_path),
                 "recent": list(self.recent),
+                "control": CONTROL.snapshot(),
             }
 
 
+class Control:
+    """Behaviour changes set through /__control, applied to every non-/__ request."""
+
+    def __init__(self):
+        self.lock = threading.Lock()
+        self.delay_ms = 0   # sleep this long before answering
+        self.status = 0     # answer with this status instead (0: normal)
+        self.drop = False   # close the connection without answering
+
+    def snapshot(self):
+        with self.lock:
+            return {"delay_ms": self.delay_ms, "status": self.status, "drop": self.drop}
+
+    def update(self, params):
+        """params: {name: value} from a query, a form or a JSON object."""
+        def as_bool(v):
+            if isinstance(v, bool):
+                return v
+            if isinstance(v, (int, float)):
+                return v != 0
+            t = str(v).strip().lower()
+            if t in ("1", "true", "yes", "on"):
+                return True
+            if t in ("0", "false", "no", "off", ""):
+                return False
+            raise ValueError("not a boolean: %r" % v)
+
+        unknown = set(params) - {"delay_ms", "status", "drop", "reset"}
+        if unknown:
+            raise ValueError("unknown control(s): %s" % ", ".join(sorted(unknown)))
+        with self.lock:
+            delay, status, drop = self.delay_ms, self.status, self.drop
+            if as_bool(params.get("reset", False)):
+                delay, status, drop = 0, 0, False
+            if "delay_ms" in params:
+                delay = int(params["delay_ms"])
+                if not 0 <= delay <= 600_000:
+                    raise ValueError("delay_ms must be 0..600000")
+            if "status" in params:
+                status = int(params["status"])
+                if status != 0 and not 200 <= status <= 599:
+                    raise ValueError("status must be 0 or 200..599")
+            if "drop" in params:
+                drop = as_bool(params["drop"])
+            self.delay_ms, self.status, self.drop = delay, status, drop
+
+
 STATS = Stats()
+CONTROL = Control()
 LIVE = set()  # sockets of connections being served, closed at shutdown
 
 
@@ -309,18 +369,45 @@ class Handler(socketserver.StreamRequestHandler):
                 if req is None:
                     return
                 self.conn_requests += 1
+                internal = req.path.startswith("/__")
                 with STATS.lock:
-                    if req.path == "/__stats":
+                    if internal:
                         if self.conn_requests == 1:
                             STATS.stats_connections += 1
                     else:
                         STATS.requests += 1
+                        STATS.by_method[req.method] += 1
+                        if req.path in STATS.by_path or len(STATS.by_path) < 1000:
+                            STATS.by_path[req.path] += 1
                         STATS.recent.append("%s %s" % (req.method, req.target))
                 try:
                     body = BodyReader(self.rfile, req)
                 except BadRequest as e:
                     self.respond(req, 400, "bad request: %s\n" % e, close=True)
                     return
+                if not internal:
+                    control = CONTROL.snapshot()
+                    if control["delay_ms"]:
+                        time.sleep(control["delay_ms"] / 1000.0)
+                    # a client waiting for 100 Continue gets none: answer (or drop) without
+                    # reading its body, and close
+                    waiting = "100-continue" in req.tokens("Expect") and not body.done
+                    if control["drop"]:
+                        if not waiting:
+                            body.drain()
+                        return  # close without answering
+                    if control["status"]:
+                        code = control["status"]
+                        if waiting:
+                            self.respond(req, code, "control status %d\n" % code, close=True)
+                            return
+                        body.drain()
+                        self.respond(req, code, "control status %d\n" % code)
+                        conn = req.tokens("Connection")
+                        if "close" in conn or (req.version == "HTTP/1.0"
+                                               and "keep-alive" not in conn):
+                            return
+                        continue
                 if "100-continue" in req.tokens("Expect") and not body.done:
                     self.send_raw(b"HTTP/1.1 100 Continue\r\n\r\n")
                 keep = self.dispatch(req, body)
@@ -373,6 +460,11 @@ class Handler(socketserver.StreamRequestHandler):
             return False
         if p == "/ws":
             return self.ep_ws(req, body)
+        if p == "/health":
+            body.drain()
+            return self.respond(req, 200, "ok")
+        if p == "/__control":
+            return self.ep_control(req, body)
         if p == "/__stats":
             body.drain()
             return self.respond_json(req, STATS.snapshot())
@@ -398,6 +490,35 @@ class Handler(socketserver.StreamRequestHandler):
             "conn_id": self.conn_id,
             "conn_request": self.conn_requests,
         })
+
+    def ep_control(self, req, body):
+        raw = b""
+        while True:
+            data = body.read(1 << 16)
+            if not data:
+                break
+            raw += data
+            if len(raw) > 65536:
+                return self.respond(req, 413, "control body too large\n", close=True)
+        if req.method not in ("GET", "POST"):
+            return self.respond(req, 405, "use GET or POST\n", extra=[("Allow", "GET, POST")])
+        params = {k: v[-1] for k, v in
+                  urllib.parse.parse_qs(req.query, keep_blank_values=True).items()}
+        try:
+            if raw.strip():
+                ctype = (req.get("Content-Type") or "").lower()
+                if ctype.startswith("application/x-www-form-urlencoded"):
+                    form = urllib.parse.parse_qs(raw.decode("latin-1"))
+                    params.update({k: v[-1] for k, v in form.items()})
+                else:
+                    obj = json.loads(raw)
+                    if not isinstance(obj, dict):
+                        raise ValueError("the body must be a JSON object")
+                    params.update(obj)
+            CONTROL.update(params)
+        except (ValueError, TypeError) as e:
+            return self.respond(req, 400, "bad control: %s\n" % e)
+        return self.respond_json(req, CONTROL.snapshot())
 
     def ep_bytes(self, req):
         n = max(0, req.qs("n", 1024))

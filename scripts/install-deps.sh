@@ -13,7 +13,7 @@ packages=(
   libgtest-dev libgmock-dev libbenchmark-dev curl procps
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
   # benchmark peers
-  nginx wrk
+  nginx haproxy wrk
 )
 
 missing=()
@@ -32,8 +32,10 @@ if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian starts nginx on install; the benchmarks start their own instances.
-if command -v systemctl >/dev/null 2>&1; then
-  "${sudo_cmd[@]}" systemctl disable --now nginx >/dev/null 2>&1 || true
-fi
-"${sudo_cmd[@]}" pkill -x nginx >/dev/null 2>&1 || true
+# Debian starts nginx and haproxy on install; the benchmarks start their own instances.
+for service in nginx haproxy; do
+  if command -v systemctl >/dev/null 2>&1; then
+    "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
+  fi
+  "${sudo_cmd[@]}" pkill -x "$service" >/dev/null 2>&1 || true
+done

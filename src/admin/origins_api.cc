@@ -156,8 +156,11 @@ void render_origin_metrics(const proxy::OriginSet& origins, std::string& out) {
       fmt::format_to(it, "{}{{pool=\"{}\"}} {}\n", name, pool->name(), value(*pool));
     }
   };
-  per_pool("rampart_origin_retries_total", "Retries the pool's retry budget allowed.",
-           [](const proxy::OriginPool& p) { return p.retries.load(std::memory_order_relaxed); });
+  per_pool(
+      "rampart_origin_retries_total",
+      "Tries repeated on another endpoint: after connect failures (outside the retry budget) and "
+      "as the retry budget allowed.",
+      [](const proxy::OriginPool& p) { return p.retries.load(std::memory_order_relaxed); });
   per_pool("rampart_origin_retry_budget_exhausted_total",
            "Retries refused because the pool's retry budget was spent.",
            [](const proxy::OriginPool& p) {

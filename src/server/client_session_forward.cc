@@ -139,13 +139,23 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
   // After a failed try: the next endpoint if the policy, the request and the retry
   // budget all allow another try; nullopt to give up with the failure at hand.
+  // A connect failure reached no origin, so retrying it adds no load anywhere: it
+  // moves on to the other endpoints (at most one try each) outside max_tries and the
+  // budget, as a dead endpoint among live ones must not cost clients errors.
+  uint32_t connect_failures = 0;
   auto next_try = [&](config::RetryOn why) -> std::optional<size_t> {
-    if (record.tries >= max_tries || !retry_wanted(policy.retry_on, why) || closing_) {
-      return std::nullopt;
-    }
+    bool unsent = why == config::RetryOn::kConnectFailure;
+    if (unsent) ++connect_failures;
+    if (!retry_wanted(policy.retry_on, why) || closing_) return std::nullopt;
+    if (!unsent && record.tries - connect_failures >= max_tries) return std::nullopt;
     if (request_sent && !replayable) return std::nullopt;
     std::optional<size_t> next = picker.next();
     if (!next) return std::nullopt;
+    if (unsent) {
+      pool->retries.fetch_add(1, std::memory_order_relaxed);
+      worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
+      return next;
+    }
     if (!pool->retry_budget().try_retry(proxy::steady_now_ms())) {
       pool->balancer().on_finish(*next, std::nullopt);
       pool->budget_exhausted.fetch_add(1, std::memory_order_relaxed);

@@ -311,8 +311,9 @@ class Origin:
         raise RuntimeError("demo origin did not start:\n" + "\n".join(errors))
 
     def _start(self, timeout=20.0):
+        self.killed = False
         self.log_path = self.workdir / ("origin-%s-%d.log" % (self.name, self.port))
-        self.log = open(self.log_path, "wb")
+        self.log = open(self.log_path, "ab")  # appends across restart()
         self.proc = subprocess.Popen(
             [PYTHON, str(DEMO_ORIGIN), "--port", str(self.port), "--host", LOOPBACK,
              "--name", self.name],
@@ -343,6 +344,55 @@ class Origin:
         assert status == 200
         return json.loads(body)
 
+    def requests(self, path=None, method=None):
+        """Requests this origin received (not counting /__ ones): all of them, or those
+        to one path, or with one method."""
+        st = self.stats()
+        if path is not None:
+            assert method is None, "count by path or by method, not both"
+            return st["by_path"].get(path, 0)
+        if method is not None:
+            return st["by_method"].get(method, 0)
+        return st["requests"]
+
+    def control(self, **kw):
+        """Changes how the origin answers every later non-/__ request: delay_ms=N (sleep
+        first), status=S (answer with S; 0: normally), drop=True (close without
+        answering), reset=True (clear all first). Returns the settings now in force."""
+        conn = http.client.HTTPConnection(LOOPBACK, self.port, timeout=5)
+        try:
+            body = json.dumps(kw).encode()
+            conn.request("POST", "/__control", body=body,
+                         headers={"Host": "origin", "Content-Type": "application/json"})
+            r = conn.getresponse()
+            data = r.read()
+            assert r.status == 200, (r.status, data)
+            return json.loads(data)
+        finally:
+            conn.close()
+
+    def kill(self):
+        """SIGKILL: the origin dies at once, as in a crash (restart() brings it back)."""
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+        self.killed = True
+        if self.proc.stdout:
+            self.proc.stdout.close()
+        self.log.close()
+
+    def restart(self):
+        """Starts the origin again on the same port, with fresh stats and controls."""
+        if self.proc.poll() is None:
+            self.stop()
+        problem = None
+        for _ in range(3):  # the port may take a moment to be bindable again
+            problem = self._start()
+            if problem is None:
+                return
+            time.sleep(0.2)
+        raise RuntimeError("demo origin did not restart: %s" % problem)
+
     def stop(self):
         if self.proc.poll() is None:
             self.proc.send_signal(signal.SIGTERM)
@@ -354,6 +404,8 @@ class Origin:
         if self.proc.stdout:
             self.proc.stdout.close()
         self.log.close()
+        if self.killed:
+            return 0  # killed on purpose by kill()
         return self.proc.returncode
 
 
@@ -510,6 +562,32 @@ class Rampart:
 
     def admin_get(self, path, timeout=5):
         return http_get(self.admin_port, path, host="admin", timeout=timeout)
+
+    def admin_post(self, path, token=TOKEN, timeout=5):
+        """POST with an empty body (and the bearer token unless token is None); returns
+        (status, headers, body)."""
+        headers = {"Content-Length": "0"}
+        if token is not None:
+            headers["Authorization"] = "Bearer %s" % token
+        return http_get(self.admin_port, path, host="admin", headers=headers,
+                        timeout=timeout, method="POST", body=b"")
+
+    def origins(self):
+        """GET /origins: {"pools": [...]}."""
+        s, _, body = self.admin_get("/origins")
+        assert s == 200, (s, body)
+        return json.loads(body)
+
+    def endpoint(self, pool, name):
+        """One endpoint's JSON from /origins (AssertionError if the pool or endpoint is
+        not listed)."""
+        for p in self.origins()["pools"]:
+            if p["name"] == pool:
+                for e in p["endpoints"]:
+                    if e["name"] == name:
+                        return e
+                raise AssertionError("no endpoint %s in pool %s: %r" % (name, pool, p))
+        raise AssertionError("no pool %s in /origins" % pool)
 
     def status(self):
         s, _, body = self.admin_get("/status")
