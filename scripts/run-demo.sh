@@ -5,16 +5,18 @@ set -euo pipefail
 bin=${1:-build/release/rampart}
 cd "$(dirname "$0")/.."
 
-for port in 8080 8081 9901; do
+for port in 8080 8081 8082 9901; do
   if (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
     echo "port $port is already in use on 127.0.0.1; stop whatever listens there first" >&2
     exit 1
   fi
 done
 
-/usr/bin/python3 scripts/demo_origin.py --host 127.0.0.1 --port 8081 --name demo &
-origin_pid=$!
-trap 'kill $origin_pid 2>/dev/null; kill $rampart_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
+/usr/bin/python3 scripts/demo_origin.py --host 127.0.0.1 --port 8081 --name demo-a &
+origin_a=$!
+/usr/bin/python3 scripts/demo_origin.py --host 127.0.0.1 --port 8082 --name demo-b &
+origin_b=$!
+trap 'kill $origin_a $origin_b 2>/dev/null; kill $rampart_pid 2>/dev/null; wait 2>/dev/null' EXIT INT TERM
 "$bin" run &
 rampart_pid=$!
 
@@ -25,7 +27,8 @@ done
 
 cat <<'MSG'
 
-rampart is running on its embedded demo config, in front of a demo origin on :8081.
+rampart is running on its embedded demo config, in front of a pool of two demo origins
+(demo-a on :8081, demo-b on :8082).
 Try:
   curl -i http://localhost:8080/                 # proxied page (note Via, X-Request-Id)
   curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
@@ -38,9 +41,14 @@ Try:
   curl -i -H 'Host: nope.example' http://127.0.0.1:8080/   # still the default site
   curl -s http://127.0.0.1:9901/status           # admin: status
   curl -s http://127.0.0.1:9901/metrics          # admin: Prometheus metrics
+  curl -s http://127.0.0.1:9901/origins          # admin: pools, endpoint health, in flight
+  curl -s -X POST -H 'Authorization: Bearer demo-admin-token-change-me' \
+       http://127.0.0.1:9901/origins/demo/127.0.0.1:8081/drain   # send demo-a no new requests
+  curl -s 'http://127.0.0.1:8081/__control?status=503'  # make demo-a fail its health checks
+
   curl -s -X POST -H 'Authorization: Bearer demo-admin-token-change-me' \
        http://127.0.0.1:9901/config/reload       # admin: reload the config
-Access log lines appear below. Ctrl-C stops both.
+Access log lines appear below. Ctrl-C stops them all.
 
 MSG
 wait $rampart_pid

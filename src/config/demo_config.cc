@@ -1,5 +1,5 @@
 // The config `rampart run` uses when no file is given: loopback only, in front of the
-// demo origin that `make run` starts on 127.0.0.1:8081.
+// two demo origins that `make run` starts on 127.0.0.1:8081 and :8082.
 
 #include "config/config.h"
 
@@ -34,12 +34,23 @@ firewall:                        # config-wide rules, evaluated before each site
       expression: ip.src in $documentation_nets
       action: block
 
+pools:
+  demo:                          # both demo origins, least busy first, checked every 2 s
+    steering: least_outstanding
+    endpoints: [127.0.0.1:8081, 127.0.0.1:8082]
+    health_check:
+      path: /health
+      expected_codes: 2xx
+      interval: 2s
+      timeout: 1s
+
 sites:
   - name: demo
     default: true
     hosts: [localhost, 127.0.0.1, "*.localhost"]
     origin:
-      endpoints: [127.0.0.1:8081]
+      pool: demo
+      retries: { max_tries: 2, retry_on: [connect_failure, reset, timeout, gateway_error] }
     request_headers:
       - set: { name: X-Edge, value: rampart }
     response_headers:

@@ -316,10 +316,13 @@ TEST(EmbeddedDemoTest, LoadsWithoutErrors) {
   EXPECT_EQ(s.name, "demo");
   EXPECT_TRUE(s.is_default);
   EXPECT_EQ(s.hosts, (std::vector<std::string>{"localhost", "127.0.0.1", "*.localhost"}));
-  const Pool* demo_pool = c.pool("site:demo");
+  EXPECT_EQ(s.origin.pools, (std::vector<std::string>{"demo"}));
+  const Pool* demo_pool = c.pool("demo");
   ASSERT_NE(demo_pool, nullptr);
-  ASSERT_EQ(demo_pool->endpoints.size(), 1u);
+  ASSERT_EQ(demo_pool->endpoints.size(), 2u);
   EXPECT_EQ(demo_pool->endpoints[0].address.to_string(), "127.0.0.1:8081");
+  EXPECT_EQ(demo_pool->endpoints[1].address.to_string(), "127.0.0.1:8082");
+  EXPECT_TRUE(demo_pool->health_check.enabled);
   ASSERT_EQ(s.request_headers.size(), 1u);
   EXPECT_EQ(s.request_headers[0].op, HeaderOp::kSet);
   EXPECT_EQ(s.request_headers[0].name, "X-Edge");
