@@ -20,8 +20,19 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   if (r.ok()) {
     const auto& c = *r.config;
     if (c.listeners.empty() || c.sites.empty() || c.version.empty()) __builtin_trap();
+    // Every origin a site names exists, with endpoints: a loaded config never leaves
+    // a site without somewhere to send its requests.
     for (const auto& s : c.sites) {
-      if (s.origin.endpoints.empty()) __builtin_trap();
+      if (s.origin.pools.empty()) __builtin_trap();
+      for (const auto& name : s.origin.pools) {
+        const auto* pool = c.pool(name);
+        if (pool == nullptr || pool->endpoints.empty()) __builtin_trap();
+      }
+      if (!s.origin.fallback.empty() && c.pool(s.origin.fallback) == nullptr) __builtin_trap();
+    }
+    for (const auto& p : c.pools) {
+      if (p.endpoints.empty() || p.min_healthy > p.endpoints.size()) __builtin_trap();
+      if (p.steering == rampart::config::Steering::kHash && !p.hash_key) __builtin_trap();
     }
   }
   return 0;

@@ -893,3 +893,90 @@ def test_route_action_with_failover_pools(origin_factory, rampart_factory):
     b.control(status=503)
     wait_until(lambda: served_by(send(r, "/api/x")) == "C", 4 * SLOW, interval=0.1,
                what="/api/ to use the fallback pool")
+
+
+def one_slot_origin(origin_factory, rampart_factory, delay_ms, **pool_extra):
+    """rampart in front of one slow origin with max_connections 1; returns (origin,
+    rampart) once a first request holds that one connection (it runs in a thread)."""
+    a = origin_factory("A")
+    a.control(delay_ms=delay_ms)
+    r = start(rampart_factory,
+              {"web": pool([a], outlier_detection=NO_OUTLIERS, max_connections=1,
+                           **pool_extra)},
+              {"pool": "web"})
+    return a, r
+
+
+def wait_one_in_flight(r):
+    wait_until(lambda: pool_json(r, "web")["endpoints"][0]["in_flight"] == 1, 3 * SLOW,
+               what="the first request in flight")
+
+
+def test_max_connections_queues_within_max_pending_then_sheds(origin_factory, rampart_factory):
+    # One endpoint, one request at a time, one waiting: a third concurrent request is
+    # shed at once with 503 instead of piling up; the queued one is served after the first.
+    a, r = one_slot_origin(origin_factory, rampart_factory, 600, max_pending=1,
+                           pending_timeout="3s")
+    results = {}
+
+    def fire(name):
+        t0 = time.monotonic()
+        resp = send(r, "/echo", timeout=10)
+        results[name] = (resp.status, time.monotonic() - t0, served_by(resp))
+
+    first = threading.Thread(target=fire, args=("first",))
+    first.start()
+    wait_one_in_flight(r)
+    second = threading.Thread(target=fire, args=("second",))
+    second.start()
+    time.sleep(0.15)  # the second is now waiting for the endpoint's one connection
+    fire("third")
+    first.join(10)
+    second.join(10)
+    assert results["third"][0] == 503, results
+    assert results["third"][1] < 0.5 * SLOW, results  # shed at once, not queued
+    assert results["first"][0] == 200 and results["second"][0] == 200, results
+    # the second waited for the first to finish before it could start
+    assert results["second"][1] >= 0.9, results
+    assert a.requests("/echo") == 2
+    assert r.metrics().value("rampart_origin_shed_total", pool="web") == 1
+    assert pool_json(r, "web")["shed"] == 1
+
+
+def test_pending_request_gives_up_after_pending_timeout(origin_factory, rampart_factory):
+    _, r = one_slot_origin(origin_factory, rampart_factory, 1500, max_pending=5,
+                           pending_timeout="300ms")
+    first = threading.Thread(target=lambda: send(r, "/echo", timeout=10))
+    first.start()
+    wait_one_in_flight(r)
+    t0 = time.monotonic()
+    resp = send(r, "/echo", timeout=10)
+    waited = time.monotonic() - t0
+    first.join(10)
+    assert resp.status == 503
+    assert resp.get("Retry-After") is not None
+    assert 0.25 <= waited < 1.2 * SLOW, waited
+
+
+def test_hedging_answers_a_slow_get_from_a_second_endpoint(origin_factory, rampart_factory):
+    slow, fast = origin_factory("A"), origin_factory("B")
+    slow.control(delay_ms=2000)
+    r = start(rampart_factory,
+              {"web": pool([slow, fast], outlier_detection=NO_OUTLIERS)},
+              {"pool": "web", "retries": {"max_tries": 2, "hedge_after": "100ms"}})
+    timings = []
+    for _ in range(6):
+        t0 = time.monotonic()
+        resp = send(r, "/echo", timeout=10)
+        timings.append(time.monotonic() - t0)
+        assert resp.status == 200
+        assert served_by(resp) == "B"
+    # round robin sends every other request to A first: those are hedged to B after
+    # 100 ms instead of waiting 2 s
+    assert max(timings) < 1.0 * SLOW, timings
+    assert r.metrics().value("rampart_upstream_hedges_total") >= 2
+    # a POST is never hedged: it waits for the slow origin
+    t0 = time.monotonic()
+    statuses = [send(r, "/echo", method="POST", body=b"x", timeout=10).status for _ in range(2)]
+    assert statuses == [200, 200]
+    assert time.monotonic() - t0 >= 1.9
