@@ -175,7 +175,7 @@ std::optional<uint64_t> Walker::size(const At& at, uint64_t min, uint64_t max) {
   return n.value;
 }
 
-std::optional<Millis> Walker::duration(const At& at) {
+std::optional<Millis> Walker::any_duration(const At& at) {
   if (!at.node.IsScalar()) {
     wrong_type(at, "a duration such as 10s");
     return std::nullopt;
@@ -183,31 +183,28 @@ std::optional<Millis> Walker::duration(const At& at) {
   auto d = parse_duration(at.node.Scalar());
   if (!d) {
     error(at, d.error);
-    return std::nullopt;
-  }
-  if (d.value->count() <= 0 || *d.value > kMaxTimeout) {
-    error(at, quote(at.node.Scalar()) + " is out of range (more than 0, at most 24h)");
     return std::nullopt;
   }
   return d.value;
 }
 
+std::optional<Millis> Walker::duration(const At& at) {
+  auto d = any_duration(at);
+  if (d && (d->count() <= 0 || *d > kMaxTimeout)) {
+    error(at, quote(at.node.Scalar()) + " is out of range (more than 0, at most 24h)");
+    return std::nullopt;
+  }
+  return d;
+}
+
 std::optional<Millis> Walker::duration_in(const At& at, Millis min, Millis max) {
-  if (!at.node.IsScalar()) {
-    wrong_type(at, "a duration such as 10s");
-    return std::nullopt;
-  }
-  auto d = parse_duration(at.node.Scalar());
-  if (!d) {
-    error(at, d.error);
-    return std::nullopt;
-  }
-  if (*d.value < min || *d.value > max) {
+  auto d = any_duration(at);
+  if (d && (*d < min || *d > max)) {
     error(at, quote(at.node.Scalar()) + " is out of range (" + format_duration(min) + " to " +
                   format_duration(max) + ")");
     return std::nullopt;
   }
-  return d.value;
+  return d;
 }
 
 std::optional<uint32_t> Walker::percent(const At& at, uint32_t max) {

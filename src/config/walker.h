@@ -205,6 +205,7 @@ class Walker {
   std::optional<uint64_t> integer(const At& at, uint64_t min, uint64_t max);
   std::optional<uint64_t> size(const At& at, uint64_t min, uint64_t max);
   std::optional<Millis> duration(const At& at);
+  std::optional<Millis> any_duration(const At& at);  // parsed, not range-checked
   // A duration in [min, max]; unlike duration(), min may be 0.
   std::optional<Millis> duration_in(const At& at, Millis min, Millis max);
   // "20%" or 20, at most `max`.
