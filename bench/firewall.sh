@@ -44,10 +44,7 @@ log() { bench_log "$@"; }
 die() { bench_die "$@"; }
 
 invocation="bash bench/firewall.sh${1:+ $1}"
-rampart_arg=${1:-build/release/rampart}
-if [[ $rampart_arg == /* ]]; then RAMPART=$rampart_arg
-elif [[ -e $PWD/$rampart_arg ]]; then RAMPART=$PWD/$rampart_arg
-else RAMPART=$repo/$rampart_arg; fi
+RAMPART=$(rampart_path "$repo" "${1:-}")
 
 W=${BENCH_WORKERS:-1}
 SECS=${BENCH_SECONDS:-10}
@@ -66,27 +63,11 @@ for val in "$W" "$SECS" "$WARM" "$C" "$ROUNDS" "$NRULES" "$MAX_OTHER" "$QUIET_WA
 done
 [[ ${VARIANTS[0]:-} == none ]] || die "BENCH_VARIANTS must start with \"none\" (the baseline)"
 ((${#VARIANTS[@]} >= 2)) || die "BENCH_VARIANTS needs \"none\" and at least one rule set"
-[[ $NICE =~ ^-?[0-9]+$ && $NICE -ge -20 && $NICE -le 19 ]] || die "BENCH_NICE must be -20..19"
-PRIO=(nice -n "$NICE")
-PIN_PROXY=() PIN_OTHERS=()
-if [[ $PIN == 1 ]]; then
-  (($(nproc) >= 2)) || die "BENCH_PIN=1 needs at least 2 CPUs"
-  PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
-fi
-for tool in nginx wrk curl pgrep timeout flock sha256sum /usr/bin/python3; do
-  command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
-done
+bench_prio_pin "$NICE" "$PIN"  # PRIO, PIN_PROXY, PIN_OTHERS
+bench_need_tools nginx wrk curl pgrep timeout flock sha256sum /usr/bin/python3
 [[ -x $RAMPART ]] || die "rampart binary not found or not executable: $RAMPART (ninja -C build/release rampart)"
+bench_lock "another benchmark"  # one benchmark at a time on this machine (the lock bench/run.sh takes too)
 
-# One benchmark at a time on this machine (the lock bench/run.sh takes too).
-exec 9>/tmp/rampart-bench.lock
-if ! flock -n 9; then
-  log "another benchmark holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
-  flock -w 1800 9 || die "gave up waiting for the other benchmark run"
-fi
-
-CLK_TCK=$(getconf CLK_TCK)
-NPROC=$(nproc)
 # The benchmark request: what a browser sends for a page. No rule matches it.
 REQ_PATH="/app/item/42?ref=home"
 REQ_HEADERS=(
@@ -100,27 +81,8 @@ for h in "${REQ_HEADERS[@]}"; do WRK_H+=(-H "$h"); CURL_H+=(-H "$h"); done
 
 # ---------------------------------------------------------------- processes
 
-TMP=$(mktemp -d /tmp/rampart-fwbench.XXXXXX) || die "mktemp failed"
-chmod 755 "$TMP"  # nginx workers drop to nobody
-STARTED=()
-declare -A REAPED=()
-WATCHDOG_PID=""
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (watchdog or signal)"; exit 143' TERM
-
-max_total=$((120 + ROUNDS * ${#VARIANTS[@]} * (SECS + WARM + QUIET_WAIT + 45)))
-(
-  trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
-  sleep "$max_total" & sp=$!
-  wait "$sp" && kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG_PID=$!
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-NOFILE=$(ulimit -n)
-[[ $NOFILE == unlimited ]] && NOFILE=1048576
-((NOFILE > 65536)) && NOFILE=65536
+# TMP, STARTED, REAPED, the traps, the watchdog, CLK_TCK, NPROC, NOFILE (see bench/lib.sh).
+bench_prepare fwbench $((120 + ROUNDS * ${#VARIANTS[@]} * (SECS + WARM + QUIET_WAIT + 45)))
 
 mapfile -t PORTS < <(free_ports $((1 + 2 * ${#VARIANTS[@]})))
 ((${#PORTS[@]} == 1 + 2 * ${#VARIANTS[@]})) || die "could not find free ports"
@@ -213,12 +175,11 @@ for v in "${VARIANTS[@]}"; do read -r _ m < <(rule_matches "$v"); MATCHES_BEFORE
 # ---------------------------------------------------------------- load
 
 declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE
-us_per_req() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }'; }
 
 # run_load VARIANT ROUND: warm-up, then one measured wrk run; results under "VARIANT,ROUND".
 run_load() {
   local v=$1 key="$1,$2" pid=${PID_OF[$1]} url="http://127.0.0.1:${PORT_OF[$1]}$REQ_PATH"
-  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se wrk_cpu
+  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se
   wait_quiet
   log "$v: warm-up ${WARM}s"
   "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + 30)) wrk -t1 -c"$C" -d"${WARM}s" "${WRK_H[@]}" "$url" >"$TMP/wrk-warmup-$v.txt" 2>&1
@@ -236,39 +197,18 @@ run_load() {
   RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99 NON2XX[$key]=$n2 SOCKERR[$key]=$se
   CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
   ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
-  wrk_cpu=$(awk '{print $1 + $2}' "$out.time" 2>/dev/null)
-  OTHER_PCT[$key]=$(awk -v s=$((s1 - s0)) -v p=$((t1 - t0)) -v o=$((o1 - o0)) -v w="${wrk_cpu:-0}" \
-    -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
-    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }')
+  OTHER_PCT[$key]=$(other_load_pct $((s1 - s0)) $((t1 - t0)) $((o1 - o0)) "$out.time")
   ((n2 > 0 || se > 0)) && NOTE[$key]="wrk saw $n2 non-2xx/3xx responses and $se socket errors"
   return 0
 }
 
-NV=${#VARIANTS[@]}
-for ((r = 1; r <= ROUNDS; r++)); do
-  for ((k = 0; k < NV; k++)); do  # round r starts with variant r-1 (mod NV)
-    v=${VARIANTS[(r - 1 + k) % NV]}
-    run_load "$v" "$r" || die "$v round $r: ${NOTE[$v,$r]}"
-    sleep 1
-  done
-done
+run_rounds  # run_load over VARIANTS, ROUNDS times, rotating the order
 
 # Medians over the rounds; per-round throughput ratios to "none" for their spread.
 declare -A RATIO_RANGE RPS_RANGE MATCHED
 for v in "${VARIANTS[@]}"; do
-  vr=() vp50=() vp99=() vc=() vo=() vx=() rr=() n2=0 se=0 notes=""
-  for ((r = 1; r <= ROUNDS; r++)); do
-    vr+=("${RPS[$v,$r]}") vp50+=("${P50[$v,$r]}") vp99+=("${P99[$v,$r]}")
-    vc+=("${CPU_US[$v,$r]}") vo+=("${ORIGIN_CPU_US[$v,$r]}") vx+=("${OTHER_PCT[$v,$r]}")
-    rr+=("$(ratio "${RPS[$v,$r]}" "${RPS[none,$r]}")")
-    n2=$((n2 + ${NON2XX[$v,$r]})) se=$((se + ${SOCKERR[$v,$r]}))
-    [[ -n ${NOTE[$v,$r]:-} ]] && notes+="${notes:+; }round $r: ${NOTE[$v,$r]}"
-  done
-  RPS[$v]=$(median "${vr[@]}") P50[$v]=$(median "${vp50[@]}") P99[$v]=$(median "${vp99[@]}")
-  CPU_US[$v]=$(median "${vc[@]}") ORIGIN_CPU_US[$v]=$(median "${vo[@]}") OTHER_PCT[$v]=$(median "${vx[@]}")
-  NON2XX[$v]=$n2 SOCKERR[$v]=$se NOTE[$v]=$notes
-  RATIO_RANGE[$v]=$(printf '%s\n' "${rr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "–" hi) }')
-  RPS_RANGE[$v]=$(printf '%s\n' "${vr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f\n", lo, hi }')
+  median_rounds "$v"
+  RATIO_RANGE[$v]=$(round_ratios "$v" none)
   read -r _ m < <(rule_matches "$v")
   MATCHED[$v]=$((m - ${MATCHES_BEFORE[$v]}))  # rule matches caused by the load: must be 0
   ((${MATCHED[$v]} == 0)) || NOTE[$v]+="${NOTE[$v]:+; }${MATCHED[$v]} rule match(es) during the load: the rules matched the benchmark request"
@@ -299,8 +239,7 @@ ratio_table() {
     r=$(ratio "${RPS[$v]}" "${RPS[none]}")
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$r" "$(check "$r" ge 0.9)" \
       "${RATIO_RANGE[$v]}" "$(ratio "${P99[$v]}" "${P99[none]}")" "$(ratio "${CPU_US[$v]}" "${CPU_US[none]}")" \
-      "$(awk -v a="${CPU_US[$v]}" -v b="${ORIGIN_CPU_US[$v]}" -v x="${CPU_US[none]}" -v y="${ORIGIN_CPU_US[none]}" \
-        'BEGIN { if (b + 0 == 0 || x + 0 == 0 || y + 0 == 0) print "n/a"; else printf "%.2f\n", (a / b) / (x / y) }')" \
+      "$(in_origin_units "$v" none)" \
       "$(awk -v a="${CPU_US[$v]}" -v b="${CPU_US[none]}" 'BEGIN { printf "%+.2f\n", a - b }')"
   done
 }

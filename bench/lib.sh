@@ -126,8 +126,9 @@ check() {
 
 # ---------------------------------------------------------------- shared by run.sh, firewall.sh, origins.sh
 # The functions below use the caller's globals: TMP (the run's temp dir), STARTED (pids
-# started, tree roots), REAPED (assoc. array of pids already stopped), WATCHDOG_PID,
-# PRIO (command prefix: nice), and for wait_quiet QUIET_WAIT, MAX_OTHER, CLK_TCK, NPROC.
+# started, tree roots), REAPED (assoc. array of pids already stopped), WATCHDOG_PID (all
+# four set by bench_prepare), PRIO (command prefix: nice; set by bench_prio_pin), and for
+# wait_quiet QUIET_WAIT, MAX_OTHER, CLK_TCK, NPROC.
 
 ORIGIN_BODY=$'hello, world\n'  # 13 bytes, what the origin returns
 # shellcheck disable=SC2034  # used by run.sh, firewall.sh and origins.sh
@@ -186,6 +187,89 @@ cleanup() {
   exit "$rc"
 }
 
+# rampart_path REPO [ARG]: the rampart binary named on the command line (ARG, default
+# build/release/rampart): absolute, else relative to the current directory if it exists
+# there, else to REPO.
+rampart_path() {
+  local repo=$1 arg=${2:-build/release/rampart}
+  if [[ $arg == /* ]]; then echo "$arg"
+  elif [[ -e $PWD/$arg ]]; then echo "$PWD/$arg"
+  else echo "$repo/$arg"; fi
+}
+
+# bench_prio_pin NICE PIN: checks NICE (-20..19) and sets PRIO, the prefix that runs
+# origin(s), proxies and wrk at that nice level (negative: ahead of other work on a shared
+# machine; nice execs, so the pids stay those of the servers). PIN=1 also sets PIN_PROXY
+# (the proxy on CPU 1) and PIN_OTHERS (origin(s) and wrk on CPU 0) (taskset execs too);
+# otherwise both are empty.
+# shellcheck disable=SC2034  # PRIO, PIN_PROXY, PIN_OTHERS: used by the scripts
+bench_prio_pin() {
+  local nice=$1 pin=$2
+  [[ $nice =~ ^-?[0-9]+$ && $nice -ge -20 && $nice -le 19 ]] || bench_die "BENCH_NICE must be -20..19"
+  PRIO=(nice -n "$nice")
+  PIN_PROXY=() PIN_OTHERS=()
+  if [[ $pin == 1 ]]; then
+    (($(nproc) >= 2)) || bench_die "BENCH_PIN=1 needs at least 2 CPUs"
+    command -v taskset >/dev/null || bench_die "BENCH_PIN=1 needs taskset"
+    PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
+  fi
+}
+
+# bench_need_tools TOOL...: dies unless every TOOL is installed.
+bench_need_tools() {
+  local tool
+  for tool in "$@"; do
+    command -v "$tool" >/dev/null || bench_die "missing tool: $tool (run scripts/install-deps.sh)"
+  done
+}
+
+# bench_lock HOLDER: one benchmark at a time on this machine (two runs would measure each
+# other): takes /tmp/rampart-bench.lock on fd 9 of the calling shell, waiting up to 30
+# minutes while another run has it (HOLDER names it in the message, e.g. "another benchmark"). Processes
+# the scripts start get 9>&- so they do not keep the lock after the run.
+bench_lock() {
+  exec 9>/tmp/rampart-bench.lock
+  if ! flock -n 9; then
+    bench_log "$1 holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
+    flock -w 1800 9 || bench_die "gave up waiting for the other benchmark run"
+  fi
+}
+
+# bench_prepare NAME MAX_TOTAL: process bookkeeping for a run. Call it in the script's own
+# shell (not in $(...) or a pipeline): the variables and traps it sets must be the script's.
+# Sets the globals TMP (a new temp dir /tmp/rampart-NAME.XXXXXX, readable by nginx workers,
+# which drop to nobody), STARTED=() (every pid the script starts, tree roots: cleanup stops
+# them), REAPED=() (pids already stopped or reaped: never signalled again, pid reuse),
+# WATCHDOG_PID, CLK_TCK and NPROC; traps EXIT (cleanup), INT and TERM. Starts a watchdog
+# that TERMs the script after MAX_TOTAL seconds (a bound on the whole run: every step has
+# its own timeout; this catches the rest). Raises the open-file soft limit to the hard one
+# (proxies and origins inherit it) and sets OPEN_FILES to it (unlimited: 1048576) and
+# NOFILE to it capped at 65536.
+bench_prepare() {
+  local max_total=$2
+  TMP=$(mktemp -d "/tmp/rampart-$1.XXXXXX") || bench_die "mktemp failed"
+  chmod 755 "$TMP"
+  STARTED=()
+  declare -gA REAPED=()
+  WATCHDOG_PID=""
+  trap cleanup EXIT
+  trap 'bench_log "interrupted"; exit 130' INT
+  trap 'bench_log "terminated (watchdog or signal)"; exit 143' TERM
+  (
+    trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
+    sleep "$max_total" & sp=$!
+    wait "$sp" && kill -TERM $$ 2>/dev/null
+  ) &
+  WATCHDOG_PID=$!
+  CLK_TCK=$(getconf CLK_TCK)
+  NPROC=$(nproc)
+  ulimit -n "$(ulimit -Hn)" 2>/dev/null
+  OPEN_FILES=$(ulimit -n)
+  [[ $OPEN_FILES == unlimited ]] && OPEN_FILES=1048576
+  NOFILE=$OPEN_FILES
+  ((NOFILE > 65536)) && NOFILE=65536
+}
+
 # nginx_common DIR: directives every nginx instance shares.
 nginx_common() {
   local dir=$1
@@ -206,6 +290,21 @@ nginx_temp_paths() {
     uwsgi_temp_path $dir/uwsgi;
     scgi_temp_path $dir/scgi;
 NGX
+}
+
+# nginx_forward_headers: proxy location directives that add the forwarding headers rampart
+# adds by default (X-Forwarded-For/-Proto, Forwarded, Via, X-Request-Id; Via and
+# X-Request-Id on the response too), for a like-for-like comparison.
+nginx_forward_headers() {
+  cat <<'FWD'
+            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
+            proxy_set_header X-Forwarded-Proto $scheme;
+            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;host=\"$http_host\"";
+            proxy_set_header Via "1.1 nginx";
+            proxy_set_header X-Request-Id $request_id;
+            add_header Via "1.1 nginx";
+            add_header X-Request-Id $request_id;
+FWD
 }
 
 # start_nginx NAME PIN...: starts nginx with $TMP/NAME/nginx.conf; sets NGINX_STARTED_PID.
@@ -282,6 +381,69 @@ wait_quiet() {
     fi
     ((waited++ == 0)) && bench_log "machine busy (${pct}% of all CPUs used by other processes); waiting up to ${QUIET_WAIT}s"
   done
+}
+
+# us_per_req TICKS REQUESTS: CPU microseconds per request (TICKS in CLK_TCK units), or n/a.
+us_per_req() {
+  awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }'
+}
+
+# other_load_pct SYSTEM PROXY ORIGIN TIMEFILE: CPU used during a measured run of SECS
+# seconds by anything other than the proxy, the origin(s) and wrk, as % of all NPROC CPUs.
+# SYSTEM, PROXY and ORIGIN are the run's CPU ticks (system_busy_ticks, tree_cpu_ticks);
+# TIMEFILE holds wrk's user and system seconds (bash `time` with TIMEFORMAT='%3U %3S').
+other_load_pct() {
+  local wrk_cpu
+  wrk_cpu=$(awk '{print $1 + $2}' "$4" 2>/dev/null)
+  awk -v s="$1" -v p="$2" -v o="$3" -v w="${wrk_cpu:-0}" -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
+    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }'
+}
+
+# run_rounds: ROUNDS rounds of the caller's `run_load V R` over every V in VARIANTS;
+# round r starts with VARIANTS[r-1] (mod their count), rotating, so drift in the machine's
+# state does not favour one. Dies when a run fails, with its NOTE[V,R].
+run_rounds() {
+  local nv=${#VARIANTS[@]} r k v
+  for ((r = 1; r <= ROUNDS; r++)); do
+    for ((k = 0; k < nv; k++)); do
+      v=${VARIANTS[(r - 1 + k) % nv]}
+      run_load "$v" "$r" || bench_die "$v round $r: ${NOTE[$v,$r]}"
+      sleep 1
+    done
+  done
+}
+
+# median_rounds V: from V's per-round results (keys "V,1" to "V,ROUNDS") in the caller's
+# RPS, P50, P99, CPU_US, ORIGIN_CPU_US, OTHER_PCT, NON2XX, SOCKERR and NOTE, sets V's:
+# medians, the error counts summed, RPS_RANGE[V] ("lo–hi" req/s) and NOTE[V] (the rounds'
+# notes joined).
+# shellcheck disable=SC2004,SC2034  # associative arrays the caller declares and reads
+median_rounds() {
+  local v=$1 r vr=() vp50=() vp99=() vc=() vo=() vx=() n2=0 se=0 notes=""
+  for ((r = 1; r <= ROUNDS; r++)); do
+    vr+=("${RPS[$v,$r]}") vp50+=("${P50[$v,$r]}") vp99+=("${P99[$v,$r]}")
+    vc+=("${CPU_US[$v,$r]}") vo+=("${ORIGIN_CPU_US[$v,$r]}") vx+=("${OTHER_PCT[$v,$r]}")
+    n2=$((n2 + ${NON2XX[$v,$r]})) se=$((se + ${SOCKERR[$v,$r]}))
+    [[ -n ${NOTE[$v,$r]:-} ]] && notes+="${notes:+; }round $r: ${NOTE[$v,$r]}"
+  done
+  RPS[$v]=$(median "${vr[@]}") P50[$v]=$(median "${vp50[@]}") P99[$v]=$(median "${vp99[@]}")
+  CPU_US[$v]=$(median "${vc[@]}") ORIGIN_CPU_US[$v]=$(median "${vo[@]}") OTHER_PCT[$v]=$(median "${vx[@]}")
+  NON2XX[$v]=$n2 SOCKERR[$v]=$se NOTE[$v]=$notes
+  RPS_RANGE[$v]=$(printf '%s\n' "${vr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f\n", lo, hi }')
+}
+
+# in_origin_units A B: (CPU/req of A ÷ origin(s)' CPU/req in A's runs) ÷ (the same for B).
+in_origin_units() {
+  awk -v a="${CPU_US[$1]}" -v b="${ORIGIN_CPU_US[$1]}" -v x="${CPU_US[$2]}" -v y="${ORIGIN_CPU_US[$2]}" \
+    'BEGIN { if (b + 0 == 0 || x + 0 == 0 || y + 0 == 0) print "n/a"; else printf "%.2f\n", (a / b) / (x / y) }'
+}
+
+# round_ratios A B: the per-round req/s ratios A/B (RPS["A,R"] / RPS["B,R"]) as "lo–hi"
+# (one value when they are all equal).
+round_ratios() {
+  local r vals=()
+  for ((r = 1; r <= ROUNDS; r++)); do vals+=("$(ratio "${RPS[$1,$r]}" "${RPS[$2,$r]}")"); done
+  printf '%s\n' "${vals[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "–" hi) }'
 }
 
 # median VALUES...: the median of numbers (the mean of the middle two for an even count).

@@ -62,10 +62,7 @@ log() { bench_log "$@"; }
 die() { bench_die "$@"; }
 
 invocation="bash bench/origins.sh${1:+ $1}"
-rampart_arg=${1:-build/release/rampart}
-if [[ $rampart_arg == /* ]]; then RAMPART=$rampart_arg
-elif [[ -e $PWD/$rampart_arg ]]; then RAMPART=$PWD/$rampart_arg
-else RAMPART=$repo/$rampart_arg; fi
+RAMPART=$(rampart_path "$repo" "${1:-}")
 
 W=${BENCH_WORKERS:-1}
 SECS=${BENCH_SECONDS:-10}
@@ -85,28 +82,11 @@ for val in "$W" "$SECS" "$WARM" "$C" "$ROUNDS" "$NGINX_KEEPALIVE" "$MAX_OTHER" "
 done
 [[ $FWD == 0 || $FWD == 1 ]] || die "BENCH_FORWARD_HEADERS must be 0 or 1"
 [[ $MICRO == 0 || $MICRO == 1 ]] || die "BENCH_MICRO must be 0 or 1"
-[[ $NICE =~ ^-?[0-9]+$ && $NICE -ge -20 && $NICE -le 19 ]] || die "BENCH_NICE must be -20..19"
-PRIO=(nice -n "$NICE")
-PIN_PROXY=() PIN_OTHERS=()
-if [[ $PIN == 1 ]]; then
-  (($(nproc) >= 2)) || die "BENCH_PIN=1 needs at least 2 CPUs"
-  command -v taskset >/dev/null || die "BENCH_PIN=1 needs taskset"
-  PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
-fi
-for tool in nginx haproxy wrk curl pgrep timeout flock sha256sum /usr/bin/python3; do
-  command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
-done
+bench_prio_pin "$NICE" "$PIN"  # PRIO, PIN_PROXY, PIN_OTHERS
+bench_need_tools nginx haproxy wrk curl pgrep timeout flock sha256sum /usr/bin/python3
 [[ -x $RAMPART ]] || die "rampart binary not found or not executable: $RAMPART (ninja -C build/release rampart)"
+bench_lock "another benchmark"  # one benchmark at a time on this machine (the lock bench/run.sh takes too)
 
-# One benchmark at a time on this machine (the lock bench/run.sh takes too).
-exec 9>/tmp/rampart-bench.lock
-if ! flock -n 9; then
-  log "another benchmark holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
-  flock -w 1800 9 || die "gave up waiting for the other benchmark run"
-fi
-
-CLK_TCK=$(getconf CLK_TCK)
-NPROC=$(nproc)
 NORIGINS=4
 STATUS_PATH=/origin-status  # each origin's stub_status (never requested through a proxy)
 
@@ -125,27 +105,8 @@ declare -A POLICY_DIRECTIVE=(
 
 # ---------------------------------------------------------------- processes
 
-TMP=$(mktemp -d /tmp/rampart-lbbench.XXXXXX) || die "mktemp failed"
-chmod 755 "$TMP"  # nginx workers drop to nobody
-STARTED=()
-declare -A REAPED=()
-WATCHDOG_PID=""
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (watchdog or signal)"; exit 143' TERM
-
-max_total=$((240 + ROUNDS * ${#ALL_VARIANTS[@]} * (SECS + WARM + QUIET_WAIT + 45)))
-(
-  trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
-  sleep "$max_total" & sp=$!
-  wait "$sp" && kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG_PID=$!
-
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-NOFILE=$(ulimit -n)
-[[ $NOFILE == unlimited ]] && NOFILE=1048576
-((NOFILE > 65536)) && NOFILE=65536
+# TMP, STARTED, REAPED, the traps, the watchdog, CLK_TCK, NPROC, NOFILE (see bench/lib.sh).
+bench_prepare lbbench $((240 + ROUNDS * ${#ALL_VARIANTS[@]} * (SECS + WARM + QUIET_WAIT + 45)))
 
 # Ports: 4 origins, then a listener per proxy and an admin port per rampart.
 NPORTS=$((NORIGINS + ${#ALL_VARIANTS[@]} + 3))
@@ -281,18 +242,7 @@ EOF
 nginx_config() {  # nginx_config VARIANT
   local v=$1 dir=$TMP/$1 k lc="" fwd=""
   [[ ${POLICY[$v]} == lc ]] && lc=$'\n        least_conn;'
-  if ((FWD)); then
-    fwd=$(cat <<'FWD'
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;host=\"$http_host\"";
-            proxy_set_header Via "1.1 nginx";
-            proxy_set_header X-Request-Id $request_id;
-            add_header Via "1.1 nginx";
-            add_header X-Request-Id $request_id;
-FWD
-)
-  fi
+  ((FWD)) && fwd=$(nginx_forward_headers)
   nginx_common "$dir"
   cat <<EOF
 worker_processes $W;
@@ -451,12 +401,11 @@ done
 # ---------------------------------------------------------------- load
 
 declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE SHARE
-us_per_req() { awk -v t="$1" -v hz="$CLK_TCK" -v n="$2" 'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }'; }
 
 # run_load VARIANT ROUND: warm-up, then one measured wrk run; results under "VARIANT,ROUND".
 run_load() {
   local v=$1 key="$1,$2" pid=${PID_OF[$1]} url="http://127.0.0.1:${PORT_OF[$1]}/"
-  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 q0 q1 parsed rps reqs p50 p99 n2 se wrk_cpu
+  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 q0 q1 parsed rps reqs p50 p99 n2 se
   wait_quiet
   log "$v: warm-up ${WARM}s"
   "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + 30)) wrk -t1 -c"$C" -d"${WARM}s" "$url" >"$TMP/wrk-warmup-$v.txt" 2>&1
@@ -477,22 +426,12 @@ run_load() {
   CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
   ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
   SHARE[$key]=$(origin_deltas "$q0" "$q1")
-  wrk_cpu=$(awk '{print $1 + $2}' "$out.time" 2>/dev/null)
-  OTHER_PCT[$key]=$(awk -v s=$((s1 - s0)) -v p=$((t1 - t0)) -v o=$((o1 - o0)) -v w="${wrk_cpu:-0}" \
-    -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
-    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }')
+  OTHER_PCT[$key]=$(other_load_pct $((s1 - s0)) $((t1 - t0)) $((o1 - o0)) "$out.time")
   ((n2 > 0 || se > 0)) && NOTE[$key]="wrk saw $n2 non-2xx/3xx responses and $se socket errors"
   return 0
 }
 
-NV=${#VARIANTS[@]}
-for ((r = 1; r <= ROUNDS; r++)); do
-  for ((k = 0; k < NV; k++)); do  # round r starts with proxy r-1 (mod NV)
-    v=${VARIANTS[(r - 1 + k) % NV]}
-    run_load "$v" "$r" || die "$v round $r: ${NOTE[$v,$r]}"
-    sleep 1
-  done
-done
+run_rounds  # run_load over VARIANTS, ROUNDS times, rotating the order
 
 # share_range "N1 N2 N3 N4": "min–max%" of the requests each origin served.
 share_range() {
@@ -505,19 +444,13 @@ share_range() {
 # Medians over the rounds; per-round ratios for their spread; origin shares summed.
 declare -A RPS_RANGE
 for v in "${VARIANTS[@]}"; do
-  vr=() vp50=() vp99=() vc=() vo=() vx=() n2=0 se=0 notes="" sums=(0 0 0 0)
+  median_rounds "$v"
+  notes=${NOTE[$v]} sums=(0 0 0 0)
   for ((r = 1; r <= ROUNDS; r++)); do
-    vr+=("${RPS[$v,$r]}") vp50+=("${P50[$v,$r]}") vp99+=("${P99[$v,$r]}")
-    vc+=("${CPU_US[$v,$r]}") vo+=("${ORIGIN_CPU_US[$v,$r]}") vx+=("${OTHER_PCT[$v,$r]}")
-    n2=$((n2 + ${NON2XX[$v,$r]})) se=$((se + ${SOCKERR[$v,$r]}))
     read -r -a d <<<"${SHARE[$v,$r]}"
     for ((k = 0; k < NORIGINS; k++)); do sums[k]=$((sums[k] + d[k])); done
-    [[ -n ${NOTE[$v,$r]:-} ]] && notes+="${notes:+; }round $r: ${NOTE[$v,$r]}"
   done
-  RPS[$v]=$(median "${vr[@]}") P50[$v]=$(median "${vp50[@]}") P99[$v]=$(median "${vp99[@]}")
-  CPU_US[$v]=$(median "${vc[@]}") ORIGIN_CPU_US[$v]=$(median "${vo[@]}") OTHER_PCT[$v]=$(median "${vx[@]}")
-  NON2XX[$v]=$n2 SOCKERR[$v]=$se SHARE[$v]="${sums[*]}"
-  RPS_RANGE[$v]=$(printf '%s\n' "${vr[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { printf "%.0f–%.0f\n", lo, hi }')
+  SHARE[$v]="${sums[*]}"
   if [[ ${POLICY[$v]} != one ]]; then
     # An origin with under 10% of the requests: the policy did not spread the load.
     low=$(awk -v s="${SHARE[$v]}" 'BEGIN { n = split(s, a, " "); t = 0; for (i = 1; i <= n; i++) t += a[i]
@@ -598,17 +531,6 @@ load_table() {
   done
 }
 
-# in_origin_units A B: (CPU/req of A ÷ origins' CPU/req in A's runs) ÷ (the same for B).
-in_origin_units() {
-  awk -v a="${CPU_US[$1]}" -v b="${ORIGIN_CPU_US[$1]}" -v x="${CPU_US[$2]}" -v y="${ORIGIN_CPU_US[$2]}" \
-    'BEGIN { if (b + 0 == 0 || x + 0 == 0 || y + 0 == 0) print "n/a"; else printf "%.2f\n", (a / b) / (x / y) }'
-}
-# round_ratios A B: the per-round req/s ratios A/B as "lo–hi".
-round_ratios() {
-  local r vals=()
-  for ((r = 1; r <= ROUNDS; r++)); do vals+=("$(ratio "${RPS[$1,$r]}" "${RPS[$2,$r]}")"); done
-  printf '%s\n' "${vals[@]}" | sort -g | awk 'NR == 1 { lo = $1 } { hi = $1 } END { print (lo == hi ? lo : lo "–" hi) }'
-}
 
 ratio_table() {
   echo "| policy | rampart ÷ | req/s | per round | p99 | CPU µs/req | CPU/req in origin units |"

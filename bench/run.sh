@@ -42,14 +42,7 @@ log() { bench_log "$@"; }
 die() { bench_die "$@"; }
 
 invocation="bash bench/run.sh${1:+ $1}"
-rampart_arg=${1:-build/release/rampart}
-if [[ $rampart_arg == /* ]]; then
-  RAMPART=$rampart_arg
-elif [[ -e $PWD/$rampart_arg ]]; then
-  RAMPART=$PWD/$rampart_arg
-else
-  RAMPART=$repo/$rampart_arg
-fi
+RAMPART=$(rampart_path "$repo" "${1:-}")
 
 W=${BENCH_WORKERS:-1}
 SECS=${BENCH_SECONDS:-10}
@@ -68,62 +61,20 @@ for val in "$W" "$SECS" "$WARM" "$IDLE" "$ROUNDS" "$MAX_OTHER" "$QUIET_WAIT" "$N
   [[ $val =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$val' (check BENCH_* variables)"
 done
 ((${#CONNS[@]} > 0)) || die "BENCH_CONNS is empty"
-[[ $NICE =~ ^-?[0-9]+$ && $NICE -ge -20 && $NICE -le 19 ]] || die "BENCH_NICE must be -20..19"
-# Origin, proxies and wrk run at this nice level (negative: ahead of other work on a
-# shared machine). nice execs, so the pids stay those of the servers.
-PRIO=(nice -n "$NICE")
-# BENCH_PIN=1: the proxy on CPU 1, origin and wrk on CPU 0 (taskset execs too).
 PIN=${BENCH_PIN:-0}
-PIN_PROXY=() PIN_OTHERS=()
-if [[ $PIN == 1 ]]; then
-  (($(nproc) >= 2)) || die "BENCH_PIN=1 needs at least 2 CPUs"
-  command -v taskset >/dev/null || die "BENCH_PIN=1 needs taskset"
-  PIN_PROXY=(taskset -c 1) PIN_OTHERS=(taskset -c 0)
-fi
-
-for tool in nginx wrk curl ss pgrep timeout flock sha256sum /usr/bin/python3; do
-  command -v "$tool" >/dev/null || die "missing tool: $tool (run scripts/install-deps.sh)"
-done
-
-# One benchmark at a time on this machine: two runs would measure each other.
-exec 9>/tmp/rampart-bench.lock
-if ! flock -n 9; then
-  bench_log "another bench/run.sh holds /tmp/rampart-bench.lock; waiting up to 30 minutes"
-  flock -w 1800 9 || die "gave up waiting for the other benchmark run"
-fi
-
-CLK_TCK=$(getconf CLK_TCK)
-NPROC=$(nproc)
+bench_prio_pin "$NICE" "$PIN"  # PRIO, PIN_PROXY, PIN_OTHERS
+bench_need_tools nginx wrk curl ss pgrep timeout flock sha256sum /usr/bin/python3
+bench_lock "another bench/run.sh"
 
 # ---------------------------------------------------------------- process bookkeeping
 
-TMP=$(mktemp -d /tmp/rampart-bench.XXXXXX) || die "mktemp failed"
-chmod 755 "$TMP"  # nginx workers drop to nobody
-STARTED=()        # every pid this script started (tree roots)
-declare -A REAPED=()  # pids already stopped or reaped: never signal them again (pid reuse)
-WATCHDOG_PID=""
-
-trap cleanup EXIT
-trap 'log "interrupted"; exit 130' INT
-trap 'log "terminated (watchdog or signal)"; exit 143' TERM
-
-# A bound on the whole run: every step has its own timeout; this catches the rest.
-max_total=$((120 + 2 * ROUNDS * ${#CONNS[@]} * (SECS + WARM + QUIET_WAIT + 45) + 2 * 420))
-(
-  trap 'kill -TERM $sp 2>/dev/null; exit 0' TERM
-  sleep "$max_total" & sp=$!
-  wait "$sp" && kill -TERM $$ 2>/dev/null
-) &
-WATCHDOG_PID=$!
-
-# The proxies need >10k descriptors; raise the soft limit to the hard one.
-ulimit -n "$(ulimit -Hn)" 2>/dev/null
-NOFILE=$(ulimit -n)
-[[ $NOFILE == unlimited ]] && NOFILE=1048576
-if ((NOFILE < IDLE + 1024)); then
-  die "open-file limit $NOFILE is too low for $IDLE idle connections (need $((IDLE + 1024)))"
+# TMP, STARTED, REAPED, the traps, the watchdog (a bound on the whole run), CLK_TCK, NPROC,
+# and the open-file limit raised to the hard one (OPEN_FILES; NOFILE capped at 65536).
+bench_prepare bench $((120 + 2 * ROUNDS * ${#CONNS[@]} * (SECS + WARM + QUIET_WAIT + 45) + 2 * 420))
+# The proxies need >10k descriptors.
+if ((OPEN_FILES < IDLE + 1024)); then
+  die "open-file limit $OPEN_FILES is too low for $IDLE idle connections (need $((IDLE + 1024)))"
 fi
-((NOFILE > 65536)) && NOFILE=65536
 
 read -r ORIGIN_PORT NGINX_PORT RAMPART_PORT ADMIN_PORT < <(free_ports 4 | tr '\n' ' ')
 [[ -n $ADMIN_PORT ]] || die "could not find free ports"
@@ -134,19 +85,7 @@ mkdir -p "$TMP/origin" "$TMP/nginx" "$TMP/rampart"
 
 NGINX_WORKER_CONNECTIONS=$((NOFILE - 256))
 NGINX_FWD_CONF=""
-if ((NGINX_FWD)); then
-  # What rampart adds by default, for a like-for-like comparison.
-  NGINX_FWD_CONF=$(cat <<'FWD'
-            proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;
-            proxy_set_header X-Forwarded-Proto $scheme;
-            proxy_set_header Forwarded "for=$remote_addr;proto=$scheme;host=\"$http_host\"";
-            proxy_set_header Via "1.1 nginx";
-            proxy_set_header X-Request-Id $request_id;
-            add_header Via "1.1 nginx";
-            add_header X-Request-Id $request_id;
-FWD
-)
-fi
+((NGINX_FWD)) && NGINX_FWD_CONF=$(nginx_forward_headers)  # what rampart adds by default
 {
   nginx_common "$TMP/nginx"
   cat <<EOF
@@ -299,7 +238,7 @@ run_load() {
   fi
 
   log "$name c=$c round $3/$ROUNDS: ${cmd[*]}"
-  local t0 o0 s0 t1 o1 s1 wrk_cpu
+  local t0 o0 s0 t1 o1 s1
   t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
   TIMEFORMAT='%3U %3S'
   { time "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1; } 2>"$out.time"
@@ -319,15 +258,10 @@ run_load() {
   read -r rps reqs p50 p99 non2xx sockerr <<<"$parsed"
   RPS[$key]=$rps; P50[$key]=$p50; P99[$key]=$p99
   NON2XX[$key]=$non2xx; SOCKERR[$key]=$sockerr
-  CPU_US[$key]=$(awk -v t=$((t1 - t0)) -v hz="$CLK_TCK" -v n="$reqs" \
-    'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }')
-  ORIGIN_CPU_US[$key]=$(awk -v t=$((o1 - o0)) -v hz="$CLK_TCK" -v n="$reqs" \
-    'BEGIN { if (n > 0) printf "%.2f\n", t / hz * 1e6 / n; else print "n/a" }')
+  CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
+  ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
   # CPU used by anything other than proxy, origin and wrk, as % of all cores.
-  wrk_cpu=$(awk '{print $1 + $2}' "$out.time" 2>/dev/null)
-  OTHER_PCT[$key]=$(awk -v s=$((s1 - s0)) -v p=$((t1 - t0)) -v o=$((o1 - o0)) -v w="${wrk_cpu:-0}" \
-    -v hz="$CLK_TCK" -v secs="$SECS" -v n="$NPROC" \
-    'BEGIN { x = (s - p - o) / hz - w; if (x < 0) x = 0; printf "%.1f\n", 100 * x / (secs * n) }')
+  OTHER_PCT[$key]=$(other_load_pct $((s1 - s0)) $((t1 - t0)) $((o1 - o0)) "$out.time")
   if ((non2xx > 0 || sockerr > 0)); then
     ROW_NOTE[$key]="wrk saw $non2xx non-2xx/3xx responses and $sockerr socket errors"
   fi
