@@ -1,0 +1,47 @@
+#pragma once
+// One stored response: status, header fields, body and the times the freshness
+// arithmetic needs. Immutable once built and shared read-only by every request that
+// hits it; header fields are views into one owned buffer (one allocation, and the
+// semantics functions take them as http::Header spans).
+
+#include <cstdint>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "http/message.h"
+
+namespace rampart::cache {
+
+class CachedObject {
+ public:
+  // `headers` are copied into the object's own storage.
+  CachedObject(int status, std::span<const http::Header> headers, std::string body,
+               int64_t request_time, int64_t response_time, std::vector<std::string> tags = {});
+  CachedObject(const CachedObject&) = delete;
+  CachedObject& operator=(const CachedObject&) = delete;
+
+  int status() const { return status_; }
+  std::span<const http::Header> headers() const { return headers_; }
+  std::string_view body() const { return body_; }
+  int64_t request_time() const { return request_time_; }          // seconds, when the request left
+  int64_t response_time() const { return response_time_; }        // seconds, when the answer came
+  const std::vector<std::string>& tags() const { return tags_; }  // Cache-Tag values
+
+  // Bytes charged against the memory budget: everything the object owns plus its
+  // bookkeeping, so the budget bounds real memory and not just bodies.
+  size_t charge() const { return charge_; }
+
+ private:
+  int status_;
+  std::string header_bytes_;
+  std::vector<http::Header> headers_;
+  std::string body_;
+  int64_t request_time_;
+  int64_t response_time_;
+  std::vector<std::string> tags_;
+  size_t charge_;
+};
+
+}  // namespace rampart::cache
