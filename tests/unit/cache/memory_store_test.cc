@@ -128,8 +128,8 @@ size_t hot_survivors(Eviction eviction) {
   MemoryStore store(options(200 * 1024, eviction));
   for (int round = 0; round < 3; ++round) {
     for (int i = 0; i < 100; ++i) {
-      std::string key = key("hot", i);
-      if (store.find(key) == nullptr) store.insert(key, object(1000));
+      std::string hot = key("hot", i);
+      if (store.find(hot) == nullptr) store.insert(hot, object(1000));
     }
   }
   for (int i = 0; i < 2000; ++i) store.insert(key("scan", i), object(1000));
@@ -168,11 +168,11 @@ TEST(MemoryStore, ZipfHitRatioBeatsLru) {
     size_t hits = 0, total = 200'000;
     for (size_t r = 0; r < total; ++r) {
       int k = static_cast<int>(std::lower_bound(cdf.begin(), cdf.end(), u(rng)) - cdf.begin());
-      std::string key = key("k", k);
-      if (store.find(key)) {
+      std::string name = key("k", k);
+      if (store.find(name)) {
         ++hits;
       } else {
-        store.insert(key, object(1000));
+        store.insert(name, object(1000));
       }
     }
     return static_cast<double>(hits) / static_cast<double>(total);
@@ -189,8 +189,8 @@ TEST(MemoryStore, ConcurrentUseKeepsTheBudget) {
     threads.emplace_back([&store, t] {
       std::mt19937 rng(t);
       for (int i = 0; i < 20'000; ++i) {
-        std::string key = key("k", rng() % 2'000);
-        if (!store.find(key)) store.insert(key, object(200 + rng() % 800, {key("t", t)}));
+        std::string name = key("k", rng() % 2'000);
+        if (!store.find(name)) store.insert(name, object(200 + rng() % 800, {key("t", t)}));
         if (i % 5'000 == 0) store.purge_tag(key("t", (t + 1) % 4));
       }
     });
