@@ -113,6 +113,9 @@ int64_t year_from_two_digits(int yy, std::optional<int64_t> now) {
   int64_t year = now_year - now_year % 100 + yy;
   if (year > now_year + 50) year -= 100;
   if (year < now_year - 50) year += 100;
+  // Stay within the four-digit years everything else here works in.
+  if (year > 9999) year -= 100;
+  if (year < 0) year += 100;
   return year;
 }
 
