@@ -45,10 +45,12 @@ void apply_field_list(bool& all, std::vector<std::string>& fields, const Arg& ar
   bool ok = true;
   detail::for_each_list_element(arg.text, [&](std::string_view name) {
     if (!is_token(name)) return ok = false;
+    if (names.size() > kMaxListedFields) return ok = false;
     names.push_back(detail::lower_copy(name));
     return true;
   });
-  if (!ok || names.empty()) {
+  // A list too long to keep is read as unqualified: stricter, and it bounds the work.
+  if (!ok || names.empty() || names.size() + fields.size() > kMaxListedFields) {
     all = true;
     return;
   }

@@ -17,6 +17,8 @@ namespace rampart::cache {
 // either bound `truncated` is set; callers treat a truncated policy as not cacheable.
 inline constexpr size_t kMaxDirectives = 64;        // per message, over all field lines
 inline constexpr size_t kMaxDirectiveBytes = 4096;  // per field line
+// Field names kept per no-cache / private list; a longer list counts as unqualified.
+inline constexpr size_t kMaxListedFields = 32;
 
 // A directive whose argument is delta-seconds (RFC 9111 §1.2.2).
 struct DeltaDirective {

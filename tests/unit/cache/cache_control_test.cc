@@ -109,6 +109,24 @@ TEST(CacheControl, CapsDirectiveCount) {
   EXPECT_EQ(under.directives, 3u);
 }
 
+TEST(CacheControl, CapsFieldLists) {
+  // RFC 9111 §5.2.2.7 lists are kept up to kMaxListedFields; past that the directive is
+  // read as unqualified, the stricter meaning.
+  std::string list;
+  for (size_t i = 0; i < kMaxListedFields; ++i) list += (i ? ", f" : "f") + std::to_string(i);
+  CacheControl at_cap;
+  add_cache_control_line(at_cap, "private=\"" + list + "\"");
+  EXPECT_FALSE(at_cap.private_all);
+  EXPECT_EQ(at_cap.private_fields.size(), kMaxListedFields);
+  CacheControl over;
+  add_cache_control_line(over, "private=\"" + list + ", extra\"");
+  EXPECT_TRUE(over.private_all);
+  CacheControl over_lines;
+  add_cache_control_line(over_lines, "no-cache=\"" + list + "\"");
+  add_cache_control_line(over_lines, "no-cache=\"another\"");
+  EXPECT_TRUE(over_lines.no_cache);
+}
+
 TEST(CacheControl, OnlyItsOwnField) {
   const Headers h = {
       {"Cache-Control", "max-age=5"}, {"CDN-Cache-Control", "no-store"}, {"Pragma", "no-cache"}};

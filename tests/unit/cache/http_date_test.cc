@@ -39,6 +39,8 @@ TEST(HttpDate, ParsesTable) {
       {"9110 5.6.7 rfc850 76 in 2026", "Friday, 06-Nov-76 08:49:37 GMT", kNow2026, 3371878177},
       {"9110 5.6.7 rfc850 77 in 2026", "Sunday, 06-Nov-77 08:49:37 GMT", kNow2026, 247654177},
       {"9110 5.6.7 rfc850 10 in 2090", "Wednesday, 01-Jan-10 00:00:00 GMT", kNow2090, 4417977600},
+      {"rfc850 years stay four digits", "Wednesday, 01-Jan-10 00:00:00 GMT",
+       253402300799 - 86400 * 400, days_from_civil(9910, 1, 1) * 86400},
       {"fixed pivot 69 -> 2069", "Tuesday, 01-Jan-69 00:00:00 GMT", {}, 3124224000},
       {"fixed pivot 70 -> 1970", "Thursday, 01-Jan-70 00:00:00 GMT", {}, 0},
       // Invalid: out-of-range fields.
