@@ -6,8 +6,6 @@
 
 namespace rampart::cache {
 
-int64_t year_of_day(int64_t days);
-
 namespace {
 
 constexpr std::array<std::string_view, 7> kDays = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
@@ -26,6 +24,15 @@ bool is_leap(int64_t y) {
 int days_in_month(int64_t y, int m) {
   static constexpr std::array<int, 12> kLen = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
   return m == 2 && is_leap(y) ? 29 : kLen[m - 1];
+}
+
+// The year that day number `days` (since 1970-01-01) falls in; the first guess is at
+// most a few years off, in either direction.
+int64_t year_of_day(int64_t days) {
+  int64_t year = 1970 + days / 366;
+  while (days_from_civil(year + 1, 1, 1) <= days) ++year;
+  while (days_from_civil(year, 1, 1) > days) --year;
+  return year;
 }
 
 // A cursor over the text; each step either consumes exactly what it expects or fails.
@@ -159,18 +166,6 @@ std::optional<int64_t> parse_asctime(std::string_view s) {
   if (!c.ok || !c.s.empty()) return std::nullopt;
   return to_seconds(f);
 }
-
-}  // namespace
-
-// The year that day number `days` (since 1970-01-01) falls in.
-int64_t year_of_day(int64_t days) {
-  int64_t year = 1970 + days / 366;
-  while (days_from_civil(year + 1, 1, 1) <= days) ++year;
-  while (days_from_civil(year, 1, 1) > days) --year;
-  return year;
-}
-
-namespace {
 
 void append2(std::string& out, int v) {
   out.push_back(static_cast<char>('0' + v / 10));

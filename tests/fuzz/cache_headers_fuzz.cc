@@ -161,6 +161,16 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   FUZZ_CHECK(key.key.size() <= kMaxVaryKeyBytes);
   if (key.status != VaryStatus::kOk) FUZZ_CHECK(key.key.empty());
   FUZZ_CHECK(build_vary_key(response, request).key == key.key);
+  // Whitespace after a comma (outside quoted strings) does not change the key.
+  if (key.status == VaryStatus::kOk && parts[1].find('"') == std::string_view::npos) {
+    std::string tight(parts[1]);
+    for (size_t at = tight.find(", "); at != std::string::npos; at = tight.find(", ", at)) {
+      tight.erase(at + 1, 1);
+    }
+    std::vector<Header> request2 = request;
+    request2[0].value = tight;
+    FUZZ_CHECK(build_vary_key(vary, request2).key == key.key);
+  }
 
   const StoreVerdict v = check_storable("GET", request, 200, response, over ? &*over : nullptr);
   FUZZ_CHECK(!v.reason.empty() && v.storable == (v.reason == "ok"));
