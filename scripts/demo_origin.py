@@ -55,6 +55,10 @@ the proxy works.</p>
 <li><code>/status/NNN</code>: answers with that status</li>
 <li><code>/upload</code> (POST/PUT): reads the body, answers {{bytes, sha256}}</li>
 <li><code>/headers</code>: sets X-Powered-By and Set-Cookie</li>
+<li><code>/cacheable?cc=CC&amp;etag=E&amp;vary=V&amp;tag=T&amp;cookie=1&amp;lm=HTTP-date</code>: a
+page with <code>Cache-Control: CC</code> (default <code>public, max-age=60</code>), and
+optionally that ETag, Vary, Cache-Tag, a Set-Cookie and a Last-Modified; the body
+names the origin and counts the requests this path got, so a cache hit is visible</li>
 <li><code>/close</code>: answers with Connection: close and closes</li>
 <li><code>/ws</code>: WebSocket echo</li>
 <li><code>/health</code>: 200 "ok" (a health-check target; the controls below apply to it)</li>
@@ -80,6 +84,7 @@ class Stats:
         self.by_method = collections.Counter()  # requests by method
         self.by_path = collections.Counter()    # requests by path (first 1000 paths)
         self.recent = collections.deque(maxlen=200)  # "METHOD target" of recent requests
+        self.cacheable_hits = 0     # requests /cacheable answered
 
     def snapshot(self):
         with self.lock:
@@ -446,6 +451,9 @@ class Handler(socketserver.StreamRequestHandler):
             return self.ep_status(req)
         if p == "/upload":
             return self.ep_upload(req, body)
+        if p == "/cacheable":
+            body.drain()
+            return self.ep_cacheable(req)
         if p == "/headers":
             body.drain()
             return self.respond_json(req, {"name": self.server.name}, extra=[
@@ -565,6 +573,21 @@ class Handler(socketserver.StreamRequestHandler):
         if code in (301, 302, 303, 307, 308):
             extra.append(("Location", "/"))
         return self.respond(req, code, "status %d\n" % code, extra=extra)
+
+    def ep_cacheable(self, req):
+        with STATS.lock:
+            STATS.cacheable_hits += 1
+            n = STATS.cacheable_hits
+        q = urllib.parse.parse_qs(req.query)
+        extra = [("Cache-Control", q.get("cc", ["public, max-age=60"])[0])]
+        for key, header in (("etag", "ETag"), ("vary", "Vary"), ("tag", "Cache-Tag"),
+                            ("lm", "Last-Modified")):
+            if key in q:
+                extra.append((header, q[key][0]))
+        if q.get("cookie", ["0"])[0] == "1":
+            extra.append(("Set-Cookie", "session=%d; Path=/" % n))
+        return self.respond(req, 200, "origin %s, fetch %d\n" % (self.server.name, n),
+                            extra=extra)
 
     def ep_upload(self, req, body):
         if req.method not in ("POST", "PUT"):

@@ -33,6 +33,7 @@ Try:
   curl -i http://localhost:8080/                 # proxied page (note Via, X-Request-Id)
   curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
   curl -i http://localhost:8080/old              # a redirect rule answered at the edge
+  curl -si http://localhost:8080/cacheable | grep -E 'Cache-Status|fetch'   # twice: a hit
   curl -i http://localhost:8080/.env             # blocked by a firewall rule (403)
   curl -i http://localhost:8080/wp-login.php     # blocked with a custom 404 (rule no-wp-probes)
   ./build/release/rampart rules test --expr 'http.user_agent contains "curl"' \

@@ -4,12 +4,13 @@ namespace rampart::cache {
 
 CachedObject::CachedObject(int status, std::span<const http::Header> headers, std::string body,
                            int64_t request_time, int64_t response_time,
-                           std::vector<std::string> tags)
+                           std::vector<std::string> tags, std::string vary_key)
     : status_(status),
       body_(std::move(body)),
       request_time_(request_time),
       response_time_(response_time),
-      tags_(std::move(tags)) {
+      tags_(std::move(tags)),
+      vary_key_(std::move(vary_key)) {
   size_t bytes = 0;
   for (const http::Header& h : headers) bytes += h.name.size() + h.value.size();
   header_bytes_.reserve(bytes);
@@ -31,6 +32,7 @@ CachedObject::CachedObject(int status, std::span<const http::Header> headers, st
   charge_ = sizeof(*this) + header_bytes_.capacity() + headers_.capacity() * sizeof(http::Header) +
             body_.capacity();
   for (const std::string& t : tags_) charge_ += sizeof(std::string) + t.capacity();
+  charge_ += vary_key_.capacity();
 }
 
 }  // namespace rampart::cache

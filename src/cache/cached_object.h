@@ -17,8 +17,10 @@ namespace rampart::cache {
 class CachedObject {
  public:
   // `headers` are copied into the object's own storage.
+  // `vary_key` is the secondary key of the request that fetched it (empty: no Vary).
   CachedObject(int status, std::span<const http::Header> headers, std::string body,
-               int64_t request_time, int64_t response_time, std::vector<std::string> tags = {});
+               int64_t request_time, int64_t response_time, std::vector<std::string> tags = {},
+               std::string vary_key = {});
   CachedObject(const CachedObject&) = delete;
   CachedObject& operator=(const CachedObject&) = delete;
 
@@ -28,6 +30,7 @@ class CachedObject {
   int64_t request_time() const { return request_time_; }          // seconds, when the request left
   int64_t response_time() const { return response_time_; }        // seconds, when the answer came
   const std::vector<std::string>& tags() const { return tags_; }  // Cache-Tag values
+  const std::string& vary_key() const { return vary_key_; }
 
   // Bytes charged against the memory budget: everything the object owns plus its
   // bookkeeping, so the budget bounds real memory and not just bodies.
@@ -41,6 +44,7 @@ class CachedObject {
   int64_t request_time_;
   int64_t response_time_;
   std::vector<std::string> tags_;
+  std::string vary_key_;
   size_t charge_;
 };
 

@@ -254,6 +254,17 @@ struct Origin {
   Millis retry_after{5'000};  // Retry-After on the 503 when every endpoint is down
 };
 
+// The site's use of the shared cache (the cache rules language comes later).
+struct SiteCache {
+  bool enabled = false;
+};
+
+// The cache shared by every site: its memory budget and the largest object it keeps.
+struct CacheSettings {
+  uint64_t memory_bytes = 256ull << 20;
+  uint64_t max_object_bytes = 8ull << 20;
+};
+
 struct Site {
   std::string name;
   std::vector<std::string> hosts;  // lowercase; exact names or "*.suffix" wildcards
@@ -264,6 +275,7 @@ struct Site {
   std::vector<Redirect> redirects;
   bool websocket = true;  // pass Upgrade: websocket through
   Ruleset firewall;       // evaluated after the config-wide firewall rules
+  SiteCache cache;
 };
 
 struct Limits {
@@ -321,6 +333,7 @@ struct Config {
   std::map<std::string, NamedList, std::less<>> lists;         // by list name
   Ruleset firewall;         // config-wide ("account") rules, evaluated before each site's
   std::vector<Pool> pools;  // named pools plus the sites' implicit ones
+  CacheSettings cache;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

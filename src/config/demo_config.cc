@@ -51,6 +51,8 @@ sites:
     origin:
       pool: demo
       retries: { max_tries: 2, retry_on: [connect_failure, reset, timeout, gateway_error] }
+    cache:
+      enabled: true              # what the origin marks cacheable is served from memory
     request_headers:
       - set: { name: X-Edge, value: rampart }
     response_headers:

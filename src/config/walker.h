@@ -221,6 +221,7 @@ class Walker {
   void limits(const At& at);
   void timeouts(const At& at);
   void modules(const At& at);
+  void cache_settings(const At& at);
 
   // Sites (walker_sites.cc).
   void sites(const At& at);

@@ -153,6 +153,17 @@ void Walker::admin(const At& at) {
   });
 }
 
+void Walker::cache_settings(const At& at) {
+  static const Keys kCacheKeys = {"memory", "max_object_size"};
+  fields(at, kCacheKeys, "", [&](std::string_view key, const At& v) {
+    if (key == "memory") {
+      if (auto n = size(v, 1ull << 20, 1ull << 40)) cfg_.cache.memory_bytes = *n;
+    } else if (key == "max_object_size") {
+      if (auto n = size(v, 1, 1ull << 30)) cfg_.cache.max_object_bytes = *n;
+    }
+  });
+}
+
 void Walker::access_log_path(const At& at) {
   auto s = string(at);
   if (!s) return;

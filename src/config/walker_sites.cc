@@ -16,9 +16,9 @@
 namespace rampart::config::detail {
 namespace {
 
-const Keys kSiteKeys = {"name",      "hosts",           "default",
-                        "origin",    "request_headers", "response_headers",
-                        "redirects", "websocket",       "firewall"};
+const Keys kSiteKeys = {
+    "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
+    "redirects", "websocket", "firewall", "cache"};
 const Keys kOriginKeys = {"endpoints", "pool", "pools", "fallback", "retries", "retry_after"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
@@ -93,6 +93,11 @@ void Walker::site(const At& at) {
       if (auto b = boolean(v)) s.websocket = *b;
     } else if (key == "firewall") {
       ruleset(v, s.firewall, src.firewall_rules);
+    } else if (key == "cache") {
+      static const Keys kSiteCacheKeys = {"enabled"};
+      fields(v, kSiteCacheKeys, "", [&](std::string_view, const At& e) {
+        if (auto b = boolean(e)) s.cache.enabled = *b;
+      });
     }
   });
   if (diags_.stopped()) return;

@@ -20,9 +20,10 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {"version",   "workers",         "listeners", "admin",    "access_log",
-                        "log_level", "trusted_proxies", "limits",    "timeouts", "allow_connect",
-                        "modules",   "lists",           "firewall",  "pools",    "sites"};
+const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
+                        "access_log", "log_level",     "trusted_proxies", "limits",
+                        "timeouts",   "allow_connect", "modules",         "lists",
+                        "firewall",   "pools",         "sites",           "cache"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -41,6 +42,8 @@ void Walker::root(const YAML::Node& node) {
   fields(At{node, pos, ""}, kRootKeys, "", [&](std::string_view key, const At& v) {
     if (key == "version") {
       version(v);
+    } else if (key == "cache") {
+      cache_settings(v);
     } else if (key == "workers") {
       workers(v);
     } else if (key == "listeners") {

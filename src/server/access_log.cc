@@ -51,6 +51,7 @@ void format_access_line(std::string& out, const AccessRecord& r) {
   fmt::format_to(it, "\"status\":{},\"bytes_in\":{},\"bytes_out\":{},", r.status, r.bytes_in,
                  r.bytes_out);
   field(out, "upstream", r.upstream);
+  if (!r.cache.empty()) field(out, "cache", r.cache);
   if (!r.pool.empty()) {
     field(out, "pool", r.pool);
     fmt::format_to(it, "\"tries\":{},", r.tries);

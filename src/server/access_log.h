@@ -21,6 +21,7 @@ struct AccessRecord {
   uint64_t bytes_out = 0;
   std::string_view upstream;  // "ip:port" or empty
   std::string_view pool;      // the origin pool, or empty
+  std::string_view cache;     // "hit", "miss" or empty
   uint32_t tries = 0;         // origin tries: 1 + retries (0: none)
   double upstream_ms = -1;    // < 0: no upstream involved
   double total_ms = 0;

@@ -312,8 +312,17 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
         flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
       } else {
-        flow = co_await forward(ctx, record);
-        if (must_close) flow = Flow::kClose;
+        CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
+        std::optional<CacheHit> hit = find_usable(*worker_.shared.cache, lookup, a_->head);
+        if (hit) {
+          flow = co_await respond_from_cache(ctx, record, *hit, must_close || !body_done_);
+        } else {
+          if (lookup.eligible) record.cache = "miss";
+          cache_lookup_ = &lookup;
+          flow = co_await forward(ctx, record);
+          cache_lookup_ = nullptr;
+          if (must_close) flow = Flow::kClose;
+        }
       }
     }
   }
@@ -430,6 +439,7 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
   a.bytes_out = record.bytes_out;
   a.upstream = record.upstream;
   a.pool = record.pool;
+  a.cache = record.cache;
   a.tries = record.tries;
   a.upstream_ms = record.upstream_ms;
   a.total_ms = total_ms;

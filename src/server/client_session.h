@@ -21,6 +21,7 @@
 #include "http/message.h"
 #include "proxy/forward_headers.h"
 #include "proxy/upstream_pool.h"
+#include "server/cache_step.h"
 #include "server/origin_choice.h"
 #include "server/session_state.h"
 #include "server/snapshot.h"
@@ -41,6 +42,7 @@ struct RequestRecord {
   uint32_t tries = 0;         // origin tries (1 + retries)
   double upstream_ms = -1;
   std::string_view error;
+  std::string_view cache;      // "hit", "miss" or empty (the cache was not used)
   uint32_t retry_after_s = 5;  // Retry-After of a 503 rampart answers itself
 };
 
@@ -83,6 +85,8 @@ class ClientSession {
   asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
+  asio::awaitable<Flow> respond_from_cache(pipeline::RequestContext& ctx, RequestRecord& record,
+                                           const CacheHit& hit, bool must_close);
   asio::awaitable<std::optional<size_t>> wait_for_endpoint(proxy::OriginPool& pool,
                                                            EndpointPicker& picker);
   // Sends the request to a second endpoint when the first is slow to answer; `primary`
@@ -126,6 +130,9 @@ class ClientSession {
   char request_id_[16];
   bool body_done_ = true;    // the current request's body was fully read
   bool must_close_ = false;  // this request ends the connection (close, limit, drain)
+  // The current request's cache lookup, and the response being captured for storing.
+  CacheLookup* cache_lookup_ = nullptr;
+  PendingStore* pending_store_ = nullptr;
 };
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session);

@@ -137,6 +137,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     co_return 1;
   };
   auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
+    if (pending_store_ != nullptr) pending_store_->add_body(data);
     if (as_chunk) {
       ChunkHeader header(data.size());
       buffers.assign(

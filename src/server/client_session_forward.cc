@@ -75,6 +75,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   const config::RetryPolicy& policy = origin.retries;
   const proxy::OriginSet& origins = *snapshot_->origins;
   auto upstream_started = Clock::now();
+  int64_t request_wall_time = wall_seconds();
   record.retry_after_s = static_cast<uint32_t>(origin.retry_after.count() / 1000);
 
   proxy::FailoverPlan routed;
@@ -382,6 +383,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
   // Response head for the client.
   proxy::filter_response_headers(response, a_->response_headers);
+  std::string cache_status;
+  std::optional<PendingStore> pending;
+  if (cache_lookup_ != nullptr) {
+    pending = prepare_store(*cache_lookup_, a_->head, response, a_->response_headers, cfg.cache,
+                            request_wall_time, cache_status);
+  }
   ctx.response_status = response.status;
   ctx.response_headers = &a_->response_headers;
   snapshot_->pipeline->run_response(ctx);
@@ -389,6 +396,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
   if (!affinity_cookie.empty()) a_->response_headers.push_back({"Set-Cookie", affinity_cookie});
+  if (!cache_status.empty()) a_->response_headers.push_back({"Cache-Status", cache_status});
 
   // A 2xx to CONNECT (allowed only when allow_connect is on) opens a tunnel, as a 101
   // does for an upgrade.
@@ -440,8 +448,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     co_return Flow::kClose;
   }
 
+  pending_store_ = pending ? &*pending : nullptr;
   bool relayed = is_head || response.body == http::BodyKind::kNone ||
                  co_await relay_response_body(*up, response, chunk_to_client, record);
+  pending_store_ = nullptr;
+  if (relayed && pending) finish_store(*worker_.shared.cache, *cache_lookup_, *pending);
   upstream_ = nullptr;
   if (relayed && response.keep_alive && up->buffer.empty() &&
       response.body != http::BodyKind::kUntilClose) {

@@ -114,6 +114,9 @@ Server::Server(std::shared_ptr<const config::Config> config,
       initial_config_(std::move(config)),
       shared_(core::resolve_worker_count(initial_config_->workers)),
       workers_(core::resolve_worker_count(initial_config_->workers)) {
+  cache::MemoryStoreOptions cache_options;
+  cache_options.capacity_bytes = initial_config_->cache.memory_bytes;
+  shared_.cache = std::make_unique<cache::MemoryStore>(cache_options);
   for (size_t i = 0; i < workers_.size(); ++i) {
     contexts_.push_back(
         std::make_unique<WorkerContext>(static_cast<unsigned>(i), workers_[i].context(), shared_));

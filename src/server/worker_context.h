@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cache/memory_store.h"
 #include "core/line_writer.h"
 #include "proxy/upstream_pool.h"
 #include "server/connection_limiter.h"
@@ -28,7 +29,8 @@ struct ServerShared {
   ConnectionLimiter limiter;
   std::atomic<core::LineWriter*> access_log{nullptr};  // null: access log off
   std::atomic<bool> draining{false};
-  proxy::OriginStateStore origin_states;  // endpoint health and drains, across reloads
+  proxy::OriginStateStore origin_states;      // endpoint health and drains, across reloads
+  std::unique_ptr<cache::MemoryStore> cache;  // sized from the config rampart started with
 };
 
 // Intrusive list of a worker's live sessions, so a drain can close the idle ones.
