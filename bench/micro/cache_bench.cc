@@ -127,6 +127,31 @@ void InsertEvicting(benchmark::State& state) {
 }
 BENCHMARK(InsertEvicting);
 
+// Purging 100,000 objects that share a Cache-Tag out of a store of 200,000.
+void PurgeTag100k(benchmark::State& state) {
+  auto tagged =
+      std::make_shared<CachedObject>(200, std::span<const http::Header>(), std::string(100, 'x'), 0,
+                                     0, std::vector<std::string>{"product"});
+  auto other = object_of(100);
+  std::vector<std::string> keys;
+  for (size_t i = 0; i < 200'000; ++i) keys.push_back(key_of(i));
+  size_t purged = 0;
+  for (auto _ : state) {
+    state.PauseTiming();
+    MemoryStoreOptions options;
+    options.capacity_bytes = size_t{4} << 30;
+    auto store = std::make_unique<MemoryStore>(options);
+    for (size_t i = 0; i < keys.size(); ++i) store->insert(keys[i], i % 2 ? tagged : other);
+    state.ResumeTiming();
+    purged = store->purge_tag("product");
+    state.PauseTiming();
+    store.reset();
+    state.ResumeTiming();
+  }
+  state.counters["purged"] = static_cast<double>(purged);
+}
+BENCHMARK(PurgeTag100k)->Unit(benchmark::kMillisecond);
+
 // Heap bytes per stored object beyond its body: headers, key, index and queue links.
 void MemoryPerObject(benchmark::State& state) {
   constexpr size_t kObjects = 100'000;

@@ -8,6 +8,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "admin/cache_api.h"
 #include "admin/origins_api.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -134,7 +135,7 @@ asio::awaitable<void> serve_admin_connection(core::Socket socket, server::Server
         response.body = "{\"error\":\"request bodies are not accepted\"}\n";
       } else {
         const http::Header* auth = head.find("authorization");
-        response = handle_admin_request(server, head.method, head.path,
+        response = handle_admin_request(server, head.method, head.path, head.query,
                                         auth != nullptr ? auth->value : std::string_view());
         close = !head.flags.keep_alive;
       }
@@ -171,7 +172,8 @@ asio::awaitable<void> admin_accept_loop(core::Acceptor& acceptor, server::Server
 }  // namespace
 
 AdminResponse handle_admin_request(server::Server& server, std::string_view method,
-                                   std::string_view path, std::string_view authorization) {
+                                   std::string_view path, std::string_view query,
+                                   std::string_view authorization) {
   AdminResponse response;
   auto snapshot = server.snapshot();
   if (path == "/status" && (method == "GET" || method == "HEAD")) {
@@ -209,6 +211,15 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     }
     if (!authorized(*snapshot, authorization, response)) return response;
     return origin_action(*snapshot->origins, path.substr(std::string_view("/origins/").size()));
+  }
+  if (path == "/cache/purge") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    return purge_cache(server.cache(), query);
   }
   if (path == "/config/reload") {
     if (method != "POST") {

@@ -32,6 +32,7 @@ struct AdminResponse {
   std::string body;
 };
 AdminResponse handle_admin_request(server::Server& server, std::string_view method,
-                                   std::string_view path, std::string_view authorization);
+                                   std::string_view path, std::string_view query,
+                                   std::string_view authorization);
 
 }  // namespace rampart::admin

@@ -6,10 +6,11 @@ Set-Cookie a test asks for, and its body counts how often it ran ("fetch N"), so
 is a response whose body still says an earlier fetch.
 """
 
+import json
 import time
 import urllib.parse
 
-from helpers import RawConn
+from helpers import TOKEN, RawConn
 
 
 def cached_site(rampart_factory, origin, **cache):
@@ -171,3 +172,53 @@ def test_a_request_may_refuse_a_cached_answer(origin, rampart_factory):
     # max-age=0 accepts only an object of age 0 (RFC 9111 §5.2.1.1): older ones are fetched
     time.sleep(1.1)
     assert fetch_number(get(r, cacheable(), [("Cache-Control", "max-age=0")])) == 3
+
+
+def purge(r, query, token=TOKEN):
+    s, _, body = r.admin_post("/cache/purge?" + query, token=token)
+    return s, (json.loads(body) if body.strip().startswith(b"{") else body)
+
+
+def test_purge_by_url_prefix_host_tag_and_all(origin, rampart_factory):
+    r = cached_site(rampart_factory, origin)
+
+    def warm(*paths):
+        return {p: fetch_number(get(r, p)) for p in paths}
+
+    def still_cached(path, number):
+        return fetch_number(get(r, path)) == number
+
+    a, b = cacheable(p="a", tag="product"), cacheable(p="b", tag="product,sale")
+    c = "/cacheable?p=c&tag=page"
+    first = warm(a, b, c)
+    assert purge(r, "tag=sale") == (200, {"purged": 1})
+    assert not still_cached(b, first[b])
+    assert still_cached(a, first[a]) and still_cached(c, first[c])
+
+    second = warm(a, b, c)
+    url = "http://MAIN.test" + a
+    assert purge(r, "url=" + urllib.parse.quote(url, safe="")) == (200, {"purged": 1})
+    assert not still_cached(a, second[a])
+    assert still_cached(b, second[b])
+
+    third = warm(a, b, c)
+    assert purge(r, "prefix=" + urllib.parse.quote("main.test/cacheable?p=c", safe=""))[1] == \
+        {"purged": 1}
+    assert not still_cached(c, third[c])
+
+    assert purge(r, "host=other.example") == (200, {"purged": 0})
+    fourth = warm(a, b, c)
+    assert purge(r, "host=main.test")[1]["purged"] == 3
+    assert not any(still_cached(p, n) for p, n in fourth.items())
+    warm(a, b, c)
+    assert purge(r, "all=1")[1]["purged"] == 3
+
+
+def test_purge_needs_the_token_and_a_selector(origin, rampart_factory):
+    r = cached_site(rampart_factory, origin)
+    assert purge(r, "all=1", token=None)[0] == 401
+    assert purge(r, "all=1", token="wrong-token-000000")[0] == 403
+    assert purge(r, "nothing=1")[0] == 400
+    assert purge(r, "url=%zz")[0] == 400
+    s, _, _ = r.admin_get("/cache/purge?all=1")
+    assert s == 405

@@ -1,0 +1,105 @@
+#include "admin/cache_api.h"
+
+#include <fmt/format.h>
+
+#include <optional>
+#include <string>
+
+namespace rampart::admin {
+
+namespace {
+
+// Stored keys are the lower-cased host followed by the target; a variant of a
+// response that varies is the key, 0x1f, and its secondary key.
+constexpr char kVariantSeparator = '\x1f';
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// A query parameter's value, percent-decoded ('+' is a space); nullopt when absent or
+// badly encoded.
+std::optional<std::string> query_param(std::string_view query, std::string_view name) {
+  while (!query.empty()) {
+    size_t amp = query.find('&');
+    std::string_view pair = query.substr(0, amp);
+    query = amp == std::string_view::npos ? std::string_view() : query.substr(amp + 1);
+    size_t eq = pair.find('=');
+    if (pair.substr(0, eq) != name) continue;
+    std::string_view raw = eq == std::string_view::npos ? std::string_view() : pair.substr(eq + 1);
+    std::string out;
+    for (size_t i = 0; i < raw.size(); ++i) {
+      if (raw[i] == '+') {
+        out.push_back(' ');
+      } else if (raw[i] == '%') {
+        if (i + 2 >= raw.size() || hex_value(raw[i + 1]) < 0 || hex_value(raw[i + 2]) < 0) {
+          return std::nullopt;
+        }
+        out.push_back(static_cast<char>(hex_value(raw[i + 1]) * 16 + hex_value(raw[i + 2])));
+        i += 2;
+      } else {
+        out.push_back(raw[i]);
+      }
+    }
+    return out;
+  }
+  return std::nullopt;
+}
+
+std::string lower_host(std::string_view host) {
+  std::string out(host);
+  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+  return out;
+}
+
+// "https://Shop.example/a?b" or "shop.example/a?b" → "shop.example/a?b".
+std::optional<std::string> key_of_url(std::string_view url) {
+  if (size_t scheme = url.find("://"); scheme != std::string_view::npos) {
+    url.remove_prefix(scheme + 3);
+  }
+  size_t slash = url.find('/');
+  if (slash == 0 || url.empty()) return std::nullopt;
+  std::string key = lower_host(url.substr(0, slash));
+  key += slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
+  return key;
+}
+
+AdminResponse answer(int status, std::string body) {
+  AdminResponse r;
+  r.status = status;
+  r.body = std::move(body);
+  return r;
+}
+
+}  // namespace
+
+AdminResponse purge_cache(cache::MemoryStore& store, std::string_view query) {
+  size_t purged = 0;
+  if (auto url = query_param(query, "url")) {
+    auto key = key_of_url(*url);
+    if (!key) return answer(400, "{\"error\":\"url= needs a host and a path\"}\n");
+    purged = store.purge_if([&](std::string_view k) {
+      return k == *key ||
+             (k.size() > key->size() && k.starts_with(*key) && k[key->size()] == kVariantSeparator);
+    });
+  } else if (auto prefix = query_param(query, "prefix")) {
+    auto key = key_of_url(*prefix);
+    if (!key) return answer(400, "{\"error\":\"prefix= needs a host and a path\"}\n");
+    purged = store.purge_if([&](std::string_view k) { return k.starts_with(*key); });
+  } else if (auto host = query_param(query, "host")) {
+    std::string h = lower_host(*host);
+    purged = store.purge_if([&](std::string_view k) { return k.substr(0, k.find('/')) == h; });
+  } else if (auto tag = query_param(query, "tag")) {
+    purged = store.purge_tag(*tag);
+  } else if (query_param(query, "all") == std::optional<std::string>("1")) {
+    purged = store.purge_all();
+  } else {
+    return answer(400, "{\"error\":\"give one of url=, prefix=, host=, tag= or all=1\"}\n");
+  }
+  return answer(200, fmt::format("{{\"purged\":{}}}\n", purged));
+}
+
+}  // namespace rampart::admin

@@ -1,0 +1,14 @@
+#pragma once
+// The admin API's cache purge: POST /cache/purge with one of url=, prefix=, host=,
+// tag= or all=1 in the query. The caller has checked the token.
+
+#include <string_view>
+
+#include "admin/admin_server.h"
+#include "cache/memory_store.h"
+
+namespace rampart::admin {
+
+AdminResponse purge_cache(cache::MemoryStore& store, std::string_view query);
+
+}  // namespace rampart::admin
