@@ -283,8 +283,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
             up->buffer.consume(r.consumed);  // interim responses are not relayed
             continue;
           }
-          response_head_size = r.consumed;
-          break;
+          // A small body of a request that may be retried is read whole before anything
+          // goes to the client: an origin dying mid-body is then one more failed try,
+          // not a truncated answer. The head is parsed again after each read, since
+          // reading may move the buffer its fields point into.
+          bool whole_body_first = replayable && response.body == http::BodyKind::kContentLength &&
+                                  response.content_length <= kInlineBodyMax;
+          if (!whole_body_first || data.size() - r.consumed >= response.content_length) {
+            response_head_size = r.consumed;
+            break;
+          }
         }
         if (r.status == http::ParseStatus::kError) {
           head_read = HeadRead::kMalformed;

@@ -6,7 +6,7 @@ ejection. Helpers in origins_util.py.
 import collections
 import time
 
-from helpers import (SLOW, RawConn, scaled, wait_until)
+from helpers import SLOW, RawConn, ScriptedOrigin, scaled, wait_until
 from origins_util import (Load, NO_OUTLIERS, health, pool, pool_json, send, served_by, start,
                           state, state_log_lines, wait_all_up, wait_metric, wait_state)
 
@@ -265,3 +265,24 @@ def test_outlier_detection_respects_max_ejected(origin_factory, rampart_factory)
         assert len(ejected) <= 1, ejected
         most = max(most, len(ejected))
     assert most == 1, "nothing was ejected at all"
+
+
+def test_origin_dying_mid_body_is_retried_before_the_client_sees_anything(
+        origin_factory, rampart_factory):
+    # The scripted origin sends a head and half of a small body, then closes: for a GET
+    # nothing has gone to the client yet, so the request moves on to the healthy origin.
+    broken = ScriptedOrigin([(b"HTTP/1.1 200 OK\r\nContent-Length: 100\r\n\r\n" + b"x" * 50,
+                              True)] * 10)
+    good = origin_factory("B")
+    try:
+        r = start(rampart_factory,
+                  {"web": pool([broken, good], outlier_detection=NO_OUTLIERS)},
+                  {"pool": "web"})
+        responses = [send(r, "/echo") for _ in range(4)]
+        assert [x.status for x in responses] == [200] * 4
+        assert {served_by(x) for x in responses} == {"B"}
+        assert len(broken.heads) >= 1  # round robin did send some to the broken one
+        tries = [e.get("tries") for e in r.access_log() if e["path"] == "/echo"]
+        assert 2 in tries
+    finally:
+        broken.close()
