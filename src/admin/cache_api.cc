@@ -5,13 +5,11 @@
 #include <optional>
 #include <string>
 
+#include "cache/cache_key.h"
+
 namespace rampart::admin {
 
 namespace {
-
-// Stored keys are the lower-cased host followed by the target; a variant of a
-// response that varies is the key, 0x1f, and its secondary key.
-constexpr char kVariantSeparator = '\x1f';
 
 int hex_value(char c) {
   if (c >= '0' && c <= '9') return c - '0';
@@ -49,24 +47,6 @@ std::optional<std::string> query_param(std::string_view query, std::string_view 
   return std::nullopt;
 }
 
-std::string lower_host(std::string_view host) {
-  std::string out(host);
-  for (char& c : out) c = (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-  return out;
-}
-
-// "https://Shop.example/a?b" or "shop.example/a?b" → "shop.example/a?b".
-std::optional<std::string> key_of_url(std::string_view url) {
-  if (size_t scheme = url.find("://"); scheme != std::string_view::npos) {
-    url.remove_prefix(scheme + 3);
-  }
-  size_t slash = url.find('/');
-  if (slash == 0 || url.empty()) return std::nullopt;
-  std::string key = lower_host(url.substr(0, slash));
-  key += slash == std::string_view::npos ? std::string_view("/") : url.substr(slash);
-  return key;
-}
-
 AdminResponse answer(int status, std::string body) {
   AdminResponse r;
   r.status = status;
@@ -79,19 +59,16 @@ AdminResponse answer(int status, std::string body) {
 AdminResponse purge_cache(cache::MemoryStore& store, std::string_view query) {
   size_t purged = 0;
   if (auto url = query_param(query, "url")) {
-    auto key = key_of_url(*url);
+    auto key = cache::key_of_url(*url);
     if (!key) return answer(400, "{\"error\":\"url= needs a host and a path\"}\n");
-    purged = store.purge_if([&](std::string_view k) {
-      return k == *key ||
-             (k.size() > key->size() && k.starts_with(*key) && k[key->size()] == kVariantSeparator);
-    });
+    purged = store.purge_if([&](std::string_view k) { return cache::is_key_or_variant(k, *key); });
   } else if (auto prefix = query_param(query, "prefix")) {
-    auto key = key_of_url(*prefix);
+    auto key = cache::key_of_url(*prefix);
     if (!key) return answer(400, "{\"error\":\"prefix= needs a host and a path\"}\n");
     purged = store.purge_if([&](std::string_view k) { return k.starts_with(*key); });
   } else if (auto host = query_param(query, "host")) {
-    std::string h = lower_host(*host);
-    purged = store.purge_if([&](std::string_view k) { return k.substr(0, k.find('/')) == h; });
+    std::string h = cache::lower_host(*host);
+    purged = store.purge_if([&](std::string_view k) { return cache::host_of_key(k) == h; });
   } else if (auto tag = query_param(query, "tag")) {
     purged = store.purge_tag(*tag);
   } else if (query_param(query, "all") == std::optional<std::string>("1")) {

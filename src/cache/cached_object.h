@@ -10,6 +10,7 @@
 #include <string_view>
 #include <vector>
 
+#include "cache/owned_fields.h"
 #include "http/message.h"
 
 namespace rampart::cache {
@@ -25,7 +26,7 @@ class CachedObject {
   CachedObject& operator=(const CachedObject&) = delete;
 
   int status() const { return status_; }
-  std::span<const http::Header> headers() const { return headers_; }
+  std::span<const http::Header> headers() const { return headers_.view(); }
   std::string_view body() const { return body_; }
   int64_t request_time() const { return request_time_; }          // seconds, when the request left
   int64_t response_time() const { return response_time_; }        // seconds, when the answer came
@@ -38,8 +39,7 @@ class CachedObject {
 
  private:
   int status_;
-  std::string header_bytes_;
-  std::vector<http::Header> headers_;
+  OwnedFields headers_;
   std::string body_;
   int64_t request_time_;
   int64_t response_time_;

@@ -14,18 +14,7 @@ void Fill::set_head(int status, std::span<const http::Header> headers) {
     std::lock_guard lock(mutex_);
     if (state_ != State::kPending) return;
     status_ = status;
-    std::vector<std::pair<size_t, size_t>> spans;
-    for (const http::Header& h : headers) {
-      spans.emplace_back(header_bytes_.size(), h.name.size());
-      header_bytes_.append(h.name);
-      spans.emplace_back(header_bytes_.size(), h.value.size());
-      header_bytes_.append(h.value);
-    }
-    std::string_view all(header_bytes_);
-    for (size_t i = 0; i < spans.size(); i += 2) {
-      headers_.push_back({all.substr(spans[i].first, spans[i].second),
-                          all.substr(spans[i + 1].first, spans[i + 1].second)});
-    }
+    headers_.assign(headers);
     state_ = State::kStreaming;
     ready = take_ready_locked();
   }
@@ -94,7 +83,7 @@ int Fill::status() const {
 
 std::span<const http::Header> Fill::headers() const {
   std::lock_guard lock(mutex_);
-  return headers_;
+  return headers_.view();
 }
 
 size_t Fill::body_size() const {

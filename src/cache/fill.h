@@ -23,6 +23,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "cache/owned_fields.h"
 #include "http/message.h"
 
 namespace rampart::cache {
@@ -87,8 +88,7 @@ class Fill {
   size_t max_body_bytes_;
   State state_ = State::kPending;
   int status_ = 0;
-  std::string header_bytes_;
-  std::vector<http::Header> headers_;
+  OwnedFields headers_;
   std::deque<std::string> blocks_;
   size_t body_size_ = 0;
   std::vector<Waiter> waiters_;

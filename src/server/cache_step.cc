@@ -3,53 +3,13 @@
 #include <chrono>
 
 #include "cache/cache_control.h"
+#include "cache/cache_key.h"
+#include "cache/cache_tags.h"
 #include "cache/freshness.h"
 #include "cache/storability.h"
 #include "cache/vary.h"
 
 namespace rampart::server {
-
-namespace {
-
-constexpr char kVariantSeparator = '\x1f';
-constexpr size_t kMaxTags = 64;
-
-std::string variant_key(const std::string& key, const std::string& vary_key) {
-  std::string k = key;
-  k.push_back(kVariantSeparator);
-  k += vary_key;
-  return k;
-}
-
-bool has_header(std::span<const http::Header> headers, std::string_view name) {
-  for (const http::Header& h : headers) {
-    if (http::iequals(h.name, name)) return true;
-  }
-  return false;
-}
-
-std::string_view trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-  return s;
-}
-
-std::vector<std::string> cache_tags(std::span<const http::Header> headers) {
-  std::vector<std::string> tags;
-  for (const http::Header& h : headers) {
-    if (!http::iequals(h.name, "cache-tag")) continue;
-    std::string_view rest = h.value;
-    while (!rest.empty() && tags.size() < kMaxTags) {
-      size_t comma = rest.find(',');
-      std::string_view tag = trim(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      if (!tag.empty()) tags.emplace_back(tag);
-    }
-  }
-  return tags;
-}
-
-}  // namespace
 
 int64_t wall_seconds() {
   using namespace std::chrono;
@@ -63,16 +23,15 @@ CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& 
   if (head.flags.upgrade) return lookup;
   // A stored response may answer an authenticated request only in cases (RFC 9111
   // §3.5) not worth the risk of serving one user's answer to another: bypass.
-  if (has_header(head.headers, "authorization")) return lookup;
+  if (head.find("authorization") != nullptr) return lookup;
   lookup.eligible = true;
-  lookup.key.reserve(head.host.size() + head.target.size() + 1);
-  for (char c : head.host) lookup.key.push_back(c >= 'A' && c <= 'Z' ? c + 32 : c);
   if (!head.target.empty() && head.target.front() == '/') {
-    lookup.key += head.target;
+    lookup.key = cache::make_key(head.host, head.target);
   } else {
     // Absolute-form: the same resource as its origin-form.
-    lookup.key += head.path.empty() ? std::string_view("/") : head.path;
-    if (!head.query.empty()) lookup.key.append("?").append(head.query);
+    std::string target(head.path.empty() ? std::string_view("/") : head.path);
+    if (!head.query.empty()) target.append("?").append(head.query);
+    lookup.key = cache::make_key(head.host, target);
   }
   lookup.miss = "uri-miss";
   return lookup;
@@ -83,18 +42,18 @@ std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& look
   if (!lookup.eligible) return std::nullopt;
   auto object = store.find(lookup.key);
   if (!object) return std::nullopt;
-  if (has_header(object->headers(), "vary")) {
-    cache::VaryKey vk = cache::build_vary_key(object->headers(), head.headers);
-    if (vk.status != cache::VaryStatus::kOk) {
+  // The object under the plain key tells how the resource varies; a request whose
+  // varied fields differ needs its own variant.
+  cache::VaryKey vk = cache::build_vary_key(object->headers(), head.headers);
+  if (vk.status != cache::VaryStatus::kOk) {
+    lookup.miss = "vary-miss";
+    return std::nullopt;
+  }
+  if (vk.key != object->vary_key()) {
+    object = store.find(cache::variant_key(lookup.key, vk.key));
+    if (!object) {
       lookup.miss = "vary-miss";
       return std::nullopt;
-    }
-    if (vk.key != object->vary_key()) {
-      object = store.find(variant_key(lookup.key, vk.key));
-      if (!object) {
-        lookup.miss = "vary-miss";
-        return std::nullopt;
-      }
     }
   }
   auto cdn = cache::cdn_override_of(object->headers());
@@ -103,8 +62,7 @@ std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& look
   int64_t age = cache::current_age(object->headers(), object->request_time(),
                                    object->response_time(), wall_seconds());
   std::optional<cache::CacheControl> request_cc;
-  if (has_header(head.headers, "cache-control"))
-    request_cc = cache::parse_cache_control(head.headers);
+  if (head.find("cache-control") != nullptr) request_cc = cache::parse_cache_control(head.headers);
   cache::Use use = cache::decide_use(f, age, request_cc ? &*request_cc : nullptr);
   if (use != cache::Use::kFresh && use != cache::Use::kStaleAllowed) {
     // Revalidation and serving stale in the background come with the next step; until
@@ -168,10 +126,12 @@ void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingS
   for (const auto& [name, value] : pending.headers) views.push_back({name, value});
   auto object = std::make_shared<const cache::CachedObject>(
       pending.status, views, std::move(pending.body), pending.request_time, pending.response_time,
-      cache_tags(views), pending.vary_key);
+      cache::parse_cache_tags(views), pending.vary_key);
   // The newest variant also answers under the plain key, which tells later lookups how
   // this resource varies.
-  if (!pending.vary_key.empty()) store.insert(variant_key(lookup.key, pending.vary_key), object);
+  if (!pending.vary_key.empty()) {
+    store.insert(cache::variant_key(lookup.key, pending.vary_key), object);
+  }
   store.insert(lookup.key, std::move(object));
 }
 

@@ -56,12 +56,13 @@ ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::I
     : worker_(worker),
       socket_(std::move(socket)),
       peer_(peer),
-      a_(worker.session_states.acquire()),
-      deadline_(socket_.get_executor(), [this] {
-        boost::system::error_code ignored;
-        socket_.cancel(ignored);
-        if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
-      }) {
+      deadline_(socket_.get_executor(),
+                [this] {
+                  boost::system::error_code ignored;
+                  socket_.cancel(ignored);
+                  if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
+                }),
+      a_(worker.session_states.acquire()) {
   worker_.sessions.add(this);
   requests_ = resumed_requests;
   if (resumed_requests == 0) {

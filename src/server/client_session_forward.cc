@@ -150,18 +150,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     if (!retry_wanted(policy.retry_on, why) || closing_) return std::nullopt;
     if (!unsent && record.tries - connect_failures >= max_tries) return std::nullopt;
     if (request_sent && !replayable) return std::nullopt;
-    std::optional<size_t> next = picker.next();
+    std::optional<size_t> next = unsent ? picker.next() : picker.next_within_budget();
     if (!next) return std::nullopt;
-    if (unsent) {
-      pool->retries.fetch_add(1, std::memory_order_relaxed);
-      worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
-      return next;
-    }
-    if (!pool->retry_budget().try_retry(proxy::steady_now_ms())) {
-      pool->balancer().on_finish(*next, std::nullopt);
-      pool->budget_exhausted.fetch_add(1, std::memory_order_relaxed);
-      return std::nullopt;
-    }
     pool->retries.fetch_add(1, std::memory_order_relaxed);
     worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
     return next;

@@ -28,13 +28,8 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
                          timer.async_wait(kNoThrow));
   if (first.index() == 0) co_return;  // the origin started answering (or closed) in time
 
-  std::optional<size_t> next = picker.next();
+  std::optional<size_t> next = picker.next_within_budget();
   if (!next) co_return;
-  if (!pool.retry_budget().try_retry(proxy::steady_now_ms())) {
-    pool.balancer().on_finish(*next, std::nullopt);
-    pool.budget_exhausted.fetch_add(1, std::memory_order_relaxed);
-    co_return;
-  }
   Upstream hedge;
   hedge.endpoint = *next;
   hedge.in_flight.adopt(pool, *next);

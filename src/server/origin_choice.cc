@@ -95,6 +95,17 @@ std::optional<size_t> EndpointPicker::next() {
   return std::nullopt;
 }
 
+std::optional<size_t> EndpointPicker::next_within_budget() {
+  std::optional<size_t> next = this->next();
+  if (!next) return std::nullopt;
+  if (!pool_.retry_budget().try_retry(proxy::steady_now_ms())) {
+    pool_.balancer().on_finish(*next, std::nullopt);
+    pool_.budget_exhausted.fetch_add(1, std::memory_order_relaxed);
+    return std::nullopt;
+  }
+  return next;
+}
+
 bool EndpointPicker::all_full() const {
   uint32_t max = pool_.config().max_connections;
   if (max == 0) return false;

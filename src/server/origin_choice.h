@@ -69,6 +69,9 @@ class EndpointPicker {
   // An endpoint not tried yet for this request, already counted in flight (the caller
   // adopts it into an InFlight), or nullopt when none is usable or free.
   std::optional<size_t> next();
+  // next(), for a try the pool's retry budget must allow: when the budget is spent the
+  // claim is released, the refusal counted, and nullopt returned.
+  std::optional<size_t> next_within_budget();
   // True when no endpoint was free only because each is at max_connections.
   bool all_full() const;
   // The Set-Cookie value to send for affinity (empty: none needed).

@@ -19,6 +19,7 @@
 #include "cache/range.h"
 #include "cache/storability.h"
 #include "cache/vary.h"
+#include "fuzz_check.h"
 #include "http/message.h"
 
 namespace {
@@ -26,14 +27,6 @@ namespace {
 using namespace rampart::cache;
 using rampart::http::Header;
 using rampart::http::iequals;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 constexpr int64_t kDeltaMax = int64_t{1} << 31;
 

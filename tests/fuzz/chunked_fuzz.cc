@@ -9,20 +9,13 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http/h1_parser.h"
 
 namespace {
 
 using rampart::http::ChunkedDecoder;
 using rampart::http::ParseStatus;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 struct Outcome {
   ParseStatus status = ParseStatus::kIncomplete;

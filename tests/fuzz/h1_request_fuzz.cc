@@ -10,6 +10,7 @@
 #include <string>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http/h1_parser.h"
 
 namespace {
@@ -20,14 +21,6 @@ using rampart::http::ParseResult;
 using rampart::http::ParserLimits;
 using rampart::http::ParseStatus;
 using rampart::http::RequestHead;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 bool inside(std::string_view part, std::string_view whole) {
   return part.empty() ||

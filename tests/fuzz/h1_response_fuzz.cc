@@ -7,6 +7,7 @@
 #include <cstdlib>
 #include <string_view>
 
+#include "fuzz_check.h"
 #include "http/h1_parser.h"
 
 namespace {
@@ -17,14 +18,6 @@ using rampart::http::ParseResult;
 using rampart::http::ParserLimits;
 using rampart::http::ParseStatus;
 using rampart::http::ResponseHead;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 constexpr std::string_view kMethods[] = {"GET", "HEAD", "CONNECT", "POST"};
 

@@ -23,6 +23,7 @@
 
 #include "core/ip.h"
 #include "core/ip_range_set.h"
+#include "fuzz_check.h"
 #include "http/h1_parser.h"
 #include "rules/compiler.h"
 #include "rules/evaluator.h"
@@ -32,14 +33,6 @@
 namespace {
 
 using namespace rampart;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 constexpr std::string_view kSeparator = "\n%%\n";
 

@@ -13,6 +13,7 @@
 
 #include "core/ip.h"
 #include "core/ip_range_set.h"
+#include "fuzz_check.h"
 #include "http/h1_parser.h"
 #include "rules/compiler.h"
 #include "rules/error.h"
@@ -21,14 +22,6 @@
 namespace {
 
 using namespace rampart;
-
-#define FUZZ_CHECK(cond)                                                             \
-  do {                                                                               \
-    if (!(cond)) {                                                                   \
-      std::fprintf(stderr, "check failed: %s (%s:%d)\n", #cond, __FILE__, __LINE__); \
-      std::abort();                                                                  \
-    }                                                                                \
-  } while (0)
 
 const char kRequest[] =
     "POST /api/v1/items.json?id=42&tag=a&tag=b&q=%E0%0A%FF+x HTTP/1.1\r\n"
