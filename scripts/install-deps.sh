@@ -9,11 +9,12 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev libcli11-dev libre2-dev libnghttp2-dev libxxhash-dev zlib1g-dev
+  libbrotli-dev libzstd-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl procps
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
   # benchmark peers
-  nginx haproxy wrk
+  nginx haproxy varnish wrk
 )
 
 missing=()
@@ -32,8 +33,8 @@ if [[ $(id -u) -ne 0 ]]; then sudo_cmd=(sudo); fi
 export DEBIAN_FRONTEND=noninteractive
 "${sudo_cmd[@]}" apt-get update -qq
 "${sudo_cmd[@]}" apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# Debian starts nginx and haproxy on install; the benchmarks start their own instances.
-for service in nginx haproxy; do
+# Debian starts nginx, haproxy and varnish on install; the benchmarks start their own instances.
+for service in nginx haproxy varnish; do
   if command -v systemctl >/dev/null 2>&1; then
     "${sudo_cmd[@]}" systemctl disable --now "$service" >/dev/null 2>&1 || true
   fi
