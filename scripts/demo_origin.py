@@ -55,10 +55,13 @@ the proxy works.</p>
 <li><code>/status/NNN</code>: answers with that status</li>
 <li><code>/upload</code> (POST/PUT): reads the body, answers {{bytes, sha256}}</li>
 <li><code>/headers</code>: sets X-Powered-By and Set-Cookie</li>
-<li><code>/cacheable?cc=CC&amp;etag=E&amp;vary=V&amp;tag=T&amp;cookie=1&amp;lm=HTTP-date</code>: a
+<li><code>/cacheable?cc=CC&amp;etag=E&amp;vary=V&amp;tag=T&amp;cookie=1&amp;lm=HTTP-date&amp;delay_ms=D&amp;status=S&amp;size=N</code>: a
 page with <code>Cache-Control: CC</code> (default <code>public, max-age=60</code>), and
 optionally that ETag, Vary, Cache-Tag, a Set-Cookie and a Last-Modified; the body
-names the origin and counts the requests this path got, so a cache hit is visible</li>
+names the origin and counts the requests this path got, so a cache hit is visible
+(padded to N bytes with <code>size</code>, sent after D ms with <code>delay_ms</code>, with
+status S, its second half B ms after the first with <code>body_delay_ms=B</code>); an
+If-None-Match naming the ETag gets a 304</li>
 <li><code>/close</code>: answers with Connection: close and closes</li>
 <li><code>/ws</code>: WebSocket echo</li>
 <li><code>/health</code>: 200 "ok" (a health-check target; the controls below apply to it)</li>
@@ -85,6 +88,7 @@ class Stats:
         self.by_path = collections.Counter()    # requests by path (first 1000 paths)
         self.recent = collections.deque(maxlen=200)  # "METHOD target" of recent requests
         self.cacheable_hits = 0     # requests /cacheable answered
+        self.cacheable_304 = 0      # of which answered 304 to a conditional request
 
     def snapshot(self):
         with self.lock:
@@ -98,6 +102,7 @@ class Stats:
                 "by_path": dict(self.by_path),
                 "recent": list(self.recent),
                 "control": CONTROL.snapshot(),
+                "cacheable_304": self.cacheable_304,
             }
 
 
@@ -575,10 +580,19 @@ class Handler(socketserver.StreamRequestHandler):
         return self.respond(req, code, "status %d\n" % code, extra=extra)
 
     def ep_cacheable(self, req):
+        q = urllib.parse.parse_qs(req.query)
+        delay = int(q.get("delay_ms", ["0"])[0])
+        if delay > 0:
+            time.sleep(min(delay, 30000) / 1000.0)
+        etag = q.get("etag", [None])[0]
+        inm = req.get("If-None-Match")
+        not_modified = etag is not None and inm is not None and \
+            etag.removeprefix("W/") in [t.strip().removeprefix("W/") for t in inm.split(",")]
         with STATS.lock:
             STATS.cacheable_hits += 1
             n = STATS.cacheable_hits
-        q = urllib.parse.parse_qs(req.query)
+            if not_modified:
+                STATS.cacheable_304 += 1
         extra = [("Cache-Control", q.get("cc", ["public, max-age=60"])[0])]
         for key, header in (("etag", "ETag"), ("vary", "Vary"), ("tag", "Cache-Tag"),
                             ("lm", "Last-Modified")):
@@ -586,8 +600,24 @@ class Handler(socketserver.StreamRequestHandler):
                 extra.append((header, q[key][0]))
         if q.get("cookie", ["0"])[0] == "1":
             extra.append(("Set-Cookie", "session=%d; Path=/" % n))
-        return self.respond(req, 200, "origin %s, fetch %d\n" % (self.server.name, n),
-                            extra=extra)
+        if not_modified:
+            return self.respond(req, 304, extra=extra)
+        body = "origin %s, fetch %d\n" % (self.server.name, n)
+        size = int(q.get("size", ["0"])[0])
+        if size > len(body):
+            body = "x" * (size - len(body)) + body
+        status = int(q.get("status", ["200"])[0])
+        body_delay = int(q.get("body_delay_ms", ["0"])[0])
+        if body_delay <= 0 or req.method == "HEAD":
+            return self.respond(req, status, body, extra=extra)
+        # The head and the first half now, the rest later: a body that arrives slowly.
+        data = body.encode()
+        self.send_head(status, [("Server", "demo-origin"), ("X-Origin-Name", self.server.name),
+                                ("Content-Type", "text/plain; charset=utf-8"),
+                                ("Content-Length", str(len(data)))] + extra)
+        self.send_raw(data[:len(data) // 2])
+        time.sleep(min(body_delay, 30000) / 1000.0)
+        self.send_raw(data[len(data) // 2:])
 
     def ep_upload(self, req, body):
         if req.method not in ("POST", "PUT"):

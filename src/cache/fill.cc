@@ -8,13 +8,14 @@
 
 namespace rampart::cache {
 
-void Fill::set_head(int status, std::span<const http::Header> headers) {
+void Fill::set_head(int status, std::span<const http::Header> headers, std::string_view vary_key) {
   std::vector<Handler> ready;
   {
     std::lock_guard lock(mutex_);
     if (state_ != State::kPending) return;
     status_ = status;
     headers_.assign(headers);
+    vary_key_.assign(vary_key);
     state_ = State::kStreaming;
     ready = take_ready_locked();
   }
@@ -64,8 +65,19 @@ void Fill::fail() {
   std::vector<Handler> ready;
   {
     std::lock_guard lock(mutex_);
-    if (state_ == State::kComplete || state_ == State::kFailed) return;
+    if (state_ == State::kComplete || state_ == State::kFailed || state_ == State::kPass) return;
     state_ = State::kFailed;
+    ready = take_ready_locked();
+  }
+  post_all(std::move(ready));
+}
+
+void Fill::pass() {
+  std::vector<Handler> ready;
+  {
+    std::lock_guard lock(mutex_);
+    if (state_ != State::kPending) return;
+    state_ = State::kPass;
     ready = take_ready_locked();
   }
   post_all(std::move(ready));
@@ -115,7 +127,7 @@ void Fill::wait(size_t offset, Handler handler) {
 
 std::vector<Fill::Handler> Fill::take_ready_locked() {
   std::vector<Handler> ready;
-  bool settled = state_ == State::kComplete || state_ == State::kFailed;
+  bool settled = state_ == State::kComplete || state_ == State::kFailed || state_ == State::kPass;
   auto it = std::partition(waiters_.begin(), waiters_.end(), [&](const Waiter& w) {
     bool go = settled || (w.offset == kHead ? state_ != State::kPending : body_size_ > w.offset);
     return !go;

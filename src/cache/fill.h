@@ -35,6 +35,7 @@ class Fill {
     kStreaming,  // head known, body arriving
     kComplete,   // the whole body is here
     kFailed,     // the fetch failed; what arrived must not be served as complete
+    kPass,       // the response may not be shared: each waiter asks the origin itself
   };
 
   static constexpr size_t kBlockBytes = 64 * 1024;
@@ -46,17 +47,21 @@ class Fill {
   Fill& operator=(const Fill&) = delete;
 
   // ---- the fetch
-  void set_head(int status, std::span<const http::Header> headers);
+  // `vary_key` is the secondary key of the request that led the fetch: a waiter whose
+  // own varied fields give another key may not use this response.
+  void set_head(int status, std::span<const http::Header> headers, std::string_view vary_key = {});
   // False when the body would pass max_body_bytes: the fill is then failed.
   bool append(std::string_view bytes);
   void complete();
-  void fail();
+  void fail();  // no effect once complete or passed
+  void pass();  // only before the head
 
   // ---- the readers
   State state() const;
   int status() const;  // valid once the state is past kPending
   // Header fields, owned by the fill (stable once the head is set).
   std::span<const http::Header> headers() const;
+  const std::string& vary_key() const { return vary_key_; }  // stable once the head is set
   size_t body_size() const;
   // Up to the end of one block from `offset`; empty when nothing is there yet.
   std::string_view body_at(size_t offset) const;
@@ -89,6 +94,7 @@ class Fill {
   State state_ = State::kPending;
   int status_ = 0;
   OwnedFields headers_;
+  std::string vary_key_;
   std::deque<std::string> blocks_;
   size_t body_size_ = 0;
   std::vector<Waiter> waiters_;

@@ -257,6 +257,12 @@ struct Origin {
 // The site's use of the shared cache (the cache rules language comes later).
 struct SiteCache {
   bool enabled = false;
+  // Serve stale copies when the origin is down, times out or answers 5xx, for as long
+  // as they are kept, not only within the response's stale-if-error window.
+  bool always_online = false;
+  // stale-while-revalidate and stale-if-error from the origin are honoured (off: a
+  // stale copy is always validated first and never served on errors).
+  bool serve_stale = true;
 };
 
 // The cache shared by every site: its memory budget and the largest object it keeps.

@@ -94,9 +94,13 @@ void Walker::site(const At& at) {
     } else if (key == "firewall") {
       ruleset(v, s.firewall, src.firewall_rules);
     } else if (key == "cache") {
-      static const Keys kSiteCacheKeys = {"enabled"};
-      fields(v, kSiteCacheKeys, "", [&](std::string_view, const At& e) {
-        if (auto b = boolean(e)) s.cache.enabled = *b;
+      static const Keys kSiteCacheKeys = {"enabled", "always_online", "serve_stale"};
+      fields(v, kSiteCacheKeys, "", [&](std::string_view name, const At& e) {
+        std::optional<bool> b = boolean(e);
+        if (!b) return;
+        if (name == "enabled") s.cache.enabled = *b;
+        if (name == "always_online") s.cache.always_online = *b;
+        if (name == "serve_stale") s.cache.serve_stale = *b;
       });
     }
   });

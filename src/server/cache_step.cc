@@ -5,6 +5,7 @@
 #include "cache/cache_control.h"
 #include "cache/cache_key.h"
 #include "cache/cache_tags.h"
+#include "cache/conditional.h"
 #include "cache/freshness.h"
 #include "cache/storability.h"
 #include "cache/vary.h"
@@ -37,8 +38,39 @@ CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& 
   return lookup;
 }
 
+namespace {
+
+cache::Freshness freshness_of(const cache::CachedObject& object) {
+  auto cdn = cache::cdn_override_of(object.headers());
+  return cache::compute_freshness(object.status(), object.headers(), true, object.response_time(),
+                                  cdn ? &*cdn : nullptr);
+}
+
+int64_t age_of(const cache::CachedObject& object, int64_t now) {
+  return cache::current_age(object.headers(), object.request_time(), object.response_time(), now);
+}
+
+bool has_validator(std::span<const http::Header> headers) {
+  for (const http::Header& h : headers) {
+    if (http::iequals(h.name, "etag") || http::iequals(h.name, "last-modified")) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object) {
+  cache::Freshness f = freshness_of(*object);
+  int64_t age = age_of(*object, wall_seconds());
+  CacheHit hit;
+  hit.object = std::move(object);
+  hit.age = age;
+  hit.ttl = f.lifetime - age;
+  return hit;
+}
+
 std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& lookup,
-                                    const http::RequestHead& head) {
+                                    const http::RequestHead& head, const config::SiteCache& site) {
   if (!lookup.eligible) return std::nullopt;
   auto object = store.find(lookup.key);
   if (!object) return std::nullopt;
@@ -56,21 +88,65 @@ std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& look
       return std::nullopt;
     }
   }
-  auto cdn = cache::cdn_override_of(object->headers());
-  cache::Freshness f = cache::compute_freshness(object->status(), object->headers(), true,
-                                                object->response_time(), cdn ? &*cdn : nullptr);
-  int64_t age = cache::current_age(object->headers(), object->request_time(),
-                                   object->response_time(), wall_seconds());
+  cache::Freshness f = freshness_of(*object);
+  int64_t age = age_of(*object, wall_seconds());
   std::optional<cache::CacheControl> request_cc;
   if (head.find("cache-control") != nullptr) request_cc = cache::parse_cache_control(head.headers);
   cache::Use use = cache::decide_use(f, age, request_cc ? &*request_cc : nullptr);
-  if (use != cache::Use::kFresh && use != cache::Use::kStaleAllowed) {
-    // Revalidation and serving stale in the background come with the next step; until
-    // then a stale object is fetched again.
-    lookup.miss = "stale";
-    return std::nullopt;
+  if (use == cache::Use::kFresh || use == cache::Use::kStaleAllowed) {
+    return hit_of(std::move(object));
   }
-  return CacheHit{std::move(object), age, f.lifetime - age};
+  if (use == cache::Use::kStaleWhileRevalidate && site.serve_stale) {
+    CacheHit hit = hit_of(std::move(object));
+    hit.revalidate = true;
+    hit.log_status = "stale";
+    hit.cache_status =
+        "rampart; hit; ttl=" + std::to_string(hit.ttl) + "; detail=stale-while-revalidate";
+    return hit;
+  }
+  lookup.miss = "stale";
+  // must-revalidate forbids serving a stale copy even when the origin fails (RFC 9111
+  // §5.2.2.2); always-online goes past stale-if-error but not past that.
+  lookup.stale_if_error = site.serve_stale && (cache::can_serve_stale_if_error(f, age) ||
+                                               (site.always_online && !f.must_revalidate));
+  lookup.stale = std::move(object);
+  return std::nullopt;
+}
+
+bool add_validators(const cache::CachedObject& stale, std::vector<http::Header>& upstream) {
+  const http::Header* etag = nullptr;
+  const http::Header* last_modified = nullptr;
+  for (const http::Header& h : stale.headers()) {
+    if (http::iequals(h.name, "etag")) etag = &h;
+    if (http::iequals(h.name, "last-modified")) last_modified = &h;
+  }
+  if (etag == nullptr && last_modified == nullptr) return false;
+  // The client's own validators are answered from the refreshed copy afterwards.
+  std::erase_if(upstream, [](const http::Header& h) {
+    return http::iequals(h.name, "if-none-match") || http::iequals(h.name, "if-modified-since");
+  });
+  if (etag != nullptr) upstream.push_back({"If-None-Match", etag->value});
+  if (last_modified != nullptr) upstream.push_back({"If-Modified-Since", last_modified->value});
+  return true;
+}
+
+std::shared_ptr<const cache::CachedObject> refresh_stored(
+    cache::MemoryStore& store, const CacheLookup& lookup,
+    std::span<const http::Header> not_modified, int64_t request_time) {
+  const cache::CachedObject& stale = *lookup.stale;
+  std::vector<cache::OwnedHeader> updated =
+      cache::update_stored_headers(stale.headers(), not_modified);
+  std::vector<http::Header> views;
+  views.reserve(updated.size());
+  for (const cache::OwnedHeader& h : updated) views.push_back({h.name, h.value});
+  auto object = std::make_shared<const cache::CachedObject>(
+      stale.status(), views, std::string(stale.body()), request_time, wall_seconds(),
+      cache::parse_cache_tags(views), stale.vary_key());
+  if (!object->vary_key().empty()) {
+    store.insert(cache::variant_key(lookup.key, object->vary_key()), object);
+  }
+  store.insert(lookup.key, object);
+  return object;
 }
 
 std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http::RequestHead& head,
@@ -94,8 +170,10 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
   int64_t now = wall_seconds();
   cache::Freshness f =
       cache::compute_freshness(response.status, headers, true, now, cdn ? &*cdn : nullptr);
-  // Without revalidation yet, an object stale on arrival would never be served.
-  if (f.lifetime <= 0 || f.no_cache) return refuse("stale-on-arrival");
+  // A copy stale on arrival is worth keeping only if it can be validated.
+  if ((f.lifetime <= 0 || f.no_cache) && !has_validator(headers)) {
+    return refuse("stale-on-arrival");
+  }
   if (response.body == http::BodyKind::kContentLength &&
       response.content_length > settings.max_object_bytes) {
     return refuse("too-large");
@@ -119,8 +197,38 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
   return pending;
 }
 
+void lead_fill(PendingStore& pending, std::shared_ptr<cache::Fill> fill,
+               std::optional<uint64_t> content_length) {
+  std::vector<http::Header> views;
+  views.reserve(pending.headers.size() + 1);
+  for (const auto& [name, value] : pending.headers) views.push_back({name, value});
+  std::string length = content_length ? std::to_string(*content_length) : std::string();
+  if (content_length) views.push_back({"Content-Length", length});
+  fill->set_head(pending.status, views, pending.vary_key);
+  pending.fill = std::move(fill);
+}
+
+void fill_from_object(cache::Fill& fill, const cache::CachedObject& object) {
+  std::vector<http::Header> views(object.headers().begin(), object.headers().end());
+  std::string length = std::to_string(object.body().size());
+  views.push_back({"Content-Length", length});
+  fill.set_head(object.status(), views, object.vary_key());
+  fill.append(object.body());
+  fill.complete();
+}
+
 void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingStore& pending) {
   if (pending.overflow) return;
+  if (pending.fill) {
+    // The body was kept in the fill's blocks; the stored copy is one contiguous string.
+    pending.body.reserve(pending.fill->body_size());
+    for (size_t at = 0;;) {
+      std::string_view block = pending.fill->body_at(at);
+      if (block.empty()) break;
+      pending.body.append(block);
+      at += block.size();
+    }
+  }
   std::vector<http::Header> views;
   views.reserve(pending.headers.size());
   for (const auto& [name, value] : pending.headers) views.push_back({name, value});
@@ -133,6 +241,8 @@ void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingS
     store.insert(cache::variant_key(lookup.key, pending.vary_key), object);
   }
   store.insert(lookup.key, std::move(object));
+  // Stored first: a request arriving once the fill is done finds the object.
+  if (pending.fill) pending.fill->complete();
 }
 
 }  // namespace rampart::server

@@ -1,7 +1,8 @@
 #pragma once
-// The cache's place in a request (first cut): whether a request may use the cache, its
-// key, the lookup with freshness and Vary, and preparing a response for storing while
-// it streams to the client. The session calls these; the rules live in cache/.
+// The cache's place in a request: whether a request may use the cache, its key, the
+// lookup with freshness and Vary, validating a stale copy, and preparing a response for
+// storing while it streams to the client. The session calls these; the rules live in
+// cache/.
 
 #include <cstdint>
 #include <memory>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "cache/cached_object.h"
+#include "cache/fill.h"
 #include "cache/memory_store.h"
 #include "config/config.h"
 #include "http/message.h"
@@ -25,6 +27,13 @@ struct CacheLookup {
   bool eligible = false;  // the site caches and the request may use the cache
   std::string key;        // host and target
   std::string miss;       // Cache-Status fwd= on a miss: uri-miss, vary-miss, stale, request
+  // A stored copy that may not answer as it is: validated with the origin when it has
+  // validators, and served instead of an origin failure when `stale_if_error`.
+  std::shared_ptr<const cache::CachedObject> stale;
+  bool stale_if_error = false;
+  bool revalidating = false;  // its validators went upstream: a 304 refreshes it
+  // The collapsed fetch this request leads (null: not collapsed).
+  std::shared_ptr<cache::Fill> fill;
 };
 
 // Decides eligibility and the key; nothing is looked up.
@@ -33,13 +42,31 @@ CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& 
 struct CacheHit {
   std::shared_ptr<const cache::CachedObject> object;
   int64_t age = 0;
-  int64_t ttl = 0;  // freshness left, seconds
+  int64_t ttl = 0;  // freshness left, seconds (negative once stale)
+  // Served stale within stale-while-revalidate: one background validation follows.
+  bool revalidate = false;
+  std::string cache_status;             // empty: "rampart; hit; ttl=N"
+  std::string_view log_status = "hit";  // the access log's cache field
 };
 
-// A stored response that may answer this request as it is (fresh, or stale within what
-// the request accepts); fills lookup.miss otherwise.
+// Age and freshness left of a stored object now.
+CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object);
+
+// A stored response that may answer this request as it is (fresh, stale within what
+// the request accepts, or within stale-while-revalidate); otherwise fills lookup.miss
+// and lookup.stale.
 std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& lookup,
-                                    const http::RequestHead& head);
+                                    const http::RequestHead& head, const config::SiteCache& site);
+
+// Puts the stale copy's validators (If-None-Match, If-Modified-Since) on the upstream
+// request in place of the client's own; false when it has none. Values are views into
+// the stored object.
+bool add_validators(const cache::CachedObject& stale, std::vector<http::Header>& upstream);
+
+// Folds an origin's 304 into the stale copy and stores the result.
+std::shared_ptr<const cache::CachedObject> refresh_stored(
+    cache::MemoryStore& store, const CacheLookup& lookup,
+    std::span<const http::Header> not_modified, int64_t request_time);
 
 // A response on its way to the client that will be stored if it completes.
 struct PendingStore {
@@ -51,9 +78,15 @@ struct PendingStore {
   uint64_t limit = 0;
   std::string body;
   bool overflow = false;
+  // When the fetch is collapsed the body is kept once, in the fill others read.
+  std::shared_ptr<cache::Fill> fill;
 
   void add_body(std::string_view bytes) {
     if (overflow) return;
+    if (fill) {
+      overflow = !fill->append(bytes);
+      return;
+    }
     if (bytes.size() > limit - body.size()) {
       overflow = true;
       body.clear();
@@ -72,7 +105,16 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
                                           const config::CacheSettings& settings,
                                           int64_t request_time, std::string& cache_status);
 
-// Stores a completed response (under its key and, when it varies, its variant key).
+// Opens the collapsed fetch `fill` with the response being stored: waiting requests
+// stream it from now on. `content_length` is the origin's, when it gave one.
+void lead_fill(PendingStore& pending, std::shared_ptr<cache::Fill> fill,
+               std::optional<uint64_t> content_length);
+
+// Opens and completes `fill` with a stored object (a validated stale copy).
+void fill_from_object(cache::Fill& fill, const cache::CachedObject& object);
+
+// Stores a completed response (under its key and, when it varies, its variant key) and
+// completes its fill, if any.
 void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingStore& pending);
 
 }  // namespace rampart::server

@@ -313,17 +313,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
         flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
       } else {
-        CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
-        std::optional<CacheHit> hit = find_usable(*worker_.shared.cache, lookup, a_->head);
-        if (hit) {
-          flow = co_await respond_from_cache(ctx, record, *hit, must_close || !body_done_);
-        } else {
-          if (lookup.eligible) record.cache = "miss";
-          cache_lookup_ = &lookup;
-          flow = co_await forward(ctx, record);
-          cache_lookup_ = nullptr;
-          if (must_close) flow = Flow::kClose;
-        }
+        flow = co_await serve_with_cache(ctx, record, must_close);
+        if (must_close) flow = Flow::kClose;
       }
     }
   }
@@ -410,6 +401,16 @@ asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_bu
   co_return true;
 }
 
+void ClientSession::count_cache_result(std::string_view result) {
+  if (result.empty()) return;
+  std::atomic<uint64_t>* counter = result == "hit"           ? &worker_.metrics.cache_hit
+                                   : result == "miss"        ? &worker_.metrics.cache_miss
+                                   : result == "stale"       ? &worker_.metrics.cache_stale
+                                   : result == "revalidated" ? &worker_.metrics.cache_revalidated
+                                                             : &worker_.metrics.cache_collapsed;
+  counter->fetch_add(1, std::memory_order_relaxed);
+}
+
 void ClientSession::finish_request(const pipeline::RequestContext* ctx, const RequestRecord& record,
                                    Clock::time_point started) {
   auto now = Clock::now();
@@ -424,6 +425,7 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
     counters = none;
   }
   counters->count(worker_.index, record.status);
+  count_cache_result(record.cache);
   if (ctx != nullptr) snapshot_->pipeline->run_log(*ctx);
 
   core::LineWriter* log = worker_.shared.access_log.load(std::memory_order_acquire);

@@ -42,7 +42,8 @@ struct RequestRecord {
   uint32_t tries = 0;         // origin tries (1 + retries)
   double upstream_ms = -1;
   std::string_view error;
-  std::string_view cache;      // "hit", "miss" or empty (the cache was not used)
+  // "hit", "miss", "stale", "revalidated", "collapsed" or empty (the cache was not used)
+  std::string_view cache;
   uint32_t retry_after_s = 5;  // Retry-After of a 503 rampart answers itself
 };
 
@@ -85,8 +86,18 @@ class ClientSession {
   asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
+  // The cache's part of a request (client_session_cache.cc): a stored answer, a place
+  // in a collapsed fetch, or forward() with what the cache learnt.
+  asio::awaitable<Flow> serve_with_cache(pipeline::RequestContext& ctx, RequestRecord& record,
+                                         bool must_close);
   asio::awaitable<Flow> respond_from_cache(pipeline::RequestContext& ctx, RequestRecord& record,
                                            const CacheHit& hit, bool must_close);
+  // The lookup's stale copy, instead of an origin failure (`origin_status`: 0 for none).
+  asio::awaitable<Flow> respond_stale(pipeline::RequestContext& ctx, RequestRecord& record,
+                                      int origin_status, bool must_close);
+  asio::awaitable<Flow> stream_from_fill(pipeline::RequestContext& ctx, RequestRecord& record,
+                                         cache::Fill& fill, const CacheLookup& lookup,
+                                         bool must_close);
   asio::awaitable<std::optional<size_t>> wait_for_endpoint(proxy::OriginPool& pool,
                                                            EndpointPicker& picker);
   // Sends the request to a second endpoint when the first is slow to answer; `primary`
@@ -107,9 +118,13 @@ class ClientSession {
   asio::awaitable<void> tunnel(proxy::UpstreamConnection& up, RequestRecord& record);
   asio::awaitable<bool> read_body_bytes(size_t max);
 
+  void count_cache_result(std::string_view result);
   void finish_request(const pipeline::RequestContext* ctx, const RequestRecord& record,
                       std::chrono::steady_clock::time_point started);
   bool request_body_pending() const;
+  bool stale_may_answer() const {
+    return cache_lookup_ != nullptr && cache_lookup_->stale && cache_lookup_->stale_if_error;
+  }
   const Snapshot& snapshot() const { return *snapshot_; }
 
   WorkerContext& worker_;

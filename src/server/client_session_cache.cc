@@ -1,17 +1,103 @@
-// Answering from the cache: a stored response (or a 304 for a client's own conditional
-// request) with its Age and Cache-Status, after the site's response header rules.
+// The cache half of a client session: the lookup, answering from a stored copy (or a
+// 304 for a client's own conditional request), joining a collapsed fetch and streaming
+// it as it grows, and serving a stale copy when the origin fails.
+
+#include <charconv>
 
 #include "cache/conditional.h"
+#include "cache/vary.h"
 #include "http/h1_writer.h"
+#include "server/background_revalidation.h"
 #include "server/client_session.h"
 #include "server/session_io.h"
 
 namespace rampart::server {
 
+namespace {
+
+using session_io::kNoThrow;
+
+// Requests that may lead or join a collapsed fetch: a plain GET whose answer is the
+// full representation. Conditional and range requests want another answer than the
+// one being fetched and go to the origin on their own.
+bool collapsible(const http::RequestHead& head) {
+  if (head.method != "GET" || head.body != http::BodyKind::kNone) return false;
+  for (const http::Header& h : head.headers) {
+    if (http::iequals(h.name, "if-none-match") || http::iequals(h.name, "if-modified-since") ||
+        http::iequals(h.name, "range") || http::iequals(h.name, "if-range")) {
+      return false;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+asio::awaitable<ClientSession::Flow> ClientSession::serve_with_cache(pipeline::RequestContext& ctx,
+                                                                     RequestRecord& record,
+                                                                     bool must_close) {
+  CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
+  cache::MemoryStore& store = *worker_.shared.cache;
+  if (std::optional<CacheHit> hit = find_usable(store, lookup, a_->head, ctx.site->cache)) {
+    if (hit->revalidate) {
+      start_background_revalidation(worker_, snapshot_, ctx, lookup.key, hit->object,
+                                    a_->upstream_headers);
+    }
+    co_return co_await respond_from_cache(ctx, record, *hit, must_close || !body_done_);
+  }
+  if (lookup.eligible) record.cache = "miss";
+
+  if (lookup.eligible && collapsible(a_->head)) {
+    // A follower whose fetch failed tries once more, led by one of the waiters; after a
+    // second failure it answers with that failure rather than queueing again.
+    for (int round = 0; round < 2 && !lookup.fill; ++round) {
+      cache::FillRegistry::Joined joined =
+          worker_.shared.fills.join(lookup.key, snapshot_->config->cache.max_object_bytes);
+      if (joined.leader) {
+        lookup.fill = std::move(joined.fill);
+        break;
+      }
+      deadline_.disarm();  // the leader's own timeouts bound this wait
+      co_await joined.fill->async_wait(cache::Fill::kHead, kNoThrow);
+      cache::Fill::State state = joined.fill->state();
+      if (state == cache::Fill::State::kStreaming || state == cache::Fill::State::kComplete) {
+        cache::VaryKey vk = cache::build_vary_key(joined.fill->headers(), a_->head.headers);
+        if (vk.status == cache::VaryStatus::kOk && vk.key == joined.fill->vary_key()) {
+          co_return co_await stream_from_fill(ctx, record, *joined.fill, lookup,
+                                              must_close || !body_done_);
+        }
+        break;  // it varies on something this request has otherwise: ask alone
+      }
+      if (state == cache::Fill::State::kPass) break;
+      if (lookup.stale && lookup.stale_if_error) {
+        cache_lookup_ = &lookup;
+        Flow flow = co_await respond_stale(ctx, record, 0, must_close || !body_done_);
+        cache_lookup_ = nullptr;
+        co_return flow;
+      }
+      if (round == 1) {
+        record.error = "origin failed (collapsed request)";
+        co_return co_await respond_local(502, record.error, must_close || !body_done_, record);
+      }
+    }
+  }
+
+  if (lookup.stale) lookup.revalidating = add_validators(*lookup.stale, a_->upstream_headers);
+  cache_lookup_ = lookup.eligible ? &lookup : nullptr;
+  Flow flow = co_await forward(ctx, record);
+  cache_lookup_ = nullptr;
+  if (lookup.fill) {
+    // Whatever ended the fetch, waiters must not wait on it any longer.
+    lookup.fill->fail();
+    worker_.shared.fills.finish(lookup.key, lookup.fill);
+  }
+  co_return flow;
+}
+
 asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
     pipeline::RequestContext& ctx, RequestRecord& record, const CacheHit& hit, bool must_close) {
   const cache::CachedObject& object = *hit.object;
-  record.cache = "hit";
+  record.cache = hit.log_status;
   bool not_modified = cache::evaluate_conditional(
                           a_->head.method, a_->head.headers, object.status(), object.headers(),
                           object.response_time()) == cache::ConditionalResult::kNotModified;
@@ -30,7 +116,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
   std::string age = std::to_string(hit.age);
-  std::string cache_status = "rampart; hit; ttl=" + std::to_string(hit.ttl);
+  std::string cache_status =
+      hit.cache_status.empty() ? "rampart; hit; ttl=" + std::to_string(hit.ttl) : hit.cache_status;
   std::string content_length = std::to_string(object.body().size());
   a_->response_headers.push_back({"Age", age});
   a_->response_headers.push_back({"Cache-Status", cache_status});
@@ -54,6 +141,110 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   bool ok = co_await write_client(std::span<const asio::const_buffer>(buffers));
   a_->out.clear();
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
+}
+
+asio::awaitable<ClientSession::Flow> ClientSession::respond_stale(pipeline::RequestContext& ctx,
+                                                                  RequestRecord& record,
+                                                                  int origin_status,
+                                                                  bool must_close) {
+  CacheHit hit = hit_of(cache_lookup_->stale);
+  hit.cache_status = "rampart; fwd=stale";
+  if (origin_status != 0)
+    hit.cache_status.append("; fwd-status=").append(std::to_string(origin_status));
+  hit.cache_status.append("; ttl=")
+      .append(std::to_string(hit.ttl))
+      .append("; detail=stale-if-error");
+  hit.log_status = "stale";
+  co_return co_await respond_from_cache(ctx, record, hit, must_close);
+}
+
+asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::RequestContext& ctx,
+                                                                     RequestRecord& record,
+                                                                     cache::Fill& fill,
+                                                                     const CacheLookup& lookup,
+                                                                     bool must_close) {
+  record.cache = "collapsed";
+  int status = fill.status();
+  record.status = status;
+  std::optional<uint64_t> length;
+  a_->response_headers.clear();
+  for (const http::Header& h : fill.headers()) {
+    if (http::iequals(h.name, "content-length")) {
+      uint64_t n = 0;
+      auto [end, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), n);
+      if (ec == std::errc() && end == h.value.data() + h.value.size()) length = n;
+      continue;
+    }
+    a_->response_headers.push_back(h);
+  }
+  ctx.response_status = status;
+  ctx.response_headers = &a_->response_headers;
+  snapshot_->pipeline->run_response(ctx);
+  ctx.response_headers = nullptr;
+  std::string cache_status =
+      "rampart; fwd=" + lookup.miss + "; fwd-status=" + std::to_string(status) + "; collapsed";
+  a_->response_headers.push_back({"Cache-Status", cache_status});
+  a_->response_headers.push_back({"Via", "1.1 rampart"});
+  a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  bool bodiless = status == 204 || status == 304 || status < 200;
+  bool keep_alive = !must_close;
+  bool chunked = false;
+  std::string length_text = length ? std::to_string(*length) : std::string();
+  if (!bodiless) {
+    if (length) {
+      a_->response_headers.push_back({"Content-Length", length_text});
+    } else if (a_->head.version_minor >= 1) {
+      a_->response_headers.push_back({"Transfer-Encoding", "chunked"});
+      chunked = true;
+    } else {
+      keep_alive = false;  // an HTTP/1.0 client reads to the close
+    }
+  }
+  if (!keep_alive) {
+    a_->response_headers.push_back({"Connection", "close"});
+  } else if (a_->head.version_minor == 0) {
+    a_->response_headers.push_back({"Connection", "keep-alive"});
+  }
+  a_->out.clear();
+  http::write_response_head(a_->out, status, a_->response_headers);
+  record.bytes_out += a_->out.size();
+  bool ok = co_await write_client(a_->out);
+  a_->out.clear();
+  if (!ok) co_return Flow::kClose;
+
+  size_t offset = 0;
+  while (!bodiless) {
+    std::string_view block = fill.body_at(offset);
+    if (!block.empty()) {
+      session_io::ChunkHeader header(block.size());
+      std::array<asio::const_buffer, 3> buffers{asio::buffer(header.text, header.size),
+                                                asio::buffer(block), asio::buffer("\r\n", 2)};
+      std::span<const asio::const_buffer> view(buffers);
+      if (!chunked) view = view.subspan(1, 1);
+      record.bytes_out += chunked ? header.size + block.size() + 2 : block.size();
+      if (!co_await write_client(view)) co_return Flow::kClose;
+      offset += block.size();
+      continue;
+    }
+    cache::Fill::State state = fill.state();
+    if (state == cache::Fill::State::kComplete) {
+      if (offset >= fill.body_size()) break;
+      continue;
+    }
+    if (state != cache::Fill::State::kStreaming) {
+      // The body was cut short: closing tells the client so.
+      record.error = "the collapsed origin fetch failed during the body";
+      co_return Flow::kClose;
+    }
+    deadline_.disarm();
+    co_await fill.async_wait(offset, kNoThrow);
+  }
+  if (chunked) {
+    static constexpr std::string_view kLastChunk = "0\r\n\r\n";
+    record.bytes_out += kLastChunk.size();
+    if (!co_await write_client(kLastChunk)) co_return Flow::kClose;
+  }
+  co_return keep_alive ? Flow::kKeepAlive : Flow::kClose;
 }
 
 }  // namespace rampart::server

@@ -88,6 +88,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   if (pool == nullptr) {
     record.error = "no origin endpoint is available";
     worker_.metrics.origin_unavailable.fetch_add(1, std::memory_order_relaxed);
+    if (stale_may_answer()) co_return co_await respond_stale(ctx, record, 0, !body_done_);
     co_return co_await respond_local(503, record.error, !body_done_, record);
   }
   record.pool = pool->name();
@@ -124,6 +125,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     record.error = full ? "every origin endpoint is at its connection limit"
                         : "no origin endpoint is available";
     worker_.metrics.origin_unavailable.fetch_add(1, std::memory_order_relaxed);
+    if (stale_may_answer()) co_return co_await respond_stale(ctx, record, 0, !body_done_);
     co_return co_await respond_local(503, record.error, !body_done_, record);
   }
 
@@ -372,11 +374,33 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     record.upstream_ms = millis_between(upstream_started, Clock::now());
     if (closing_) co_return Flow::kClose;
     record.error = failure.empty() ? "origin failed" : failure;
+    if (stale_may_answer()) co_return co_await respond_stale(ctx, record, 0, !body_done_);
     co_return co_await respond_local(status_on_failure != 0 ? status_on_failure : 502, record.error,
                                      !body_done_ || status_on_failure == 0, record);
   }
-  std::string affinity_cookie = picker.affinity_cookie(endpoint);
   record.upstream_ms = millis_between(upstream_started, Clock::now());
+  if (cache_lookup_ != nullptr && cache_lookup_->stale) {
+    if (response.status == 304 && cache_lookup_->revalidating) {
+      // The stale copy is still good: refresh it and answer from it.
+      auto refreshed = refresh_stored(*worker_.shared.cache, *cache_lookup_, response.headers,
+                                      request_wall_time);
+      if (cache_lookup_->fill) fill_from_object(*cache_lookup_->fill, *refreshed);
+      up->buffer.consume(response_head_size);
+      upstream_ = nullptr;
+      if (response.keep_alive && up->buffer.empty()) worker_.pool.release(std::move(up));
+      CacheHit hit = hit_of(std::move(refreshed));
+      hit.cache_status = "rampart; fwd=stale; fwd-status=304; ttl=" + std::to_string(hit.ttl);
+      hit.log_status = "revalidated";
+      co_return co_await respond_from_cache(ctx, record, hit, !body_done_ || must_close_);
+    }
+    if (response.status >= 500 && stale_may_answer()) {
+      upstream_ = nullptr;
+      up.reset();  // its body is not read
+      record.error = "origin answered with a server error";
+      co_return co_await respond_stale(ctx, record, response.status, !body_done_);
+    }
+  }
+  std::string affinity_cookie = picker.affinity_cookie(endpoint);
   record.status = response.status;
 
   // Response head for the client.
@@ -386,6 +410,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   if (cache_lookup_ != nullptr) {
     pending = prepare_store(*cache_lookup_, a_->head, response, a_->response_headers, cfg.cache,
                             request_wall_time, cache_status);
+    if (const std::shared_ptr<cache::Fill>& fill = cache_lookup_->fill) {
+      if (pending) {
+        std::optional<uint64_t> length;
+        if (response.body == http::BodyKind::kContentLength) length = response.content_length;
+        if (response.body == http::BodyKind::kNone) length = 0;
+        lead_fill(*pending, fill, length);
+      } else {
+        fill->pass();
+      }
+    }
   }
   ctx.response_status = response.status;
   ctx.response_headers = &a_->response_headers;

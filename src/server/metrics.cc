@@ -143,6 +143,19 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
   counter(out, "rampart_timeouts_total", "Client or origin operations that timed out.",
           sum_workers(w, worker_count_, &WorkerSlot::timeouts));
   fmt::format_to(it,
+                 "# HELP rampart_cache_requests_total Requests by what the cache did: hit, "
+                 "miss, stale (served stale), revalidated (a 304 refreshed the copy), collapsed "
+                 "(streamed from another request's fetch).\n"
+                 "# TYPE rampart_cache_requests_total counter\n");
+  for (auto [name, member] :
+       {std::pair{"hit", &WorkerSlot::cache_hit}, std::pair{"miss", &WorkerSlot::cache_miss},
+        std::pair{"stale", &WorkerSlot::cache_stale},
+        std::pair{"revalidated", &WorkerSlot::cache_revalidated},
+        std::pair{"collapsed", &WorkerSlot::cache_collapsed}}) {
+    fmt::format_to(it, "rampart_cache_requests_total{{result=\"{}\"}} {}\n", name,
+                   sum_workers(w, worker_count_, member));
+  }
+  fmt::format_to(it,
                  "# HELP rampart_active_connections Open client connections.\n"
                  "# TYPE rampart_active_connections gauge\nrampart_active_connections {}\n",
                  active_connections());

@@ -36,9 +36,8 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> latency_sum_us{0};
   std::atomic<uint64_t> upstream_connects{0};
   std::atomic<uint64_t> upstream_reuses{0};
-  std::atomic<uint64_t> origin_unavailable{0};
-  std::atomic<uint64_t> upstream_hedges{
-      0};  // second tries sent because the first was slow  // 503s: no usable or free endpoint
+  std::atomic<uint64_t> origin_unavailable{0};  // 503s: no usable or free endpoint
+  std::atomic<uint64_t> upstream_hedges{0};     // second tries sent because the first was slow
   std::atomic<uint64_t> upstream_connect_failures{0};
   std::atomic<uint64_t> upstream_retries{0};
   std::atomic<int64_t> active_connections{0};
@@ -46,6 +45,12 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> rejected_connections{0};
   std::atomic<uint64_t> parse_errors{0};
   std::atomic<uint64_t> timeouts{0};
+  // Requests by what the cache did for them (the access log's cache field).
+  std::atomic<uint64_t> cache_hit{0};
+  std::atomic<uint64_t> cache_miss{0};
+  std::atomic<uint64_t> cache_stale{0};  // served stale: while revalidating or on error
+  std::atomic<uint64_t> cache_revalidated{0};
+  std::atomic<uint64_t> cache_collapsed{0};
 };
 
 class Metrics {

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "cache/fill.h"
 #include "cache/memory_store.h"
 #include "core/line_writer.h"
 #include "proxy/upstream_pool.h"
@@ -31,6 +32,8 @@ struct ServerShared {
   std::atomic<bool> draining{false};
   proxy::OriginStateStore origin_states;      // endpoint health and drains, across reloads
   std::unique_ptr<cache::MemoryStore> cache;  // sized from the config rampart started with
+  cache::FillRegistry fills;                  // collapsed fetches in progress
+  cache::FillRegistry revalidations;          // background validations in progress, by key
 };
 
 // Intrusive list of a worker's live sessions, so a drain can close the idle ones.

@@ -617,6 +617,14 @@ class Rampart:
             return None
         return wait_until(find, timeout * SLOW, what="access log entry")
 
+    def wait_log_entries(self, pred, count, timeout=5.0):
+        """The access-log entries satisfying pred, once there are at least `count` of them
+        (the log is written in batches); fails after the timeout."""
+        def find():
+            entries = [e for e in self.access_log() if pred(e)]
+            return entries if len(entries) >= count else None
+        return wait_until(find, timeout * SLOW, what="%d access log entries" % count)
+
     def signal(self, sig):
         self.proc.send_signal(sig)
 

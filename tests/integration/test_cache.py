@@ -56,7 +56,7 @@ def test_miss_then_hits_with_cache_status_age_and_log(origin, rampart_factory):
         assert h.get("Content-Length") == str(len(h.body))
         assert h.get("X-Origin-Name") == "A"
     assert origin.requests("/cacheable") == 1
-    entries = [e for e in r.access_log() if e["path"] == "/cacheable"]
+    entries = r.wait_log_entries(lambda e: e["path"] == "/cacheable", 4)
     assert [e.get("cache") for e in entries] == ["miss", "hit", "hit", "hit"]
     assert entries[1].get("upstream") in (None, "")
 
