@@ -57,7 +57,8 @@ the proxy works.</p>
 <li><code>/headers</code>: sets X-Powered-By and Set-Cookie</li>
 <li><code>/cacheable?cc=CC&amp;etag=E&amp;vary=V&amp;tag=T&amp;cookie=1&amp;lm=HTTP-date&amp;delay_ms=D&amp;status=S&amp;size=N</code>: a
 page with <code>Cache-Control: CC</code> (default <code>public, max-age=60</code>), and
-optionally that ETag, Vary, Cache-Tag, a Set-Cookie and a Last-Modified; the body
+optionally that ETag, Vary, Cache-Tag, a Set-Cookie, a Last-Modified and a Location
+(<code>location=URL</code>); the body
 names the origin and counts the requests this path got, so a cache hit is visible
 (padded to N bytes with <code>size</code>, sent after D ms with <code>delay_ms</code>, with
 status S, its second half B ms after the first with <code>body_delay_ms=B</code>); an
@@ -595,7 +596,7 @@ class Handler(socketserver.StreamRequestHandler):
                 STATS.cacheable_304 += 1
         extra = [("Cache-Control", q.get("cc", ["public, max-age=60"])[0])]
         for key, header in (("etag", "ETag"), ("vary", "Vary"), ("tag", "Cache-Tag"),
-                            ("lm", "Last-Modified")):
+                            ("lm", "Last-Modified"), ("location", "Location")):
             if key in q:
                 extra.append((header, q[key][0]))
         if q.get("cookie", ["0"])[0] == "1":

@@ -152,6 +152,25 @@ ConditionalResult evaluate_conditional(std::string_view method,
   return *modified <= *since ? ConditionalResult::kNotModified : ConditionalResult::kSendFull;
 }
 
+bool if_range_allows(std::string_view if_range, std::span<const http::Header> stored_headers) {
+  std::string_view text = detail::trim_ows(if_range);
+  if (text.empty()) return false;
+  if (text.front() == '"' || text.starts_with("W/")) {
+    const std::optional<EntityTag> wanted = parse_entity_tag(text);
+    const http::Header* etag = detail::find_field(stored_headers, "etag");
+    if (!wanted || etag == nullptr) return false;
+    const std::optional<EntityTag> stored = parse_entity_tag(etag->value);
+    return stored && strong_match(*wanted, *stored);
+  }
+  const std::optional<int64_t> wanted = parse_http_date(text);
+  const http::Header* lm = detail::find_field(stored_headers, "last-modified");
+  const http::Header* date = detail::find_field(stored_headers, "date");
+  if (!wanted || lm == nullptr || date == nullptr) return false;
+  const std::optional<int64_t> modified = parse_http_date(lm->value);
+  const std::optional<int64_t> dated = parse_http_date(date->value);
+  return modified && dated && *modified == *wanted && *dated - *modified >= 1;
+}
+
 std::vector<http::Header> not_modified_headers(std::span<const http::Header> stored_headers) {
   static constexpr std::string_view kCarried[] = {"cache-control", "content-location", "date",
                                                   "etag",          "expires",          "vary"};

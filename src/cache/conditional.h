@@ -50,6 +50,13 @@ ConditionalResult evaluate_conditional(std::string_view method,
                                        std::span<const http::Header> stored_headers,
                                        int64_t stored_response_time);
 
+// If-Range (RFC 9110 §13.1.5) against a stored response: true when the ranges may be
+// sent. An entity tag must match the stored ETag by strong comparison; a date must
+// equal the stored Last-Modified exactly, and that must be a strong validator (at
+// least a second before the stored Date). Anything else, malformed included, is false:
+// the full representation is sent.
+bool if_range_allows(std::string_view if_range, std::span<const http::Header> stored_headers);
+
 // The stored fields a 304 carries (RFC 9110 §15.4.5): Cache-Control, Content-Location,
 // Date, ETag, Expires, Vary, and Last-Modified when there is no ETag (the only case in
 // which it helps the recipient). Views into `stored_headers`, in their order.

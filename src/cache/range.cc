@@ -111,4 +111,17 @@ std::string format_unsatisfied_range(uint64_t length) {
   return "bytes */" + std::to_string(length);
 }
 
+std::string multipart_byteranges(std::string_view body, const std::vector<ByteRange>& ranges,
+                                 std::string_view content_type, std::string_view boundary) {
+  std::string out;
+  for (const ByteRange& r : ranges) {
+    out.append("--").append(boundary).append("\r\n");
+    if (!content_type.empty()) out.append("Content-Type: ").append(content_type).append("\r\n");
+    out.append("Content-Range: ").append(format_content_range(r, body.size())).append("\r\n\r\n");
+    out.append(body.substr(r.first, r.last - r.first + 1)).append("\r\n");
+  }
+  out.append("--").append(boundary).append("--\r\n");
+  return out;
+}
+
 }  // namespace rampart::cache

@@ -44,4 +44,10 @@ RangeResult parse_range(std::string_view value, uint64_t length, const RangeLimi
 std::string format_content_range(const ByteRange& range, uint64_t length);
 std::string format_unsatisfied_range(uint64_t length);
 
+// The body of a multipart/byteranges 206 (§14.6) carrying `ranges` of `body`, each
+// part with its Content-Type (omitted when empty) and Content-Range. `boundary` must
+// not occur in `body`; callers pass a unique one.
+std::string multipart_byteranges(std::string_view body, const std::vector<ByteRange>& ranges,
+                                 std::string_view content_type, std::string_view boundary);
+
 }  // namespace rampart::cache

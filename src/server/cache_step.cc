@@ -17,6 +17,56 @@ int64_t wall_seconds() {
   return duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
 }
 
+namespace {
+
+std::string key_of_request(const http::RequestHead& head) {
+  if (!head.target.empty() && head.target.front() == '/') {
+    return cache::make_key(head.host, head.target);
+  }
+  // Absolute-form: the same resource as its origin-form.
+  std::string target(head.path.empty() ? std::string_view("/") : head.path);
+  if (!head.query.empty()) target.append("?").append(head.query);
+  return cache::make_key(head.host, target);
+}
+
+void drop_with_variants(cache::MemoryStore& store, const std::string& key) {
+  auto object = store.find(key);
+  if (!object) return;
+  if (object->vary_key().empty()) {
+    store.erase(key);
+    return;
+  }
+  // Variants live under their own keys; finding them all costs a scan, paid only for
+  // resources that vary.
+  store.purge_if([&](std::string_view stored) { return cache::is_key_or_variant(stored, key); });
+}
+
+}  // namespace
+
+void invalidate_after_unsafe(cache::MemoryStore& store, const config::Site& site,
+                             const http::RequestHead& head, const http::ResponseHead& response) {
+  if (!site.cache.enabled || response.status < 200 || response.status > 399) return;
+  std::string_view m = head.method;
+  if (m == "GET" || m == "HEAD" || m == "OPTIONS" || m == "TRACE" || m == "CONNECT") return;
+  std::string key = key_of_request(head);
+  drop_with_variants(store, key);
+  std::string host = cache::lower_host(head.host);
+  for (std::string_view field : {"location", "content-location"}) {
+    const http::Header* h = response.find(field);
+    if (h == nullptr || h->value.empty()) continue;
+    std::optional<std::string> other;
+    if (h->value.front() == '/' && !h->value.starts_with("//")) {
+      other = cache::make_key(head.host, h->value);
+    } else if (auto absolute = h->value.find("://") != std::string_view::npos
+                                   ? cache::key_of_url(h->value)
+                                   : std::nullopt;
+               absolute && cache::host_of_key(*absolute) == host) {
+      other = std::move(absolute);  // only on the same host (§4.4), against cache poisoning
+    }
+    if (other && *other != key) drop_with_variants(store, *other);
+  }
+}
+
 CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& head) {
   CacheLookup lookup;
   if (!site.cache.enabled) return lookup;
@@ -26,14 +76,7 @@ CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& 
   // §3.5) not worth the risk of serving one user's answer to another: bypass.
   if (head.find("authorization") != nullptr) return lookup;
   lookup.eligible = true;
-  if (!head.target.empty() && head.target.front() == '/') {
-    lookup.key = cache::make_key(head.host, head.target);
-  } else {
-    // Absolute-form: the same resource as its origin-form.
-    std::string target(head.path.empty() ? std::string_view("/") : head.path);
-    if (!head.query.empty()) target.append("?").append(head.query);
-    lookup.key = cache::make_key(head.host, target);
-  }
+  lookup.key = key_of_request(head);
   lookup.miss = "uri-miss";
   return lookup;
 }

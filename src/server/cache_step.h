@@ -105,6 +105,12 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
                                           const config::CacheSettings& settings,
                                           int64_t request_time, std::string& cache_status);
 
+// After an unsafe method succeeded (2xx/3xx), the stored copies of its target and of
+// the Location and Content-Location it names on the same host are dropped (RFC 9111
+// §4.4), variants included.
+void invalidate_after_unsafe(cache::MemoryStore& store, const config::Site& site,
+                             const http::RequestHead& head, const http::ResponseHead& response);
+
 // Opens the collapsed fetch `fill` with the response being stored: waiting requests
 // stream it from now on. `content_length` is the origin's, when it gave one.
 void lead_fill(PendingStore& pending, std::shared_ptr<cache::Fill> fill,

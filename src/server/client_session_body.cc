@@ -136,8 +136,20 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     up.buffer.commit(n);
     co_return 1;
   };
+  // When this request leads a collapsed fetch, its client going away does not end the
+  // fetch: the body is still read for the requests streaming it (and for storing).
+  bool client_gone = false;
+  auto keep_fetching = [&](bool written) {
+    if (written || client_gone || pending_store_ == nullptr || !pending_store_->fill) {
+      return written;
+    }
+    client_gone = true;
+    record.error = "client went away; the fetch went on for the requests sharing it";
+    return true;
+  };
   auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
     if (pending_store_ != nullptr) pending_store_->add_body(data);
+    if (client_gone) co_return true;
     if (as_chunk) {
       ChunkHeader header(data.size());
       buffers.assign(
@@ -150,7 +162,13 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     if (!a_->out.empty()) buffers.push_front(asio::buffer(a_->out));
     bool ok = co_await write_client(buffers.view());
     a_->out.clear();
-    co_return ok;
+    co_return keep_fetching(ok);
+  };
+  auto send_last_chunk = [&]() -> asio::awaitable<bool> {
+    if (client_gone) co_return true;
+    record.bytes_out += kLastChunk.size();
+    buffers.assign({asio::buffer(kLastChunk)});
+    co_return keep_fetching(co_await write_client(buffers.view()));
   };
   // The body starts a fresh buffer so reads do not keep growing it.
   up.buffer.set_max(65536);
@@ -186,11 +204,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
         }
         if (!step.data.empty() && !co_await send(step.data, chunk_to_client)) co_return false;
         if (step.status == http::ParseStatus::kComplete) {
-          if (chunk_to_client) {
-            record.bytes_out += kLastChunk.size();
-            buffers.assign({asio::buffer(kLastChunk)});
-            co_return co_await write_client(buffers.view());
-          }
+          if (chunk_to_client) co_return co_await send_last_chunk();
           co_return true;
         }
         if (step.consumed == 0 && step.data.empty()) {
@@ -215,11 +229,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
         up.buffer.consume(data.size());
         if (!co_await send(data, chunk_to_client)) co_return false;
       }
-      if (chunk_to_client) {
-        record.bytes_out += kLastChunk.size();
-        buffers.assign({asio::buffer(kLastChunk)});
-        co_return co_await write_client(buffers.view());
-      }
+      if (chunk_to_client) co_return co_await send_last_chunk();
       co_return true;
     }
     case http::BodyKind::kNone:

@@ -5,6 +5,7 @@
 #include <charconv>
 
 #include "cache/conditional.h"
+#include "cache/range.h"
 #include "cache/vary.h"
 #include "http/h1_writer.h"
 #include "server/background_revalidation.h"
@@ -29,6 +30,13 @@ bool collapsible(const http::RequestHead& head) {
     }
   }
   return true;
+}
+
+bool has_field(std::span<const http::Header> fields, std::string_view name) {
+  for (const http::Header& h : fields) {
+    if (http::iequals(h.name, name)) return true;
+  }
+  return false;
 }
 
 }  // namespace
@@ -108,6 +116,42 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
     fields.assign(object.headers().begin(), object.headers().end());
   }
   int status = not_modified ? 304 : object.status();
+  // A Range request on a stored full response gets its ranges (RFC 9110 §14.2).
+  std::string_view body = object.body();
+  std::string multipart;
+  std::string content_range;
+  std::string content_type;
+  if (!not_modified && object.status() == 200 && a_->head.method == "GET") {
+    const http::Header* range = a_->head.find("range");
+    const http::Header* if_range = a_->head.find("if-range");
+    if (range != nullptr &&
+        (if_range == nullptr || cache::if_range_allows(if_range->value, object.headers()))) {
+      cache::RangeResult ranges = cache::parse_range(range->value, body.size());
+      if (ranges.status == cache::RangeStatus::kUnsatisfiable) {
+        status = 416;
+        content_range = cache::format_unsatisfied_range(body.size());
+        body = {};
+      } else if (ranges.status == cache::RangeStatus::kSatisfiable) {
+        status = 206;
+        if (ranges.ranges.size() == 1) {
+          const cache::ByteRange& r = ranges.ranges.front();
+          content_range = cache::format_content_range(r, body.size());
+          body = body.substr(r.first, r.last - r.first + 1);
+        } else {
+          std::string boundary = "rampart-" + std::string(ctx.request_id);
+          std::string_view part_type;
+          for (const http::Header& h : fields) {
+            if (http::iequals(h.name, "content-type")) part_type = h.value;
+          }
+          multipart = cache::multipart_byteranges(body, ranges.ranges, part_type, boundary);
+          body = multipart;
+          content_type = "multipart/byteranges; boundary=" + boundary;
+          std::erase_if(
+              fields, [](const http::Header& h) { return http::iequals(h.name, "content-type"); });
+        }
+      }
+    }
+  }
   record.status = status;
 
   a_->response_headers.assign(fields.begin(), fields.end());
@@ -118,11 +162,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   std::string age = std::to_string(hit.age);
   std::string cache_status =
       hit.cache_status.empty() ? "rampart; hit; ttl=" + std::to_string(hit.ttl) : hit.cache_status;
-  std::string content_length = std::to_string(object.body().size());
+  std::string content_length = std::to_string(body.size());
   a_->response_headers.push_back({"Age", age});
   a_->response_headers.push_back({"Cache-Status", cache_status});
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  if (!content_range.empty()) a_->response_headers.push_back({"Content-Range", content_range});
+  if (!content_type.empty()) a_->response_headers.push_back({"Content-Type", content_type});
+  if (object.status() == 200 && status == 200 && !has_field(fields, "accept-ranges")) {
+    a_->response_headers.push_back({"Accept-Ranges", "bytes"});
+  }
   // A 304 and responses that never have a body (RFC 9110 §6.4.1) carry no length.
   bool bodiless = not_modified || object.status() == 204 || object.status() < 200;
   if (!bodiless) a_->response_headers.push_back({"Content-Length", content_length});
@@ -134,10 +183,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   a_->out.clear();
   http::write_response_head(a_->out, status, a_->response_headers);
   bool with_body = !bodiless && a_->head.method != "HEAD";
-  record.bytes_out += a_->out.size() + (with_body ? object.body().size() : 0);
-  std::array<asio::const_buffer, 2> buffers{
-      asio::buffer(a_->out),
-      asio::buffer(object.body().data(), with_body ? object.body().size() : 0)};
+  record.bytes_out += a_->out.size() + (with_body ? body.size() : 0);
+  std::array<asio::const_buffer, 2> buffers{asio::buffer(a_->out),
+                                            asio::buffer(body.data(), with_body ? body.size() : 0)};
   bool ok = co_await write_client(std::span<const asio::const_buffer>(buffers));
   a_->out.clear();
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;

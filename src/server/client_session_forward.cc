@@ -402,6 +402,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   }
   std::string affinity_cookie = picker.affinity_cookie(endpoint);
   record.status = response.status;
+  invalidate_after_unsafe(*worker_.shared.cache, *ctx.site, a_->head, response);
 
   // Response head for the client.
   proxy::filter_response_headers(response, a_->response_headers);

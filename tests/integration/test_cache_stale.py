@@ -220,3 +220,28 @@ def test_an_uncacheable_answer_is_not_shared_by_waiters(origin, rampart_factory)
     numbers = sorted(int(_body_of(raw)[1].decode().rsplit(" ", 1)[1]) for raw in results)
     assert numbers == [1, 2, 3, 4, 5]  # each got its own answer from the origin
     assert origin.requests("/cacheable") == 5
+
+
+def test_the_leaders_client_leaving_does_not_cut_the_waiters_off(origin, rampart_factory):
+    r = cached_site(rampart_factory, origin)
+    path = cacheable(cc="public, max-age=60", size=200000, body_delay_ms=1000)
+
+    async def scenario():
+        # The first client (whose request leads the fetch) leaves after the first bytes.
+        reader, writer = await asyncio.open_connection("127.0.0.1", r.port)
+        writer.write(("GET %s HTTP/1.1\r\nHost: main.test\r\n\r\n" % path).encode())
+        await writer.drain()
+        await asyncio.wait_for(reader.read(1024), 10)
+        results = []
+        follower = asyncio.ensure_future(_fetch_raw(r.port, path, results))
+        await asyncio.sleep(0.2)
+        writer.transport.abort()
+        await follower
+        return results[0]
+
+    head, body = _body_of(asyncio.run(scenario()))
+    assert "; collapsed" in head
+    assert len(body) == 200000
+    stored = get(r, path)
+    assert stored.get("Cache-Status").startswith("rampart; hit")
+    assert origin.requests("/cacheable") == 1

@@ -209,6 +209,33 @@ TEST(Conditional, NotModifiedHeaders) {
   EXPECT_EQ(names(not_modified_headers(untagged)), "Last-Modified;Date;");
 }
 
+TEST(Conditional, IfRangeTable) {
+  // RFC 9110 §13.1.5: a strong ETag match, or a date equal to a strong Last-Modified.
+  const Headers tagged = {{"ETag", "\"v1\""}, {"Last-Modified", kEarlier}, {"Date", kDate}};
+  const Headers weak = {{"ETag", "W/\"v1\""}};
+  const Headers same_second = {{"Last-Modified", kDate}, {"Date", kDate}};
+  struct Row {
+    const char* why;
+    std::string_view if_range;
+    const Headers& stored;
+    bool allows;
+  } rows[] = {
+      {"strong match", "\"v1\"", tagged, true},
+      {"other tag", "\"v2\"", tagged, false},
+      {"weak tag never matches", "W/\"v1\"", tagged, false},
+      {"weak stored tag never matches", "\"v1\"", weak, false},
+      {"exact strong date", kEarlier, tagged, true},
+      {"other date", kLater, tagged, false},
+      {"Last-Modified as late as Date is weak", kDate, same_second, false},
+      {"malformed", "yesterday", tagged, false},
+      {"empty", "", tagged, false},
+  };
+  for (const Row& r : rows) {
+    SCOPED_TRACE(r.why);
+    EXPECT_EQ(if_range_allows(r.if_range, r.stored), r.allows);
+  }
+}
+
 TEST(Conditional, UpdateStoredHeadersFrom304) {
   // RFC 9111 §3.2 and §4.3.4.
   const Headers stored = {{"Content-Type", "text/html"},

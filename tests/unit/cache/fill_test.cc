@@ -118,6 +118,42 @@ TEST(Fill, AppendBeforeTheHeadIsRefused) {
   EXPECT_EQ(fill.state(), Fill::State::kPending);
 }
 
+TEST(Fill, PassWakesHeadWaitersAndStaysPassed) {
+  // An answer that may not be shared: every waiter goes to the origin itself.
+  auto fill = std::make_shared<Fill>(1 << 20);
+  std::atomic<int> woken{0};
+  {
+    Loop loop;
+    for (int i = 0; i < 3; ++i) {
+      asio::co_spawn(
+          loop.io,
+          [&woken, fill]() -> asio::awaitable<void> {
+            co_await fill->async_wait(Fill::kHead, asio::use_awaitable);
+            if (fill->state() == Fill::State::kPass) ++woken;
+          },
+          asio::detached);
+    }
+    for (int spins = 0; fill->waiters() < 3 && spins < 2000; ++spins) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(1));
+    }
+    fill->pass();
+    fill->fail();  // the leader's clean-up does not turn a pass into a failure
+  }
+  EXPECT_EQ(woken.load(), 3);
+  EXPECT_EQ(fill->state(), Fill::State::kPass);
+  FillRegistry registry;
+  auto led = registry.join("k", 100);
+  led.fill->pass();
+  // Later misses see the pass at once instead of leading another fetch to wait on.
+  EXPECT_FALSE(registry.join("k", 100).leader);
+}
+
+TEST(Fill, HeadCarriesTheLeadersVaryKey) {
+  Fill fill(100);
+  fill.set_head(200, {}, "accept-language=de");
+  EXPECT_EQ(fill.vary_key(), "accept-language=de");
+}
+
 TEST(FillRegistry, OneLeaderPerKeyThenOneRetryAfterAFailure) {
   FillRegistry registry;
   auto first = registry.join("k", 1000);

@@ -98,5 +98,17 @@ TEST(Range, ContentRangeValues) {
   EXPECT_EQ(format_unsatisfied_range(0), "bytes */0");
 }
 
+TEST(Range, MultipartBodyHasOnePartPerRangeAndAClosingDelimiter) {
+  // RFC 9110 §14.6: each part has its own Content-Range; the body ends with --boundary--.
+  const std::string body = "0123456789abcdef";
+  const std::string got = multipart_byteranges(body, {{0, 2}, {10, 15}}, "text/plain", "B1");
+  EXPECT_EQ(got,
+            "--B1\r\nContent-Type: text/plain\r\nContent-Range: bytes 0-2/16\r\n\r\n012\r\n"
+            "--B1\r\nContent-Type: text/plain\r\nContent-Range: bytes 10-15/16\r\n\r\nabcdef\r\n"
+            "--B1--\r\n");
+  EXPECT_EQ(multipart_byteranges(body, {{4, 4}}, "", "x"),
+            "--x\r\nContent-Range: bytes 4-4/16\r\n\r\n4\r\n--x--\r\n");
+}
+
 }  // namespace
 }  // namespace rampart::cache
