@@ -213,6 +213,10 @@ void DiskStore::write_one(Pending item) {
       path.substr(0, path.size() - 16) + "tmp." + std::to_string(++temp_sequence_);
   int error = options_.inject_write_error ? options_.inject_write_error(path) : 0;
   if (error == 0) error = disk::write_new_file(temp, bytes);
+  if (error == ENOENT) {  // the subdirectory's first file
+    error = disk::make_directory(path.substr(0, path.size() - 17));
+    if (error == 0) error = disk::write_new_file(temp, bytes);
+  }
   if (error != 0) {
     pause_storing(error, temp);
     return;

@@ -10,7 +10,8 @@
 // returned. A failed write (disk full, I/O error, ...) stops storing for
 // `retry_interval`, logged once per interval; loads go on meanwhile.
 //
-// Layout: <directory>/<first byte of the key's XXH3-64, 2 hex>/<the hash, 16 hex>.
+// Layout: <directory>/<first byte of the key's XXH3-64, 2 hex>/<the hash, 16 hex>, each
+// subdirectory made with its first file.
 // Two keys with one hash share a file; the key inside tells them apart (the later
 // store wins). Nothing else in the directory is touched: only those names, and
 // `tmp.*` files in the subdirectories, which are leftovers of a crash.
@@ -80,7 +81,7 @@ class DiskStore {
   DiskStore(const DiskStore&) = delete;
   DiskStore& operator=(const DiskStore&) = delete;
 
-  // Creates the layout, indexes the files already there (reading only each record's
+  // Creates the directory, indexes the files already there (reading only each record's
   // head) and starts the writer. Call once, before the other calls; until it has
   // succeeded, load() misses and store_async() drops.
   DiskOpenResult open();

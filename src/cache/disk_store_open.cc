@@ -82,15 +82,18 @@ DiskOpenResult DiskStore::open() {
     return result;
   }
 
+  if (::access(dir.c_str(), R_OK | W_OK | X_OK) != 0) {
+    result.error = "cannot use " + dir + ": " + std::strerror(errno);
+    return result;
+  }
+
   std::vector<Found> found;
   for (int sub = 0; sub < 256; ++sub) {
     const std::string subdir = dir + "/" + disk::hash_name(static_cast<uint64_t>(sub)).substr(14);
-    if (int error = disk::make_directory(subdir); error != 0) {
-      result.error = "cannot create " + subdir + ": " + std::strerror(error);
-      return result;
-    }
+    // Subdirectories come into being with their first file (see write_one()).
     DIR* d = ::opendir(subdir.c_str());
     if (d == nullptr) {
+      if (errno == ENOENT) continue;
       result.error = "cannot read " + subdir + ": " + std::strerror(errno);
       return result;
     }
