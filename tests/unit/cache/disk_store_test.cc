@@ -192,6 +192,34 @@ TEST(DiskStoreTest, ATruncatedFileIsAMissWhileRunningAndRemovedAtOpen) {
   EXPECT_NE(store.load("c"), nullptr);
 }
 
+TEST(DiskStoreTest, AFileHoldingAnotherKeyIsNeverServed) {
+  TempDir tmp;
+  DiskStore store(options(tmp.path()));
+  ASSERT_TRUE(store.open().ok);
+  ASSERT_TRUE(store.store_async("a", object("for a")));
+  ASSERT_TRUE(store.store_async("b", object("for b")));
+  ASSERT_TRUE(store.drain(5s));
+  const std::string dir = store.options().directory;
+  fs::copy_file(file_of(dir, "a"), file_of(dir, "b"), fs::copy_options::overwrite_existing);
+  EXPECT_EQ(store.load("b"), nullptr);
+  EXPECT_EQ(store.stats().corrupt, 1u);
+  EXPECT_EQ(store.load("a")->body(), "for a");
+}
+
+TEST(DiskStoreTest, AFileDeletedBehindItsBackIsAPlainMiss) {
+  TempDir tmp;
+  DiskStore store(options(tmp.path()));
+  ASSERT_TRUE(store.open().ok);
+  ASSERT_TRUE(store.store_async("a", object("x")));
+  ASSERT_TRUE(store.drain(5s));
+  fs::remove(file_of(store.options().directory, "a"));
+  EXPECT_EQ(store.load("a"), nullptr);
+  const DiskStoreStats s = store.stats();
+  EXPECT_EQ(s.corrupt, 0u);
+  EXPECT_EQ(s.objects, 0u);
+  EXPECT_EQ(s.bytes, 0u);
+}
+
 TEST(DiskStoreTest, TheBudgetEvictsTheLeastRecentlyUsed) {
   TempDir tmp;
   DiskStore store(options(tmp.path(), 64 << 10));  // sixteen 4 KiB objects
