@@ -265,10 +265,18 @@ struct SiteCache {
   bool serve_stale = true;
 };
 
-// The cache shared by every site: its memory budget and the largest object it keeps.
+// The cache's disk tier: a directory of its own and a byte budget for its files.
+struct DiskCacheSettings {
+  std::string path;  // absolute; empty: no disk tier
+  uint64_t size_bytes = 0;
+};
+
+// The cache shared by every site: its memory budget, the largest object it keeps and
+// its disk tier.
 struct CacheSettings {
   uint64_t memory_bytes = 256ull << 20;
   uint64_t max_object_bytes = 8ull << 20;
+  DiskCacheSettings disk;
 };
 
 struct Site {

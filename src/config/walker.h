@@ -222,6 +222,8 @@ class Walker {
   void timeouts(const At& at);
   void modules(const At& at);
   void cache_settings(const At& at);
+  // Returns the position of `size`, for the check against max_object_size.
+  std::optional<Pos> cache_disk(const At& at);
 
   // Sites (walker_sites.cc).
   void sites(const At& at);

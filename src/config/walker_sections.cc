@@ -154,14 +154,72 @@ void Walker::admin(const At& at) {
 }
 
 void Walker::cache_settings(const At& at) {
-  static const Keys kCacheKeys = {"memory", "max_object_size"};
+  static const Keys kCacheKeys = {"memory", "max_object_size", "disk"};
+  std::optional<Pos> disk_size;
   fields(at, kCacheKeys, "", [&](std::string_view key, const At& v) {
     if (key == "memory") {
       if (auto n = size(v, 1ull << 20, 1ull << 40)) cfg_.cache.memory_bytes = *n;
     } else if (key == "max_object_size") {
       if (auto n = size(v, 1, 1ull << 30)) cfg_.cache.max_object_bytes = *n;
+    } else if (key == "disk") {
+      disk_size = cache_disk(v);
     }
   });
+  // A budget below one object would hold nothing, and barely above it would churn.
+  if (disk_size && cfg_.cache.disk.size_bytes < 4 * cfg_.cache.max_object_bytes) {
+    error(At{at.node, *disk_size, "cache.disk.size"},
+          "the disk budget must hold at least 4 objects of max_object_size (" +
+              std::to_string(cfg_.cache.max_object_bytes) + " bytes)");
+    cfg_.cache.disk = {};
+  }
+}
+
+std::optional<Pos> Walker::cache_disk(const At& at) {
+  static const Keys kDiskKeys = {"path", "size"};
+  DiskCacheSettings disk;
+  std::optional<Pos> size_pos;
+  bool has_path = false;
+  bool ok = true;
+  const bool is_map = fields(at, kDiskKeys, "", [&](std::string_view key, const At& v) {
+    if (key == "path") {
+      has_path = true;
+      auto s = string(v);
+      if (!s) {
+        ok = false;
+      } else if (s->empty() || s->front() != '/') {
+        // Relative to what? rampart's working directory is not something to rely on.
+        error(v, quote(*s) + " is not an absolute path");
+        ok = false;
+      } else if (s->size() > 4096) {
+        error(v, "the path is longer than 4096 characters");
+        ok = false;
+      } else if (std::any_of(s->begin(), s->end(), [](char c) {
+                   return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+                 })) {
+        error(v, "the path contains control characters");
+        ok = false;
+      } else if (s->find_first_not_of('/') == std::string::npos) {
+        error(v, "the disk cache needs a directory of its own, not /");
+        ok = false;
+      } else {
+        disk.path = *s;
+      }
+    } else if (key == "size") {
+      if (auto n = size(v, 16ull << 20, 1ull << 50)) {
+        disk.size_bytes = *n;
+        size_pos = v.pos;
+      } else {
+        ok = false;
+      }
+    }
+  });
+  if (!is_map) return std::nullopt;
+  if (!has_path) missing(at.pos, at.path, "path", "the directory the disk tier keeps its files in");
+  if (!size_pos && ok) missing(at.pos, at.path, "size", "the disk tier's byte budget, e.g. 10GiB");
+  if (!has_path || !size_pos || !ok) return std::nullopt;
+  while (disk.path.size() > 1 && disk.path.back() == '/') disk.path.pop_back();
+  cfg_.cache.disk = std::move(disk);
+  return size_pos;
 }
 
 void Walker::access_log_path(const At& at) {
