@@ -56,7 +56,7 @@ AdminResponse answer(int status, std::string body) {
 
 }  // namespace
 
-AdminResponse purge_cache(cache::MemoryStore& store, std::string_view query) {
+AdminResponse purge_cache(cache::TieredStore& store, std::string_view query) {
   size_t purged = 0;
   if (auto url = query_param(query, "url")) {
     auto key = cache::key_of_url(*url);

@@ -5,10 +5,10 @@
 #include <string_view>
 
 #include "admin/admin_server.h"
-#include "cache/memory_store.h"
+#include "cache/tiered_store.h"
 
 namespace rampart::admin {
 
-AdminResponse purge_cache(cache::MemoryStore& store, std::string_view query);
+AdminResponse purge_cache(cache::TieredStore& store, std::string_view query);
 
 }  // namespace rampart::admin

@@ -167,7 +167,7 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
   bool server_error = response.status >= 500;
   pool.record(job->endpoint, server_error ? proxy::TryOutcome::k5xx : proxy::TryOutcome::kSuccess,
               proxy::steady_now_ms());
-  cache::MemoryStore& store = *worker.shared.cache;
+  cache::TieredStore& store = *worker.shared.cache;
   bool reusable = false;
   if (response.status == 304) {
     refresh_stored(store, job->lookup, response.headers, job->request_time);

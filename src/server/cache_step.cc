@@ -29,7 +29,7 @@ std::string key_of_request(const http::RequestHead& head) {
   return cache::make_key(head.host, target);
 }
 
-void drop_with_variants(cache::MemoryStore& store, const std::string& key) {
+void drop_with_variants(cache::TieredStore& store, const std::string& key) {
   auto object = store.find(key);
   if (!object) return;
   if (object->vary_key().empty()) {
@@ -43,7 +43,7 @@ void drop_with_variants(cache::MemoryStore& store, const std::string& key) {
 
 }  // namespace
 
-void invalidate_after_unsafe(cache::MemoryStore& store, const config::Site& site,
+void invalidate_after_unsafe(cache::TieredStore& store, const config::Site& site,
                              const http::RequestHead& head, const http::ResponseHead& response) {
   if (!site.cache.enabled || response.status < 200 || response.status > 399) return;
   std::string_view m = head.method;
@@ -112,7 +112,7 @@ CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object) {
   return hit;
 }
 
-std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& lookup,
+std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& lookup,
                                     const http::RequestHead& head, const config::SiteCache& site) {
   if (!lookup.eligible) return std::nullopt;
   auto object = store.find(lookup.key);
@@ -174,7 +174,7 @@ bool add_validators(const cache::CachedObject& stale, std::vector<http::Header>&
 }
 
 std::shared_ptr<const cache::CachedObject> refresh_stored(
-    cache::MemoryStore& store, const CacheLookup& lookup,
+    cache::TieredStore& store, const CacheLookup& lookup,
     std::span<const http::Header> not_modified, int64_t request_time) {
   const cache::CachedObject& stale = *lookup.stale;
   std::vector<cache::OwnedHeader> updated =
@@ -260,7 +260,7 @@ void fill_from_object(cache::Fill& fill, const cache::CachedObject& object) {
   fill.complete();
 }
 
-void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingStore& pending) {
+void finish_store(cache::TieredStore& store, const CacheLookup& lookup, PendingStore& pending) {
   if (pending.overflow) return;
   if (pending.fill) {
     // The body was kept in the fill's blocks; the stored copy is one contiguous string.

@@ -14,7 +14,7 @@
 
 #include "cache/cached_object.h"
 #include "cache/fill.h"
-#include "cache/memory_store.h"
+#include "cache/tiered_store.h"
 #include "config/config.h"
 #include "http/message.h"
 
@@ -55,7 +55,7 @@ CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object);
 // A stored response that may answer this request as it is (fresh, stale within what
 // the request accepts, or within stale-while-revalidate); otherwise fills lookup.miss
 // and lookup.stale.
-std::optional<CacheHit> find_usable(cache::MemoryStore& store, CacheLookup& lookup,
+std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& lookup,
                                     const http::RequestHead& head, const config::SiteCache& site);
 
 // Puts the stale copy's validators (If-None-Match, If-Modified-Since) on the upstream
@@ -65,7 +65,7 @@ bool add_validators(const cache::CachedObject& stale, std::vector<http::Header>&
 
 // Folds an origin's 304 into the stale copy and stores the result.
 std::shared_ptr<const cache::CachedObject> refresh_stored(
-    cache::MemoryStore& store, const CacheLookup& lookup,
+    cache::TieredStore& store, const CacheLookup& lookup,
     std::span<const http::Header> not_modified, int64_t request_time);
 
 // A response on its way to the client that will be stored if it completes.
@@ -108,7 +108,7 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
 // After an unsafe method succeeded (2xx/3xx), the stored copies of its target and of
 // the Location and Content-Location it names on the same host are dropped (RFC 9111
 // §4.4), variants included.
-void invalidate_after_unsafe(cache::MemoryStore& store, const config::Site& site,
+void invalidate_after_unsafe(cache::TieredStore& store, const config::Site& site,
                              const http::RequestHead& head, const http::ResponseHead& response);
 
 // Opens the collapsed fetch `fill` with the response being stored: waiting requests
@@ -121,6 +121,6 @@ void fill_from_object(cache::Fill& fill, const cache::CachedObject& object);
 
 // Stores a completed response (under its key and, when it varies, its variant key) and
 // completes its fill, if any.
-void finish_store(cache::MemoryStore& store, const CacheLookup& lookup, PendingStore& pending);
+void finish_store(cache::TieredStore& store, const CacheLookup& lookup, PendingStore& pending);
 
 }  // namespace rampart::server

@@ -45,7 +45,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::serve_with_cache(pipeline::R
                                                                      RequestRecord& record,
                                                                      bool must_close) {
   CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
-  cache::MemoryStore& store = *worker_.shared.cache;
+  cache::TieredStore& store = *worker_.shared.cache;
   if (std::optional<CacheHit> hit = find_usable(store, lookup, a_->head, ctx.site->cache)) {
     if (hit->revalidate) {
       start_background_revalidation(worker_, snapshot_, ctx, lookup.key, hit->object,

@@ -106,6 +106,33 @@ void resume_parked(WorkerContext& worker, int fd, const core::IpAddress& peer, u
                  asio::detached);
 }
 
+// The cache tiers, sized from the config rampart starts with. A disk tier that cannot be
+// opened is logged and left out: the node serves from memory rather than not at all.
+std::unique_ptr<cache::TieredStore> make_cache(const config::CacheSettings& settings) {
+  cache::MemoryStoreOptions memory_options;
+  memory_options.capacity_bytes = settings.memory_bytes;
+  auto memory = std::make_unique<cache::MemoryStore>(memory_options);
+  std::unique_ptr<cache::DiskStore> disk;
+  if (!settings.disk.path.empty()) {
+    cache::DiskStoreOptions disk_options;
+    disk_options.directory = settings.disk.path;
+    disk_options.capacity_bytes = settings.disk.size_bytes;
+    disk_options.max_object_bytes = settings.max_object_bytes;
+    disk = std::make_unique<cache::DiskStore>(disk_options);
+    cache::DiskOpenResult opened = disk->open();
+    if (opened.ok) {
+      core::log(core::LogLevel::kInfo,
+                "disk cache {}: {} objects, {} bytes found ({} damaged files removed)",
+                settings.disk.path, opened.objects, opened.bytes, opened.removed);
+    } else {
+      core::log(core::LogLevel::kError, "disk cache {} not used: {}", settings.disk.path,
+                opened.error);
+      disk.reset();
+    }
+  }
+  return std::make_unique<cache::TieredStore>(std::move(memory), std::move(disk));
+}
+
 }  // namespace
 
 Server::Server(std::shared_ptr<const config::Config> config,
@@ -114,9 +141,7 @@ Server::Server(std::shared_ptr<const config::Config> config,
       initial_config_(std::move(config)),
       shared_(core::resolve_worker_count(initial_config_->workers)),
       workers_(core::resolve_worker_count(initial_config_->workers)) {
-  cache::MemoryStoreOptions cache_options;
-  cache_options.capacity_bytes = initial_config_->cache.memory_bytes;
-  shared_.cache = std::make_unique<cache::MemoryStore>(cache_options);
+  shared_.cache = make_cache(initial_config_->cache);
   for (size_t i = 0; i < workers_.size(); ++i) {
     contexts_.push_back(
         std::make_unique<WorkerContext>(static_cast<unsigned>(i), workers_[i].context(), shared_));

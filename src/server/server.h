@@ -42,7 +42,7 @@ class Server {
 
   std::shared_ptr<const Snapshot> snapshot() const { return shared_.store.load(); }
   Metrics& metrics() { return shared_.metrics; }
-  cache::MemoryStore& cache() { return *shared_.cache; }
+  cache::TieredStore& cache() { return *shared_.cache; }
   unsigned worker_count() const { return static_cast<unsigned>(workers_.size()); }
   std::chrono::steady_clock::time_point started_at() const { return started_at_; }
   const std::vector<std::string>& last_reload_errors() const { return last_reload_errors_; }

@@ -9,7 +9,7 @@
 #include <string>
 
 #include "cache/fill.h"
-#include "cache/memory_store.h"
+#include "cache/tiered_store.h"
 #include "core/line_writer.h"
 #include "proxy/upstream_pool.h"
 #include "server/connection_limiter.h"
@@ -31,7 +31,7 @@ struct ServerShared {
   std::atomic<core::LineWriter*> access_log{nullptr};  // null: access log off
   std::atomic<bool> draining{false};
   proxy::OriginStateStore origin_states;      // endpoint health and drains, across reloads
-  std::unique_ptr<cache::MemoryStore> cache;  // sized from the config rampart started with
+  std::unique_ptr<cache::TieredStore> cache;  // sized from the config rampart started with
   cache::FillRegistry fills;                  // collapsed fetches in progress
   cache::FillRegistry revalidations;          // background validations in progress, by key
 };

@@ -245,3 +245,35 @@ def test_the_leaders_client_leaving_does_not_cut_the_waiters_off(origin, rampart
     stored = get(r, path)
     assert stored.get("Cache-Status").startswith("rampart; hit")
     assert origin.requests("/cacheable") == 1
+
+
+def test_a_restart_keeps_what_the_disk_tier_holds(origin, rampart_factory, tmp_path):
+    disk = tmp_path / "disk-cache"
+    settings = {"memory": "64MiB", "disk": {"path": str(disk), "size": "64MiB"}}
+    sites = [{"name": "main", "default": True, "hosts": ["main.test"],
+              "origin": {"endpoints": [origin.endpoint]}, "cache": {"enabled": True}}]
+    first = rampart_factory([origin], sites=sites, cache=settings)
+    paths = [cacheable(page=i, size=3000) for i in range(20)]
+    bodies = [get(first, p).body for p in paths]
+    assert origin.requests("/cacheable") == 20
+    # Disk writes are asynchronous: wait until every object is on disk, then restart.
+    deadline = time.monotonic() + 10
+    while sum(1 for f in disk.rglob("*") if f.is_file()) < 20 and time.monotonic() < deadline:
+        time.sleep(0.05)
+    first.stop()
+    second = rampart_factory([origin], sites=sites, cache=settings)
+    for p, body in zip(paths, bodies):
+        again = get(second, p)
+        assert again.body == body
+        assert again.get("Cache-Status").startswith("rampart; hit"), again.get("Cache-Status")
+    assert origin.requests("/cacheable") == 20
+    # A damaged file is never served: it is a miss and the origin is asked again.
+    second.stop()
+    victim = max((f for f in disk.rglob("*") if f.is_file()), key=lambda f: f.stat().st_size)
+    data = bytearray(victim.read_bytes())
+    data[-10] ^= 0xFF
+    victim.write_bytes(bytes(data))
+    third = rampart_factory([origin], sites=sites, cache=settings)
+    fetched = [fetch_number(get(third, p)) for p in paths]
+    assert origin.requests("/cacheable") == 21
+    assert sorted(fetched)[-1] == 21
