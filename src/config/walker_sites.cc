@@ -94,10 +94,7 @@ void Walker::site(const At& at) {
     } else if (key == "firewall") {
       ruleset(v, s.firewall, src.firewall_rules);
     } else if (key == "cache") {
-      static const Keys kSiteCacheKeys = {"enabled"};
-      fields(v, kSiteCacheKeys, "", [&](std::string_view, const At& e) {
-        if (auto b = boolean(e)) s.cache.enabled = *b;
-      });
+      site_cache(v, s.cache, src);
     }
   });
   if (diags_.stopped()) return;

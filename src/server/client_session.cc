@@ -313,7 +313,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
         flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
       } else {
-        CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
+        CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head, &ctx.cache);
         std::optional<CacheHit> hit = find_usable(*worker_.shared.cache, lookup, a_->head);
         if (hit) {
           flow = co_await respond_from_cache(ctx, record, *hit, must_close || !body_done_);
