@@ -5,6 +5,7 @@
 #include <optional>
 #include <string>
 
+#include "cache/storability.h"
 #include "cache_test_util.h"
 
 namespace rampart::cache {
@@ -96,6 +97,22 @@ TEST(TtlPolicy, OriginGivesLifetime) {
   ASSERT_TRUE(cdn);
   // CDN-Cache-Control replaces Cache-Control for the edge entirely.
   EXPECT_FALSE(origin_gives_lifetime(cdn_headers, &*cdn));
+}
+
+// A lifetime from a rule stands in for the origin's, and nothing else: what keeps a
+// response private stays in force.
+TEST(TtlPolicy, RuleLifetimeMakesAResponseStorableOnlyForLackOfFreshness) {
+  StoreOptions from_rule;
+  from_rule.lifetime_from_rule = true;
+  Headers none = {{"Content-Type", "text/html"}};
+  EXPECT_EQ(check_storable("GET", {}, 500, none).reason, "no-freshness");
+  EXPECT_TRUE(check_storable("GET", {}, 500, none, nullptr, from_rule).storable);
+  Headers priv = {{"Cache-Control", "private"}};
+  EXPECT_EQ(check_storable("GET", {}, 200, priv, nullptr, from_rule).reason, "private");
+  Headers no_store = {{"Cache-Control", "no-store"}};
+  EXPECT_EQ(check_storable("GET", {}, 200, no_store, nullptr, from_rule).reason, "no-store");
+  Headers cookie = {{"Set-Cookie", "sid=1"}};
+  EXPECT_EQ(check_storable("GET", {}, 200, cookie, nullptr, from_rule).reason, "set-cookie");
 }
 
 struct BrowserRow {
