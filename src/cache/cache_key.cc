@@ -6,7 +6,9 @@ namespace rampart::cache {
 
 namespace {
 constexpr char kVariantSeparator = '\x1f';
-}
+// Starts the header and cookie parts a cache rule adds to a key (key_options.h).
+constexpr char kKeyPartSeparator = '\x1e';
+}  // namespace
 
 std::string lower_host(std::string_view host) {
   return detail::lower_copy(host);
@@ -27,7 +29,8 @@ std::string variant_key(std::string_view key, std::string_view vary_key) {
 
 bool is_key_or_variant(std::string_view stored, std::string_view key) {
   if (!stored.starts_with(key)) return false;
-  return stored.size() == key.size() || stored[key.size()] == kVariantSeparator;
+  return stored.size() == key.size() || stored[key.size()] == kVariantSeparator ||
+         stored[key.size()] == kKeyPartSeparator;
 }
 
 std::string_view host_of_key(std::string_view key) {

@@ -11,7 +11,8 @@ namespace rampart::cache {
 
 std::string make_key(std::string_view host, std::string_view target);
 std::string variant_key(std::string_view key, std::string_view vary_key);
-// True for `key` itself and for every variant stored under it.
+// True for `key` itself and for every variant stored under it (Vary variants, and the
+// header and cookie parts a cache rule adds).
 bool is_key_or_variant(std::string_view stored, std::string_view key);
 std::string_view host_of_key(std::string_view key);
 // "https://Shop.example/a?b" or "shop.example/a?b" as a key; nullopt without a host.

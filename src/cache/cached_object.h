@@ -19,9 +19,11 @@ class CachedObject {
  public:
   // `headers` are copied into the object's own storage.
   // `vary_key` is the secondary key of the request that fetched it (empty: no Vary).
+  // `edge_lifetime` is the lifetime a cache rule gave it (seconds; negative: none, the
+  // stored fields decide).
   CachedObject(int status, std::span<const http::Header> headers, std::string body,
                int64_t request_time, int64_t response_time, std::vector<std::string> tags = {},
-               std::string vary_key = {});
+               std::string vary_key = {}, int64_t edge_lifetime = -1);
   CachedObject(const CachedObject&) = delete;
   CachedObject& operator=(const CachedObject&) = delete;
 
@@ -32,6 +34,9 @@ class CachedObject {
   int64_t response_time() const { return response_time_; }        // seconds, when the answer came
   const std::vector<std::string>& tags() const { return tags_; }  // Cache-Tag values
   const std::string& vary_key() const { return vary_key_; }
+  // The freshness lifetime a cache rule set at store time, replacing the one the stored
+  // fields give (so also their no-cache and must-revalidate); negative when none.
+  int64_t edge_lifetime() const { return edge_lifetime_; }
 
   // Bytes charged against the memory budget: everything the object owns plus its
   // bookkeeping, so the budget bounds real memory and not just bodies.
@@ -45,6 +50,7 @@ class CachedObject {
   int64_t response_time_;
   std::vector<std::string> tags_;
   std::string vary_key_;
+  int64_t edge_lifetime_;
   size_t charge_;
 };
 

@@ -112,6 +112,7 @@ std::string encode_record(std::string_view key, const CachedObject& object) {
   put(out, object.headers().size(), 4);
   put(out, layout.field_bytes, 4);
   put(out, layout.body_bytes, 8);
+  put(out, static_cast<uint64_t>(object.edge_lifetime()), 8);
   put(out, 0, 8);  // tail checksum, filled in below
   put(out, 0, 8);  // head checksum
   out.append(key);
@@ -144,6 +145,7 @@ RecordError decode_layout(std::string_view bytes, RecordLayout& out) {
   l.field_count = static_cast<uint32_t>(get(bytes, 40, 4));
   l.field_bytes = static_cast<uint32_t>(get(bytes, 44, 4));
   l.body_bytes = get(bytes, 48, 8);
+  l.edge_lifetime = static_cast<int64_t>(get(bytes, kEdgeLifetimeOffset, 8));
   l.tail_checksum = get(bytes, kTailChecksumOffset, 8);
   l.head_checksum = get(bytes, kHeadChecksumOffset, 8);
   // Each count is bounded by its section's bytes (an item takes at least its length
@@ -209,7 +211,8 @@ RecordError decode_record(std::string_view bytes, DecodedRecord& out) {
   out.key = std::move(head.key);
   out.object = std::make_shared<const CachedObject>(layout.status, headers, std::string(body),
                                                     layout.request_time, layout.response_time,
-                                                    std::move(head.tags), std::string(vary));
+                                                    std::move(head.tags), std::string(vary),
+                                                    layout.edge_lifetime);
   return RecordError::kOk;
 }
 

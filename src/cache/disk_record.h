@@ -2,7 +2,8 @@
 // The disk tier's file format: one CachedObject and its full cache key per file.
 //
 //   fixed part (kFixedBytes, little-endian): magic, version, status, request and
-//     response times, the lengths of every section, the tail checksum, the head checksum
+//     response times, the lengths of every section, the edge lifetime a cache rule set
+//     (-1: none), the tail checksum, the head checksum
 //   key | tags (u32 length + bytes, each) | vary key | fields (u32 name length,
 //     u32 value length, name, value, each) | body
 //
@@ -24,10 +25,11 @@
 namespace rampart::cache {
 
 inline constexpr uint32_t kRecordMagic = 0x43445052;  // "RPDC" on disk
-inline constexpr uint16_t kRecordVersion = 1;
-inline constexpr size_t kFixedBytes = 72;
-inline constexpr size_t kTailChecksumOffset = 56;
-inline constexpr size_t kHeadChecksumOffset = 64;
+inline constexpr uint16_t kRecordVersion = 2;
+inline constexpr size_t kFixedBytes = 80;
+inline constexpr size_t kEdgeLifetimeOffset = 56;
+inline constexpr size_t kTailChecksumOffset = 64;
+inline constexpr size_t kHeadChecksumOffset = 72;
 
 // Bounds a decoder accepts; an encoder refuses an object beyond them.
 inline constexpr size_t kMaxRecordKey = 64u << 10;
@@ -63,6 +65,7 @@ struct RecordLayout {
   uint32_t field_count = 0;
   uint32_t field_bytes = 0;
   uint64_t body_bytes = 0;
+  int64_t edge_lifetime = -1;
   uint64_t tail_checksum = 0;
   uint64_t head_checksum = 0;
 

@@ -104,7 +104,9 @@ StoreVerdict check_storable(std::string_view method, std::span<const http::Heade
   const bool explicit_ok = has_expires || cc.max_age.present || (shared && cc.s_maxage.present) ||
                            cc.is_public ||
                            (!shared && (cc.private_all || !cc.private_fields.empty()));
-  if (!explicit_ok && !is_heuristically_cacheable(status)) return refuse("no-freshness");
+  if (!explicit_ok && !is_heuristically_cacheable(status) && !options.lifetime_from_rule) {
+    return refuse("no-freshness");
+  }
   return verdict;
 }
 

@@ -18,6 +18,8 @@ struct StoreOptions {
   // session to every other client, and origins forget `private` far too often.
   bool store_set_cookie = false;
   bool shared_cache = true;  // rampart is always a shared cache; kept for the rules
+  // A cache rule gives the lifetime (edge_ttl): the response needs none of its own.
+  bool lifetime_from_rule = false;
 };
 
 struct StoreVerdict {

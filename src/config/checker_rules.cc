@@ -83,6 +83,21 @@ void check_rules(const Config& config, const SourceMap& where, Diagnostics& diag
       }
     }
   }
+
+  // Cache rules share the id space (an id names one rule in logs and metrics); added
+  // after the skip checks, since no skip action can name one.
+  for (size_t s = 0; s < config.sites.size() && s < where.sites.size(); ++s) {
+    const auto& rules = config.sites[s].cache.rules;
+    const auto& sources = where.sites[s].cache_rules;
+    for (size_t i = 0; i < rules.size() && i < sources.size() && !diags.stopped(); ++i) {
+      if (rules[i].id.empty()) continue;
+      auto [it, inserted] = ids.emplace(rules[i].id, RuleRef{s, i, sources[i].id});
+      if (inserted) continue;
+      diags.error(sources[i].id, sources[i].path + ".id: " + quote(rules[i].id) +
+                                     " is already the id of another rule" +
+                                     at_line(it->second.pos));
+    }
+  }
 }
 
 }  // namespace rampart::config::detail

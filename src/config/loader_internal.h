@@ -104,6 +104,7 @@ struct SiteSource {
   std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
   Pos is_default;
   std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
+  std::vector<RuleSource> cache_rules;     // parallel to Site::cache.rules
   std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
 };
 

@@ -237,6 +237,18 @@ class Walker {
   bool redirect_from(const At& at, const std::string& from);
   bool redirect_to(const At& at, const std::string& to);
 
+  // A site's cache section and its cache rules (walker_cache_rules.cc).
+  void site_cache(const At& at, SiteCache& out, SiteSource& src);
+  void cache_rule(const At& at, std::vector<CacheRule>& out, std::vector<RuleSource>& sources);
+  void cache_settings(const At& at, CacheRuleSettings& out);
+  std::optional<int64_t> ttl_seconds(const At& at);
+  std::optional<EdgeTtl> edge_ttl(const At& at);
+  bool status_ttls(const At& at, std::vector<StatusTtl>& out);
+  std::optional<BrowserTtl> browser_ttl(const At& at);
+  void cache_key(const At& at, CacheRuleSettings& out);
+  std::optional<QueryKey> query_key(const At& at);
+  std::optional<std::vector<std::string>> key_names(const At& at, bool headers);
+
   // Pools (walker_pools.cc) and what origins and route actions say about them.
   void pools(const At& at);
   void pool(const At& at, const std::string& name, Pos name_pos);

@@ -94,14 +94,7 @@ void Walker::site(const At& at) {
     } else if (key == "firewall") {
       ruleset(v, s.firewall, src.firewall_rules);
     } else if (key == "cache") {
-      static const Keys kSiteCacheKeys = {"enabled", "always_online", "serve_stale"};
-      fields(v, kSiteCacheKeys, "", [&](std::string_view name, const At& e) {
-        std::optional<bool> b = boolean(e);
-        if (!b) return;
-        if (name == "enabled") s.cache.enabled = *b;
-        if (name == "always_online") s.cache.always_online = *b;
-        if (name == "serve_stale") s.cache.serve_stale = *b;
-      });
+      site_cache(v, s.cache, src);
     }
   });
   if (diags_.stopped()) return;

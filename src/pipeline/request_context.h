@@ -13,6 +13,7 @@
 #include "config/config.h"
 #include "core/ip.h"
 #include "http/message.h"
+#include "pipeline/cache_directives.h"
 #include "pipeline/phase.h"
 #include "rules/request.h"
 
@@ -71,6 +72,9 @@ class RequestContext {
   // site's; owned by the snapshot's compiled rules. Null: the site's own origin.
   const std::vector<std::string>* route_pools = nullptr;
   std::string_view route_fallback;
+
+  // What the cache rules decided (cache_lookup phase); the server's cache step reads it.
+  CacheDirectives cache;
 
   // Security phases a rule said to skip for this request (allow, skip actions); the
   // pipeline does not run their modules.

@@ -6,8 +6,11 @@
 #include "cache/cache_key.h"
 #include "cache/cache_tags.h"
 #include "cache/conditional.h"
+#include "cache/deception_armor.h"
 #include "cache/freshness.h"
+#include "cache/key_options.h"
 #include "cache/storability.h"
+#include "cache/ttl_policy.h"
 #include "cache/vary.h"
 
 namespace rampart::server {
@@ -67,14 +70,90 @@ void invalidate_after_unsafe(cache::TieredStore& store, const config::Site& site
   }
 }
 
-CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& head) {
+// ---- cache rules (cache-crules): key options, edge TTL, deception armor ----
+namespace {
+
+// The site's canonical name: its first exact host.
+std::string_view resolved_host(const config::Site& site, std::string_view fallback) {
+  for (const std::string& h : site.hosts) {
+    if (!h.starts_with("*.")) return h;
+  }
+  return fallback;
+}
+
+std::optional<std::string> custom_key(const config::Site& site, const http::RequestHead& head,
+                                      const pipeline::CacheDirectives& rules) {
+  cache::KeyOptions options;
+  options.sort_query = rules.ignore_query_strings_order;
+  if (const config::QueryKey* q = rules.query_string) {
+    switch (q->mode) {
+      case config::QueryKeyMode::kAll:
+        options.query = cache::QueryFilter::kAll;
+        break;
+      case config::QueryKeyMode::kInclude:
+        options.query = cache::QueryFilter::kInclude;
+        break;
+      case config::QueryKeyMode::kExclude:
+        options.query = cache::QueryFilter::kExclude;
+        break;
+      case config::QueryKeyMode::kNone:
+        options.query = cache::QueryFilter::kNone;
+        break;
+    }
+    options.query_names = q->names;
+  }
+  if (rules.key_headers != nullptr) options.headers = *rules.key_headers;
+  if (rules.key_cookies != nullptr) options.cookies = *rules.key_cookies;
+  std::string_view host = rules.host_resolved ? resolved_host(site, head.host) : head.host;
+  return cache::build_custom_key(host, head.path, head.query, head.headers, options);
+}
+
+cache::EdgeDecision edge_decision(const pipeline::CacheDirectives* rules, int status,
+                                  std::span<const http::Header> headers,
+                                  const cache::CacheControl* cdn, const cache::Freshness& f) {
+  cache::EdgePolicy policy;
+  if (rules != nullptr && rules->edge_ttl != nullptr) {
+    const config::EdgeTtl& ttl = *rules->edge_ttl;
+    policy.mode =
+        ttl.mode == config::EdgeTtlMode::kOverrideOrigin    ? cache::EdgeMode::kOverrideOrigin
+        : ttl.mode == config::EdgeTtlMode::kBypassByDefault ? cache::EdgeMode::kBypassByDefault
+                                                            : cache::EdgeMode::kRespectOrigin;
+    policy.default_seconds = ttl.default_seconds;
+    for (const config::StatusTtl& e : ttl.status_ttls) {
+      if (status >= e.codes.low && status <= e.codes.high) {
+        policy.status_seconds = e.seconds;
+        break;
+      }
+    }
+  }
+  return cache::resolve_edge_ttl(policy, f, cache::origin_gives_lifetime(headers, cdn));
+}
+
+}  // namespace
+// ---- end cache rules ----
+
+CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& head,
+                             const pipeline::CacheDirectives* rules) {
   CacheLookup lookup;
-  if (!site.cache.enabled) return lookup;
+  lookup.rules = rules;
+  bool enabled = site.cache.enabled;
+  if (rules != nullptr && rules->eligibility != pipeline::CacheDirectives::Eligibility::kDefault) {
+    enabled = rules->eligibility == pipeline::CacheDirectives::Eligibility::kEligible;
+  }
+  if (!enabled) return lookup;
   if (head.method != "GET" && head.method != "HEAD") return lookup;
   if (head.flags.upgrade) return lookup;
   // A stored response may answer an authenticated request only in cases (RFC 9111
   // §3.5) not worth the risk of serving one user's answer to another: bypass.
   if (head.find("authorization") != nullptr) return lookup;
+  if (rules != nullptr && rules->custom_key()) {
+    auto key = custom_key(site, head, *rules);
+    if (!key) return lookup;  // past the key's bounds: not cached
+    lookup.eligible = true;
+    lookup.key = std::move(*key);
+    lookup.miss = "uri-miss";
+    return lookup;
+  }
   lookup.eligible = true;
   lookup.key = key_of_request(head);
   lookup.miss = "uri-miss";
@@ -85,8 +164,15 @@ namespace {
 
 cache::Freshness freshness_of(const cache::CachedObject& object) {
   auto cdn = cache::cdn_override_of(object.headers());
-  return cache::compute_freshness(object.status(), object.headers(), true, object.response_time(),
-                                  cdn ? &*cdn : nullptr);
+  cache::Freshness f = cache::compute_freshness(object.status(), object.headers(), true,
+                                                object.response_time(), cdn ? &*cdn : nullptr);
+  if (object.edge_lifetime() >= 0) {
+    // A cache rule's edge TTL replaced the origin's lifetime when it was stored.
+    f.lifetime = object.edge_lifetime();
+    f.no_cache = false;
+    f.must_revalidate = false;
+  }
+  return f;
 }
 
 int64_t age_of(const cache::CachedObject& object, int64_t now) {
@@ -139,7 +225,10 @@ std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& look
   if (use == cache::Use::kFresh || use == cache::Use::kStaleAllowed) {
     return hit_of(std::move(object));
   }
-  if (use == cache::Use::kStaleWhileRevalidate && site.serve_stale) {
+  const pipeline::CacheDirectives* rules = lookup.rules;
+  bool while_updating = site.serve_stale && !(rules && rules->disable_stale_while_updating);
+  bool if_error = site.serve_stale && !(rules && rules->disable_stale_if_error);
+  if (use == cache::Use::kStaleWhileRevalidate && while_updating) {
     CacheHit hit = hit_of(std::move(object));
     hit.revalidate = true;
     hit.log_status = "stale";
@@ -150,8 +239,8 @@ std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& look
   lookup.miss = "stale";
   // must-revalidate forbids serving a stale copy even when the origin fails (RFC 9111
   // §5.2.2.2); always-online goes past stale-if-error but not past that.
-  lookup.stale_if_error = site.serve_stale && (cache::can_serve_stale_if_error(f, age) ||
-                                               (site.always_online && !f.must_revalidate));
+  lookup.stale_if_error = if_error && (cache::can_serve_stale_if_error(f, age) ||
+                                       (site.always_online && !f.must_revalidate));
   lookup.stale = std::move(object);
   return std::nullopt;
 }
@@ -184,7 +273,7 @@ std::shared_ptr<const cache::CachedObject> refresh_stored(
   for (const cache::OwnedHeader& h : updated) views.push_back({h.name, h.value});
   auto object = std::make_shared<const cache::CachedObject>(
       stale.status(), views, std::string(stale.body()), request_time, wall_seconds(),
-      cache::parse_cache_tags(views), stale.vary_key());
+      cache::parse_cache_tags(views), stale.vary_key(), stale.edge_lifetime());
   if (!object->vary_key().empty()) {
     store.insert(cache::variant_key(lookup.key, object->vary_key()), object);
   }
@@ -204,19 +293,35 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
     return std::nullopt;
   };
   if (head.method != "GET") return refuse("method");
+  if (lookup.rules != nullptr && lookup.rules->cache_deception_armor) {
+    const http::Header* type = nullptr;
+    for (const http::Header& h : headers) {
+      if (http::iequals(h.name, "content-type")) type = &h;
+    }
+    if (cache::check_deception_armor(head.path, type ? type->value : std::string_view()) ==
+        cache::ArmorVerdict::kMismatch) {
+      return refuse("deception-armor");
+    }
+  }
   auto cdn = cache::cdn_override_of(headers);
-  cache::StoreVerdict verdict = cache::check_storable(head.method, head.headers, response.status,
-                                                      headers, cdn ? &*cdn : nullptr);
-  if (!verdict.storable) return refuse(verdict.reason);
-  cache::VaryKey vk = cache::build_vary_key(headers, head.headers);
-  if (vk.status != cache::VaryStatus::kOk) return refuse("vary");
   int64_t now = wall_seconds();
   cache::Freshness f =
       cache::compute_freshness(response.status, headers, true, now, cdn ? &*cdn : nullptr);
+  cache::EdgeDecision edge =
+      edge_decision(lookup.rules, response.status, headers, cdn ? &*cdn : nullptr, f);
+  if (!edge.store) return refuse(edge.reason);
+  cache::StoreOptions store_options;
+  store_options.lifetime_from_rule = edge.overridden;
+  cache::StoreVerdict verdict = cache::check_storable(
+      head.method, head.headers, response.status, headers, cdn ? &*cdn : nullptr, store_options);
+  if (!verdict.storable) return refuse(verdict.reason);
+  cache::VaryKey vk = cache::build_vary_key(headers, head.headers);
+  if (vk.status != cache::VaryStatus::kOk) return refuse("vary");
   // A copy stale on arrival is worth keeping only if it can be validated.
-  if ((f.lifetime <= 0 || f.no_cache) && !has_validator(headers)) {
+  if (!edge.overridden && (f.lifetime <= 0 || f.no_cache) && !has_validator(headers)) {
     return refuse("stale-on-arrival");
   }
+  const int64_t lifetime = edge.overridden ? edge.lifetime : f.lifetime;
   if (response.body == http::BodyKind::kContentLength &&
       response.content_length > settings.max_object_bytes) {
     return refuse("too-large");
@@ -227,6 +332,7 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
   pending.request_time = request_time;
   pending.response_time = now;
   pending.limit = settings.max_object_bytes;
+  if (edge.overridden) pending.edge_lifetime = edge.lifetime;
   for (const http::Header& h : headers) {
     // Framing is the server's to set on each answer; private fields stay out.
     if (http::iequals(h.name, "content-length") || http::iequals(h.name, "transfer-encoding")) {
@@ -236,7 +342,7 @@ std::optional<PendingStore> prepare_store(const CacheLookup& lookup, const http:
     for (const std::string& field : verdict.strip_fields) stripped |= http::iequals(h.name, field);
     if (!stripped) pending.headers.emplace_back(std::string(h.name), std::string(h.value));
   }
-  cache_status.append("; stored; ttl=").append(std::to_string(f.lifetime));
+  cache_status.append("; stored; ttl=").append(std::to_string(lifetime));
   return pending;
 }
 
@@ -277,7 +383,7 @@ void finish_store(cache::TieredStore& store, const CacheLookup& lookup, PendingS
   for (const auto& [name, value] : pending.headers) views.push_back({name, value});
   auto object = std::make_shared<const cache::CachedObject>(
       pending.status, views, std::move(pending.body), pending.request_time, pending.response_time,
-      cache::parse_cache_tags(views), pending.vary_key);
+      cache::parse_cache_tags(views), pending.vary_key, pending.edge_lifetime);
   // The newest variant also answers under the plain key, which tells later lookups how
   // this resource varies.
   if (!pending.vary_key.empty()) {

@@ -17,6 +17,7 @@
 #include "cache/tiered_store.h"
 #include "config/config.h"
 #include "http/message.h"
+#include "pipeline/cache_directives.h"
 
 namespace rampart::server {
 
@@ -34,10 +35,16 @@ struct CacheLookup {
   bool revalidating = false;  // its validators went upstream: a 304 refreshes it
   // The collapsed fetch this request leads (null: not collapsed).
   std::shared_ptr<cache::Fill> fill;
+  // What the cache rules decided for this request (null: no rule matched); read again
+  // when the response is stored (edge TTL, deception armor).
+  const pipeline::CacheDirectives* rules = nullptr;
 };
 
-// Decides eligibility and the key; nothing is looked up.
-CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& head);
+// Decides eligibility and the key; nothing is looked up. `rules` (the request's
+// RequestContext::cache) may make a request eligible or bypass the cache, and shape the
+// key; it must outlive the lookup.
+CacheLookup cache_lookup_for(const config::Site& site, const http::RequestHead& head,
+                             const pipeline::CacheDirectives* rules = nullptr);
 
 struct CacheHit {
   std::shared_ptr<const cache::CachedObject> object;
@@ -76,6 +83,7 @@ struct PendingStore {
   int64_t request_time = 0;
   int64_t response_time = 0;
   uint64_t limit = 0;
+  int64_t edge_lifetime = -1;  // set by a cache rule's edge TTL; negative: the fields decide
   std::string body;
   bool overflow = false;
   // When the fetch is collapsed the body is kept once, in the fill others read.

@@ -44,7 +44,7 @@ bool has_field(std::span<const http::Header> fields, std::string_view name) {
 asio::awaitable<ClientSession::Flow> ClientSession::serve_with_cache(pipeline::RequestContext& ctx,
                                                                      RequestRecord& record,
                                                                      bool must_close) {
-  CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head);
+  CacheLookup lookup = cache_lookup_for(*ctx.site, a_->head, &ctx.cache);
   cache::TieredStore& store = *worker_.shared.cache;
   if (std::optional<CacheHit> hit = find_usable(store, lookup, a_->head, ctx.site->cache)) {
     if (hit->revalidate) {

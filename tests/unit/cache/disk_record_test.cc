@@ -17,7 +17,7 @@ CachedObject sample(std::string body = "<html>hello</html>") {
                                              {"ETag", "\"v1\""},
                                              {"X-Empty", ""}};
   return CachedObject(203, headers, std::move(body), 1'700'000'000, 1'700'000'002,
-                      {"product-7", "catalog"}, "accept-encoding=gzip");
+                      {"product-7", "catalog"}, "accept-encoding=gzip", 3600);
 }
 
 TEST(DiskRecordTest, RoundTripKeepsEveryField) {
@@ -36,6 +36,7 @@ TEST(DiskRecordTest, RoundTripKeepsEveryField) {
   EXPECT_EQ(o.response_time(), 1'700'000'002);
   EXPECT_EQ(o.tags(), original.tags());
   EXPECT_EQ(o.vary_key(), "accept-encoding=gzip");
+  EXPECT_EQ(o.edge_lifetime(), 3600);  // a cache rule's edge TTL survives a restart
   ASSERT_EQ(o.headers().size(), original.headers().size());
   for (size_t i = 0; i < o.headers().size(); ++i) {
     EXPECT_EQ(o.headers()[i].name, original.headers()[i].name);
@@ -100,7 +101,7 @@ TEST(DiskRecordTest, ForeignAndFutureFilesAreTold) {
   other[0] = 'X';
   EXPECT_EQ(decode_record(other, decoded), RecordError::kBadMagic);
   other = bytes;
-  other[4] = 2;  // version 2
+  other[4] = static_cast<char>(kRecordVersion + 1);  // a later format
   EXPECT_EQ(decode_record(other, decoded), RecordError::kBadVersion);
   other = bytes;
   other[24] = 0;  // key length 0

@@ -370,7 +370,8 @@ TEST(BuiltinModules, TransformRunsThroughThePipelineAndHonoursItsKillSwitch) {
   std::vector<Diagnostic> errors;
   auto pipeline = rampart::pipeline::Pipeline::build(config, registry, errors);
   ASSERT_TRUE(errors.empty());
-  ASSERT_EQ(pipeline->names(), (std::vector<std::string_view>{"firewall", "transform"}));
+  ASSERT_EQ(pipeline->names(),
+            (std::vector<std::string_view>{"firewall", "transform", "cache_rules"}));
 
   std::string_view text = "GET /old?q=1 HTTP/1.1\r\nHost: shop.example\r\n\r\n";
   rampart::http::RequestHead head;
@@ -385,7 +386,7 @@ TEST(BuiltinModules, TransformRunsThroughThePipelineAndHonoursItsKillSwitch) {
 
   config.modules["transform"].enabled = false;
   auto disabled = rampart::pipeline::Pipeline::build(config, registry, errors);
-  EXPECT_EQ(disabled->names(), (std::vector<std::string_view>{"firewall"}));
+  EXPECT_EQ(disabled->names(), (std::vector<std::string_view>{"firewall", "cache_rules"}));
   RequestContext ctx2(config, head, upstream);
   ctx2.site = &config.sites[0];
   EXPECT_EQ(disabled->run_request(ctx2), rampart::pipeline::RequestResult::kForward);
