@@ -121,7 +121,10 @@ Coding negotiate(const AcceptEncoding& accept, std::span<const Coding> preferenc
       best_q = q;
     }
   }
-  if (best != Coding::kIdentity && accept.quality(Coding::kIdentity) > best_q) {
+  // Only an identity the client listed can outrank a coding: "acceptable by default"
+  // carries no weight of its own.
+  const Quality identity = accept.listed[static_cast<size_t>(Coding::kIdentity)];
+  if (best != Coding::kIdentity && identity > best_q) {
     return Coding::kIdentity;
   }
   return best;

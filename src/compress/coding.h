@@ -54,8 +54,9 @@ inline constexpr std::array<Coding, 3> kDefaultPreference = {Coding::kBrotli, Co
                                                              Coding::kGzip};
 
 // The coding to send. The highest quality wins; among equal qualities, the first in
-// `preference` (codings not in it are never chosen); identity only when the client
-// prefers it strictly, or when nothing in `preference` is acceptable. A request
+// `preference` (codings not in it are never chosen); identity when the client lists
+// it with a higher quality than any coding, or when nothing in `preference` is
+// acceptable. A request
 // without Accept-Encoding gets identity: the RFC would allow any coding, but clients
 // that send nothing (curl, scripts) usually cannot decode one.
 Coding negotiate(const AcceptEncoding& accept,

@@ -12,15 +12,15 @@
 namespace rampart::compress::detail {
 namespace {
 
-// zstd sizes its tables from the level (level 3: 2 MiB window, 512 KiB hash, 256 KiB
-// chain) and keeps the whole window plus a 128 KiB block as its input buffer. On the
-// fly we cap the window at 2^18 and the tables at 2^16 / 2^15 entries: ~1.1 MiB per
-// stream becomes ~0.8 MiB (see README.md; memory_bytes() measures it) for a few
-// percent of ratio on text. Stored objects keep the level's own parameters. A known
-// length (pledged) lets zstd shrink all of it for small bodies on its own.
-constexpr int kOnTheFlyWindowLog = 18;
-constexpr int kOnTheFlyHashLog = 16;
-constexpr int kOnTheFlyChainLog = 15;
+// zstd sizes its tables from the level (level 3: 2 MiB window, 2^17-entry hash and
+// 2^16-entry chain tables) and keeps the whole window plus a 128 KiB block as its input
+// buffer: ~3.1 MiB per stream. On the fly we cap the window at 2^17 and the tables at
+// 2^15 / 2^14 entries: ~1.06 MiB, for about 1% of ratio on text. Stored objects keep
+// the level's own parameters. A known length (a hint, not a pledge) shrinks all of it
+// for small bodies.
+constexpr int kOnTheFlyWindowLog = 17;
+constexpr int kOnTheFlyHashLog = 15;
+constexpr int kOnTheFlyChainLog = 14;
 
 constexpr size_t kMinRoom = 4096;
 
