@@ -10,14 +10,14 @@ namespace rampart::compress::detail {
 namespace {
 
 // Window (lgwin): the format allows up to 16 MiB and the library defaults to 4 MiB.
-// What a stream holds grows with it: at quality 4 a long stream holds ~1.8 MiB with a
-// 2^16 window, ~2.2 MiB with 2^17, ~3.3 MiB with 2^18 and ~5.8 MiB with 2^20 (ring
-// buffer, hash table, the metablock's commands). On the fly we use 2^17 (128 KiB,
-// four times gzip's reach): past it, a few percent of ratio on long pages costs a
-// megabyte per stream. A known length shrinks the window to the body (a 50 KiB page
-// holds ~0.2 MiB). Stored objects get 2^22. README.md has the measured figures.
+// What a long stream holds grows with the window and the quality (ring buffer, hash
+// table, the commands of the metablock being built): at quality 5, ~1.8 MiB with a
+// 2^16 window, ~3 MiB with 2^17, ~4 MiB with 2^18, ~6 MiB with 2^20. On the fly we use
+// 2^17 (128 KiB, four times gzip's reach); a known length shrinks the window to the
+// body (a 50 KiB page holds ~0.2 MiB). Stored objects get 2^20; at quality 6 a body of
+// several MiB then holds ~12 MiB while it is compressed. README.md has the figures.
 constexpr int kOnTheFlyWindowLog = 17;
-constexpr int kStoredWindowLog = 22;
+constexpr int kStoredWindowLog = 20;
 constexpr size_t kPiece = 16 * 1024;
 
 class BrotliEncoder final : public Encoder {

@@ -45,7 +45,7 @@ int default_level(Coding coding, Use use) {
     case Coding::kGzip:
       return fly ? 5 : 9;
     case Coding::kBrotli:
-      return fly ? 4 : 6;
+      return fly ? 5 : 6;
     case Coding::kZstd:
       return fly ? 3 : 12;
     case Coding::kIdentity:

@@ -57,7 +57,10 @@ void apply_coding(std::vector<http::Header>& headers, Coding coding, EditedValue
   for (http::Header& h : headers) {
     if (!http::iequals(h.name, "etag")) continue;
     const std::string_view tag = detail::trim_ows(h.value);
-    if (tag.starts_with("W/")) continue;
+    if (tag.starts_with("W/")) {
+      h.value = tag;
+      continue;
+    }
     values.etag = "W/";
     values.etag += tag;
     h.value = values.etag;

@@ -13,14 +13,19 @@ namespace rampart::compress::detail {
 namespace {
 
 // zstd sizes its tables from the level (level 3: 2 MiB window, 2^17-entry hash and
-// 2^16-entry chain tables) and keeps the whole window plus a 128 KiB block as its input
-// buffer: ~3.1 MiB per stream. On the fly we cap the window at 2^17 and the tables at
-// 2^15 / 2^14 entries: ~1.06 MiB, for about 1% of ratio on text. Stored objects keep
-// the level's own parameters. A known length (a hint, not a pledge) shrinks all of it
-// for small bodies.
-constexpr int kOnTheFlyWindowLog = 17;
-constexpr int kOnTheFlyHashLog = 15;
-constexpr int kOnTheFlyChainLog = 14;
+// 2^16-entry chain tables, ~3.1 MiB per stream; level 12: 8 MiB window and 2^22-entry
+// tables, ~40 MiB, which also makes a stream of unknown length slow to start) and
+// keeps the whole window plus a 128 KiB block as its input buffer. We cap all three.
+// On the fly: 2^17 window, 2^15 / 2^14 tables, ~1.06 MiB, for about 1% of ratio on
+// text. Stored: 2^20 window, 2^18 tables, ~4.3 MiB. A known length (a hint, not a
+// pledge) shrinks all of it for small bodies.
+struct Caps {
+  int window_log;
+  int hash_log;
+  int chain_log;
+};
+constexpr Caps kOnTheFlyCaps = {17, 15, 14};
+constexpr Caps kStoredCaps = {20, 18, 18};
 
 constexpr size_t kMinRoom = 4096;
 
@@ -35,16 +40,15 @@ class ZstdEncoder final : public Encoder {
     level = std::clamp(level, 1, ZSTD_maxCLevel());
     bool ok = !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_compressionLevel, level));
     ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_checksumFlag, 1));
-    if (use == Use::kOnTheFly) {
-      // Never raise what the level would choose for itself.
-      const ZSTD_compressionParameters own = ZSTD_getCParams(level, ZSTD_CONTENTSIZE_UNKNOWN, 0);
-      const int window = std::min<int>(own.windowLog, kOnTheFlyWindowLog);
-      const int hash = std::min<int>(own.hashLog, kOnTheFlyHashLog);
-      const int chain = std::min<int>(own.chainLog, kOnTheFlyChainLog);
-      ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, window));
-      ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_hashLog, hash));
-      ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_chainLog, chain));
-    }
+    // Never raise what the level would choose for itself.
+    const Caps& caps = use == Use::kOnTheFly ? kOnTheFlyCaps : kStoredCaps;
+    const ZSTD_compressionParameters own = ZSTD_getCParams(level, ZSTD_CONTENTSIZE_UNKNOWN, 0);
+    const int window = std::min<int>(own.windowLog, caps.window_log);
+    const int hash = std::min<int>(own.hashLog, caps.hash_log);
+    const int chain = std::min<int>(own.chainLog, caps.chain_log);
+    ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_windowLog, window));
+    ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_hashLog, hash));
+    ok = ok && !ZSTD_isError(ZSTD_CCtx_setParameter(cctx_, ZSTD_c_chainLog, chain));
     if (ok && size_hint > 0) {
       // Not a pledge: a body that turns out longer or shorter must not be an error.
       // The hint only sizes the tables.

@@ -25,7 +25,7 @@ TEST(Negotiate, Table) {
       {"9110 example: empty value means identity only",
        {{"Accept-Encoding", ""}},
        Coding::kIdentity},
-      {"9110 example: *", {{"Accept-Encoding", "*"}}, Coding::kBrotli},
+      {"9110 example: *", {{"Accept-Encoding", "*"}}, Coding::kZstd},
       {"9110 example: compress;q=0.5, gzip;q=1.0",
        {{"Accept-Encoding", "compress;q=0.5, gzip;q=1.0"}},
        Coding::kGzip},
@@ -33,7 +33,8 @@ TEST(Negotiate, Table) {
        {{"Accept-Encoding", "gzip;q=1.0, identity; q=0.5, *;q=0"}},
        Coding::kGzip},
       {"no field: identity", {}, Coding::kIdentity},
-      {"browser", {{"Accept-Encoding", "gzip, deflate, br, zstd"}}, Coding::kBrotli},
+      {"browser", {{"Accept-Encoding", "gzip, deflate, br, zstd"}}, Coding::kZstd},
+      {"browser without zstd", {{"Accept-Encoding", "gzip, deflate, br"}}, Coding::kBrotli},
       {"no brotli", {{"Accept-Encoding", "gzip, deflate, zstd"}}, Coding::kZstd},
       {"only deflate (unsupported)", {{"Accept-Encoding", "deflate"}}, Coding::kIdentity},
       {"client weights win over server order",
@@ -96,8 +97,9 @@ TEST(Negotiate, Table) {
 
 TEST(Negotiate, ServerPreferenceOrdersTies) {
   const Headers all = {{"Accept-Encoding", "gzip, br, zstd"}};
-  const Coding zstd_first[] = {Coding::kZstd, Coding::kBrotli, Coding::kGzip};
-  EXPECT_EQ(negotiate(all, zstd_first), Coding::kZstd);
+  EXPECT_EQ(negotiate(all), Coding::kZstd);
+  const Coding brotli_first[] = {Coding::kBrotli, Coding::kZstd, Coding::kGzip};
+  EXPECT_EQ(negotiate(all, brotli_first), Coding::kBrotli);
   const Coding gzip_only[] = {Coding::kGzip};
   EXPECT_EQ(negotiate(all, gzip_only), Coding::kGzip);
   const Headers no_gzip = {{"Accept-Encoding", "br, zstd"}};
