@@ -47,10 +47,10 @@ AcceptEncoding parse_accept_encoding(std::span<const http::Header> request_heade
 
 // Server preference among codings of equal quality: zstd, then brotli, then gzip.
 // At the on-the-fly levels, on a 50 KiB HTML page and a 50 KiB JSON response
-// (bench/micro/compress_bench.cc), zstd 3 compresses within 2-5% of gzip 5 at four to
-// eight times its speed, so it costs the edge least CPU per response; brotli 5 is ~10%
-// smaller than gzip 5 at about its speed, for clients without zstd (Safari); gzip is
-// understood by everything. Where bytes matter more than CPU, pass
+// (bench/micro/compress_bench.cc), zstd 3's output is within 2-5% of gzip 5's at about
+// five times its speed, so it costs the edge least CPU per response; brotli 5 is 5-10%
+// smaller than gzip 5 at 70-80% of its speed, for clients without zstd (Safari); gzip
+// is understood by everything. Where bytes matter more than CPU, pass
 // {kBrotli, kZstd, kGzip}.
 inline constexpr std::array<Coding, 3> kDefaultPreference = {Coding::kZstd, Coding::kBrotli,
                                                              Coding::kGzip};

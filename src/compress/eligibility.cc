@@ -98,4 +98,15 @@ Skip check_eligible(int status, std::span<const http::Header> response_headers,
   return Skip::kNone;
 }
 
+Decision decide(int status, std::span<const http::Header> response_headers,
+                std::optional<uint64_t> length, std::span<const http::Header> request_headers,
+                const Policy& policy, std::span<const Coding> preference) {
+  Decision d;
+  d.skip = check_eligible(status, response_headers, length, request_headers, policy);
+  if (d.skip != Skip::kNone) return d;
+  d.varies = true;
+  d.coding = negotiate(request_headers, preference);
+  return d;
+}
+
 }  // namespace rampart::compress

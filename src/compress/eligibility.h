@@ -8,6 +8,7 @@
 #include <span>
 #include <string_view>
 
+#include "compress/coding.h"
 #include "http/message.h"
 
 namespace rampart::compress {
@@ -81,5 +82,18 @@ bool is_compressible_type(std::string_view content_type, std::span<const std::st
 Skip check_eligible(int status, std::span<const http::Header> response_headers,
                     std::optional<uint64_t> length, std::span<const http::Header> request_headers,
                     const Policy& policy = {});
+
+// The whole decision for one response: eligibility, then negotiation.
+struct Decision {
+  Skip skip = Skip::kNone;
+  // What to send; identity when skipped or when the client accepts nothing we have.
+  Coding coding = Coding::kIdentity;
+  // The answer depended on Accept-Encoding (skip == kNone), so the response must say
+  // `Vary: Accept-Encoding` whatever the coding (apply_coding does it).
+  bool varies = false;
+};
+Decision decide(int status, std::span<const http::Header> response_headers,
+                std::optional<uint64_t> length, std::span<const http::Header> request_headers,
+                const Policy& policy = {}, std::span<const Coding> preference = kDefaultPreference);
 
 }  // namespace rampart::compress

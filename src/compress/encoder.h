@@ -20,8 +20,8 @@ namespace rampart::compress {
 enum class Use : uint8_t { kOnTheFly, kStored };
 
 // On the fly / stored: gzip 5 / 9, brotli 5 / 6, zstd 3 / 12. Brotli 5 is the lowest
-// quality that beats gzip 5 (by ~10% on text; 4 does not); 7-9 save under 1% over 6 at
-// a third of its speed, and 10-11 run below 1 MB/s: too slow for a worker.
+// quality that beats gzip 5 (by 5-10% on text; 4 does not); 7-9 save under 1% over 6
+// at a third of its speed, and 10-11 run below 1 MB/s: too slow for a worker.
 int default_level(Coding coding, Use use);
 
 class Encoder {

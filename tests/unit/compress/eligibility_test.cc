@@ -128,6 +128,27 @@ TEST(Eligibility, TypePatterns) {
   EXPECT_FALSE(is_compressible_type("textual/plain", text_any));
 }
 
+TEST(Decide, EligibilityThenNegotiation) {
+  const Headers html = {{"Content-Type", "text/html"}};
+  const Headers browser = {{"Accept-Encoding", "gzip, br"}};
+  Decision d = decide(200, html, 5000, browser);
+  EXPECT_EQ(d.skip, Skip::kNone);
+  EXPECT_EQ(d.coding, Coding::kBrotli);
+  EXPECT_TRUE(d.varies);
+
+  // Eligible, but the client takes nothing we have: identity, and still Vary.
+  const Headers deflate_only = {{"Accept-Encoding", "deflate"}};
+  d = decide(200, html, 5000, deflate_only);
+  EXPECT_EQ(d.coding, Coding::kIdentity);
+  EXPECT_TRUE(d.varies);
+
+  // Not eligible: identity without Vary, whatever the client accepts.
+  d = decide(200, html, 10, browser);
+  EXPECT_EQ(d.skip, Skip::kTooSmall);
+  EXPECT_EQ(d.coding, Coding::kIdentity);
+  EXPECT_FALSE(d.varies);
+}
+
 TEST(Eligibility, SkipText) {
   EXPECT_EQ(skip_text(Skip::kNone), "");
   EXPECT_EQ(skip_text(Skip::kNoTransform), "no-transform");
