@@ -36,7 +36,7 @@ struct AcceptEncoding {
   Quality star = kNotListed;  // the quality of "*", if listed
 
   // The quality the field gives `coding`: its own entry, else "*", else 0 for a coding
-  // (not acceptable) and 1 for identity (acceptable unless excluded).
+  // (not acceptable) and kMaxQuality (q=1) for identity (acceptable unless excluded).
   Quality quality(Coding coding) const;
 };
 

@@ -18,7 +18,7 @@ constexpr size_t kMaxPiece = size_t{1} << 30;
 // 32 KiB window and mem_level 8 (zlib's defaults) is ~262 KiB. On the fly we keep the
 // 32 KiB window (the format's maximum; text matches reach that far) but use mem_level
 // 7: the hash table and pending buffer halve (~196 KiB) for well under 1% of ratio.
-// Stored objects get mem_level 9 (~324 KiB). A known small body shrinks both.
+// Stored objects get mem_level 9 (~390 KiB). A known small body shrinks both.
 class GzipEncoder final : public Encoder {
  public:
   GzipEncoder() : Encoder(Coding::kGzip) {}
