@@ -4,7 +4,10 @@
 // hits it; header fields are views into one owned buffer (one allocation, and the
 // semantics functions take them as http::Header spans).
 
+#include <array>
+#include <atomic>
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -38,6 +41,17 @@ class CachedObject {
   // fields give (so also their no-cache and must-revalidate); negative when none.
   int64_t edge_lifetime() const { return edge_lifetime_; }
 
+  // The body in a content coding (compress::Coding's value as the slot), made the first
+  // time a client asks for it and kept for the object's life; null until then. Not
+  // charged against the budget (compressed text is a fraction of the body).
+  static constexpr size_t kEncodingSlots = 4;
+  std::shared_ptr<const std::string> encoded_body(size_t slot) const {
+    return slot < kEncodingSlots ? encoded_[slot].load(std::memory_order_acquire) : nullptr;
+  }
+  void set_encoded_body(size_t slot, std::shared_ptr<const std::string> body) const {
+    if (slot < kEncodingSlots) encoded_[slot].store(std::move(body), std::memory_order_release);
+  }
+
   // Bytes charged against the memory budget: everything the object owns plus its
   // bookkeeping, so the budget bounds real memory and not just bodies.
   size_t charge() const { return charge_; }
@@ -52,6 +66,7 @@ class CachedObject {
   std::string vary_key_;
   int64_t edge_lifetime_;
   size_t charge_;
+  mutable std::array<std::atomic<std::shared_ptr<const std::string>>, kEncodingSlots> encoded_;
 };
 
 }  // namespace rampart::cache

@@ -350,6 +350,11 @@ struct CacheSettings {
   DiskCacheSettings disk;
 };
 
+// On-the-fly compression of the site's responses (gzip, brotli, zstd by Accept-Encoding).
+struct SiteCompression {
+  bool enabled = true;
+};
+
 struct Site {
   std::string name;
   std::vector<std::string> hosts;  // lowercase; exact names or "*.suffix" wildcards
@@ -361,6 +366,7 @@ struct Site {
   bool websocket = true;  // pass Upgrade: websocket through
   Ruleset firewall;       // evaluated after the config-wide firewall rules
   SiteCache cache;
+  SiteCompression compression;
 };
 
 struct Limits {

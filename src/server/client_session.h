@@ -23,6 +23,7 @@
 #include "proxy/upstream_pool.h"
 #include "server/cache_step.h"
 #include "server/origin_choice.h"
+#include "server/response_compression.h"
 #include "server/session_state.h"
 #include "server/snapshot.h"
 #include "server/worker_context.h"
@@ -148,6 +149,8 @@ class ClientSession {
   // The current request's cache lookup, and the response being captured for storing.
   CacheLookup* cache_lookup_ = nullptr;
   PendingStore* pending_store_ = nullptr;
+  // The compression of the response being relayed (null: sent as the origin sent it).
+  Compression* compression_ = nullptr;
 };
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session);

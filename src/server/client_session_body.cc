@@ -147,10 +147,14 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     record.error = "client went away; the fetch went on for the requests sharing it";
     return true;
   };
-  auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
-    if (pending_store_ != nullptr) pending_store_->add_body(data);
+  // Writes body bytes (after the head, when it is still waiting in a_->out); empty
+  // bytes write only a waiting head, never a chunk (a zero-size chunk ends the body).
+  auto emit = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
     if (client_gone) co_return true;
-    if (as_chunk) {
+    if (data.empty()) {
+      if (a_->out.empty()) co_return true;
+      buffers.assign({});
+    } else if (as_chunk) {
       ChunkHeader header(data.size());
       buffers.assign(
           {asio::buffer(header.text, header.size), asio::buffer(data), asio::buffer(kCrlf)});
@@ -164,11 +168,37 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     a_->out.clear();
     co_return keep_fetching(ok);
   };
+  Compression* compression = compression_;
+  auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
+    if (pending_store_ != nullptr) pending_store_->add_body(data);
+    if (compression == nullptr) co_return co_await emit(data, as_chunk);
+    // Flushed per piece: a streamed body keeps streaming, compressed.
+    compression->out.clear();
+    if (!compression->encoder->compress(data, compression->out) ||
+        !compression->encoder->flush(compression->out)) {
+      record.error = "compressing the response failed";
+      co_return false;
+    }
+    co_return co_await emit(compression->out, true);
+  };
   auto send_last_chunk = [&]() -> asio::awaitable<bool> {
     if (client_gone) co_return true;
     record.bytes_out += kLastChunk.size();
     buffers.assign({asio::buffer(kLastChunk)});
     co_return keep_fetching(co_await write_client(buffers.view()));
+  };
+  // After the whole body: the encoder's last bytes and the chunked terminator.
+  auto end_body = [&]() -> asio::awaitable<bool> {
+    if (compression != nullptr) {
+      compression->out.clear();
+      if (!compression->encoder->finish(compression->out)) {
+        record.error = "compressing the response failed";
+        co_return false;
+      }
+      if (!co_await emit(compression->out, true)) co_return false;
+    }
+    if (chunk_to_client) co_return co_await send_last_chunk();
+    co_return true;
   };
   // The body starts a fresh buffer so reads do not keep growing it.
   up.buffer.set_max(65536);
@@ -187,7 +217,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
         remaining -= take;
         if (!co_await send(data.substr(0, take), false)) co_return false;
       }
-      co_return true;
+      co_return co_await end_body();
     }
     case http::BodyKind::kChunked: {
       http::ChunkedDecoder decoder;
@@ -203,10 +233,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
           co_return false;
         }
         if (!step.data.empty() && !co_await send(step.data, chunk_to_client)) co_return false;
-        if (step.status == http::ParseStatus::kComplete) {
-          if (chunk_to_client) co_return co_await send_last_chunk();
-          co_return true;
-        }
+        if (step.status == http::ParseStatus::kComplete) co_return co_await end_body();
         if (step.consumed == 0 && step.data.empty()) {
           if (co_await fill() != 1) {
             record.error = "origin closed during a chunked body";
@@ -229,8 +256,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
         up.buffer.consume(data.size());
         if (!co_await send(data, chunk_to_client)) co_return false;
       }
-      if (chunk_to_client) co_return co_await send_last_chunk();
-      co_return true;
+      co_return co_await end_body();
     }
     case http::BodyKind::kNone:
       co_return true;

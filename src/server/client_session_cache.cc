@@ -159,6 +159,14 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   ctx.response_headers = &a_->response_headers;
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
+  // The stored copy is identity; a client that accepts a coding gets the compressed
+  // form kept with it (made once).
+  Compression compression;
+  StoredEncoding encoded;
+  if (status == 200 && !not_modified) {
+    encoded = encode_stored(compression, *ctx.site, status, a_->response_headers, object, a_->head);
+    if (encoded.body) body = *encoded.body;
+  }
   std::string age = std::to_string(hit.age);
   std::string cache_status =
       hit.cache_status.empty() ? "rampart; hit; ttl=" + std::to_string(hit.ttl) : hit.cache_status;
@@ -169,7 +177,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
   if (!content_range.empty()) a_->response_headers.push_back({"Content-Range", content_range});
   if (!content_type.empty()) a_->response_headers.push_back({"Content-Type", content_type});
-  if (object.status() == 200 && status == 200 && !has_field(fields, "accept-ranges")) {
+  if (status == 200 && encoded.coding == compress::Coding::kIdentity &&
+      !has_field(fields, "accept-ranges")) {
     a_->response_headers.push_back({"Accept-Ranges", "bytes"});
   }
   // A 304 and responses that never have a body (RFC 9110 §6.4.1) carry no length.
@@ -229,12 +238,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
   ctx.response_headers = &a_->response_headers;
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
+  bool bodiless = status == 204 || status == 304 || status < 200;
+  Compression compression;
+  bool compressing = begin_compression(compression, *ctx.site, status, a_->response_headers, length,
+                                       a_->head, !bodiless);
+  if (compressing) length.reset();  // the coded length is known only at the end
   std::string cache_status =
       "rampart; fwd=" + lookup.miss + "; fwd-status=" + std::to_string(status) + "; collapsed";
   a_->response_headers.push_back({"Cache-Status", cache_status});
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
-  bool bodiless = status == 204 || status == 304 || status < 200;
   bool keep_alive = !must_close;
   bool chunked = false;
   std::string length_text = length ? std::to_string(*length) : std::string();
@@ -264,6 +277,16 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
   while (!bodiless) {
     std::string_view block = fill.body_at(offset);
     if (!block.empty()) {
+      offset += block.size();
+      if (compressing) {
+        compression.out.clear();
+        if (!compression.encoder->compress(block, compression.out) ||
+            !compression.encoder->flush(compression.out)) {
+          co_return Flow::kClose;
+        }
+        block = compression.out;
+        if (block.empty()) continue;
+      }
       session_io::ChunkHeader header(block.size());
       std::array<asio::const_buffer, 3> buffers{asio::buffer(header.text, header.size),
                                                 asio::buffer(block), asio::buffer("\r\n", 2)};
@@ -271,7 +294,6 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
       if (!chunked) view = view.subspan(1, 1);
       record.bytes_out += chunked ? header.size + block.size() + 2 : block.size();
       if (!co_await write_client(view)) co_return Flow::kClose;
-      offset += block.size();
       continue;
     }
     cache::Fill::State state = fill.state();
@@ -286,6 +308,20 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
     }
     deadline_.disarm();
     co_await fill.async_wait(offset, kNoThrow);
+  }
+  if (compressing) {
+    compression.out.clear();
+    if (!compression.encoder->finish(compression.out)) co_return Flow::kClose;
+    if (!compression.out.empty()) {
+      session_io::ChunkHeader header(compression.out.size());
+      std::array<asio::const_buffer, 3> buffers{asio::buffer(header.text, header.size),
+                                                asio::buffer(compression.out),
+                                                asio::buffer("\r\n", 2)};
+      record.bytes_out += header.size + compression.out.size() + 2;
+      if (!co_await write_client(std::span<const asio::const_buffer>(buffers))) {
+        co_return Flow::kClose;
+      }
+    }
   }
   if (chunked) {
     static constexpr std::string_view kLastChunk = "0\r\n\r\n";

@@ -440,8 +440,18 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   bool client_keep_alive = !must_close_ && body_done_ && !switching &&
                            !worker_.shared.draining.load(std::memory_order_relaxed);
   bool chunk_to_client = false;
-  if (!is_head &&
-      (response.body == http::BodyKind::kChunked || response.body == http::BodyKind::kUntilClose)) {
+  Compression compression;
+  std::optional<uint64_t> known_length;
+  if (response.body == http::BodyKind::kContentLength) known_length = response.content_length;
+  bool compressing =
+      !switching &&
+      begin_compression(compression, *ctx.site, response.status, a_->response_headers, known_length,
+                        a_->head, !is_head && response.body != http::BodyKind::kNone);
+  if (compressing) {
+    a_->response_headers.push_back({"Transfer-Encoding", "chunked"});
+    chunk_to_client = true;
+  } else if (!is_head && (response.body == http::BodyKind::kChunked ||
+                          response.body == http::BodyKind::kUntilClose)) {
     if (a_->head.version_minor >= 1) {
       a_->response_headers.push_back({"Transfer-Encoding", "chunked"});
       chunk_to_client = true;
@@ -482,9 +492,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   }
 
   pending_store_ = pending ? &*pending : nullptr;
+  compression_ = compressing ? &compression : nullptr;
   bool relayed = is_head || response.body == http::BodyKind::kNone ||
                  co_await relay_response_body(*up, response, chunk_to_client, record);
   pending_store_ = nullptr;
+  compression_ = nullptr;
   if (relayed && pending) finish_store(*worker_.shared.cache, *cache_lookup_, *pending);
   upstream_ = nullptr;
   if (relayed && response.keep_alive && up->buffer.empty() &&
