@@ -434,8 +434,8 @@ dist_label() {
 }
 
 load_table() {
-  echo "| load | wrk -c | proxy | req/s | MiB/s | p50 | p99 | CPU µs/req (proxy) | origin requests | other load | errors |"
-  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| load | wrk -c | proxy | req/s | MiB/s | p50 | p99 | CPU µs/req (proxy) | CPUs used (proxy) | origin requests | other load | errors |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   local d c p v rps other
   for d in "${DISTS[@]}"; do
     for c in "${CONNS[@]}"; do
@@ -445,8 +445,9 @@ load_table() {
         ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
         other="${OTHER_PCT[$v]}%"
         awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
-        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(dist_label "$d")" "$c" "$p" "$rps" \
-          "${MIBS[$v]}" "$(fmt_us "${P50[$v]}")" "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" "${ORIGIN_REQS[$v]}" \
+        printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(dist_label "$d")" "$c" "$p" "$rps" \
+          "${MIBS[$v]}" "$(fmt_us "${P50[$v]}")" "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" \
+          "$(awk -v r="${RPS[$v]}" -v u="${CPU_US[$v]}" 'BEGIN { printf "%.2f\n", r * u / 1e6 }')" "${ORIGIN_REQS[$v]}" \
           "$other" "${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} socket${NOTE[$v]:+; ${NOTE[$v]}}"
       done
     done
@@ -521,8 +522,12 @@ $(if ((MEMOBJ > 0)); then memory_table; else echo "(not measured: BENCH_CACHE_ME
   over the rounds): 0 means every request was a cache hit.
 - CPU µs/req = utime+stime of the proxy's processes (all threads; varnishd's manager and
   child, nginx's master and workers) during the measured run ÷ requests wrk completed.
-  "other load" is CPU used by anything besides the proxy, the origin and wrk, as % of all
-  $NPROC CPUs; rows marked ⚠ (over 5%) were disturbed.
+  "CPUs used" = req/s × CPU µs/req: how much of the machine the proxy got. "other load"
+  is CPU used by anything besides the proxy, the origin and wrk, as % of all $NPROC CPUs;
+  rows marked ⚠ (over 5%) were disturbed. On a busy machine the scheduler shares CPU
+  between runnable threads, which favours a proxy with a thread per connection (Varnish
+  runs hundreds) over one with W event-loop threads (rampart, nginx) unless BENCH_NICE
+  puts the benchmark ahead of the other work (this run: BENCH_NICE=$NICE).
 - wrk (1 thread) and the proxy share $NPROC CPUs$( ((PIN)) && echo " (pinned: proxy on CPU 1, origin and wrk on CPU 0)"),
   so req/s ratios understate differences in the proxies' own cost.
 - Memory: the growth of the proxy's Rss and Pss (summed over its processes) while the

@@ -15,6 +15,8 @@ packages=(
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
   # benchmark peers
   nginx haproxy varnish wrk
+  # profiling a benchmark run (bench/cache.sh BENCH_PERF=1)
+  linux-perf
 )
 
 missing=()
