@@ -35,7 +35,7 @@ struct Entry {
   static Entry* make(std::string_view key, uint64_t hash) {
     void* memory = ::operator new(sizeof(Entry) + key.size());
     auto* e = new (memory) Entry;
-    std::memcpy(e + 1, key.data(), key.size());
+    std::memcpy(static_cast<char*>(memory) + sizeof(Entry), key.data(), key.size());
     e->key_size = static_cast<uint32_t>(key.size());
     e->hash = hash;
     return e;
