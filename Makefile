@@ -45,6 +45,7 @@ bench: build
 	@bash bench/run.sh $(BUILD_DIR)/rampart
 	@bash bench/firewall.sh $(BUILD_DIR)/rampart
 	@bash bench/origins.sh $(BUILD_DIR)/rampart
+	@bash bench/cache.sh $(BUILD_DIR)/rampart
 	@bash bench/micro.sh $(BUILD_DIR)/rampart_micro_bench
 
 format:

@@ -136,6 +136,8 @@ FIREWALL_HEADING="## Firewall rules: throughput with 1,000 rules vs none"  # ben
 MICRO_HEADING="## Micro-benchmarks: rules and IP lists"  # bench/micro/ results, by hand
 # shellcheck disable=SC2034  # used by run.sh and origins.sh
 ORIGINS_HEADING="## Load balancing across 4 origins: rampart vs HAProxy and nginx"  # bench/origins.sh's section
+# shellcheck disable=SC2034  # used by run.sh and cache.sh
+CACHE_HEADING="## CDN cache hits: rampart vs Varnish and nginx proxy_cache"  # bench/cache.sh's section
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {

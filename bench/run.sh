@@ -593,9 +593,9 @@ EOF
 }
 
 report >"$TMP/RESULTS.md"
-# The micro-benchmark, bench/firewall.sh and bench/origins.sh sections live in the same
+# The micro-benchmark, bench/firewall.sh, bench/origins.sh and bench/cache.sh sections live in the same
 # file: carry them over unchanged.
-for heading in "$MICRO_HEADING" "$FIREWALL_HEADING" "$ORIGINS_HEADING"; do
+for heading in "$MICRO_HEADING" "$FIREWALL_HEADING" "$ORIGINS_HEADING" "$CACHE_HEADING"; do
   kept=$(results_section "$RESULTS" "$heading")
   [[ -n $kept ]] && printf '\n%s\n' "$kept" >>"$TMP/RESULTS.md"
 done

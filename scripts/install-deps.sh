@@ -16,6 +16,8 @@ packages=(
   python3-brotli python3-zstandard
   # benchmark peers
   nginx haproxy varnish wrk
+  # profiling a benchmark run (bench/cache.sh BENCH_PERF=1)
+  linux-perf
 )
 
 missing=()

@@ -1,8 +1,10 @@
 #include "cache/memory_store.h"
 
 #include <bit>
+#include <cstring>
 #include <deque>
 #include <mutex>
+#include <new>
 #include <unordered_map>
 #include <unordered_set>
 
@@ -10,21 +12,115 @@ namespace rampart::cache {
 
 namespace {
 
-// What an entry costs besides its object: the node, its key and the index slot.
-constexpr size_t kEntryOverhead = 64;
 constexpr uint8_t kMaxFreq = 3;
 // S3-FIFO's probationary queue holds this share of the bytes.
 constexpr double kSmallShare = 0.1;
 
+// An entry is its own index node, and it and its key bytes are one allocation (the key
+// follows the struct): per object that saves a hash-map node and, as a key (host +
+// target) rarely fits a string's inline buffer, a second allocation for the key.
 struct Entry {
-  std::string key;
-  uint64_t hash = 0;
   MemoryStore::ObjectPtr object;
   size_t charge = 0;
-  Entry* prev = nullptr;  // towards the head (newer)
-  Entry* next = nullptr;  // towards the tail (older)
+  Entry* prev = nullptr;   // towards the head (newer)
+  Entry* next = nullptr;   // towards the tail (older)
+  Entry* chain = nullptr;  // the next entry in its index bucket
+  uint64_t hash = 0;
+  uint32_t key_size = 0;
   uint8_t freq = 0;
   bool in_main = false;
+
+  std::string_view key() const { return {reinterpret_cast<const char*>(this + 1), key_size}; }
+
+  static Entry* make(std::string_view key, uint64_t hash) {
+    void* memory = ::operator new(sizeof(Entry) + key.size());
+    auto* e = new (memory) Entry;
+    std::memcpy(static_cast<char*>(memory) + sizeof(Entry), key.data(), key.size());
+    e->key_size = static_cast<uint32_t>(key.size());
+    e->hash = hash;
+    return e;
+  }
+  static void destroy(Entry* e) {
+    e->~Entry();
+    ::operator delete(e);
+  }
+};
+
+// What an entry costs besides its object and key bytes: itself, its index slot and the
+// allocator's header.
+constexpr size_t kEntryOverhead = sizeof(Entry) + 2 * sizeof(void*);
+
+// A chained hash table of entries linked through Entry::chain; it owns them. The hash
+// is computed once per call (it also picks the shard), so a lookup never hashes the key
+// again, growing never reads keys, and a probe compares hashes before bytes.
+class Index {
+ public:
+  Index() = default;
+  Index(const Index&) = delete;
+  Index& operator=(const Index&) = delete;
+  ~Index() {
+    for (Entry* head : buckets_) {
+      while (head != nullptr) {
+        Entry* next = head->chain;
+        Entry::destroy(head);
+        head = next;
+      }
+    }
+  }
+
+  size_t size() const { return size_; }
+
+  Entry* find(std::string_view key, uint64_t hash) const {
+    if (buckets_.empty()) return nullptr;
+    for (Entry* e = buckets_[hash & mask_]; e != nullptr; e = e->chain) {
+      if (e->hash == hash && e->key() == key) return e;
+    }
+    return nullptr;
+  }
+  // `e`'s key must not be in the table.
+  void insert(Entry* e) {
+    if (size_ >= buckets_.size()) grow();
+    Entry*& head = buckets_[e->hash & mask_];
+    e->chain = head;
+    head = e;
+    ++size_;
+  }
+  // Unlinks and frees `e`, which must be in the table.
+  void erase(Entry* e) {
+    Entry** link = &buckets_[e->hash & mask_];
+    while (*link != e) link = &(*link)->chain;
+    *link = e->chain;
+    --size_;
+    Entry::destroy(e);
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (Entry* head : buckets_) {
+      for (Entry* e = head; e != nullptr; e = e->chain) f(e);
+    }
+  }
+
+ private:
+  // Doubles the buckets (load factor at most 1); entries keep their hash, so moving
+  // them is pointer work only.
+  void grow() {
+    std::vector<Entry*> old = std::move(buckets_);
+    buckets_.assign(old.empty() ? 16 : old.size() * 2, nullptr);
+    mask_ = buckets_.size() - 1;
+    for (Entry* head : old) {
+      while (head != nullptr) {
+        Entry* next = head->chain;
+        Entry*& slot = buckets_[head->hash & mask_];
+        head->chain = slot;
+        slot = head;
+        head = next;
+      }
+    }
+  }
+
+  std::vector<Entry*> buckets_;
+  size_t mask_ = 0;
+  size_t size_ = 0;
 };
 
 // A FIFO of entries by intrusive links: push at the head, evict from the tail.
@@ -59,7 +155,7 @@ struct MemoryStore::Shard {
   size_t capacity = 0;
   size_t max_object = 0;
   Eviction eviction = Eviction::kS3Fifo;
-  std::unordered_map<std::string_view, std::unique_ptr<Entry>> index;
+  Index index;
   Queue small;
   Queue main;  // LRU keeps everything here, most recent at the head
   // Keys recently dropped from `small` unused: seen again soon, they skip probation.
@@ -100,11 +196,10 @@ struct MemoryStore::Shard {
     return true;
   }
 
-  // Frees the entry: erased through an iterator, as the key it is found by lives in
-  // the node being destroyed.
+  // Frees the entry.
   void forget(Entry* e) {
     unindex_tags(e);
-    index.erase(index.find(std::string_view(e->key)));
+    index.erase(e);
   }
   void drop(Entry* e) {
     (e->in_main ? main : small).remove(e);
@@ -173,12 +268,11 @@ MemoryStore::ObjectPtr MemoryStore::find(std::string_view key) {
   uint64_t hash;
   Shard& s = shard_for(key, hash);
   std::lock_guard lock(s.mutex);
-  auto it = s.index.find(key);
-  if (it == s.index.end()) {
+  Entry* e = s.index.find(key, hash);
+  if (e == nullptr) {
     ++s.stats.misses;
     return nullptr;
   }
-  Entry* e = it->second.get();
   ++s.stats.hits;
   if (s.eviction == Eviction::kLru) {
     s.main.remove(e);
@@ -190,7 +284,7 @@ MemoryStore::ObjectPtr MemoryStore::find(std::string_view key) {
 }
 
 bool MemoryStore::insert(std::string_view key, ObjectPtr object) {
-  if (!object) return false;
+  if (!object || key.size() > UINT32_MAX) return false;
   uint64_t hash;
   Shard& s = shard_for(key, hash);
   size_t charge = object->charge() + key.size() + kEntryOverhead;
@@ -198,12 +292,11 @@ bool MemoryStore::insert(std::string_view key, ObjectPtr object) {
   if (charge > s.max_object) {
     ++s.stats.rejected;
     // A stale smaller version must not outlive the one that replaced it at the origin.
-    if (auto it = s.index.find(key); it != s.index.end()) s.drop(it->second.get());
+    if (Entry* stale = s.index.find(key, hash); stale != nullptr) s.drop(stale);
     return false;
   }
   ++s.stats.inserts;
-  if (auto it = s.index.find(key); it != s.index.end()) {
-    Entry* e = it->second.get();
+  if (Entry* e = s.index.find(key, hash); e != nullptr) {
     Queue& q = e->in_main ? s.main : s.small;
     q.remove(e);
     s.unindex_tags(e);
@@ -212,16 +305,13 @@ bool MemoryStore::insert(std::string_view key, ObjectPtr object) {
     q.push_head(e);
     s.index_tags(e);
   } else {
-    auto owned = std::make_unique<Entry>();
-    Entry* e = owned.get();
-    e->key.assign(key);
-    e->hash = hash;
-    e->object = std::move(object);
-    e->charge = charge;
-    e->in_main = s.eviction == Eviction::kLru || s.take_ghost(hash);
-    (e->in_main ? s.main : s.small).push_head(e);
-    s.index.emplace(std::string_view(e->key), std::move(owned));
-    s.index_tags(e);
+    Entry* fresh = Entry::make(key, hash);
+    fresh->object = std::move(object);
+    fresh->charge = charge;
+    fresh->in_main = s.eviction == Eviction::kLru || s.take_ghost(hash);
+    (fresh->in_main ? s.main : s.small).push_head(fresh);
+    s.index.insert(fresh);
+    s.index_tags(fresh);
   }
   s.evict_to_fit();
   return true;
@@ -231,9 +321,9 @@ bool MemoryStore::erase(std::string_view key) {
   uint64_t hash;
   Shard& s = shard_for(key, hash);
   std::lock_guard lock(s.mutex);
-  auto it = s.index.find(key);
-  if (it == s.index.end()) return false;
-  s.drop(it->second.get());
+  Entry* e = s.index.find(key, hash);
+  if (e == nullptr) return false;
+  s.drop(e);
   return true;
 }
 
@@ -256,9 +346,9 @@ size_t MemoryStore::purge_if(const std::function<bool(std::string_view key)>& ma
   for (auto& s : shards_) {
     std::lock_guard lock(s->mutex);
     std::vector<Entry*> victims;
-    for (const auto& [key, entry] : s->index) {
-      if (match(key)) victims.push_back(entry.get());
-    }
+    s->index.for_each([&](Entry* e) {
+      if (match(e->key())) victims.push_back(e);
+    });
     for (Entry* e : victims) s->drop(e);
     purged += victims.size();
   }

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <thread>
@@ -71,6 +72,34 @@ TEST(MemoryStore, FindsWhatWasInsertedAndReplaces) {
   EXPECT_EQ(got->body(), std::string(10, 'a'));
   EXPECT_EQ(store.find("a"), nullptr);
   EXPECT_FALSE(store.erase("a"));
+}
+
+TEST(MemoryStore, LongKeysThatShareAPrefixAreDistinct) {
+  // Real keys are host + target: long, and alike up to their last bytes.
+  MemoryStore store(options(1 << 20));
+  std::string prefix = "shop.example:443/catalogue/items?page=";
+  for (char c : std::string("abcdefgh")) {
+    ASSERT_TRUE(store.insert(prefix + c, object(5, {}, c)));
+  }
+  for (char c : std::string("abcdefgh")) {
+    auto got = store.find(prefix + c);
+    ASSERT_NE(got, nullptr) << c;
+    EXPECT_EQ(got->body(), std::string(5, c));
+  }
+  EXPECT_EQ(store.find(prefix), nullptr);
+  EXPECT_EQ(store.find(prefix + "ab"), nullptr);
+  std::vector<std::string> seen;
+  store.purge_if([&](std::string_view k) {
+    seen.emplace_back(k);
+    return k.back() < 'e';
+  });
+  std::sort(seen.begin(), seen.end());
+  ASSERT_EQ(seen.size(), 8u);
+  EXPECT_EQ(seen.front(), prefix + 'a');
+  EXPECT_EQ(seen.back(), prefix + 'h');
+  EXPECT_EQ(store.find(prefix + 'd'), nullptr);
+  EXPECT_NE(store.find(prefix + 'e'), nullptr);
+  EXPECT_EQ(store.stats().objects, 4u);
 }
 
 TEST(MemoryStore, StaysWithinItsByteBudget) {
