@@ -119,12 +119,8 @@ std::unique_ptr<cache::TieredStore> make_cache(const config::CacheSettings& sett
     disk_options.capacity_bytes = settings.disk.size_bytes;
     disk_options.max_object_bytes = settings.max_object_bytes;
     disk = std::make_unique<cache::DiskStore>(disk_options);
-    cache::DiskOpenResult opened = disk->open();
-    if (opened.ok) {
-      core::log(core::LogLevel::kInfo,
-                "disk cache {}: {} objects, {} bytes found ({} damaged files removed)",
-                settings.disk.path, opened.objects, opened.bytes, opened.removed);
-    } else {
+    cache::DiskOpenResult opened = disk->open();  // logs what it found
+    if (!opened.ok) {
       core::log(core::LogLevel::kError, "disk cache {} not used: {}", settings.disk.path,
                 opened.error);
       disk.reset();
