@@ -188,14 +188,23 @@ bool has_validator(std::span<const http::Header> headers) {
 
 }  // namespace
 
-CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object) {
-  cache::Freshness f = freshness_of(*object);
-  int64_t age = age_of(*object, wall_seconds());
+namespace {
+
+CacheHit make_hit(std::shared_ptr<const cache::CachedObject> object, const cache::Freshness& f,
+                  int64_t age) {
   CacheHit hit;
   hit.object = std::move(object);
   hit.age = age;
   hit.ttl = f.lifetime - age;
   return hit;
+}
+
+}  // namespace
+
+CacheHit hit_of(std::shared_ptr<const cache::CachedObject> object) {
+  cache::Freshness f = freshness_of(*object);
+  int64_t age = age_of(*object, wall_seconds());
+  return make_hit(std::move(object), f, age);
 }
 
 std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& lookup,
@@ -223,13 +232,13 @@ std::optional<CacheHit> find_usable(cache::TieredStore& store, CacheLookup& look
   if (head.find("cache-control") != nullptr) request_cc = cache::parse_cache_control(head.headers);
   cache::Use use = cache::decide_use(f, age, request_cc ? &*request_cc : nullptr);
   if (use == cache::Use::kFresh || use == cache::Use::kStaleAllowed) {
-    return hit_of(std::move(object));
+    return make_hit(std::move(object), f, age);
   }
   const pipeline::CacheDirectives* rules = lookup.rules;
   bool while_updating = site.serve_stale && !(rules && rules->disable_stale_while_updating);
   bool if_error = site.serve_stale && !(rules && rules->disable_stale_if_error);
   if (use == cache::Use::kStaleWhileRevalidate && while_updating) {
-    CacheHit hit = hit_of(std::move(object));
+    CacheHit hit = make_hit(std::move(object), f, age);
     hit.revalidate = true;
     hit.log_status = "stale";
     hit.cache_status =

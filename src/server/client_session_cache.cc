@@ -109,7 +109,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   bool not_modified = cache::evaluate_conditional(
                           a_->head.method, a_->head.headers, object.status(), object.headers(),
                           object.response_time()) == cache::ConditionalResult::kNotModified;
-  std::vector<http::Header> fields;  // views into `object`, alive for this call
+  // Views into `object`, which outlives this call.
+  std::vector<http::Header>& fields = a_->response_headers;
   if (not_modified) {
     fields = cache::not_modified_headers(object.headers());
   } else {
@@ -154,7 +155,6 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   }
   record.status = status;
 
-  a_->response_headers.assign(fields.begin(), fields.end());
   ctx.response_status = status;
   ctx.response_headers = &a_->response_headers;
   snapshot_->pipeline->run_response(ctx);
