@@ -184,6 +184,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     response.content_type = "text/plain; version=0.0.4";
     server.metrics().render(response.body, snapshot->config->version);
     render_origin_metrics(*snapshot->origins, response.body);
+    render_cache_metrics(server.cache(), response.body);
     for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
       fmt::format_to(std::back_inserter(response.body),
                      "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);

@@ -79,4 +79,40 @@ AdminResponse purge_cache(cache::TieredStore& store, std::string_view query) {
   return answer(200, fmt::format("{{\"purged\":{}}}\n", purged));
 }
 
+void render_cache_metrics(cache::TieredStore& store, std::string& out) {
+  auto it = std::back_inserter(out);
+  auto line = [&](std::string_view name, std::string_view type, std::string_view help,
+                  std::string_view tier, uint64_t value) {
+    fmt::format_to(it, "# HELP {} {}\n# TYPE {} {}\n{}{{tier=\"{}\"}} {}\n", name, help, name, type,
+                   name, tier, value);
+  };
+  cache::MemoryStoreStats m = store.memory().stats();
+  line("rampart_cache_objects", "gauge", "Objects held by the memory cache tier.", "memory",
+       m.objects);
+  line("rampart_cache_bytes", "gauge", "Bytes charged to the memory cache tier's budget.", "memory",
+       m.bytes);
+  line("rampart_cache_evictions_total", "counter", "Objects evicted to keep the budget.", "memory",
+       m.evictions);
+  line("rampart_cache_rejected_total", "counter", "Objects too big for the tier.", "memory",
+       m.rejected);
+  cache::DiskStore* disk = store.disk();
+  if (disk == nullptr) return;
+  cache::DiskStoreStats d = disk->stats();
+  line("rampart_cache_disk_objects", "gauge", "Objects held by the disk cache tier.", "disk",
+       d.objects);
+  line("rampart_cache_disk_bytes", "gauge", "Bytes of the disk tier's files (4 KiB blocks).",
+       "disk", d.bytes);
+  line("rampart_cache_disk_writes_total", "counter", "Objects written to the disk tier.", "disk",
+       d.writes);
+  line("rampart_cache_disk_write_errors_total", "counter",
+       "Failed disk writes (each pauses storing for a while).", "disk", d.write_errors);
+  line("rampart_cache_disk_dropped_total", "counter",
+       "Objects not written: queue full, storing paused or purged while queued.", "disk",
+       d.dropped);
+  line("rampart_cache_disk_corrupt_total", "counter",
+       "Files that failed verification and were removed (never served).", "disk", d.corrupt);
+  line("rampart_cache_disk_storing", "gauge", "1 while the disk tier stores, 0 while paused.",
+       "disk", d.storing ? 1 : 0);
+}
+
 }  // namespace rampart::admin

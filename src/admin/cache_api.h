@@ -11,4 +11,7 @@ namespace rampart::admin {
 
 AdminResponse purge_cache(cache::TieredStore& store, std::string_view query);
 
+// The cache tiers' gauges and counters in the Prometheus text format.
+void render_cache_metrics(cache::TieredStore& store, std::string& out);
+
 }  // namespace rampart::admin

@@ -259,6 +259,8 @@ def test_a_restart_keeps_what_the_disk_tier_holds(origin, rampart_factory, tmp_p
     paths = [cacheable(page=i, size=3000) for i in range(20)]
     bodies = [get(first, p).body for p in paths]
     assert origin.requests("/cacheable") == 20
+    m = first.metrics()
+    assert m.value("rampart_cache_objects", tier="memory") == 20
     # Disk writes are asynchronous: wait until every object is on disk, then restart.
     deadline = time.monotonic() + 10
     while sum(1 for f in disk.rglob("*") if f.is_file()) < 20 and time.monotonic() < deadline:
@@ -280,3 +282,4 @@ def test_a_restart_keeps_what_the_disk_tier_holds(origin, rampart_factory, tmp_p
     fetched = [fetch_number(get(third, p)) for p in paths]
     assert origin.requests("/cacheable") == 21
     assert sorted(fetched)[-1] == 21
+    assert third.metrics().value("rampart_cache_disk_corrupt_total", tier="disk") == 1
