@@ -32,6 +32,7 @@ struct Revalidation {
   proxy::OriginPool* pool = nullptr;  // owned by the snapshot
   size_t endpoint = 0;
   CacheLookup lookup;  // key and stale copy
+  pipeline::CacheDirectives rules;  // the request's cache rules (they point into the snapshot)
   std::string request_bytes;
   std::vector<std::pair<std::string, std::string>> request_fields;  // for storability
   int64_t request_time = 0;
@@ -213,6 +214,8 @@ void start_background_revalidation(WorkerContext& worker, std::shared_ptr<const 
   job->lookup.key.assign(key);
   job->lookup.miss = "stale";
   job->lookup.fill = joined.fill;  // the registry's marker, released when the task ends
+  job->rules = ctx.cache;
+  job->lookup.rules = &job->rules;
   auto give_up = [&] { worker.shared.revalidations.finish(key, joined.fill); };
 
   const proxy::OriginSet& origins = *snapshot->origins;
