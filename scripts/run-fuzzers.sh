@@ -19,6 +19,9 @@ root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 corpus_root="$root/tests/fuzz/corpus"
 default_dict="$root/tests/fuzz/dict/http.dict"
 
+# Undefined behaviour is a finding like a crash, not a line in the log.
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-halt_on_error=1:print_stacktrace=1}
+
 scratch=$(mktemp -d)
 trap 'rm -rf "$scratch"' EXIT
 

@@ -2,6 +2,7 @@
 // bytes are a representation length (for Range) and a timestamp; the rest is split at
 // '\n' into header values that play several roles at once.
 
+#include <algorithm>
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -140,7 +141,10 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const Freshness f = compute_freshness(200, response, true, now, over ? &*over : nullptr);
   FUZZ_CHECK(f.lifetime >= 0 && f.lifetime <= kDeltaMax);
   FUZZ_CHECK(f.stale_while_revalidate >= 0 && f.stale_if_error >= 0);
-  const int64_t age = current_age(response, now - 3, now, now + static_cast<int64_t>(length));
+  // The driver's own arithmetic must not overflow: times kept within ±2^62.
+  const int64_t t = std::clamp<int64_t>(now, -(int64_t{1} << 62), int64_t{1} << 62);
+  const int64_t later = t + static_cast<int64_t>(length % (uint64_t{1} << 61));
+  const int64_t age = current_age(response, t - 3, t, later);
   FUZZ_CHECK(age >= 0 && age <= kDeltaMax);
   (void)decide_use(f, age, &cc);
 
