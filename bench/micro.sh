@@ -21,11 +21,12 @@ REPS=${BENCH_REPETITIONS:-5}
 tmp=$(mktemp -d) || exit 1
 trap 'rm -rf "$tmp"' EXIT
 
-for filter in Firewall IpRangeSet Cache; do
+for filter in Firewall IpRangeSet Cache Disk Compress; do
   bench_log "rampart_micro_bench --benchmark_filter=$filter x$REPS"
   pattern=$filter
   # The cache benchmarks are named by what they measure, not by their area.
   [[ $filter == Cache ]] && pattern='HitRatio|FindHit|InsertEvicting|PurgeTag|MemoryPerObject'
+  [[ $filter == Compress ]] && pattern='Compress|Negotiate|DecideAndEditFields'
   "$bin" --benchmark_filter="$pattern" --benchmark_repetitions="$REPS" \
     --benchmark_report_aggregates_only=true --benchmark_format=json \
     >"$tmp/$filter.json" || bench_die "the benchmark failed"
@@ -50,13 +51,16 @@ def medians(name):
             text = f"{t:.1f} {unit}"
         extra = ", ".join(f"{k}={v:.4g}" for k, v in b.items()
                           if k in ("MiB", "MiB_file", "ranges", "hit_ratio",
-                                   "bytes_per_object", "purged"))
+                                   "bytes_per_object", "purged", "ratio", "objects")
+                          or k.endswith("per_second"))
         rows.append(f"| `{b['run_name']}` | {text} | {extra} |")
     return "\n".join(rows), data["context"]
 
 fw, ctx = medians("Firewall")
 ip, _ = medians("IpRangeSet")
 cache, _ = medians("Cache")
+disk, _ = medians("Disk")
+compress, _ = medians("Compress")
 now = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%d %H:%M UTC")
 print(f"""{heading}
 
@@ -107,6 +111,29 @@ The cache's memory tier (`bench/micro/cache_bench.cc`, `cache::MemoryStore`):
 - `MemoryPerObject`: heap bytes an object costs beyond its body (header fields, key,
   index entry, queue links, the shared_ptr), measured with `mallinfo2` over 100,000
   objects.
+
+The cache's disk tier (`bench/micro/disk_store_bench.cc`, `cache::DiskStore`):
+
+| benchmark | time | |
+|---|---:|---|
+{disk}
+
+- `DiskLoad/N`: `load()` of an N-byte object from a warm page cache (open, read,
+  checksum, decode) on the calling thread.
+- `DiskOpen/10000`: the start-up index rebuild over 10,000 objects.
+
+Compression (`bench/micro/compress_bench.cc`, `compress/`):
+
+| benchmark | time | |
+|---|---:|---|
+{compress}
+
+- `Compress/coding/body/mode`: a 50 KiB body in 16 KiB pieces; coding 1 gzip, 2 brotli,
+  3 zstd; body 0 HTML, 1 JSON; mode 0 the on-the-fly level, 1 the stored level;
+  `bytes_per_second` is input throughput and `ratio` output/input.
+- `Negotiate/k`: choosing a coding from a browser's Accept-Encoding (0) or a weighted
+  two-line one (1); `DecideAndEditFields`: the decision and header edits for an HTML
+  response.
 """)
 PY
 [[ -s $tmp/section.md ]] || bench_die "no results"
