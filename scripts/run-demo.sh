@@ -34,6 +34,10 @@ Try:
   curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
   curl -i http://localhost:8080/old              # a redirect rule answered at the edge
   curl -si http://localhost:8080/cacheable | grep -E 'Cache-Status|fetch'   # twice: a hit
+  curl -si -H 'Accept-Encoding: br' http://localhost:8080/ | grep -i content-encoding
+                                                 # compressed on the fly (zstd, br, gzip)
+  curl -s -X POST -H 'Authorization: Bearer demo-admin-token-change-me' \
+       'http://127.0.0.1:9901/cache/purge?all=1'  # admin: empty the cache
   curl -i http://localhost:8080/.env             # blocked by a firewall rule (403)
   curl -i http://localhost:8080/wp-login.php     # blocked with a custom 404 (rule no-wp-probes)
   ./build/release/rampart rules test --expr 'http.user_agent contains "curl"' \

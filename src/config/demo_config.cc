@@ -53,6 +53,7 @@ sites:
       retries: { max_tries: 2, retry_on: [connect_failure, reset, timeout, gateway_error] }
     cache:
       enabled: true              # what the origin marks cacheable is served from memory
+      always_online: true        # stale copies answer while every origin is down
     request_headers:
       - set: { name: X-Edge, value: rampart }
     response_headers:

@@ -31,7 +31,7 @@ struct Revalidation {
   std::shared_ptr<const Snapshot> snapshot;
   proxy::OriginPool* pool = nullptr;  // owned by the snapshot
   size_t endpoint = 0;
-  CacheLookup lookup;  // key and stale copy
+  CacheLookup lookup;               // key and stale copy
   pipeline::CacheDirectives rules;  // the request's cache rules (they point into the snapshot)
   std::string request_bytes;
   std::vector<std::pair<std::string, std::string>> request_fields;  // for storability

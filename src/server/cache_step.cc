@@ -376,7 +376,8 @@ void fill_from_object(cache::Fill& fill, const cache::CachedObject& object) {
 }
 
 void finish_store(cache::TieredStore& store, const CacheLookup& lookup, PendingStore& pending) {
-  if (pending.overflow) return;
+  if (pending.overflow || pending.stored) return;
+  pending.stored = true;
   if (pending.fill) {
     // The body was kept in the fill's blocks; the stored copy is one contiguous string.
     pending.body.reserve(pending.fill->body_size());

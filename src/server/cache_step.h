@@ -83,6 +83,7 @@ struct PendingStore {
   int64_t request_time = 0;
   int64_t response_time = 0;
   uint64_t limit = 0;
+  bool stored = false;         // finish_store ran
   int64_t edge_lifetime = -1;  // set by a cache rule's edge TTL; negative: the fields decide
   std::string body;
   bool overflow = false;

@@ -169,8 +169,17 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     co_return keep_fetching(ok);
   };
   Compression* compression = compression_;
-  auto send = [&](std::string_view data, bool as_chunk) -> asio::awaitable<bool> {
+  // A stored response is stored (and its waiters told) before the client gets its last
+  // bytes: a client asking again at once finds it.
+  auto store_now = [&] {
+    if (pending_store_ != nullptr && cache_lookup_ != nullptr) {
+      finish_store(*worker_.shared.cache, *cache_lookup_, *pending_store_);
+    }
+  };
+  auto send = [&](std::string_view data, bool as_chunk,
+                  bool last_piece = false) -> asio::awaitable<bool> {
     if (pending_store_ != nullptr) pending_store_->add_body(data);
+    if (last_piece) store_now();
     if (compression == nullptr) co_return co_await emit(data, as_chunk);
     // Flushed per piece: a streamed body keeps streaming, compressed.
     compression->out.clear();
@@ -189,6 +198,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
   };
   // After the whole body: the encoder's last bytes and the chunked terminator.
   auto end_body = [&]() -> asio::awaitable<bool> {
+    store_now();
     if (compression != nullptr) {
       compression->out.clear();
       if (!compression->encoder->finish(compression->out)) {
@@ -215,7 +225,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
         size_t take = static_cast<size_t>(std::min<uint64_t>(remaining, data.size()));
         up.buffer.consume(take);
         remaining -= take;
-        if (!co_await send(data.substr(0, take), false)) co_return false;
+        if (!co_await send(data.substr(0, take), false, remaining == 0)) co_return false;
       }
       co_return co_await end_body();
     }
