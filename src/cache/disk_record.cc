@@ -209,10 +209,9 @@ RecordError decode_record(std::string_view bytes, DecodedRecord& out) {
   if (at != fields.size()) return RecordError::kBadField;
   const std::string_view body = bytes.substr(layout.meta_bytes(), layout.body_bytes);
   out.key = std::move(head.key);
-  out.object = std::make_shared<const CachedObject>(layout.status, headers, std::string(body),
-                                                    layout.request_time, layout.response_time,
-                                                    std::move(head.tags), std::string(vary),
-                                                    layout.edge_lifetime);
+  out.object = std::make_shared<const CachedObject>(
+      layout.status, headers, std::string(body), layout.request_time, layout.response_time,
+      std::move(head.tags), std::string(vary), layout.edge_lifetime);
   return RecordError::kOk;
 }
 
