@@ -274,6 +274,10 @@ class Walker {
   void ruleset(const At& at, Ruleset& out, std::vector<RuleSource>& sources);
   void rule(const At& at, Ruleset& out, std::vector<RuleSource>& sources);
   std::optional<SourceText> expression(const At& at);
+  // A rule's `id` (a label; `id_pos` gets its position) and `description` (bounded),
+  // the same in every rule list.
+  void rule_id(const At& at, std::string& id, Pos& id_pos);
+  void rule_description(const At& at, std::string& out);
   SourceText source_text(const At& at, const std::string& value) const;
   using LiteralCheck = bool (Walker::*)(const At&, const std::string&);
   std::optional<DynamicValue> dynamic_value(const At& at, std::string_view expected,

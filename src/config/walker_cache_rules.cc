@@ -38,7 +38,6 @@ constexpr size_t kMaxCacheRulesPerSite = 1'000;
 constexpr size_t kMaxStatusTtls = 64;
 constexpr size_t kMaxKeyNames = 64;
 constexpr size_t kMaxKeyNameBytes = 256;
-constexpr size_t kMaxDescriptionBytes = 1024;
 constexpr int64_t kMaxTtlSeconds = 365LL * 24 * 3600;
 
 }  // namespace
@@ -77,21 +76,9 @@ void Walker::cache_rule(const At& at, std::vector<CacheRule>& out,
   fields(at, kCacheRuleKeys, "", [&](std::string_view key, const At& v) {
     if (key == "id") {
       has_id = true;
-      auto id = string(v);
-      if (id && !is_label(*id)) {
-        error(v, quote(*id) + " is not a valid rule id: use 1-64 characters of A-Z a-z 0-9 . _ -");
-      } else if (id) {
-        r.id = *id;
-        src.id = v.pos;
-      }
+      rule_id(v, r.id, src.id);
     } else if (key == "description") {
-      auto s = string(v);
-      if (s && s->size() > kMaxDescriptionBytes) {
-        error(v, "the description is " + std::to_string(s->size()) + " bytes; the limit is " +
-                     std::to_string(kMaxDescriptionBytes));
-      } else if (s) {
-        r.description = *s;
-      }
+      rule_description(v, r.description);
     } else if (key == "expression") {
       has_expression = true;
       if (auto e = expression(v)) r.expression = std::move(*e);

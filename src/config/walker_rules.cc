@@ -131,21 +131,9 @@ void Walker::rule(const At& at, Ruleset& out, std::vector<RuleSource>& sources) 
   fields(at, kRuleKeys, "", [&](std::string_view key, const At& v) {
     if (key == "id") {
       has_id = true;
-      auto id = string(v);
-      if (id && !is_label(*id)) {
-        error(v, quote(*id) + " is not a valid rule id: use 1-64 characters of A-Z a-z 0-9 . _ -");
-      } else if (id) {
-        r.id = *id;
-        src.id = v.pos;
-      }
+      rule_id(v, r.id, src.id);
     } else if (key == "description") {
-      auto s = string(v);
-      if (s && s->size() > kMaxDescriptionBytes) {
-        error(v, "the description is " + std::to_string(s->size()) + " bytes; the limit is " +
-                     std::to_string(kMaxDescriptionBytes));
-      } else if (s) {
-        r.description = *s;
-      }
+      rule_description(v, r.description);
     } else if (key == "expression") {
       has_expression = true;
       if (auto e = expression(v)) r.expression = std::move(*e);
@@ -245,6 +233,26 @@ std::optional<DynamicValue> Walker::dynamic_value(const At& at, std::string_view
   value.literal = at.node.Scalar();
   if (!(this->*check)(at, value.literal)) return std::nullopt;
   return value;
+}
+
+void Walker::rule_id(const At& at, std::string& id, Pos& id_pos) {
+  auto text = string(at);
+  if (text && !is_label(*text)) {
+    error(at, quote(*text) + " is not a valid rule id: use 1-64 characters of A-Z a-z 0-9 . _ -");
+  } else if (text) {
+    id = *text;
+    id_pos = at.pos;
+  }
+}
+
+void Walker::rule_description(const At& at, std::string& out) {
+  auto text = string(at);
+  if (text && text->size() > kMaxDescriptionBytes) {
+    error(at, "the description is " + std::to_string(text->size()) + " bytes; the limit is " +
+                  std::to_string(kMaxDescriptionBytes));
+  } else if (text) {
+    out = *text;
+  }
 }
 
 }  // namespace rampart::config::detail
