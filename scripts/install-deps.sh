@@ -15,7 +15,7 @@ packages=(
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
   python3-brotli python3-zstandard
   # benchmark peers
-  nginx haproxy varnish wrk
+  nginx haproxy varnish wrk nghttp2-client
   # profiling a benchmark run (bench/cache.sh BENCH_PERF=1)
   linux-perf
 )
