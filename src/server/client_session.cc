@@ -51,21 +51,24 @@ void SessionList::remove(ClientSession* s) {
 
 // --- lifecycle -----------------------------------------------------------------------
 
-ClientSession::ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer,
-                             uint32_t resumed_requests)
+ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress peer,
+                             uint32_t resumed_requests, Role role,
+                             std::shared_ptr<const ConnectionInfo> info)
     : worker_(worker),
-      socket_(std::move(socket)),
+      io_(std::move(io)),
       peer_(peer),
-      deadline_(socket_.get_executor(),
+      info_(std::move(info)),
+      role_(role),
+      deadline_(worker.io.get_executor(),
                 [this] {
+                  io_.cancel();
                   boost::system::error_code ignored;
-                  socket_.cancel(ignored);
                   if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
                 }),
       a_(worker.session_states.acquire()) {
   worker_.sessions.add(this);
   requests_ = resumed_requests;
-  if (resumed_requests == 0) {
+  if (resumed_requests == 0 && role_ == Role::kConnection) {
     worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
   }
 }
@@ -80,22 +83,19 @@ void ClientSession::operator delete(void* p) {
 ClientSession::~ClientSession() {
   worker_.session_states.release(std::move(a_));
   worker_.sessions.remove(this);
-  if (handed_off_) return;  // the parking lot keeps counting the connection
+  // The parking lot keeps counting a handed-off connection; a stream's is its connection's.
+  if (handed_off_ || role_ == Role::kStream) return;
   worker_.metrics.active_connections.fetch_sub(1, std::memory_order_relaxed);
   worker_.shared.limiter.release(peer_);
 }
 
 void ClientSession::close_if_parked_past(std::chrono::steady_clock::time_point now) {
-  if (parked_ && idle_ && now >= parked_until_) {
-    boost::system::error_code ignored;
-    socket_.cancel(ignored);
-  }
+  if (parked_ && idle_ && now >= parked_until_) io_.cancel();
 }
 
 void ClientSession::close_if_idle() {
   if (!idle_) return;
-  boost::system::error_code ignored;
-  socket_.cancel(ignored);
+  io_.cancel();
 }
 
 asio::awaitable<void> run_client_session(std::unique_ptr<ClientSession> session) {
@@ -109,9 +109,10 @@ void ClientSession::park(std::unique_ptr<ClientSession> session) {
   ClientSession* s = session.get();
   s->release_idle_memory();
   if (s->worker_.shared.draining.load(std::memory_order_relaxed)) return;  // closes it
-  if (ParkingLot* lot = s->worker_.parking.get()) {
+  ParkingLot* lot = s->worker_.parking.get();
+  if (lot != nullptr && s->io_.parkable()) {
     boost::system::error_code ec;
-    int fd = s->socket_.release(ec);
+    int fd = s->io_.socket().release(ec);
     if (ec) return;  // closes it
     auto close_at = std::chrono::steady_clock::now() + s->parked_wait_;
     if (lot->park(fd, s->peer_, s->requests_, close_at)) {
@@ -128,14 +129,17 @@ void ClientSession::park(std::unique_ptr<ClientSession> session) {
   s->parked_until_ = std::chrono::steady_clock::now() + s->parked_wait_;
   // The handler owns the session: if the loop is destroyed with it pending, so is the
   // session.
-  s->socket_.async_wait(core::Socket::wait_read,
-                        [owned = std::move(session)](const boost::system::error_code& ec) mutable {
-                          owned->idle_ = false;
-                          if (ec) return;  // closed, reset, timed out or drained
-                          owned->parked_ = false;
-                          auto& io = owned->worker_.io;
-                          asio::co_spawn(io, run_client_session(std::move(owned)), asio::detached);
-                        });
+  // A TLS connection waits here too: its session holds the TLS state, and a read that
+  // found no record left nothing buffered above the socket.
+  s->io_.socket().async_wait(
+      core::Socket::wait_read,
+      [owned = std::move(session)](const boost::system::error_code& ec) mutable {
+        owned->idle_ = false;
+        if (ec) return;  // closed, reset, timed out or drained
+        owned->parked_ = false;
+        auto& io = owned->worker_.io;
+        asio::co_spawn(io, run_client_session(std::move(owned)), asio::detached);
+      });
 }
 
 asio::awaitable<void> ClientSession::run() {
@@ -154,7 +158,7 @@ asio::awaitable<void> ClientSession::run() {
       } else {
         idle_ = true;
         deadline_.expire_after(t.header_read);
-        auto [ec] = co_await socket_.async_wait(core::Socket::wait_read, kNoThrow);
+        boost::system::error_code ec = co_await io_.wait_readable();
         idle_ = false;
         if (ec) break;
       }
@@ -175,9 +179,7 @@ asio::awaitable<void> ClientSession::run() {
     if (co_await handle_request(result.consumed) == Flow::kClose) break;
   }
   deadline_.disarm();
-  boost::system::error_code ignored;
-  socket_.shutdown(core::Socket::shutdown_send, ignored);
-  socket_.close(ignored);
+  co_await io_.close();
 }
 
 void ClientSession::release_idle_memory() {
@@ -197,7 +199,7 @@ asio::awaitable<bool> ClientSession::wait_hot(std::chrono::milliseconds client_i
   }
   auto [ptr, room] = a_->rbuf.prepare(512);
   idle_ = true;
-  auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
+  auto [ec, n] = co_await io_.read_some(asio::buffer(ptr, room));
   idle_ = false;
   if (!ec) {
     a_->rbuf.commit(n);
@@ -240,7 +242,7 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
       result.error = {431, "request head too large"};
       co_return true;
     }
-    auto [ec, n] = co_await socket_.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    auto [ec, n] = co_await io_.read_some(asio::buffer(ptr, room));
     if (ec) {
       if (deadline_.expired()) {
         worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
@@ -383,7 +385,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
 asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
   deadline_.expire_after(snapshot_ ? snapshot_->config->timeouts.send
                                    : std::chrono::milliseconds(30'000));
-  auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+  auto [ec, n] = co_await io_.write(bytes);
   if (ec) {
     closing_ = true;
     co_return false;
@@ -393,7 +395,7 @@ asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
 
 asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
   deadline_.expire_after(snapshot_->config->timeouts.send);
-  auto [ec, n] = co_await asio::async_write(socket_, buffers, kNoThrow);
+  auto [ec, n] = co_await io_.write(buffers);
   if (ec) {
     closing_ = true;
     co_return false;

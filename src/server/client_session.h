@@ -1,7 +1,10 @@
 #pragma once
-// One client connection speaking HTTP/1.1: reads requests (pipelined ones in order),
-// runs the pipeline, forwards to the origin and streams bodies both ways through
-// bounded buffers. It lives on one worker, as one coroutine.
+// One client connection speaking HTTP/1.1 — over TCP or TLS — or one HTTP/2 stream
+// (which reaches it as HTTP/1.1 bytes through its ClientIo): reads requests (pipelined
+// ones in order), runs the pipeline, forwards to the origin and streams bodies both ways
+// through bounded buffers. It lives on one worker, as one coroutine. A connection whose
+// client chooses HTTP/2 (ALPN h2, or the prior-knowledge preface) hands itself to an
+// H2Connection, which runs one stream session per request.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
@@ -22,6 +25,7 @@
 #include "proxy/forward_headers.h"
 #include "proxy/upstream_pool.h"
 #include "server/cache_step.h"
+#include "server/client_io.h"
 #include "server/origin_choice.h"
 #include "server/response_compression.h"
 #include "server/session_state.h"
@@ -48,12 +52,26 @@ struct RequestRecord {
   uint32_t retry_after_s = 5;  // Retry-After of a 503 rampart answers itself
 };
 
+// What a session knows of its connection beyond the peer address. Owned by the
+// connection's session; the streams of an HTTP/2 connection share it.
+struct ConnectionInfo {
+  size_t listener = 0;  // index into the config's listeners
+  bool tls = false;
+  bool http2 = false;  // the session is one HTTP/2 stream
+  std::string tls_version;
+  std::string tls_cipher;
+  std::string ja4;
+};
+
 class ClientSession {
  public:
+  enum class Role : uint8_t { kConnection, kStream };
   // `resumed_requests` > 0: a connection coming back from the parking lot, which
   // already holds its connection-limit slot and its place in the connection count.
-  ClientSession(WorkerContext& worker, core::Socket socket, core::IpAddress peer,
-                uint32_t resumed_requests = 0);
+  // A kStream session is one HTTP/2 stream: its connection does the accounting.
+  ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress peer,
+                uint32_t resumed_requests = 0, Role role = Role::kConnection,
+                std::shared_ptr<const ConnectionInfo> info = nullptr);
   ~ClientSession();
 
   // Sessions are created and destroyed on their worker's thread; packing them in slabs
@@ -129,8 +147,10 @@ class ClientSession {
   const Snapshot& snapshot() const { return *snapshot_; }
 
   WorkerContext& worker_;
-  core::Socket socket_;
+  ClientIo io_;
   core::IpAddress peer_;
+  std::shared_ptr<const ConnectionInfo> info_;  // null: plain TCP, HTTP/1.x
+  Role role_;
   core::Deadline deadline_;
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
   std::shared_ptr<const Snapshot> snapshot_;

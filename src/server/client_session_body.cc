@@ -19,8 +19,8 @@ asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
   if (!a_->body_buf) a_->body_buf = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
   a_->body_begin = a_->body_end = 0;
   deadline_.expire_after(snapshot_->config->timeouts.body_read);
-  auto [ec, n] = co_await socket_.async_read_some(
-      asio::buffer(a_->body_buf.get(), std::min(max, kBodyBufSize)), kNoThrow);
+  auto [ec, n] =
+      co_await io_.read_some(asio::buffer(a_->body_buf.get(), std::min(max, kBodyBufSize)));
   if (ec) co_return false;
   a_->body_end = n;
   co_return true;
@@ -288,12 +288,12 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     if (!co_await write_client(up.buffer.readable())) co_return;
     up.buffer.consume(up.buffer.size());
   }
-  auto pump = [this, idle](core::Socket& from, core::Socket& to,
-                           uint64_t& counter) -> asio::awaitable<void> {
+  auto client_to_origin = [this, idle](core::Socket& to,
+                                       uint64_t& counter) -> asio::awaitable<void> {
     auto buffer = std::make_unique_for_overwrite<char[]>(16384);
     for (;;) {
       deadline_.expire_after(idle);
-      auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer.get(), 16384), kNoThrow);
+      auto [rec, n] = co_await io_.read_some(asio::buffer(buffer.get(), 16384));
       if (rec) break;
       counter += n;
       auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
@@ -302,8 +302,21 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     boost::system::error_code ignored;
     to.shutdown(core::Socket::shutdown_send, ignored);
   };
-  co_await (pump(socket_, up.socket, record.bytes_in) ||
-            pump(up.socket, socket_, record.bytes_out));
+  auto origin_to_client = [this, idle](core::Socket& from,
+                                       uint64_t& counter) -> asio::awaitable<void> {
+    auto buffer = std::make_unique_for_overwrite<char[]>(16384);
+    for (;;) {
+      deadline_.expire_after(idle);
+      auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer.get(), 16384), kNoThrow);
+      if (rec) break;
+      counter += n;
+      auto [wec, wn] = co_await io_.write(std::string_view(buffer.get(), n));
+      if (wec) break;
+    }
+    // The client's half closes with the session (after the other direction ends too).
+  };
+  co_await (client_to_origin(up.socket, record.bytes_in) ||
+            origin_to_client(up.socket, record.bytes_out));
   closing_ = true;
 }
 

@@ -66,10 +66,10 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(
-        worker.io,
-        run_client_session(std::make_unique<ClientSession>(worker, std::move(socket), ip)),
-        asio::detached);
+    asio::co_spawn(worker.io,
+                   run_client_session(
+                       std::make_unique<ClientSession>(worker, ClientIo(std::move(socket)), ip)),
+                   asio::detached);
   }
 }
 
@@ -102,7 +102,7 @@ void resume_parked(WorkerContext& worker, int fd, const core::IpAddress& peer, u
   }
   asio::co_spawn(worker.io,
                  run_client_session(std::make_unique<ClientSession>(
-                     worker, std::move(socket), peer, std::max<uint32_t>(requests, 1))),
+                     worker, ClientIo(std::move(socket)), peer, std::max<uint32_t>(requests, 1))),
                  asio::detached);
 }
 
