@@ -97,8 +97,13 @@ Ja4Parts ja4_parts(const ClientHello& hello) {
     if (e != 0x0000 && e != 0x0010) hashed_extensions.push_back(e);
   }
   Ja4Parts parts;
-  parts.a = "t" + version_code(hello) + (has_sni ? "d" : "i") + two_digits(ciphers.size()) +
-            two_digits(extension_count) + alpn_code(hello);
+  parts.a.reserve(10);
+  parts.a += 't';
+  parts.a += version_code(hello);
+  parts.a += has_sni ? 'd' : 'i';
+  parts.a += two_digits(ciphers.size());
+  parts.a += two_digits(extension_count);
+  parts.a += alpn_code(hello);
   parts.ciphers = sorted_list(std::move(ciphers));
   parts.extensions = sorted_list(std::move(hashed_extensions));
   std::string algorithms;
