@@ -161,6 +161,7 @@ void check_config(const Config& config, const SourceMap& where, Diagnostics& dia
   check_limits(config, where, diags);
   check_rules(config, where, diags);
   check_pools(config, where, diags);
+  check_tls(config, where, diags);
 }
 
 }  // namespace rampart::config::detail

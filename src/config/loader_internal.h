@@ -33,6 +33,7 @@ inline constexpr size_t kMaxBlockContentBytes = 32 << 10;
 inline constexpr size_t kMaxErrors = 1'000;
 inline constexpr size_t kMaxPools = 1'000;
 inline constexpr size_t kMaxEndpointsPerPool = 256;
+inline constexpr size_t kMaxCertificatesPerSite = 8;
 
 // A 1-based position in the source; line 0 means "the file as a whole".
 struct Pos {
@@ -66,6 +67,7 @@ class Diagnostics {
 struct ListenerSource {
   Pos name;
   Pos address;
+  std::optional<Pos> tls;  // where `tls:` is written, for a TLS listener
 };
 
 // A pool name written in a site's origin or a route action, checked once every pool
@@ -106,6 +108,7 @@ struct SiteSource {
   std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
   std::vector<RuleSource> cache_rules;     // parallel to Site::cache.rules
   std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
+  std::optional<Pos> tls;                  // where the site's `tls:` is written
 };
 
 struct SourceMap {
@@ -125,6 +128,9 @@ struct SourceMap {
 // Checks relations between values that were each valid on their own: duplicate
 // addresses, names and hosts, the single default site, ordered limits, rule ids.
 void check_config(const Config& config, const SourceMap& where, Diagnostics& diags);
+
+// TLS: a TLS listener needs a site with certificates to present (checker_tls.cc).
+void check_tls(const Config& config, const SourceMap& where, Diagnostics& diags);
 
 // Rule ids unique across the config, and skip actions naming rules evaluated later
 // (checker_rules.cc).

@@ -97,7 +97,7 @@ Parsed<Millis> parse_duration(std::string_view text) {
   }
   uint64_t total = 0;
   size_t pos = 0;
-  int last_rank = 5;  // units must go from larger to smaller: "1h30m", not "30m1h"
+  int last_rank = 6;  // units must go from larger to smaller: "1h30m", not "30m1h"
   while (pos < text.size()) {
     uint64_t n = 0;
     if (!is_digit(text[pos])) {
@@ -121,11 +121,13 @@ Parsed<Millis> parse_duration(std::string_view text) {
       scale = 60'000, rank = 3;
     } else if (unit == "h") {
       scale = 3'600'000, rank = 4;
+    } else if (unit == "d") {
+      scale = 86'400'000, rank = 5;
     } else if (unit.empty()) {
-      return R::fail(quote(text) + " needs a unit after each number (ms, s, m or h)");
+      return R::fail(quote(text) + " needs a unit after each number (ms, s, m, h or d)");
     } else {
       return R::fail(quote(text) + " has an unknown unit " + quote(unit) +
-                     " (expected ms, s, m or h)");
+                     " (expected ms, s, m, h or d)");
     }
     if (rank >= last_rank) {
       return R::fail(quote(text) + " must list units from largest to smallest, each once");

@@ -26,7 +26,8 @@ struct Parsed {
 // Decimal digits only: no sign, no leading zeros (YAML 1.1 reads "010" as octal).
 Parsed<uint64_t> parse_uint(std::string_view text);
 
-// "500ms", "10s", "2m", "1h", compounds such as "1m30s", or a bare integer of seconds.
+// "500ms", "10s", "2m", "1h", "180d", compounds such as "1m30s", or a bare integer of
+// seconds.
 Parsed<Millis> parse_duration(std::string_view text);
 
 // "512", "512B", "64KiB", "100MiB", "1GiB", "2TiB" (powers of 1024) or "512KB",

@@ -265,6 +265,16 @@ class Walker {
   void pool_ref(const At& at, std::vector<std::string>& out, std::vector<PoolRef>& refs);
   void pool_refs(const At& at, std::vector<std::string>& out, std::vector<PoolRef>& refs);
 
+  // TLS settings of listeners and sites (walker_tls.cc). The files are only named
+  // here; tls/ reads them when it builds the contexts.
+  void listener_tls(const At& at, ListenerTls& out);
+  void site_tls(const At& at, SiteTls& out, SiteSource& src);
+  void certificate(const At& at, std::vector<CertificateFiles>& out);
+  void client_auth(const At& at, ClientAuth& out);
+  void hsts(const At& at, Hsts& out);
+  // A file path written in the config, resolved against the config's directory.
+  std::optional<std::string> file_path(const At& at);
+
   // Named lists (walker_lists.cc).
   void lists(const At& at);
   void named_list(const At& at, const std::string& name, Pos name_pos);

@@ -14,7 +14,7 @@
 namespace rampart::config::detail {
 namespace {
 
-const Keys kListenerKeys = {"name", "address"};
+const Keys kListenerKeys = {"name", "address", "tls", "http2"};
 const Keys kAdminKeys = {"enabled", "address", "token"};
 const Keys kLimitKeys = {
     "max_request_line", "max_header_bytes",       "max_header_count",           "max_body_bytes",
@@ -99,6 +99,15 @@ void Walker::listeners(const At& at) {
         }
         listener.address = *addr.value;
         src.address = v.pos;
+      } else if (key == "tls") {
+        ListenerTls tls;
+        tls.line = v.pos.line;
+        tls.column = v.pos.column;
+        listener_tls(v, tls);
+        listener.tls = std::move(tls);
+        src.tls = v.pos;
+      } else if (key == "http2") {
+        if (auto b = boolean(v)) listener.http2 = *b;
       }
     });
     if (!is_map) return;

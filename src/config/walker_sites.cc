@@ -18,7 +18,7 @@ namespace {
 
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
-    "redirects", "websocket", "firewall", "cache",  "compression"};
+    "redirects", "websocket", "firewall", "cache",  "compression",     "tls"};
 const Keys kOriginKeys = {"endpoints", "pool", "pools", "fallback", "retries", "retry_after"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
@@ -95,6 +95,9 @@ void Walker::site(const At& at) {
       ruleset(v, s.firewall, src.firewall_rules);
     } else if (key == "cache") {
       site_cache(v, s.cache, src);
+    } else if (key == "tls") {
+      src.tls = v.pos;
+      site_tls(v, s.tls, src);
     } else if (key == "compression") {
       static const Keys kCompressionKeys = {"enabled"};
       fields(v, kCompressionKeys, "", [&](std::string_view, const At& e) {

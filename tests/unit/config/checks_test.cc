@@ -435,7 +435,7 @@ timeouts:
   send: 86401s
   upstream_connect: ten
   upstream_first_byte: 10 s
-  upstream_idle: 1d
+  upstream_idle: 2d
   shutdown_grace: 24h
   connect: 1s
 )"));
@@ -446,7 +446,7 @@ timeouts:
   EXPECT_TRUE(has_error_at(r, 12, 9, "\"86401s\" is out of range"));
   EXPECT_TRUE(has_error_at(r, 13, 21, "timeouts.upstream_connect: \"ten\" is not a duration"));
   EXPECT_TRUE(has_error_at(r, 14, 24, "unknown unit \" s\""));
-  EXPECT_TRUE(has_error_at(r, 15, 18, "unknown unit \"d\""));
+  EXPECT_TRUE(has_error_at(r, 15, 18, "\"2d\" is out of range"));
   EXPECT_TRUE(has_error_at(r, 17, 3, "timeouts: unknown key \"connect\"; did you mean"));
   EXPECT_EQ(r.errors.size(), 8u) << all_errors(r);
 }

@@ -39,12 +39,14 @@ TEST(ParseDurationTest, AcceptsUnitsAndBareSeconds) {
   EXPECT_EQ(parse_duration("1m30s").value, seconds(90));
   EXPECT_EQ(parse_duration("1h2m3s4ms").value, Millis(3'723'004));
   EXPECT_EQ(parse_duration("24h").value, hours(24));
+  EXPECT_EQ(parse_duration("180d").value, hours(180 * 24));
+  EXPECT_EQ(parse_duration("1d12h").value, hours(36));
 }
 
 TEST(ParseDurationTest, RejectsMalformed) {
   for (std::string_view bad :
-       {"", "s", "10x", "10 s", "1.5s", "-1s", "10S", "1d", "ms", "1s1m", "1s1s", "01s", "10s ",
-        "99999999999999999999s", "99999999999999h", "1h-1m", "h1"}) {
+       {"", "s", "10x", "10 s", "1.5s", "-1s", "10S", "1D", "ms", "1s1m", "1s1s", "01s", "10s ",
+        "99999999999999999999s", "99999999999999h", "1h-1m", "h1", "1h1d"}) {
     auto r = parse_duration(bad);
     EXPECT_FALSE(r) << bad;
     EXPECT_FALSE(r.error.empty()) << bad;
