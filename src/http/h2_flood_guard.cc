@@ -60,7 +60,7 @@ H2Flood H2FloodGuard::on_frame_header(uint8_t type, uint8_t flags, size_t length
       if (++pings_ > limits_.max_control_frames_per_interval) return H2Flood::kPing;
       break;
     default:  // PRIORITY, WINDOW_UPDATE, GOAWAY, PUSH_PROMISE and unknown extensions
-      if (++control_ > limits_.max_control_frames_per_interval + data_frames_sent_) {
+      if (++control_ > limits_.max_control_frames_per_interval + 2 * data_frames_sent_) {
         return H2Flood::kControl;
       }
       break;

@@ -23,8 +23,8 @@ class H2FloodGuard {
   void on_reset_provoked() { ++resets_; }
   // A request whose header list was over a limit.
   H2Flood on_rejected_header_list();
-  // Each DATA frame sent earns the client a WINDOW_UPDATE in the control budget, so a
-  // large download is never mistaken for a flood.
+  // Each DATA frame sent earns the client two WINDOW_UPDATEs (stream and connection) in
+  // the control budget, so a large download is never mistaken for a flood.
   void on_data_frame_sent() { ++data_frames_sent_; }
 
  private:

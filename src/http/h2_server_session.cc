@@ -65,13 +65,15 @@ bool H2ServerSession::start() {
   nghttp2_option_set_no_closed_streams(opt, 1);
   nghttp2_option_set_max_deflate_dynamic_table_size(opt, kDeflateTableSize);
   nghttp2_option_set_max_send_header_block_length(opt, kMaxSendHeaderBlock);
-  nghttp2_option_set_max_continuations(opt, std::max<uint32_t>(l.max_continuation_frames, 1));
-  // nghttp2's own guards are backstops set above ours (our window lets through at most
-  // twice a limit in any span), so the connection ends with our count and our code.
+  // nghttp2's own guards are backstops set above ours, so the connection ends with our
+  // count and our code. Its reset limiter runs on its own clock, not the caller's, so it
+  // is kept well clear of ours (our window lets through at most twice a limit at once).
+  nghttp2_option_set_max_continuations(opt, size_t{l.max_continuation_frames} + 1);
   const uint32_t interval = std::max<uint32_t>(l.flood_interval_ms, 1);
+  const uint64_t per_second =
+      std::max<uint64_t>(1, uint64_t{l.max_resets_per_interval} * 1000 / interval);
   nghttp2_option_set_stream_reset_rate_limit(
-      opt, uint64_t{l.max_resets_per_interval} * 2 + 2,
-      std::max<uint64_t>(1, uint64_t{l.max_resets_per_interval} * 1000 / interval));
+      opt, std::max<uint64_t>(uint64_t{l.max_resets_per_interval} * 16, 1000), per_second * 4);
   nghttp2_option_set_max_outbound_ack(opt, size_t{l.max_control_frames_per_interval} * 2 + 2);
 
   // The callbacks see the core, not the wrapper.
@@ -117,8 +119,18 @@ bool H2ServerSession::receive(std::string_view bytes, int64_t now_ms) {
       s.protocol_failure(NGHTTP2_PROTOCOL_ERROR);
     }
   }
-  if (s.failed) return false;
-  return nghttp2_session_want_read(s.session) != 0;
+  if (s.failed || nghttp2_session_want_read(s.session) == 0) {
+    // Not reading with streams still open, or with nobody having said goodbye, means
+    // nghttp2 itself ended the connection for a connection error it detected.
+    if (!s.failed && (!s.streams.empty() || (!s.going_away && !s.peer_goaway))) {
+      s.failed = true;
+      if (s.counters.flood == H2Flood::kNone) s.counters.protocol_error = true;
+    }
+    s.abandon_streams(s.counters.flood != H2Flood::kNone ? NGHTTP2_ENHANCE_YOUR_CALM
+                                                         : NGHTTP2_PROTOCOL_ERROR);
+    return false;
+  }
+  return true;
 }
 
 void H2ServerSession::collect_output(std::string& out, size_t max) {

@@ -186,6 +186,9 @@ int on_frame_recv(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
     case NGHTTP2_RST_STREAM:
       ++s.counters.resets_received;
       return 0;
+    case NGHTTP2_GOAWAY:
+      s.peer_goaway = true;
+      return 0;
     case NGHTTP2_PING:
       if ((frame->hd.flags & NGHTTP2_FLAG_ACK) != 0 && s.going_away &&
           std::memcmp(frame->ping.opaque_data, kShutdownPing, 8) == 0) {
@@ -242,8 +245,12 @@ int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
       break;
     }
     case NGHTTP2_GOAWAY:
-      if (frame->goaway.error_code != NGHTTP2_NO_ERROR && s.counters.flood == H2Flood::kNone) {
-        s.counters.protocol_error = true;
+      // A connection error nghttp2 found in the frames (it queues the GOAWAY itself and
+      // ignores all input after it) becomes final here.
+      if (frame->goaway.error_code != NGHTTP2_NO_ERROR) {
+        if (s.counters.flood == H2Flood::kNone) s.counters.protocol_error = true;
+        s.failed = true;
+        s.abandon_streams(frame->goaway.error_code);
       }
       break;
     default:

@@ -5,6 +5,7 @@
 
 #include <nghttp2/nghttp2.h>
 
+#include <algorithm>
 #include <cstring>
 #include <memory>
 #include <optional>
@@ -98,6 +99,18 @@ struct H2SessionCore {
     nghttp2_submit_ping(session, NGHTTP2_FLAG_NONE, kShutdownPing);
   }
 
+  // The connection is ending for a flood or protocol error: nghttp2 will not close the
+  // streams it still holds, so each announced one is closed here, once.
+  void abandon_streams(uint32_t code) {
+    std::vector<int32_t> ids;
+    for (const auto& [id, st] : streams) {
+      if (st->announced) ids.push_back(id);
+    }
+    streams.clear();
+    std::sort(ids.begin(), ids.end());
+    for (int32_t id : ids) events.on_stream_close(id, code);
+  }
+
   void request_end(int32_t id, Stream& s) {
     if (!s.announced || s.request_ended) return;
     s.request_ended = true;
@@ -116,6 +129,7 @@ struct H2SessionCore {
   uint64_t accepted = 0;  // request streams let through
   bool failed = false;    // flood or protocol error: nothing more is read
   bool going_away = false;
+  bool peer_goaway = false;  // the client sent GOAWAY
   bool final_goaway_sent = false;
   std::vector<Header> scratch_headers;
 };
