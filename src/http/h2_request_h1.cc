@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "http/h1_internal.h"
+
 namespace rampart::http {
 
 namespace {
@@ -66,12 +68,6 @@ bool is_target(std::string_view t) {
   return true;
 }
 
-bool is_authority(std::string_view a) {
-  return is_target(a) && a.find('@') == std::string_view::npos &&
-         a.find('/') == std::string_view::npos && a.find('?') == std::string_view::npos &&
-         a.find('#') == std::string_view::npos;
-}
-
 bool connection_specific(std::string_view name) {
   return name == "connection" || name == "keep-alive" || name == "proxy-connection" ||
          name == "transfer-encoding" || name == "upgrade";
@@ -107,13 +103,16 @@ H2HeadTranslation translate_h2_request(const H2Request& r, std::string& out) {
     if (!iequals(authority, host_field->value)) return refuse("h2: host differs from :authority");
   }
   if (authority.empty()) return refuse("h2: no :authority and no host");
-  if (!is_authority(authority)) return refuse("h2: bad :authority");
+  // The HTTP/1.1 parser's own authority grammar (reg-name, IP literal, port): what it
+  // would refuse in a Host field is refused here. CONNECT needs a port.
+  if (!detail::valid_authority(authority, connect)) return refuse("h2: bad :authority");
 
   const size_t start = out.size();
   if (connect) {
     out.append("CONNECT ").append(authority).append(" HTTP/1.1\r\n");
   } else {
-    if (!is_target(r.path) || (r.path.front() != '/' && r.path != "*")) {
+    const bool asterisk = r.path == "*" && r.method == "OPTIONS";
+    if (!is_target(r.path) || (r.path.front() != '/' && !asterisk)) {
       return refuse("h2: bad :path");
     }
     out.append(r.method).append(" ").append(r.path).append(" HTTP/1.1\r\n");
