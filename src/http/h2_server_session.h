@@ -28,10 +28,11 @@ struct H2Limits {
   uint32_t max_frame_size = 16384;
   // Flood limits, counted over `flood_interval_ms`; past one → GOAWAY and close.
   uint32_t flood_interval_ms = 10'000;
-  uint32_t max_resets_per_interval = 200;         // Rapid Reset (CVE-2023-44487)
+  uint32_t max_resets_per_interval = 200;           // Rapid Reset (CVE-2023-44487)
   uint32_t max_control_frames_per_interval = 1000;  // SETTINGS, PING, PRIORITY, WINDOW_UPDATE
-  uint32_t max_empty_frames_per_interval = 200;   // DATA/HEADERS/CONTINUATION without payload
-  uint32_t max_continuation_frames = 32;          // CONTINUATION frames in one header block
+  uint32_t max_empty_frames_per_interval = 200;     // DATA/HEADERS/CONTINUATION without payload
+  uint32_t max_continuation_frames = 32;            // CONTINUATION frames in one header block
+  uint32_t max_rejected_header_lists_per_interval = 20;  // requests refused 431-like
   // Streams one connection may open (0 = unlimited); then a graceful GOAWAY, as
   // max_requests_per_connection does for HTTP/1.1. Also ends stream-id exhaustion.
   uint32_t max_streams_per_connection = 0;
@@ -51,12 +52,12 @@ std::string_view to_string(H2Flood flood);
 
 // What happened on one connection, for metrics.
 struct H2Counters {
-  uint64_t streams = 0;             // streams opened by the client
-  uint64_t resets_received = 0;     // RST_STREAM from the client
-  uint64_t resets_sent = 0;         // streams rampart reset (client errors, limits)
+  uint64_t streams = 0;          // streams opened by the client
+  uint64_t resets_received = 0;  // RST_STREAM from the client
+  uint64_t resets_sent = 0;      // streams rampart reset (client errors, limits)
   uint64_t header_lists_too_large = 0;
-  H2Flood flood = H2Flood::kNone;   // the flood that closed the connection, if any
-  bool protocol_error = false;      // closed for a protocol error (not a flood)
+  H2Flood flood = H2Flood::kNone;  // the flood that closed the connection, if any
+  bool protocol_error = false;     // closed for a protocol error (not a flood)
 };
 
 // One request head, complete and checked (pseudo-header rules of RFC 9113 §8.3). Views
@@ -64,9 +65,9 @@ struct H2Counters {
 struct H2Request {
   int32_t stream_id = 0;
   std::string_view method;
-  std::string_view scheme;     // empty for CONNECT
-  std::string_view authority;  // :authority, else the Host field; may be empty
-  std::string_view path;       // empty for CONNECT
+  std::string_view scheme;          // empty for CONNECT
+  std::string_view authority;       // :authority, else the Host field; may be empty
+  std::string_view path;            // empty for CONNECT
   std::span<const Header> headers;  // regular fields, names lowercase, in arrival order
   std::optional<uint64_t> content_length;
   bool end_stream = false;  // no body follows
@@ -106,8 +107,7 @@ class H2ServerSession {
   // The response to a stream that on_request announced. Connection-specific fields
   // (Connection, Keep-Alive, Transfer-Encoding, Upgrade, Proxy-Connection) are dropped
   // and names lowercased here.
-  bool submit_head(int32_t stream_id, int status, std::span<const Header> headers,
-                   bool end_stream);
+  bool submit_head(int32_t stream_id, int status, std::span<const Header> headers, bool end_stream);
   // Queues body bytes (copied); they go out as flow control allows.
   void send_data(int32_t stream_id, std::string_view data);
   // Ends the body, with trailers when given.
