@@ -12,7 +12,7 @@ packages=(
   libbrotli-dev libzstd-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl procps
-  python3 python3-pytest python3-requests python3-httpx python3-h2 python3-yaml
+  python3 python3-pytest python3-requests python3-httpx python3-h2 python3-hpack python3-yaml
   python3-brotli python3-zstandard
   # benchmark peers
   nginx haproxy varnish wrk nghttp2-client

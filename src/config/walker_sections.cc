@@ -68,7 +68,7 @@ void Walker::listeners(const At& at) {
   }
   items(at, detail::kMaxListeners, "listeners", [&](const At& item, size_t i) {
     Listener listener;
-    detail::ListenerSource src{item.pos, item.pos};
+    detail::ListenerSource src{item.pos, item.pos, std::nullopt};
     bool has_address = false;
     bool ok = true;
     bool is_map = fields(item, kListenerKeys, "", [&](std::string_view key, const At& v) {

@@ -161,6 +161,25 @@ Value f_version(const Request& r, std::string_view, Scratch&) {
 Value f_ssl(const Request& r, std::string_view, Scratch&) {
   return Value::of_bool(r.tls);
 }
+// TLS facts are missing (not empty) on a plaintext request, so `tls.ja4 ne "x"` is false
+// there rather than true.
+template <std::string_view TlsInfo::*Member>
+Value f_tls_text(const Request& r, std::string_view, Scratch&) {
+  if (r.tls_info == nullptr) return Value::none(Type::kString);
+  std::string_view v = r.tls_info->*Member;
+  return v.empty() ? Value::none(Type::kString) : Value::of_string(v);
+}
+template <bool TlsInfo::*Member>
+Value f_tls_flag(const Request& r, std::string_view, Scratch&) {
+  if (r.tls_info == nullptr) return Value::none(Type::kBool);
+  return Value::of_bool(r.tls_info->*Member);
+}
+template <int64_t TlsInfo::*Member>
+Value f_tls_time(const Request& r, std::string_view, Scratch&) {
+  if (r.tls_info == nullptr || !r.tls_info->client_cert_presented) return Value::none(Type::kInt);
+  return Value::of_int(r.tls_info->*Member);
+}
+
 Value f_body_size(const Request& r, std::string_view, Scratch&) {
   if (r.body) return Value::of_int(static_cast<int64_t>(r.body->size()));
   switch (r.head->body) {
@@ -227,6 +246,32 @@ const Builtin kBuiltins[] = {
      "X-Forwarded-For as received"},
     {"http.request.version", Type::kString, false, false, kReq, f_version, "HTTP/1.1, HTTP/2"},
     {"ssl", Type::kBool, false, false, kReq, f_ssl, "true over TLS"},
+    {"tls.version", Type::kString, false, false, kReq, f_tls_text<&TlsInfo::version>,
+     "TLSv1.2, TLSv1.3 (missing without TLS)"},
+    {"tls.cipher", Type::kString, false, false, kReq, f_tls_text<&TlsInfo::cipher>,
+     "the negotiated cipher suite, OpenSSL's name"},
+    {"tls.ja4", Type::kString, false, false, kReq, f_tls_text<&TlsInfo::ja4>,
+     "the JA4 fingerprint of the client's TLS ClientHello"},
+    {"tls.sni", Type::kString, false, false, kReq, f_tls_text<&TlsInfo::sni>,
+     "the server name the client asked for in its ClientHello"},
+    {"tls.client_cert.presented", Type::kBool, false, false, kReq,
+     f_tls_flag<&TlsInfo::client_cert_presented>, "the client sent a certificate"},
+    {"tls.client_cert.verified", Type::kBool, false, false, kReq,
+     f_tls_flag<&TlsInfo::client_cert_verified>,
+     "the client's certificate chains to the site's client CA"},
+    {"tls.client_cert.subject_dn", Type::kString, false, false, kReq,
+     f_tls_text<&TlsInfo::client_cert_subject_dn>, "the client certificate's subject (RFC 2253)"},
+    {"tls.client_cert.issuer_dn", Type::kString, false, false, kReq,
+     f_tls_text<&TlsInfo::client_cert_issuer_dn>, "the client certificate's issuer (RFC 2253)"},
+    {"tls.client_cert.serial", Type::kString, false, false, kReq,
+     f_tls_text<&TlsInfo::client_cert_serial>, "the client certificate's serial number, hex"},
+    {"tls.client_cert.fingerprint_sha256", Type::kString, false, false, kReq,
+     f_tls_text<&TlsInfo::client_cert_fingerprint_sha256>,
+     "SHA-256 of the client certificate (DER), lowercase hex"},
+    {"tls.client_cert.not_before", Type::kInt, false, false, kReq,
+     f_tls_time<&TlsInfo::client_cert_not_before>, "start of the client certificate's validity"},
+    {"tls.client_cert.not_after", Type::kInt, false, false, kReq,
+     f_tls_time<&TlsInfo::client_cert_not_after>, "end of the client certificate's validity"},
     {"http.request.timestamp.sec", Type::kInt, false, false, kReq, f_timestamp,
      "arrival time, seconds since the epoch"},
     {"http.request.body.size", Type::kInt, false, false, kReq, f_body_size,

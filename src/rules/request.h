@@ -16,11 +16,29 @@ namespace rampart::rules {
 
 using FieldId = uint16_t;
 
+// What the TLS handshake established, when the request came over TLS. Views into the
+// connection's own strings.
+struct TlsInfo {
+  std::string_view version;  // "TLSv1.3"
+  std::string_view cipher;
+  std::string_view ja4;  // the client's JA4 fingerprint
+  std::string_view sni;
+  bool client_cert_presented = false;
+  bool client_cert_verified = false;
+  std::string_view client_cert_subject_dn;  // RFC 2253
+  std::string_view client_cert_issuer_dn;
+  std::string_view client_cert_serial;              // hex
+  std::string_view client_cert_fingerprint_sha256;  // lowercase hex
+  int64_t client_cert_not_before = 0;               // seconds since the epoch
+  int64_t client_cert_not_after = 0;
+};
+
 struct Request {
   const http::RequestHead* head = nullptr;  // required
   core::IpAddress client_ip;
   bool tls = false;
-  std::string_view protocol;  // "HTTP/1.1", "HTTP/2"; empty: from head->version_minor
+  const TlsInfo* tls_info = nullptr;  // set when tls
+  std::string_view protocol;          // "HTTP/1.1", "HTTP/2"; empty: from head->version_minor
   // The request body once a body phase has buffered it; missing before that.
   std::optional<std::string_view> body;
   int response_status = 0;  // 0 until the response phase

@@ -47,7 +47,12 @@ void format_access_line(std::string& out, const AccessRecord& r) {
   field(out, "host", r.host);
   field(out, "method", r.method);
   field(out, "path", r.path);
+  field(out, "protocol", r.protocol);
   auto it = std::back_inserter(out);
+  if (r.tls) {
+    out.append("\"tls\":true,");
+    field(out, "ja4", r.ja4);
+  }
   fmt::format_to(it, "\"status\":{},\"bytes_in\":{},\"bytes_out\":{},", r.status, r.bytes_in,
                  r.bytes_out);
   field(out, "upstream", r.upstream);

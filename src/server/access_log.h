@@ -16,6 +16,9 @@ struct AccessRecord {
   std::string_view host;
   std::string_view method;
   std::string_view path;
+  std::string_view protocol;  // "HTTP/1.1", "HTTP/2"
+  bool tls = false;
+  std::string_view ja4;  // the TLS client's fingerprint
   int status = 0;
   uint64_t bytes_in = 0;
   uint64_t bytes_out = 0;

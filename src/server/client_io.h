@@ -32,10 +32,16 @@ class ClientLayer {
   virtual asio::awaitable<boost::system::error_code> wait_readable() = 0;
   // Ends the byte stream cleanly (TLS close_notify, the end of an HTTP/2 stream).
   virtual asio::awaitable<void> shutdown() = 0;
-  // Makes pending and later operations fail (a timeout, a drain).
+  // Ends the operations pending now (a timeout); later ones work as before.
   virtual void cancel() = 0;
   // Whether the connection may wait idle as a bare descriptor (nothing held above it).
   virtual bool parkable() const { return false; }
+  // What the session wants done when the client vanishes in the middle of a request
+  // (an HTTP/2 stream reset): typically, stop waiting for the origin.
+  void on_gone(std::function<void()> fn) { on_gone_ = std::move(fn); }
+
+ protected:
+  std::function<void()> on_gone_;
 };
 
 class ClientIo {

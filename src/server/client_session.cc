@@ -12,6 +12,8 @@
 #include "http/h1_writer.h"
 #include "server/access_log.h"
 #include "server/error_page.h"
+#include "server/h2_connection.h"
+#include "server/tls_layer.h"
 
 namespace rampart::server {
 
@@ -66,6 +68,14 @@ ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress
                   if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
                 }),
       a_(worker.session_states.acquire()) {
+  if (ClientLayer* layer = io_.layer()) {
+    layer->on_gone([this] {
+      closing_ = true;
+      io_.cancel();
+      boost::system::error_code ignored;
+      if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
+    });
+  }
   worker_.sessions.add(this);
   requests_ = resumed_requests;
   if (resumed_requests == 0 && role_ == Role::kConnection) {
@@ -94,6 +104,10 @@ void ClientSession::close_if_parked_past(std::chrono::steady_clock::time_point n
 }
 
 void ClientSession::close_if_idle() {
+  if (h2_ != nullptr) {
+    h2_->drain();  // GOAWAY: the streams in flight finish, no new ones start
+    return;
+  }
   if (!idle_) return;
   io_.cancel();
 }
@@ -144,6 +158,17 @@ void ClientSession::park(std::unique_ptr<ClientSession> session) {
 
 asio::awaitable<void> ClientSession::run() {
   if (!a_) a_ = worker_.session_states.acquire();
+  if (role_ == Role::kConnection && requests_ == 0 && info_ != nullptr && info_->tls == nullptr &&
+      io_.layer() == nullptr) {
+    snapshot_ = worker_.snapshots.get();
+    if (snapshot_->tls != nullptr && snapshot_->tls->is_tls(info_->listener)) {
+      if (!co_await start_tls()) {
+        closing_ = true;
+      } else if (h2_alpn_) {
+        co_await serve_h2({});
+      }
+    }
+  }
   while (!closing_) {
     snapshot_ = worker_.snapshots.get();
     if (a_->rbuf.empty()) {
@@ -165,6 +190,10 @@ asio::awaitable<void> ClientSession::run() {
     }
     http::ParseResult result;
     if (!co_await read_head(result)) break;
+    if (h2_preface_) {
+      co_await serve_h2(a_->rbuf.readable());
+      break;
+    }
     if (result.status == http::ParseStatus::kError) {
       worker_.metrics.parse_errors.fetch_add(1, std::memory_order_relaxed);
       auto started = Clock::now();
@@ -180,6 +209,63 @@ asio::awaitable<void> ClientSession::run() {
   }
   deadline_.disarm();
   co_await io_.close();
+}
+
+asio::awaitable<bool> ClientSession::start_tls() {
+  const config::Config& cfg = *snapshot_->config;
+  SSL* ssl = snapshot_->tls->new_connection(info_->listener);
+  if (ssl == nullptr) co_return false;
+  auto layer = std::make_unique<TlsLayer>(io_.socket(), ssl);
+  TlsLayer* tls_layer = layer.get();
+  io_.set_layer(std::move(layer));
+  const config::Listener& listener = cfg.listeners[info_->listener];
+  deadline_.expire_after(listener.tls ? listener.tls->handshake_timeout : cfg.timeouts.header_read);
+  std::string error;
+  bool ok = co_await tls_layer->handshake(error);
+  deadline_.disarm();
+  if (!ok) {
+    worker_.metrics.tls_handshake_failures.fetch_add(1, std::memory_order_relaxed);
+    core::log(core::LogLevel::kDebug, "TLS handshake with {} failed: {}", peer_.to_string(), error);
+    co_return false;
+  }
+  tls::ConnectionFacts facts = tls::facts_after_handshake(ssl);
+  auto& counter = facts.resumed ? worker_.metrics.tls_resumed : worker_.metrics.tls_handshakes;
+  counter.fetch_add(1, std::memory_order_relaxed);
+  h2_alpn_ = facts.alpn == "h2";
+  auto info = std::make_shared<ConnectionInfo>(*info_);
+  info->tls = std::make_shared<const TlsFacts>(std::move(facts));
+  info_ = std::move(info);
+  co_return true;
+}
+
+bool ClientSession::http2_allowed() const {
+  const auto& listeners = snapshot_->config->listeners;
+  size_t index = info_ ? info_->listener : 0;
+  return index >= listeners.size() || listeners[index].http2;
+}
+
+std::string_view ClientSession::protocol() const {
+  if (info_ && info_->http2) return "HTTP/2";
+  return a_->head.version_minor == 0 ? "HTTP/1.0" : "HTTP/1.1";
+}
+
+asio::awaitable<void> ClientSession::serve_h2(std::string_view received) {
+  const config::Config& cfg = *snapshot_->config;
+  http::H2Limits limits;
+  limits.max_header_list_size = cfg.limits.max_header_bytes;
+  limits.max_header_count = cfg.limits.max_header_count;
+  limits.max_streams_per_connection = cfg.limits.max_requests_per_connection;
+  auto stream_info = std::make_shared<ConnectionInfo>(info_ ? *info_ : ConnectionInfo{});
+  stream_info->http2 = true;
+  std::string first(received);
+  // The connection holds no request buffers while it multiplexes: its streams have theirs.
+  release_idle_memory();
+  deadline_.disarm();
+  H2Connection connection(worker_, io_, peer_, std::move(stream_info), limits);
+  h2_ = &connection;
+  co_await connection.run(first);
+  h2_ = nullptr;
+  closing_ = true;
 }
 
 void ClientSession::release_idle_memory() {
@@ -217,9 +303,21 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
   a_->rbuf.set_max(limits.max_header_bytes + 1024);
   deadline_.expire_after(snapshot_->config->timeouts.header_read);
   size_t scanned = 0;
+  bool may_be_h2 = requests_ == 0 && role_ == Role::kConnection && http2_allowed();
   for (;;) {
     std::string_view data = a_->rbuf.readable();
-    if (!data.empty()) {
+    if (may_be_h2 && !data.empty()) {
+      std::string_view start = data.substr(0, http::kH2Preface.size());
+      if (http::kH2Preface.starts_with(start)) {
+        if (start.size() == http::kH2Preface.size()) {
+          h2_preface_ = true;
+          co_return true;
+        }
+      } else {
+        may_be_h2 = false;
+      }
+    }
+    if (!data.empty() && !may_be_h2) {
       // Re-parse only when a line ended in the new bytes or a limit may be crossed, so
       // a client trickling bytes cannot make rampart re-scan its head for every byte.
       bool worth_parsing =
@@ -281,9 +379,17 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   pipeline::RequestContext ctx(cfg, a_->head, a_->upstream_headers);
   ctx.request_id = request_id;
   ctx.client_ip = proxy::effective_client_ip(a_->head, peer_, cfg.trusted_proxies);
+  ctx.tls = info_ != nullptr && info_->tls != nullptr;
+  if (ctx.tls) ctx.facts.tls_info = &info_->tls->view;
   ctx.facts.head = &a_->head;
   ctx.facts.client_ip = ctx.client_ip;
   ctx.facts.tls = ctx.tls;
+  if (info_ != nullptr && info_->http2) {
+    ctx.facts.protocol = "HTTP/2";
+    worker_.metrics.requests_h2.fetch_add(1, std::memory_order_relaxed);
+  } else {
+    worker_.metrics.requests_h1.fetch_add(1, std::memory_order_relaxed);
+  }
 
   bool must_close = !a_->head.flags.keep_alive ||
                     worker_.shared.draining.load(std::memory_order_relaxed) ||
@@ -308,6 +414,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       facts.peer = &peer_;
       facts.peer_trusted = cfg.trusted_proxies.contains(peer_);
       facts.request_id = request_id;
+      if (ctx.tls) facts.proto = "https";
       facts.upgrade = a_->head.flags.upgrade && ctx.site->websocket &&
                       http::iequals(a_->head.upgrade_protocol, "websocket");
       a_->scratch.clear();
@@ -439,6 +546,11 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
   a.host = a_->head.host;
   a.method = a_->head.method;
   a.path = a_->head.path.empty() ? a_->head.target : a_->head.path;
+  a.protocol = protocol();
+  if (info_ != nullptr && info_->tls != nullptr) {
+    a.tls = true;
+    a.ja4 = info_->tls->facts.ja4;
+  }
   a.status = record.status;
   a.bytes_in = record.bytes_in;
   a.bytes_out = record.bytes_out;

@@ -26,11 +26,16 @@
 #include "proxy/upstream_pool.h"
 #include "server/cache_step.h"
 #include "server/client_io.h"
+#include "server/connection_info.h"
 #include "server/origin_choice.h"
 #include "server/response_compression.h"
 #include "server/session_state.h"
 #include "server/snapshot.h"
 #include "server/worker_context.h"
+
+namespace rampart::server {
+class H2Connection;
+}
 
 namespace rampart::server {
 
@@ -50,17 +55,6 @@ struct RequestRecord {
   // "hit", "miss", "stale", "revalidated", "collapsed" or empty (the cache was not used)
   std::string_view cache;
   uint32_t retry_after_s = 5;  // Retry-After of a 503 rampart answers itself
-};
-
-// What a session knows of its connection beyond the peer address. Owned by the
-// connection's session; the streams of an HTTP/2 connection share it.
-struct ConnectionInfo {
-  size_t listener = 0;  // index into the config's listeners
-  bool tls = false;
-  bool http2 = false;  // the session is one HTTP/2 stream
-  std::string tls_version;
-  std::string tls_cipher;
-  std::string ja4;
 };
 
 class ClientSession {
@@ -97,6 +91,13 @@ class ClientSession {
   enum class Flow : uint8_t { kKeepAlive, kClose };
 
   asio::awaitable<bool> wait_hot(std::chrono::milliseconds client_idle);
+  // The server side of a TLS listener's handshake; false: the connection is done.
+  // Sets info_->tls, and h2_alpn_ when the client chose h2.
+  asio::awaitable<bool> start_tls();
+  // The client chose HTTP/2: the connection becomes an H2Connection until it ends.
+  asio::awaitable<void> serve_h2(std::string_view received);
+  bool http2_allowed() const;
+  std::string_view protocol() const;
   void release_idle_memory();
   asio::awaitable<bool> read_head(http::ParseResult& result);
   asio::awaitable<Flow> handle_request(size_t head_size);
@@ -151,6 +152,9 @@ class ClientSession {
   core::IpAddress peer_;
   std::shared_ptr<const ConnectionInfo> info_;  // null: plain TCP, HTTP/1.x
   Role role_;
+  H2Connection* h2_ = nullptr;  // while the connection speaks HTTP/2
+  bool h2_preface_ = false;     // read_head found the HTTP/2 preface
+  bool h2_alpn_ = false;        // the TLS handshake agreed on h2
   core::Deadline deadline_;
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
   std::shared_ptr<const Snapshot> snapshot_;

@@ -1,5 +1,7 @@
 #include "server/metrics.h"
 
+#include "http/h2_server_session.h"
+
 #include <fmt/format.h>
 
 namespace rampart::server {
@@ -62,6 +64,50 @@ void counter(std::string& out, std::string_view name, std::string_view help, uin
 }
 
 }  // namespace
+
+void Metrics::render_protocol_metrics(std::string& out) const {
+  auto it = std::back_inserter(out);
+  const WorkerSlot* w = workers_.get();
+  fmt::format_to(it,
+                 "# HELP rampart_http_requests_total Requests by protocol.\n"
+                 "# TYPE rampart_http_requests_total counter\n"
+                 "rampart_http_requests_total{{protocol=\"HTTP/1.x\"}} {}\n"
+                 "rampart_http_requests_total{{protocol=\"HTTP/2\"}} {}\n",
+                 sum_workers(w, worker_count_, &WorkerSlot::requests_h1),
+                 sum_workers(w, worker_count_, &WorkerSlot::requests_h2));
+  fmt::format_to(it,
+                 "# HELP rampart_tls_handshakes_total TLS handshakes by outcome.\n"
+                 "# TYPE rampart_tls_handshakes_total counter\n"
+                 "rampart_tls_handshakes_total{{result=\"full\"}} {}\n"
+                 "rampart_tls_handshakes_total{{result=\"resumed\"}} {}\n"
+                 "rampart_tls_handshakes_total{{result=\"failed\"}} {}\n",
+                 sum_workers(w, worker_count_, &WorkerSlot::tls_handshakes),
+                 sum_workers(w, worker_count_, &WorkerSlot::tls_resumed),
+                 sum_workers(w, worker_count_, &WorkerSlot::tls_handshake_failures));
+  counter(out, "rampart_http2_connections_total", "Client connections that spoke HTTP/2.",
+          sum_workers(w, worker_count_, &WorkerSlot::h2_connections));
+  counter(out, "rampart_http2_streams_total", "HTTP/2 streams clients opened.",
+          sum_workers(w, worker_count_, &WorkerSlot::h2_streams));
+  counter(out, "rampart_http2_protocol_errors_total",
+          "HTTP/2 connections closed for a protocol error.",
+          sum_workers(w, worker_count_, &WorkerSlot::h2_protocol_errors));
+  counter(out, "rampart_http2_stalled_streams_total",
+          "HTTP/2 streams cut after the client kept their flow-control window shut past the "
+          "send timeout.",
+          sum_workers(w, worker_count_, &WorkerSlot::h2_stalls));
+  fmt::format_to(it,
+                 "# HELP rampart_http2_floods_total HTTP/2 connections closed with GOAWAY for a "
+                 "flood, by kind.\n"
+                 "# TYPE rampart_http2_floods_total counter\n");
+  for (size_t kind = 1; kind < WorkerSlot{}.h2_floods.size(); ++kind) {
+    uint64_t n = 0;
+    for (unsigned i = 0; i < worker_count_; ++i) {
+      n += w[i].h2_floods[kind].load(std::memory_order_relaxed);
+    }
+    fmt::format_to(it, "rampart_http2_floods_total{{kind=\"{}\"}} {}\n",
+                   http::to_string(static_cast<http::H2Flood>(kind)), n);
+  }
+}
 
 void Metrics::render(std::string& out, std::string_view config_version) const {
   auto it = std::back_inserter(out);
@@ -155,6 +201,7 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
     fmt::format_to(it, "rampart_cache_requests_total{{result=\"{}\"}} {}\n", name,
                    sum_workers(w, worker_count_, member));
   }
+  render_protocol_metrics(out);
   fmt::format_to(it,
                  "# HELP rampart_active_connections Open client connections.\n"
                  "# TYPE rampart_active_connections gauge\nrampart_active_connections {}\n",

@@ -51,6 +51,17 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> cache_stale{0};  // served stale: while revalidating or on error
   std::atomic<uint64_t> cache_revalidated{0};
   std::atomic<uint64_t> cache_collapsed{0};
+  // TLS and HTTP/2.
+  std::atomic<uint64_t> tls_handshakes{0};
+  std::atomic<uint64_t> tls_resumed{0};
+  std::atomic<uint64_t> tls_handshake_failures{0};
+  std::atomic<uint64_t> requests_h1{0};
+  std::atomic<uint64_t> requests_h2{0};
+  std::atomic<uint64_t> h2_connections{0};
+  std::atomic<uint64_t> h2_streams{0};
+  std::atomic<uint64_t> h2_protocol_errors{0};
+  std::atomic<uint64_t> h2_stalls{0};                // writes cut after waiting on a closed window
+  std::array<std::atomic<uint64_t>, 8> h2_floods{};  // by http::H2Flood
 };
 
 class Metrics {
@@ -70,6 +81,8 @@ class Metrics {
   int64_t active_connections() const;
 
  private:
+  void render_protocol_metrics(std::string& out) const;
+
   mutable std::mutex mutex_;
   std::deque<SiteCounters> sites_;
   std::map<std::string, SiteCounters*, std::less<>> by_name_;

@@ -44,7 +44,10 @@ core::IpAddress to_ip(const tcp::endpoint& endpoint) {
   return ip;
 }
 
-asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& acceptor) {
+// `listener` indexes the config's listeners: whether the connection speaks TLS, and with
+// which settings, comes from the snapshot current when it arrives.
+asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& acceptor,
+                                  size_t listener) {
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
@@ -67,8 +70,9 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
     asio::co_spawn(worker.io,
-                   run_client_session(
-                       std::make_unique<ClientSession>(worker, ClientIo(std::move(socket)), ip)),
+                   run_client_session(std::make_unique<ClientSession>(
+                       worker, ClientIo(std::move(socket)), ip, 0, ClientSession::Role::kConnection,
+                       std::make_shared<ConnectionInfo>(ConnectionInfo{listener}))),
                    asio::detached);
   }
 }
@@ -239,8 +243,8 @@ void Server::start_housekeeping(WorkerContext& worker) {
 }
 
 bool Server::start(std::vector<std::string>& errors) {
-  BuildResult built =
-      build_snapshot(initial_config_, registry_, shared_.metrics, &shared_.origin_states);
+  BuildResult built = build_snapshot(initial_config_, registry_, shared_.metrics,
+                                     &shared_.origin_states, shared_.ticket_keys);
   for (const auto& d : built.errors) errors.push_back(d.to_string());
   if (!built.snapshot) return false;
   std::string log_error;
@@ -253,8 +257,9 @@ bool Server::start(std::vector<std::string>& errors) {
   health_.update(built.snapshot->origins);
   if (!open_listeners(*initial_config_, errors)) return false;
   for (size_t w = 0; w < workers_.size(); ++w) {
-    for (auto& acceptor : acceptors_[w]) {
-      asio::co_spawn(workers_[w].context(), accept_loop(*contexts_[w], *acceptor), asio::detached);
+    for (size_t l = 0; l < acceptors_[w].size(); ++l) {
+      asio::co_spawn(workers_[w].context(), accept_loop(*contexts_[w], *acceptors_[w][l], l),
+                     asio::detached);
     }
     start_housekeeping(*contexts_[w]);
   }
@@ -277,8 +282,8 @@ ReloadOutcome Server::reload() {
                                   : config::load_file(source);
   for (const auto& d : loaded.errors) outcome.errors.push_back(d.to_string());
   if (loaded.ok()) {
-    BuildResult built =
-        build_snapshot(loaded.config, registry_, shared_.metrics, &shared_.origin_states);
+    BuildResult built = build_snapshot(loaded.config, registry_, shared_.metrics,
+                                       &shared_.origin_states, shared_.ticket_keys);
     for (const auto& d : built.errors) outcome.errors.push_back(d.to_string());
     if (built.snapshot) {
       std::string log_error;

@@ -8,7 +8,8 @@ std::atomic<uint64_t> g_next_generation{1};
 
 BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
                            const pipeline::ModuleRegistry& registry, Metrics& metrics,
-                           proxy::OriginStateStore* origin_states) {
+                           proxy::OriginStateStore* origin_states,
+                           std::shared_ptr<tls::TicketKeys> ticket_keys) {
   BuildResult result;
   auto snapshot = std::make_shared<Snapshot>();
   snapshot->pipeline = pipeline::Pipeline::build(*config, registry, result.errors);
@@ -16,6 +17,17 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
   proxy::OriginStateStore scratch_states;
   snapshot->origins = proxy::OriginSet::build(
       *config, origin_states ? *origin_states : scratch_states, result.errors);
+  bool any_tls = false;
+  for (const config::Listener& listener : config->listeners) any_tls |= listener.tls.has_value();
+  if (any_tls) {
+    if (!ticket_keys) ticket_keys = std::make_shared<tls::TicketKeys>();
+    // SNI picks certificates the way Host picks sites. The lookup owns its router: a
+    // handshake may outlive this snapshot.
+    auto router = std::make_shared<const SiteRouter>(*config);
+    snapshot->tls = tls::ServerContexts::build(
+        *config, std::move(ticket_keys),
+        [router](std::string_view host) { return router->route(host); }, result.errors);
+  }
   for (const config::Site& site : config->sites) {
     snapshot->site_counters.push_back(metrics.site(site.name));
   }

@@ -17,6 +17,8 @@
 #include "proxy/origin_set.h"
 #include "server/metrics.h"
 #include "server/site_router.h"
+#include "tls/server_contexts.h"
+#include "tls/ticket_keys.h"
 
 namespace rampart::server {
 
@@ -26,6 +28,8 @@ struct Snapshot {
   std::unique_ptr<SiteRouter> router;
   std::shared_ptr<const proxy::OriginSet> origins;  // pools and each site's failover plan
   std::vector<SiteCounters*> site_counters;         // per site
+  // The TLS listeners' and sites' contexts; null when no listener speaks TLS.
+  std::shared_ptr<const tls::ServerContexts> tls;
   http::ParserLimits parser_limits;
   uint64_t generation = 0;
 };
@@ -37,10 +41,13 @@ struct BuildResult {
 
 // Compiles a validated config: builds the pipeline and the origin pools (resolving
 // endpoint names). Pools take their endpoints' live state from `origin_states`, so a
-// reload keeps health and drains; without one (validate) they start fresh.
+// reload keeps health and drains; without one (validate) they start fresh. TLS contexts
+// encrypt session tickets with `ticket_keys`, which outlive reloads (without them, keys
+// made for this snapshot alone).
 BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
                            const pipeline::ModuleRegistry& registry, Metrics& metrics,
-                           proxy::OriginStateStore* origin_states = nullptr);
+                           proxy::OriginStateStore* origin_states = nullptr,
+                           std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr);
 
 // The current snapshot. Readers on workers check one atomic generation per request
 // and only touch the shared pointer when it changed.

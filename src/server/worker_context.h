@@ -34,6 +34,8 @@ struct ServerShared {
   std::unique_ptr<cache::TieredStore> cache;  // sized from the config rampart started with
   cache::FillRegistry fills;                  // collapsed fetches in progress
   cache::FillRegistry revalidations;          // background validations in progress, by key
+  // Session ticket keys for every snapshot's TLS contexts, so resumption survives reloads.
+  std::shared_ptr<tls::TicketKeys> ticket_keys = std::make_shared<tls::TicketKeys>();
 };
 
 // Intrusive list of a worker's live sessions, so a drain can close the idle ones.
