@@ -51,6 +51,7 @@ class H2Raw:
         self.decoder = hpack.Decoder()
         self.buf = b""
         self.next_id = 1
+        self.goaway = None  # the error code of the first GOAWAY read, whoever read it
 
     def close(self):
         try:
@@ -90,7 +91,9 @@ class H2Raw:
         return sid, frame(HEADERS, flags, sid, self.header_block(method, path, extra))
 
     def read_frame(self, timeout=10.0):
-        """(type, flags, stream_id, payload), or None once the peer closed."""
+        """(type, flags, stream_id, payload), or None once the peer closed. A HEADERS
+        frame's payload comes decoded, as a list of (name, value): every header block
+        must go through the one HPACK decoder, in order, whichever stream it is for."""
         deadline = time.monotonic() + timeout
         while True:
             if len(self.buf) >= 9:
@@ -100,6 +103,10 @@ class H2Raw:
                     sid = int.from_bytes(self.buf[5:9], "big") & 0x7fffffff
                     payload = self.buf[9:9 + length]
                     self.buf = self.buf[9 + length:]
+                    if kind == HEADERS:
+                        payload = self.decoder.decode(payload)
+                    if kind == GOAWAY and self.goaway is None and len(payload) >= 8:
+                        self.goaway = struct.unpack(">I", payload[4:8])[0]
                     return kind, flags, sid, payload
             remaining = deadline - time.monotonic()
             if remaining <= 0:
@@ -114,7 +121,10 @@ class H2Raw:
             self.buf += data
 
     def wait_goaway(self, timeout=10.0):
-        """Reads until a GOAWAY; returns its error code (None when the peer just closed)."""
+        """Reads until a GOAWAY; returns its error code (None when the peer just closed).
+        A GOAWAY already read while waiting for a response counts."""
+        if self.goaway is not None:
+            return self.goaway
         deadline = time.monotonic() + timeout
         while True:
             f = self.read_frame(max(0.1, deadline - time.monotonic()))
@@ -136,7 +146,7 @@ class H2Raw:
             if sid != stream_id:
                 continue
             if kind == HEADERS:
-                for name, value in self.decoder.decode(payload):
+                for name, value in payload:
                     if name == ":status":
                         status = int(value)
                     else:
