@@ -32,6 +32,7 @@ rampart is running on its embedded demo config, in front of a pool of two demo o
 Try:
   curl -i http://localhost:8080/                 # proxied page (note Via, X-Request-Id)
   curl -s http://localhost:8080/echo             # what the origin received (X-Forwarded-For, X-Edge)
+  curl -sI --http2-prior-knowledge http://localhost:8080/   # the same over HTTP/2 (cleartext)
   curl -i http://localhost:8080/old              # a redirect rule answered at the edge
   curl -si http://localhost:8080/cacheable | grep -E 'Cache-Status|fetch'   # twice: a hit
   curl -si -H 'Accept-Encoding: br' http://localhost:8080/ | grep -i content-encoding
@@ -53,6 +54,7 @@ Try:
 
   curl -s -X POST -H 'Authorization: Bearer demo-admin-token-change-me' \
        http://127.0.0.1:9901/config/reload       # admin: reload the config
+HTTPS with HTTP/2: examples/https.yaml (its first lines make a certificate).
 Access log lines appear below. Ctrl-C stops them all.
 
 MSG
