@@ -96,7 +96,7 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
     scratch.forwarded.append(";host=\"").append(request.host).append("\"");
   }
   out.push_back({"Forwarded", scratch.forwarded});
-  out.push_back({"Via", "1.1 rampart"});
+  out.push_back({"Via", facts.via});
   out.push_back({"X-Request-Id", facts.request_id});
 }
 

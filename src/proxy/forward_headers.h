@@ -17,6 +17,8 @@ struct ForwardingFacts {
   std::string_view request_id;
   std::string_view proto = "http";
   bool upgrade = false;  // pass Connection: upgrade + Upgrade through
+  // The request's Via entry: the protocol rampart received it with.
+  std::string_view via = "1.1 rampart";
 };
 
 // Strings built for one request; reused across requests to avoid allocations.

@@ -415,6 +415,11 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
       facts.peer_trusted = cfg.trusted_proxies.contains(peer_);
       facts.request_id = request_id;
       if (ctx.tls) facts.proto = "https";
+      if (info_ != nullptr && info_->http2) {
+        facts.via = "2 rampart";
+      } else if (a_->head.version_minor == 0) {
+        facts.via = "1.0 rampart";
+      }
       facts.upgrade = a_->head.flags.upgrade && ctx.site->websocket &&
                       http::iequals(a_->head.upgrade_protocol, "websocket");
       a_->scratch.clear();

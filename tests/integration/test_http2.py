@@ -39,7 +39,9 @@ def test_curl_prior_knowledge_get(rampart_factory, origin):
     # The origin got an ordinary HTTP/1.1 request with the client's authority as Host.
     assert seen["version"] == "HTTP/1.1"
     assert seen["target"] == "/echo?x=1"
-    assert dict((k.lower(), v) for k, v in seen["headers"])["host"] == "main.test"
+    received = dict((k.lower(), v) for k, v in seen["headers"])
+    assert received["host"] == "main.test"
+    assert received["via"] == "2 rampart"  # the protocol rampart received it with
     assert "x-request-id" in headers
     assert "connection" not in headers and "transfer-encoding" not in headers
 
