@@ -50,7 +50,7 @@ the proxy works.</p>
 <ul>
 <li><code>/echo</code> (any method): JSON of the request as the origin received it</li>
 <li><code>/bytes?n=N</code>: N bytes with Content-Length</li>
-<li><code>/stream?n=N&amp;chunk=K&amp;delay_ms=D</code>: N bytes, chunked, K per chunk, D ms apart</li>
+<li><code>/stream?n=N&amp;chunk=K&amp;delay_ms=D&amp;trailers=1</code>: N bytes, chunked, K per chunk, D ms apart; with trailers=1 the body ends with trailer fields (X-Body-Sha256, Grpc-Status, and a Content-Length a proxy must drop)</li>
 <li><code>/slow?ms=N</code>: answers after N milliseconds</li>
 <li><code>/status/NNN</code>: answers with that status</li>
 <li><code>/upload</code> (POST/PUT): reads the body, answers {{bytes, sha256}}</li>
@@ -552,12 +552,16 @@ class Handler(socketserver.StreamRequestHandler):
         n = max(0, req.qs("n", 10000))
         chunk = max(1, req.qs("chunk", 1000))
         delay = max(0, req.qs("delay_ms", 0)) / 1000.0
-        self.send_head(200, [("Server", "demo-origin"), ("X-Origin-Name", self.server.name),
-                             ("Content-Type", "application/octet-stream"),
-                             ("Transfer-Encoding", "chunked")])
+        trailers = req.qs("trailers", 0) == 1
+        fields = [("Server", "demo-origin"), ("X-Origin-Name", self.server.name),
+                  ("Content-Type", "application/octet-stream"), ("Transfer-Encoding", "chunked")]
+        if trailers:
+            fields.append(("Trailer", "X-Body-Sha256, Grpc-Status"))
+        self.send_head(200, fields)
         if req.method == "HEAD":
             return
         view = memoryview(BLOCK)
+        digest = hashlib.sha256()
         left, first = n, True
         while left > 0:
             if not first and delay:
@@ -565,8 +569,13 @@ class Handler(socketserver.StreamRequestHandler):
             first = False
             k = min(left, chunk, len(BLOCK))
             self.send_raw(b"%x\r\n" % k + bytes(view[:k]) + b"\r\n")
+            digest.update(view[:k])
             left -= k
-        self.send_raw(b"0\r\n\r\n")
+        if trailers:
+            self.send_raw(b"0\r\nX-Body-Sha256: %s\r\nGrpc-Status: 0\r\nContent-Length: 5\r\n\r\n"
+                          % digest.hexdigest().encode())
+        else:
+            self.send_raw(b"0\r\n\r\n")
 
     def ep_status(self, req):
         try:

@@ -193,6 +193,9 @@ ChunkedDecoder::Step ChunkedDecoder::feed(std::string_view input) {
     } else if (at >= State::kTrailerStart && at <= State::kFinalLf) {
       if (++trailer_bytes_ > kMaxTrailerBytes)
         return fail(step, i, 431, "trailer section too large");
+      if (keep_trailers_ && at <= State::kTrailerLf && state_ != State::kFinalLf) {
+        trailers_.push_back(c);
+      }
     }
     ++i;
   }

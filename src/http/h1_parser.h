@@ -5,6 +5,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <string>
 #include <string_view>
 
 #include "http/message.h"
@@ -68,6 +69,12 @@ class ChunkedDecoder {
   bool done() const { return state_ == State::kDone; }
   uint64_t body_bytes() const { return total_; }
 
+  // Keeps the trailer section (validated, bounded like the rest) for trailers(); by
+  // default it is checked and dropped.
+  void keep_trailers() { keep_trailers_ = true; }
+  // The trailer fields received so far, as their lines ("name: value\r\n" each).
+  std::string_view trailers() const { return trailers_; }
+
  private:
   // One state per grammar position of RFC 9112 7.1, so any split of the input works.
   enum class State : uint8_t {
@@ -101,6 +108,8 @@ class ChunkedDecoder {
   size_t size_digits_ = 0;
   size_t ext_bytes_ = 0;
   size_t trailer_bytes_ = 0;
+  bool keep_trailers_ = false;
+  std::string trailers_;
   ParseError error_{};  // repeated by every feed() after an error
 };
 

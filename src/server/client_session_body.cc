@@ -5,6 +5,7 @@
 #include <boost/asio/write.hpp>
 
 #include "http/h1_writer.h"
+#include "http/trailers.h"
 #include "server/client_session.h"
 #include "server/session_io.h"
 
@@ -190,10 +191,25 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     }
     co_return co_await emit(compression->out, true);
   };
+  // The origin's trailer fields, when it sent some, ride in the last chunk.
+  std::string_view origin_trailers;
   auto send_last_chunk = [&]() -> asio::awaitable<bool> {
     if (client_gone) co_return true;
-    record.bytes_out += kLastChunk.size();
-    buffers.assign({asio::buffer(kLastChunk)});
+    std::string last;
+    if (!origin_trailers.empty()) {
+      std::vector<http::Header> fields;
+      http::split_trailer_fields(origin_trailers, fields);
+      if (!fields.empty()) {
+        last.append("0\r\n");
+        for (const http::Header& f : fields) {
+          last.append(f.name).append(": ").append(f.value).append("\r\n");
+        }
+        last.append("\r\n");
+      }
+    }
+    std::string_view bytes = last.empty() ? kLastChunk : std::string_view(last);
+    record.bytes_out += bytes.size();
+    buffers.assign({asio::buffer(bytes)});
     co_return keep_fetching(co_await write_client(buffers.view()));
   };
   // After the whole body: the encoder's last bytes and the chunked terminator.
@@ -231,6 +247,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
     }
     case http::BodyKind::kChunked: {
       http::ChunkedDecoder decoder;
+      if (chunk_to_client) decoder.keep_trailers();
       for (;;) {
         if (up.buffer.empty() && co_await fill() != 1) {
           record.error = "origin closed during a chunked body";
@@ -243,7 +260,10 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
           co_return false;
         }
         if (!step.data.empty() && !co_await send(step.data, chunk_to_client)) co_return false;
-        if (step.status == http::ParseStatus::kComplete) co_return co_await end_body();
+        if (step.status == http::ParseStatus::kComplete) {
+          origin_trailers = decoder.trailers();
+          co_return co_await end_body();
+        }
         if (step.consumed == 0 && step.data.empty()) {
           if (co_await fill() != 1) {
             record.error = "origin closed during a chunked body";

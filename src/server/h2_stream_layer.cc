@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "http/h2_request_h1.h"
+#include "http/trailers.h"
 #include "server/h2_connection.h"
 #include "server/session_io.h"
 
@@ -216,6 +217,7 @@ bool H2StreamLayer::feed_head(std::string_view bytes) {
       remaining_ = response_.content_length;
     } else if (response_.body == http::BodyKind::kChunked) {
       out_ = Out::kChunked;
+      chunks_.keep_trailers();  // they become the stream's trailing HEADERS
     } else {
       out_ = Out::kUntilEnd;
     }
@@ -228,7 +230,9 @@ bool H2StreamLayer::feed_head(std::string_view bytes) {
 }
 
 void H2StreamLayer::finish_body() {
-  connection_.codec().end_data(stream_id_);
+  std::vector<http::Header> trailers;
+  if (out_ == Out::kChunked) http::split_trailer_fields(chunks_.trailers(), trailers);
+  connection_.codec().end_data(stream_id_, trailers);
   out_ = Out::kDone;
 }
 
