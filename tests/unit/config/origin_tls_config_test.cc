@@ -58,7 +58,7 @@ sites: [{name: s, hosts: [s.example], origin: {pool: web}}]
   ASSERT_TRUE(p.tls);
   EXPECT_TRUE(p.tls->verify);
   EXPECT_FALSE(p.tls->insecure);
-  EXPECT_TRUE(p.tls->ca.empty());  // the system store
+  EXPECT_TRUE(p.tls->ca.empty());   // the system store
   EXPECT_TRUE(p.tls->sni.empty());  // the endpoint's name
   EXPECT_TRUE(p.tls->pins_sha256.empty());
   EXPECT_EQ(p.tls->min_version, TlsVersion::kTls12);
@@ -208,7 +208,7 @@ TEST(OriginTlsConfigTest, PinParserSpellings) {
   EXPECT_EQ(*colons.value, raw_pin());
   EXPECT_EQ(*b64.value, raw_pin());
   EXPECT_FALSE(parse_sha256_pin(""));
-  EXPECT_FALSE(parse_sha256_pin(std::string(kPinHex).substr(2)));         // 31 bytes
+  EXPECT_FALSE(parse_sha256_pin(std::string(kPinHex).substr(2)));           // 31 bytes
   EXPECT_FALSE(parse_sha256_pin(std::string(kPinHex).replace(0, 1, "g")));  // not hex
   EXPECT_FALSE(parse_sha256_pin(std::string(kPinBase64).replace(3, 1, "*")));
   // The last base64 digit carries 2 bits too many; a non-zero remainder is a typo.
