@@ -23,6 +23,20 @@ UpstreamTls::UpstreamTls(core::Socket& socket, tls::SslPtr ssl)
   SSL_set_fd(ssl_.get(), socket_.native_handle());
 }
 
+// OpenSSL forgets the session of a connection freed without a close_notify sent, which
+// would leave the session cache with nothing to resume: a connection that ends well
+// sends one (best effort, no wait), one that ends with a reset or a timeout is marked
+// shut down quietly. Only a connection whose TLS itself failed loses its session.
+UpstreamTls::~UpstreamTls() {
+  if (SSL_is_init_finished(ssl_.get()) != 1 || protocol_error_) return;
+  if (usable()) {
+    ERR_clear_error();
+    if (SSL_shutdown(ssl_.get()) >= 0) return;
+    ERR_clear_error();
+  }
+  SSL_set_shutdown(ssl_.get(), SSL_SENT_SHUTDOWN | SSL_RECEIVED_SHUTDOWN);
+}
+
 bool UpstreamTls::resumed() const {
   return SSL_session_reused(ssl_.get()) == 1;
 }
@@ -31,6 +45,7 @@ boost::system::error_code UpstreamTls::failure(int ssl_error) {
   ERR_clear_error();  // the thread's error queue must not leak into the next connection
   if (ssl_error == SSL_ERROR_ZERO_RETURN) return asio::error::eof;
   broken_ = true;
+  if (ssl_error == SSL_ERROR_SSL) protocol_error_ = true;
   if (ssl_error == SSL_ERROR_SYSCALL) return asio::error::connection_reset;
   return asio::error::connection_aborted;
 }
@@ -78,13 +93,6 @@ asio::awaitable<IoResult> UpstreamTls::read_some(asio::mutable_buffer buffer) {
     if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
       if (auto ec = co_await wait_for(e)) co_return IoResult{ec, 0};
       continue;
-    }
-    // An origin that closes without close_notify ends a response delimited by the
-    // close all the same; the parser decides whether the body was complete.
-    if (e == SSL_ERROR_SYSCALL && ERR_peek_error() == 0) {
-      ERR_clear_error();
-      broken_ = true;
-      co_return IoResult{asio::error::eof, 0};
     }
     co_return IoResult{failure(e), 0};
   }

@@ -16,6 +16,9 @@ class UpstreamTls final : public UpstreamLayer {
   // `socket` must outlive the layer (both belong to one UpstreamIo). `ssl` comes from
   // tls::OriginContext::new_connection.
   UpstreamTls(core::Socket& socket, tls::SslPtr ssl);
+  ~UpstreamTls() override;
+  UpstreamTls(const UpstreamTls&) = delete;
+  UpstreamTls& operator=(const UpstreamTls&) = delete;
 
   // The client side of the handshake. Without an error, whether a session was resumed
   // is in resumed().
@@ -40,6 +43,7 @@ class UpstreamTls final : public UpstreamLayer {
   tls::SslPtr ssl_;
   std::string coalesced_;
   bool broken_ = false;
+  bool protocol_error_ = false;  // the peer broke TLS itself: its session is not kept
 };
 
 }  // namespace rampart::proxy

@@ -167,6 +167,10 @@ std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTl
   SSL_CTX_set_min_proto_version(
       ctx, settings.min_version == config::TlsVersion::kTls13 ? TLS1_3_VERSION : TLS1_2_VERSION);
   SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS);
+  // Origins often close without a close_notify; HTTP framing (Content-Length, chunked)
+  // is what says whether a response is complete, as over plain TCP, so the close reads
+  // as an end of stream rather than an error.
+  SSL_CTX_set_options(ctx, SSL_OP_IGNORE_UNEXPECTED_EOF);
   SSL_CTX_set_verify(ctx, SSL_VERIFY_PEER, on_verify);
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, on_new_session);
@@ -197,9 +201,13 @@ std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTl
     if (!readable(settings.key, problem)) {
       fail(settings.key_line, settings.key_column, ".key: " + settings.key + ": " + problem);
     } else if (SSL_CTX_use_PrivateKey_file(ctx, settings.key.c_str(), SSL_FILETYPE_PEM) != 1) {
+      // OpenSSL checks a key against the certificate already loaded as it reads it.
+      bool mismatch = ERR_GET_REASON(ERR_peek_last_error()) == X509_R_KEY_VALUES_MISMATCH;
+      std::string reason = openssl_reason();
       fail(settings.key_line, settings.key_column,
-           ".key: " + settings.key + ": not an unencrypted PEM private key (" + openssl_reason() +
-               ")");
+           ".key: " + settings.key +
+               (mismatch ? ": does not match the certificate in " + settings.cert
+                         : ": not an unencrypted PEM private key (" + reason + ")"));
     } else if (cert_ok && SSL_CTX_check_private_key(ctx) != 1) {
       ERR_clear_error();
       fail(settings.key_line, settings.key_column,

@@ -74,8 +74,10 @@ class OriginContext {
   uint64_t id() const { return id_; }
   const std::string& pool() const { return pool_; }
 
- private:
+  // What the connections share with the context (pins, session cache); opaque.
   struct Shared;
+
+ private:
   OriginContext() = default;
 
   SslCtxPtr ctx_;
