@@ -84,15 +84,15 @@ sites: [{name: s, hosts: [s.example], origin: {pool: web}}]
   ASSERT_TRUE(r.ok()) << all_errors(r);
   const OriginTls& t = *r.config->pools[0].tls;
   EXPECT_EQ(t.ca, "/etc/rampart/origin-ca.pem");
-  EXPECT_EQ(t.ca_line, 7);
+  EXPECT_EQ(t.ca_line, 6);
   EXPECT_EQ(t.sni, "origin.example");
   ASSERT_EQ(t.pins_sha256.size(), 2u);
   EXPECT_EQ(t.pins_sha256[0], raw_pin());
   EXPECT_EQ(t.pins_sha256[1], raw_pin());
   EXPECT_EQ(t.cert, "/etc/rampart/client.pem");
   EXPECT_EQ(t.key, "/etc/rampart/client.key");
-  EXPECT_EQ(t.cert_line, 11);
-  EXPECT_EQ(t.key_line, 12);
+  EXPECT_EQ(t.cert_line, 10);
+  EXPECT_EQ(t.key_line, 11);
   EXPECT_EQ(t.min_version, TlsVersion::kTls13);
   EXPECT_TRUE(t.verify);
 }
