@@ -9,6 +9,7 @@
 #include <cerrno>
 #include <cstring>
 #include <fstream>
+#include <iterator>
 #include <mutex>
 #include <unordered_map>
 
@@ -33,6 +34,37 @@ struct OriginContext::Shared {
 namespace {
 
 std::atomic<uint64_t> g_next_id{1};
+
+// Contexts still in use, by everything that went into them, so a reload that changes
+// nothing of a pool's TLS keeps its context: its id (pooled connections stay reusable)
+// and its session cache.
+std::mutex g_live_mutex;
+std::unordered_map<std::string, std::weak_ptr<const OriginContext>> g_live;
+
+std::string file_digest(const std::string& path) {
+  if (path.empty()) return {};
+  std::ifstream in(path, std::ios::binary);
+  std::string data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int len = 0;
+  if (EVP_Digest(data.data(), data.size(), digest, &len, EVP_sha256(), nullptr) != 1) return {};
+  return std::string(reinterpret_cast<const char*>(digest), len);
+}
+
+std::string fingerprint(const config::OriginTls& t, std::string_view pool) {
+  std::string out(pool);
+  for (const std::string* part : {&t.ca, &t.sni, &t.cert, &t.key}) {
+    out += '\0';
+    out += *part;
+  }
+  out += t.verify ? 'v' : '-';
+  out += t.insecure ? 'i' : '-';
+  out += t.min_version == config::TlsVersion::kTls13 ? '3' : '2';
+  for (const std::string& pin : t.pins_sha256) out += pin;
+  out += '\0';
+  out += file_digest(t.ca) + file_digest(t.cert) + file_digest(t.key);
+  return out;
+}
 
 // Per connection, freed with the SSL.
 struct ConnectionState {
@@ -221,6 +253,11 @@ std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTl
               "pool \"{}\": tls insecure: true, origin certificates are not verified{}", pool,
               settings.pins_sha256.empty() ? "" : " (pins are still checked)");
   }
+  std::string key = fingerprint(settings, pool);
+  std::lock_guard lock(g_live_mutex);
+  std::erase_if(g_live, [](const auto& entry) { return entry.second.expired(); });
+  if (auto live = g_live[key].lock()) return live;
+  g_live[key] = out;
   return out;
 }
 

@@ -48,7 +48,9 @@ class OriginContext {
   // the protocol floor. Problems (unreadable or empty CA file, unreadable certificate
   // or key, a key that does not match) are appended to `errors` at the key that named
   // the file, and the result is then null. `pool` names the pool in messages. With
-  // `insecure: true`, a warning naming the pool is logged on each build.
+  // `insecure: true`, a warning naming the pool is logged on each build. While a
+  // context built for the same pool from the same settings and file contents is alive,
+  // that one is returned: a reload that changes nothing keeps its sessions and id.
   static std::shared_ptr<const OriginContext> build(const config::OriginTls& settings,
                                                     std::string_view pool,
                                                     const std::string& source_file,
@@ -69,8 +71,9 @@ class OriginContext {
   // After a failed SSL_connect on an SSL from new_connection: why.
   static OriginHandshakeError failure(const SSL* ssl, int ssl_error);
 
-  // Unique per build: pooled connections are reused only under the context they were
-  // made with (a reload that changes pins must not reuse a connection pinned before).
+  // Unique per distinct context: pooled connections are reused only under the context
+  // they were made with (a reload that changes pins must not reuse a connection pinned
+  // before).
   uint64_t id() const { return id_; }
   const std::string& pool() const { return pool_; }
 

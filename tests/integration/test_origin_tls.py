@@ -240,6 +240,12 @@ def test_kept_alive_connection_is_reused_without_a_new_handshake(certs, tls_orig
         assert resp.status == 200 and resp.body == ("tls origin T /n%d" % i).encode()
     assert o.requests == 8
     assert o.accepted == 1 and o.handshakes == 1, (o.accepted, o.handshakes)
+    # A reload that leaves the pool's TLS as it was keeps using the same connection.
+    status, _, body = r.reload()
+    assert status == 200, body
+    for i in range(3):
+        assert get(r, "/after%d" % i).status == 200
+    assert o.accepted == 1, o.accepted
 
 
 def test_new_connections_resume_the_session(certs, tls_origins, rampart_factory):

@@ -216,11 +216,22 @@ TEST_F(OriginContextsTest, FileProblemsAreConfigErrorsAtTheirKeys) {
   EXPECT_NE(errors[0].message.find("no CA certificate"), std::string::npos);
 }
 
-TEST_F(OriginContextsTest, EachBuildHasItsOwnId) {
+TEST_F(OriginContextsTest, UnchangedSettingsKeepTheContextAcrossBuilds) {
   auto a = build({.ca = ca_path_});
-  auto b = build({.ca = ca_path_});
-  EXPECT_NE(a->id(), 0u);
-  EXPECT_NE(a->id(), b->id());
+  ASSERT_TRUE(connect(*a, "origin.test").ok);
+  auto same = build({.ca = ca_path_});
+  EXPECT_EQ(same->id(), a->id());
+  EXPECT_TRUE(connect(*same, "origin.test").resumed);  // the session cache came along
+
+  auto other_setting = build({.ca = ca_path_, .sni = "origin.test"});
+  EXPECT_NE(other_setting->id(), a->id());
+  // The same path with new contents (a rotated CA file) is a new context.
+  PkeyPtr key = make_ec_key();
+  X509Ptr rotated = make_cert(key.get(), CertSpec{.common_name = "rotated CA", .ca = true});
+  dir_.write("ca.pem", to_pem(ca_.get()) + to_pem(rotated.get()));
+  auto reloaded = build({.ca = ca_path_});
+  EXPECT_NE(reloaded->id(), a->id());
+  EXPECT_FALSE(connect(*reloaded, "origin.test").resumed);
 }
 
 }  // namespace
