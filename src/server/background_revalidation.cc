@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/write.hpp>
 
 #include <string>
 #include <utility>
@@ -23,7 +22,6 @@ namespace rampart::server {
 namespace {
 
 namespace asio = boost::asio;
-using session_io::kNoThrow;
 constexpr http::ParserLimits kResponseLimits{16384, 65536, 200, 0};
 
 // Everything the task needs, owned: the request that started it is gone by then.

@@ -2,7 +2,6 @@
 // bodies to the client (re-framed where needed), and byte tunnels after an upgrade.
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 
 #include "http/h1_writer.h"
 #include "server/client_session.h"
@@ -13,7 +12,6 @@ namespace rampart::server {
 using session_io::BufferList;
 using session_io::ChunkHeader;
 using session_io::kBodyBufSize;
-using session_io::kNoThrow;
 
 asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
   if (!a_->body_buf) a_->body_buf = std::make_unique_for_overwrite<char[]>(kBodyBufSize);

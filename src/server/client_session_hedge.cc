@@ -4,7 +4,6 @@
 // retry budget, so hedging cannot multiply load on a struggling pool either.
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 
 #include "core/log.h"
 #include "server/client_session.h"
