@@ -264,6 +264,24 @@ struct RetryBudget {
   uint32_t min_retries = 3;  // plus this many per window, so a quiet pool can retry
 };
 
+// TLS to a pool's origins (`pools.<name>.tls`, or `tls` in a site's inline origin).
+// Files are only named here; tls/ reads them when it builds the pool's client context.
+struct OriginTls {
+  std::string ca;         // PEM file of trusted CAs; empty: the system store
+  std::string sni;        // server name sent and verified; empty: the endpoint's host if a name
+  bool verify = true;     // check the chain and the name
+  bool insecure = false;  // verify: false without pins; logged as a warning on each load
+  std::vector<std::string> pins_sha256;  // 32-byte SHA-256 digests of accepted leaf SPKIs
+  std::string cert;                      // client certificate (PEM chain) for mTLS origins
+  std::string key;                       // its private key
+  TlsVersion min_version = TlsVersion::kTls12;
+  int line = 0;  // where `tls:` is written
+  int column = 0;
+  int ca_line = 0, ca_column = 0;
+  int cert_line = 0, cert_column = 0;
+  int key_line = 0, key_column = 0;
+};
+
 struct Pool {
   std::string name;
   Steering steering = Steering::kRoundRobin;
@@ -277,8 +295,9 @@ struct Pool {
   uint32_t max_pending = 0;      // requests queued for a full pool; 0 = shed at once
   Millis pending_timeout{1'000};
   RetryBudget retry_budget;
-  bool implicit = false;  // made from a site's `origin: endpoints:` shorthand
-  int line = 0;           // where the pool is defined
+  std::optional<OriginTls> tls;  // set: endpoints are reached over TLS
+  bool implicit = false;         // made from a site's `origin: endpoints:` shorthand
+  int line = 0;                  // where the pool is defined
   int column = 0;
 };
 

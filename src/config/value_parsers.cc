@@ -465,4 +465,65 @@ std::optional<std::string> redirect_target_problem(std::string_view to) {
   return quote(to) + " must be a path starting with \"/\" or an http:// or https:// URL";
 }
 
+namespace {
+
+int hex_value(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+int base64_value(char c) {
+  if (c >= 'A' && c <= 'Z') return c - 'A';
+  if (c >= 'a' && c <= 'z') return c - 'a' + 26;
+  if (c >= '0' && c <= '9') return c - '0' + 52;
+  if (c == '+') return 62;
+  if (c == '/') return 63;
+  return -1;
+}
+
+}  // namespace
+
+Parsed<std::string> parse_sha256_pin(std::string_view text) {
+  constexpr std::string_view kHelp =
+      "expected a SHA-256 digest of the public key: 64 hex digits or 44 base64 characters";
+  if (text.starts_with("sha256/")) text.remove_prefix(7);
+  std::string hex;
+  for (char c : text) {
+    if (c != ':') hex += c;
+  }
+  std::string out;
+  if (hex.size() == 64) {
+    for (size_t i = 0; i < 64; i += 2) {
+      int hi = hex_value(hex[i]);
+      int lo = hex_value(hex[i + 1]);
+      if (hi < 0 || lo < 0) {
+        out.clear();
+        break;
+      }
+      out += static_cast<char>(hi * 16 + lo);
+    }
+    if (out.size() == 32) return Parsed<std::string>::ok(std::move(out));
+  }
+  // 32 bytes are 43 base64 digits and one '=' of padding.
+  if (text.size() != 44 || text[43] != '=') return Parsed<std::string>::fail(std::string(kHelp));
+  uint32_t bits = 0;
+  int held = 0;
+  for (size_t i = 0; i < 43; ++i) {
+    int v = base64_value(text[i]);
+    if (v < 0) return Parsed<std::string>::fail(std::string(kHelp));
+    bits = (bits << 6) | static_cast<uint32_t>(v);
+    held += 6;
+    if (held >= 8) {
+      held -= 8;
+      out += static_cast<char>((bits >> held) & 0xff);
+    }
+  }
+  if (out.size() != 32 || (bits & ((1u << held) - 1)) != 0) {
+    return Parsed<std::string>::fail(std::string(kHelp));
+  }
+  return Parsed<std::string>::ok(std::move(out));
+}
+
 }  // namespace rampart::config

@@ -60,6 +60,11 @@ Parsed<HostPort> parse_endpoint(std::string_view text);
 // digits unless the whole name is a valid IPv4 address.
 bool is_valid_hostname(std::string_view lower);
 
+// A SHA-256 pin: 64 hex digits (colons between byte pairs allowed) or 44 characters of
+// standard base64 (an optional "sha256/" prefix, as HPKP wrote them). Returns the 32
+// raw bytes.
+Parsed<std::string> parse_sha256_pin(std::string_view text);
+
 // A site host pattern: a host name, an IPv4 literal, a bracketed IPv6 literal, or a
 // "*.suffix" wildcard. Lowercases and returns the normalized form.
 Parsed<std::string> parse_site_host(std::string_view text);

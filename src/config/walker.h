@@ -269,6 +269,8 @@ class Walker {
   // here; tls/ reads them when it builds the contexts.
   void listener_tls(const At& at, ListenerTls& out);
   void site_tls(const At& at, SiteTls& out, SiteSource& src);
+  // A pool's (or an inline origin's) TLS to its endpoints.
+  void origin_tls(const At& at, OriginTls& out);
   void certificate(const At& at, std::vector<CertificateFiles>& out);
   void client_auth(const At& at, ClientAuth& out);
   void hsts(const At& at, Hsts& out);

@@ -20,7 +20,7 @@ using namespace std::chrono_literals;
 
 const Keys kPoolKeys = {"steering",    "hash_key",        "affinity",          "min_healthy",
                         "endpoints",   "health_check",    "outlier_detection", "max_connections",
-                        "max_pending", "pending_timeout", "retry_budget"};
+                        "max_pending", "pending_timeout", "retry_budget",      "tls"};
 const Keys kSteerings = {"round_robin", "random", "least_outstanding", "p2c", "latency", "hash"};
 const Keys kEndpointKeys = {"address", "weight", "enabled"};
 const Keys kAffinityKeys = {"cookie", "ttl"};
@@ -139,6 +139,9 @@ void Walker::pool_fields(const At& at, Pool& p, PoolSource& src) {
       if (auto d = duration_in(v, 1ms, 60s)) p.pending_timeout = *d;
     } else if (key == "retry_budget") {
       retry_budget(v, p.retry_budget);
+    } else if (key == "tls") {
+      p.tls.emplace();
+      origin_tls(v, *p.tls);
     }
   });
   if (diags_.stopped()) return;

@@ -19,7 +19,8 @@ namespace {
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
     "redirects", "websocket", "firewall", "cache",  "compression",     "tls"};
-const Keys kOriginKeys = {"endpoints", "pool", "pools", "fallback", "retries", "retry_after"};
+const Keys kOriginKeys = {"endpoints", "pool",        "pools", "fallback",
+                          "retries",   "retry_after", "tls"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
 const Keys kRedirectKeys = {"from", "to", "status", "match", "keep_query"};
@@ -156,6 +157,8 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
   std::vector<At> forms;  // endpoints, pool, pools: exactly one belongs here
   std::optional<At> fallback_at;
   std::vector<PoolEndpoint> endpoints;
+  std::optional<At> tls_at;
+  std::optional<OriginTls> tls;
   bool is_map = fields(at, kOriginKeys, "", [&](std::string_view key, const At& v) {
     if (key == "endpoints") {
       forms.push_back(v);
@@ -179,6 +182,10 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
       retry_policy(v, o.retries);
     } else if (key == "retry_after") {
       if (auto d = duration_in(v, 1s, 1h)) o.retry_after = *d;
+    } else if (key == "tls") {
+      tls_at = v;
+      tls.emplace();
+      origin_tls(v, *tls);
     }
   });
   if (!is_map || diags_.stopped()) return std::nullopt;
@@ -204,9 +211,13 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
                               "none of those can serve");
     }
   }
+  if (tls_at && forms.size() == 1 && !shorthand) {
+    error(*tls_at, "tls goes with the endpoints shorthand; a named pool sets its own tls");
+  }
   if (forms.size() != 1 || !shorthand) return std::nullopt;
   Pool p;
   p.implicit = true;
+  p.tls = std::move(tls);
   p.endpoints = std::move(endpoints);
   p.line = at.pos.line;
   p.column = at.pos.column;

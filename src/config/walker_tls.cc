@@ -1,5 +1,6 @@
-// The walker's TLS settings: a listener's `tls:` (versions, ciphers, tickets) and a
-// site's `tls:` (certificates, client authentication, redirect to HTTPS, HSTS). Only the
+// The walker's TLS settings: a listener's `tls:` (versions, ciphers, tickets), a site's
+// `tls:` (certificates, client authentication, redirect to HTTPS, HSTS) and a pool's
+// `tls:` to its origins (CAs, SNI, verification, pins, client certificate). Only the
 // names of files are read here; tls/ loads and checks their contents.
 
 #include <algorithm>
@@ -12,6 +13,7 @@
 #include "config/loader_internal.h"
 #include "config/value_parsers.h"
 #include "config/walker.h"
+#include "core/ip.h"
 
 namespace rampart::config::detail {
 namespace {
@@ -25,9 +27,12 @@ const Keys kSiteTlsKeys = {"certificates", "client_auth", "https_redirect", "htt
 const Keys kCertificateKeys = {"cert", "key", "ocsp_response"};
 const Keys kClientAuthKeys = {"ca", "required"};
 const Keys kHstsKeys = {"max_age", "include_subdomains", "preload"};
+const Keys kOriginTlsKeys = {"ca",         "sni",  "verify", "insecure",
+                             "pin_sha256", "cert", "key",    "min_version"};
 
 constexpr size_t kMaxPathBytes = 4096;
 constexpr size_t kMaxCipherListBytes = 4096;
+constexpr size_t kMaxPins = 16;
 
 bool has_control(std::string_view text) {
   return std::any_of(text.begin(), text.end(),
@@ -175,6 +180,110 @@ void Walker::hsts(const At& at, Hsts& out) {
       if (auto b = boolean(v)) out.preload = *b;
     }
   });
+}
+
+void Walker::origin_tls(const At& at, OriginTls& out) {
+  if (!at.node.IsMap() && !at.node.IsNull()) {
+    wrong_type(at, "a map with ca, sni, verify, insecure, pin_sha256, cert and key");
+    return;
+  }
+  out.line = at.pos.line;
+  out.column = at.pos.column;
+  std::optional<At> verify_at;
+  std::optional<At> insecure_at;
+  std::optional<At> cert_at;
+  std::optional<At> key_at;
+  bool verify_written = false;
+  fields(at, kOriginTlsKeys, "", [&](std::string_view key, const At& v) {
+    if (key == "ca" || key == "cert" || key == "key") {
+      auto path = file_path(v);
+      if (!path) return;
+      if (key == "ca") {
+        out.ca = *path;
+        out.ca_line = v.pos.line;
+        out.ca_column = v.pos.column;
+      } else if (key == "cert") {
+        cert_at = v;
+        out.cert = *path;
+        out.cert_line = v.pos.line;
+        out.cert_column = v.pos.column;
+      } else {
+        key_at = v;
+        out.key = *path;
+        out.key_line = v.pos.line;
+        out.key_column = v.pos.column;
+      }
+    } else if (key == "sni") {
+      auto s = string(v);
+      if (!s) return;
+      std::string lower = to_lower(*s);
+      if (!is_valid_hostname(lower) || core::IpAddress::parse(lower)) {
+        error(v, quote(*s) + " is not a host name to send as SNI (IP addresses cannot be)");
+        return;
+      }
+      out.sni = std::move(lower);
+    } else if (key == "verify") {
+      verify_at = v;
+      if (auto b = boolean(v)) {
+        out.verify = *b;
+        verify_written = true;
+      }
+    } else if (key == "insecure") {
+      insecure_at = v;
+      if (auto b = boolean(v)) out.insecure = *b;
+    } else if (key == "pin_sha256") {
+      std::vector<std::string> pins;
+      if (v.node.IsScalar()) {
+        // One pin may be written without the list brackets.
+        auto s = string(v);
+        if (!s) return;
+        auto pin = parse_sha256_pin(*s);
+        if (!pin) {
+          error(v, pin.error);
+          return;
+        }
+        out.pins_sha256.push_back(std::move(*pin.value));
+        return;
+      }
+      if (v.node.IsSequence() && v.node.size() == 0) {
+        error(v, "pin_sha256 needs at least one digest (or leave it out)");
+        return;
+      }
+      items(v, kMaxPins, "pins", [&](const At& item, size_t) {
+        auto s = string(item);
+        if (!s) return;
+        auto pin = parse_sha256_pin(*s);
+        if (!pin) {
+          error(item, pin.error);
+          return;
+        }
+        out.pins_sha256.push_back(std::move(*pin.value));
+      });
+    } else if (key == "min_version") {
+      if (auto s = one_of(v, {"1.2", "1.3"})) {
+        out.min_version = *s == "1.3" ? TlsVersion::kTls13 : TlsVersion::kTls12;
+      }
+    }
+  });
+  if (diags_.stopped()) return;
+  if (cert_at && !key_at) {
+    missing(at.pos, at.path, "key", "the private key of the client certificate");
+  } else if (key_at && !cert_at) {
+    missing(at.pos, at.path, "cert", "the client certificate that goes with key");
+  }
+  if (out.insecure) {
+    if (verify_written && out.verify) {
+      error(*verify_at, "verify: true contradicts insecure: true; keep one of them");
+      return;
+    }
+    out.verify = false;
+  } else if (!out.verify && out.pins_sha256.empty()) {
+    // Turning verification off must be said out loud: a pin keeps the origin
+    // authenticated, nothing else does.
+    error(*verify_at,
+          "verify: false leaves the origin unauthenticated; pin its key with pin_sha256 or "
+          "write insecure: true to accept any certificate");
+  }
 }
 
 }  // namespace rampart::config::detail

@@ -6,7 +6,6 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include <atomic>
 #include <chrono>
@@ -15,6 +14,7 @@
 #include "core/log.h"
 #include "core/net_types.h"
 #include "http/h1_parser.h"
+#include "proxy/upstream_io.h"
 
 namespace rampart::proxy {
 
@@ -89,17 +89,16 @@ struct HealthChecker::Impl {
     return interval + Ms(extra == 0 ? 0 : rng() % (extra + 1));
   }
 
-  asio::awaitable<CheckResult> probe(const config::HealthCheck& hc,
-                                     const OriginEndpoint& endpoint) {
-    auto socket = std::make_shared<core::Socket>(io.get_executor());
+  asio::awaitable<CheckResult> probe(const config::HealthCheck& hc, const OriginEndpoint& endpoint,
+                                     const tls::OriginContext* tls) {
+    auto upstream = std::make_shared<UpstreamIo>(core::Socket(io.get_executor()));
     auto timed_out = std::make_shared<bool>(false);
     core::Timer timer(io.get_executor());
     timer.expires_after(hc.timeout);
-    timer.async_wait([socket, timed_out](boost::system::error_code ec) {
+    timer.async_wait([upstream, timed_out](boost::system::error_code ec) {
       if (ec) return;
       *timed_out = true;
-      boost::system::error_code ignored;
-      socket->close(ignored);
+      upstream->close();
     });
     auto finish = [&](CheckResult r) {
       timer.cancel();
@@ -107,16 +106,19 @@ struct HealthChecker::Impl {
         r = CheckResult{false, "timed out after " + std::to_string(hc.timeout.count()) + " ms"};
       return r;
     };
-    auto [cec] = co_await socket->async_connect(endpoint.address, kNoThrow);
-    if (cec) co_return finish({false, "connect: " + cec.message()});
+    // An HTTPS pool is checked over TLS with the pool's own verification: an endpoint
+    // whose certificate would fail real requests fails its check too.
+    ConnectResult connected = co_await upstream->connect(endpoint, tls);
+    if (connected.error) co_return finish({false, "connect: " + connected.error.message()});
+    if (connected.tls) co_return finish({false, "TLS: " + connected.tls->reason});
     if (hc.kind == config::HealthCheckKind::kTcp) co_return finish({true, ""});
     std::string request = check_request(hc, endpoint);
-    auto [wec, wn] = co_await asio::async_write(*socket, asio::buffer(request), kNoThrow);
+    auto [wec, wn] = co_await upstream->write(std::string_view(request));
     if (wec) co_return finish({false, "write: " + wec.message()});
     std::string data;
     char chunk[4096];
     for (;;) {
-      auto [rec, n] = co_await socket->async_read_some(asio::buffer(chunk), kNoThrow);
+      auto [rec, n] = co_await upstream->read_some(asio::buffer(chunk));
       data.append(chunk, n);
       bool complete = rec || data.size() >= kMaxCheckResponse;
       if (auto verdict = judge(hc, data, hc.method, complete)) co_return finish(*verdict);
@@ -135,7 +137,7 @@ struct HealthChecker::Impl {
     while (generation == my_generation) {
       EndpointState& s = pool->state(i);
       if (s.admin() != AdminState::kDisabled) {
-        CheckResult r = co_await probe(hc, pool->endpoint(i));
+        CheckResult r = co_await probe(hc, pool->endpoint(i), pool->tls());
         if (generation != my_generation) break;
         if (r.ok) {
           s.check_failures.store(0, std::memory_order_relaxed);

@@ -22,6 +22,7 @@
 #include "proxy/retry_budget.h"
 #include "rules/compiler.h"
 #include "rules/program.h"
+#include "tls/origin_contexts.h"
 
 namespace rampart::proxy {
 
@@ -42,6 +43,7 @@ class OriginStateStore {
 
 struct OriginEndpoint {
   std::string name;  // "127.0.0.1:8081", "[::1]:8081"
+  std::string host;  // as configured: a DNS name or an IP literal (TLS names come from it)
   boost::asio::ip::tcp::endpoint address;
   std::string affinity_token;  // opaque cookie value naming this endpoint
   std::string labels;          // pool="web",endpoint="127.0.0.1:8081" (metrics)
@@ -79,6 +81,12 @@ class OriginPool {
     hash_slots_ = std::move(slots);
   }
   const rules::Program* hash_key() const { return hash_key_.get(); }
+
+  // The client TLS context of a pool whose endpoints speak TLS; null for plain TCP.
+  void set_tls(std::shared_ptr<const tls::OriginContext> tls) { tls_ = std::move(tls); }
+  const tls::OriginContext* tls() const { return tls_.get(); }
+  // What the idle connection pool files this pool's connections under.
+  uint64_t transport() const { return tls_ ? tls_->id() : 0; }
   const std::vector<rules::Slot>& hash_slots() const { return hash_slots_; }
 
   // Passive health: counts the try and may eject the endpoint (or end its streak).
@@ -105,6 +113,7 @@ class OriginPool {
   RetryBudget budget_;
   std::shared_ptr<const rules::Program> hash_key_;
   std::vector<rules::Slot> hash_slots_;
+  std::shared_ptr<const tls::OriginContext> tls_;
   std::mutex eject_mutex_;  // ejections are rare; the cap needs a consistent count
 };
 

@@ -54,11 +54,15 @@ std::shared_ptr<OriginSet> OriginSet::build(const config::Config& config, Origin
       }
       OriginEndpoint e;
       e.name = endpoint_name(*ep);
+      e.host = pe.address.host;
       e.address = *ep;
       e.configured_enabled = pe.enabled;
       endpoints.push_back(std::move(e));
     }
     auto runtime = std::make_shared<OriginPool>(pool, std::move(endpoints), store);
+    if (pool.tls) {
+      runtime->set_tls(tls::OriginContext::build(*pool.tls, pool.name, config.source, errors));
+    }
     compile_hash_key(*runtime, config, lists, errors);
     set->pools_.push_back(std::move(runtime));
   }

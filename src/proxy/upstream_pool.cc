@@ -1,14 +1,12 @@
 #include "proxy/upstream_pool.h"
 
-#include <sys/socket.h>
-
-#include <cerrno>
 #include <functional>
 
 namespace rampart::proxy {
 
-size_t UpstreamPool::EndpointHash::operator()(const boost::asio::ip::tcp::endpoint& e) const {
-  size_t h = 0;
+size_t UpstreamPool::KeyHash::operator()(const Key& k) const {
+  const boost::asio::ip::tcp::endpoint& e = k.endpoint;
+  size_t h = k.transport * 0x100000001b3ull;
   if (e.address().is_v4()) {
     h = e.address().to_v4().to_uint();
   } else {
@@ -17,17 +15,10 @@ size_t UpstreamPool::EndpointHash::operator()(const boost::asio::ip::tcp::endpoi
   return (h ^ (static_cast<size_t>(e.port()) << 32)) * 0x9e3779b97f4a7c15ull;
 }
 
-bool idle_socket_is_usable(core::Socket& socket) {
-  char byte;
-  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
-  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
-  return false;  // closed (0), reset (<0), or the origin sent bytes nobody asked for (>0)
-}
-
 std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
-    const boost::asio::ip::tcp::endpoint& endpoint, Clock::duration max_idle,
+    const boost::asio::ip::tcp::endpoint& endpoint, uint64_t transport, Clock::duration max_idle,
     Clock::duration verify_after) {
-  auto it = idle_.find(endpoint);
+  auto it = idle_.find(Key{endpoint, transport});
   if (it == idle_.end()) return nullptr;
   auto& stack = it->second;
   auto now = Clock::now();
@@ -37,7 +28,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
     auto idle_for = now - conn->idle_since;
     // A peek costs a syscall; skip it for connections that were busy a moment ago when
     // the caller can retry safely if the origin closed one anyway.
-    if (idle_for < max_idle && (idle_for < verify_after || idle_socket_is_usable(conn->socket))) {
+    if (idle_for < max_idle && (idle_for < verify_after || conn->io.idle_usable())) {
       conn->reused = true;
       ++stats_.reuses;
       return conn;
@@ -47,7 +38,7 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
 }
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
-  auto& stack = idle_[connection->endpoint];
+  auto& stack = idle_[Key{connection->endpoint, connection->io.transport()}];
   if (stack.size() >= max_idle_per_endpoint_) return;  // closes it
   connection->idle_since = Clock::now();
   stack.push_back(std::move(connection));

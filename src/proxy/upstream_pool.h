@@ -11,14 +11,15 @@
 #include <vector>
 
 #include "core/read_buffer.h"
+#include "proxy/upstream_io.h"
 
 namespace rampart::proxy {
 
 using Clock = std::chrono::steady_clock;
 
 struct UpstreamConnection {
-  explicit UpstreamConnection(core::Socket s) : socket(std::move(s)) {}
-  core::Socket socket;
+  explicit UpstreamConnection(core::Socket s) : io(std::move(s)) {}
+  UpstreamIo io;
   boost::asio::ip::tcp::endpoint endpoint;
   core::ReadBuffer buffer{8192, 65536};
   Clock::time_point idle_since{};
@@ -37,11 +38,12 @@ class UpstreamPool {
   explicit UpstreamPool(size_t max_idle_per_endpoint = 256)
       : max_idle_per_endpoint_(max_idle_per_endpoint) {}
 
-  // An idle connection to `endpoint` younger than `max_idle`, or null. Connections idle
-  // for at least `verify_after` are checked with a non-blocking peek and discarded when
-  // the origin closed them (pass zero to always check).
+  // An idle connection to `endpoint` over `transport` (UpstreamIo::transport(): plain
+  // TCP or one TLS context) younger than `max_idle`, or null. Connections idle for at
+  // least `verify_after` are checked with a non-blocking peek and discarded when the
+  // origin closed them (pass zero to always check).
   std::unique_ptr<UpstreamConnection> acquire(
-      const boost::asio::ip::tcp::endpoint& endpoint, Clock::duration max_idle,
+      const boost::asio::ip::tcp::endpoint& endpoint, uint64_t transport, Clock::duration max_idle,
       Clock::duration verify_after = Clock::duration::zero());
   void release(std::unique_ptr<UpstreamConnection> connection);
   // Closes connections idle for longer than `max_idle`; run periodically.
@@ -52,17 +54,17 @@ class UpstreamPool {
   size_t idle_count() const;
 
  private:
-  struct EndpointHash {
-    size_t operator()(const boost::asio::ip::tcp::endpoint& e) const;
+  struct Key {
+    boost::asio::ip::tcp::endpoint endpoint;
+    uint64_t transport = 0;
+    bool operator==(const Key&) const = default;
+  };
+  struct KeyHash {
+    size_t operator()(const Key& k) const;
   };
   size_t max_idle_per_endpoint_;
-  std::unordered_map<boost::asio::ip::tcp::endpoint,
-                     std::vector<std::unique_ptr<UpstreamConnection>>, EndpointHash>
-      idle_;
+  std::unordered_map<Key, std::vector<std::unique_ptr<UpstreamConnection>>, KeyHash> idle_;
   PoolStats stats_;
 };
-
-// True when the socket is still open with nothing unexpected to read (non-blocking peek).
-bool idle_socket_is_usable(core::Socket& socket);
 
 }  // namespace rampart::proxy

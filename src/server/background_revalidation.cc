@@ -2,7 +2,6 @@
 
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
-#include <boost/asio/write.hpp>
 
 #include <string>
 #include <utility>
@@ -23,7 +22,6 @@ namespace rampart::server {
 namespace {
 
 namespace asio = boost::asio;
-using session_io::kNoThrow;
 constexpr http::ParserLimits kResponseLimits{16384, 65536, 200, 0};
 
 // Everything the task needs, owned: the request that started it is gone by then.
@@ -47,7 +45,7 @@ asio::awaitable<BodyRead> read_body(proxy::UpstreamConnection& up, const http::R
   auto fill = [&]() -> asio::awaitable<int> {  // 1 = bytes, 0 = EOF, -1 = error
     auto [ptr, room] = up.buffer.prepare(16384);
     deadline.expire_after(idle);
-    auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    auto [ec, n] = co_await up.io.read_some(asio::buffer(ptr, room));
     if (ec == asio::error::eof) co_return 0;
     if (ec) co_return -1;
     up.buffer.commit(n);
@@ -114,27 +112,24 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
   InFlight in_flight;
   in_flight.adopt(pool, job->endpoint);
   const proxy::OriginEndpoint& endpoint = pool.endpoint(job->endpoint);
-  auto up = worker.pool.acquire(endpoint.address, t.upstream_idle, std::chrono::seconds(0));
+  auto up = worker.pool.acquire(endpoint.address, pool.transport(), t.upstream_idle,
+                                std::chrono::seconds(0));
   proxy::UpstreamConnection* current = up.get();
   core::Deadline deadline(worker.io.get_executor(), [&current] {
-    boost::system::error_code ignored;
-    if (current != nullptr) current->socket.close(ignored);
+    if (current != nullptr) current->io.close();
   });
   if (!up) {
     up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker.io.get_executor()));
     current = up.get();
     deadline.expire_after(t.upstream_connect);
-    auto [ec] = co_await up->socket.async_connect(endpoint.address, kNoThrow);
-    if (ec) {
+    proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls());
+    if (!connected.ok()) {
       pool.record(job->endpoint, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;
     }
-    boost::system::error_code ignored;
-    up->socket.set_option(asio::ip::tcp::no_delay(true), ignored);
   }
   deadline.expire_after(t.send);
-  auto [wec, wn] =
-      co_await asio::async_write(up->socket, asio::buffer(job->request_bytes), kNoThrow);
+  auto [wec, wn] = co_await up->io.write(std::string_view(job->request_bytes));
   if (wec) co_return;
 
   http::ResponseHead response;
@@ -156,7 +151,7 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
     }
     auto [ptr, room] = up->buffer.prepare(4096);
     if (room == 0) co_return;
-    auto [rec, n] = co_await up->socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    auto [rec, n] = co_await up->io.read_some(asio::buffer(ptr, room));
     if (rec) {
       if (deadline.expired()) {
         pool.record(job->endpoint, proxy::TryOutcome::kTimeout, proxy::steady_now_ms());

@@ -64,16 +64,14 @@ ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress
       deadline_(worker.io.get_executor(),
                 [this] {
                   io_.cancel();
-                  boost::system::error_code ignored;
-                  if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
+                  if (upstream_ != nullptr) upstream_->io.cancel();
                 }),
       a_(worker.session_states.acquire()) {
   if (ClientLayer* layer = io_.layer()) {
     layer->on_gone([this] {
       closing_ = true;
       io_.cancel();
-      boost::system::error_code ignored;
-      if (upstream_ != nullptr) upstream_->socket.cancel(ignored);
+      if (upstream_ != nullptr) upstream_->io.cancel();
     });
   }
   worker_.sessions.add(this);

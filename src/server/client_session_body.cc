@@ -2,7 +2,6 @@
 // bodies to the client (re-framed where needed), and byte tunnels after an upgrade.
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 
 #include "http/h1_writer.h"
 #include "http/trailers.h"
@@ -14,7 +13,6 @@ namespace rampart::server {
 using session_io::BufferList;
 using session_io::ChunkHeader;
 using session_io::kBodyBufSize;
-using session_io::kNoThrow;
 
 asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
   if (!a_->body_buf) a_->body_buf = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
@@ -32,7 +30,7 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
   const config::Timeouts& t = snapshot_->config->timeouts;
   auto write_upstream = [&](const BufferList& buffers) -> asio::awaitable<bool> {
     deadline_.expire_after(t.send);
-    auto [ec, n] = co_await asio::async_write(up.socket, buffers.view(), kNoThrow);
+    auto [ec, n] = co_await up.io.write(buffers.view());
     co_return !ec;
   };
   // The next bytes of the body: what is left in the head buffer, then a_->body_buf.
@@ -131,7 +129,7 @@ asio::awaitable<bool> ClientSession::relay_response_body(proxy::UpstreamConnecti
   auto fill = [&]() -> asio::awaitable<int> {  // 1 = got bytes, 0 = EOF, -1 = error
     auto [ptr, room] = up.buffer.prepare(16384);
     deadline_.expire_after(t.upstream_idle);
-    auto [ec, n] = co_await up.socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+    auto [ec, n] = co_await up.io.read_some(asio::buffer(ptr, room));
     if (ec == asio::error::eof) co_return 0;
     if (ec) co_return -1;
     up.buffer.commit(n);
@@ -299,8 +297,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
   const auto idle = snapshot_->config->timeouts.client_idle;
   // Bytes that arrived early on either side go first.
   if (!a_->rbuf.empty()) {
-    auto [ec, n] =
-        co_await asio::async_write(up.socket, asio::buffer(a_->rbuf.readable()), kNoThrow);
+    auto [ec, n] = co_await up.io.write(a_->rbuf.readable());
     a_->rbuf.consume(a_->rbuf.size());
     if (ec) co_return;
   }
@@ -308,7 +305,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     if (!co_await write_client(up.buffer.readable())) co_return;
     up.buffer.consume(up.buffer.size());
   }
-  auto client_to_origin = [this, idle](core::Socket& to,
+  auto client_to_origin = [this, idle](proxy::UpstreamIo& to,
                                        uint64_t& counter) -> asio::awaitable<void> {
     auto buffer = std::make_unique_for_overwrite<char[]>(16384);
     for (;;) {
@@ -316,18 +313,17 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
       auto [rec, n] = co_await io_.read_some(asio::buffer(buffer.get(), 16384));
       if (rec) break;
       counter += n;
-      auto [wec, wn] = co_await asio::async_write(to, asio::buffer(buffer.get(), n), kNoThrow);
+      auto [wec, wn] = co_await to.write(std::string_view(buffer.get(), n));
       if (wec) break;
     }
-    boost::system::error_code ignored;
-    to.shutdown(core::Socket::shutdown_send, ignored);
+    to.shutdown_send();
   };
-  auto origin_to_client = [this, idle](core::Socket& from,
+  auto origin_to_client = [this, idle](proxy::UpstreamIo& from,
                                        uint64_t& counter) -> asio::awaitable<void> {
     auto buffer = std::make_unique_for_overwrite<char[]>(16384);
     for (;;) {
       deadline_.expire_after(idle);
-      auto [rec, n] = co_await from.async_read_some(asio::buffer(buffer.get(), 16384), kNoThrow);
+      auto [rec, n] = co_await from.read_some(asio::buffer(buffer.get(), 16384));
       if (rec) break;
       counter += n;
       auto [wec, wn] = co_await io_.write(std::string_view(buffer.get(), n));
@@ -335,8 +331,7 @@ asio::awaitable<void> ClientSession::tunnel(proxy::UpstreamConnection& up, Reque
     }
     // The client's half closes with the session (after the other direction ends too).
   };
-  co_await (client_to_origin(up.socket, record.bytes_in) ||
-            origin_to_client(up.socket, record.bytes_out));
+  co_await (client_to_origin(up.io, record.bytes_in) || origin_to_client(up.io, record.bytes_out));
   closing_ = true;
 }
 

@@ -5,7 +5,6 @@
 #include <boost/asio/connect.hpp>
 #include <boost/asio/experimental/awaitable_operators.hpp>
 #include <boost/asio/use_awaitable.hpp>
-#include <boost/asio/write.hpp>
 
 #include "core/log.h"
 #include "http/h1_writer.h"
@@ -172,7 +171,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     // connections idle for a while are probed; others are probed every time.
     up = fresh_only
              ? nullptr
-             : worker_.pool.acquire(target_endpoint.address, t.upstream_idle,
+             : worker_.pool.acquire(target_endpoint.address, pool->transport(), t.upstream_idle,
                                     replayable ? std::chrono::seconds(2) : std::chrono::seconds(0));
     fresh_only = false;
     if (up) {
@@ -182,17 +181,22 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       up->endpoint = target_endpoint.address;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
-      auto [ec] = co_await up->socket.async_connect(target_endpoint.address, kNoThrow);
-      if (ec) {
+      proxy::ConnectResult connected = co_await up->io.connect(target_endpoint, pool->tls());
+      if (!connected.ok()) {
         bool timed_out = deadline_.expired();
         deadline_.reset_expired();
         worker_.metrics.upstream_connect_failures.fetch_add(1, std::memory_order_relaxed);
         pool->record(endpoint, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
+        // A refused handshake is an unreachable origin to the client: the same 502,
+        // the same move to the next endpoint.
+        std::string reason = timed_out       ? std::string("timed out")
+                             : connected.tls ? connected.tls->reason
+                                             : connected.error.message();
         static core::LogRateLimiter limiter;
         if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
-          core::log(core::LogLevel::kWarn, "connect to origin {}/{} failed: {} (+{} suppressed)",
-                    pool->name(), record.upstream, timed_out ? "timed out" : ec.message(),
-                    suppressed);
+          core::log(core::LogLevel::kWarn, "{} origin {}/{} failed: {} (+{} suppressed)",
+                    connected.tls ? "TLS handshake with" : "connect to", pool->name(),
+                    record.upstream, reason, suppressed);
         }
         upstream_ = nullptr;
         up.reset();
@@ -201,12 +205,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
           continue;
         }
         status_on_failure = timed_out ? 504 : 502;
-        failure = timed_out ? "origin connect timed out" : "origin unreachable";
+        failure = timed_out       ? "origin connect timed out"
+                  : connected.tls ? "origin TLS handshake failed"
+                                  : "origin unreachable";
         break;
       }
       worker_.metrics.upstream_connects.fetch_add(1, std::memory_order_relaxed);
-      boost::system::error_code ignored;
-      up->socket.set_option(tcp::no_delay(true), ignored);
     }
     upstream_ = up.get();
     ++up->requests;
@@ -223,7 +227,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       body_done_ = true;
     }
     deadline_.expire_after(t.send);
-    auto [wec, wn] = co_await asio::async_write(up->socket, asio::buffer(a_->out), kNoThrow);
+    auto [wec, wn] = co_await up->io.write(std::string_view(a_->out));
     if (wec) {
       if (up->reused && replayable && !deadline_.expired()) {
         worker_.metrics.upstream_retries.fetch_add(1, std::memory_order_relaxed);
@@ -296,7 +300,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
         head_read = HeadRead::kMalformed;
         break;
       }
-      auto [rec, n] = co_await up->socket.async_read_some(asio::buffer(ptr, room), kNoThrow);
+      auto [rec, n] = co_await up->io.read_some(asio::buffer(ptr, room));
       if (rec) {
         head_read = deadline_.expired() ? HeadRead::kTimeout
                     : got_bytes         ? HeadRead::kError

@@ -4,7 +4,6 @@
 // retry budget, so hedging cannot multiply load on a struggling pool either.
 
 #include <boost/asio/experimental/awaitable_operators.hpp>
-#include <boost/asio/write.hpp>
 
 #include "core/log.h"
 #include "server/client_session.h"
@@ -24,8 +23,7 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
   auto started = std::chrono::steady_clock::now();
   core::Timer timer(worker_.io.get_executor());
   timer.expires_after(hedge_after);
-  auto first = co_await (primary.connection->socket.async_wait(tcp::socket::wait_read, kNoThrow) ||
-                         timer.async_wait(kNoThrow));
+  auto first = co_await (primary.connection->io.wait_readable() || timer.async_wait(kNoThrow));
   if (first.index() == 0) co_return;  // the origin started answering (or closed) in time
 
   std::optional<size_t> next = picker.next_within_budget();
@@ -34,23 +32,21 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
   hedge.endpoint = *next;
   hedge.in_flight.adopt(pool, *next);
   const proxy::OriginEndpoint& target = pool.endpoint(*next);
-  hedge.connection = worker_.pool.acquire(target.address, t.upstream_idle, std::chrono::seconds(0));
+  hedge.connection = worker_.pool.acquire(target.address, pool.transport(), t.upstream_idle,
+                                          std::chrono::seconds(0));
   if (!hedge.connection) {
     hedge.connection =
         std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
     hedge.connection->endpoint = target.address;
     timer.expires_after(t.upstream_connect);
-    auto connected = co_await (hedge.connection->socket.async_connect(target.address, kNoThrow) ||
-                               timer.async_wait(kNoThrow));
-    if (connected.index() != 0 || std::get<0>(std::get<0>(connected))) {
+    auto connected =
+        co_await (hedge.connection->io.connect(target, pool.tls()) || timer.async_wait(kNoThrow));
+    if (connected.index() != 0 || !std::get<0>(connected).ok()) {
       pool.record(*next, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;  // the primary try carries on alone
     }
-    boost::system::error_code ignored;
-    hedge.connection->socket.set_option(tcp::no_delay(true), ignored);
   }
-  auto [wec, wn] =
-      co_await asio::async_write(hedge.connection->socket, asio::buffer(a_->out), kNoThrow);
+  auto [wec, wn] = co_await hedge.connection->io.write(std::string_view(a_->out));
   if (wec) co_return;
   pool.retries.fetch_add(1, std::memory_order_relaxed);
   worker_.metrics.upstream_hedges.fetch_add(1, std::memory_order_relaxed);
@@ -59,9 +55,8 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
   auto left = per_try - std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - started);
   timer.expires_after(std::max(left, std::chrono::milliseconds(1)));
-  auto winner = co_await (primary.connection->socket.async_wait(tcp::socket::wait_read, kNoThrow) ||
-                          hedge.connection->socket.async_wait(tcp::socket::wait_read, kNoThrow) ||
-                          timer.async_wait(kNoThrow));
+  auto winner = co_await (primary.connection->io.wait_readable() ||
+                          hedge.connection->io.wait_readable() || timer.async_wait(kNoThrow));
   if (winner.index() == 1) {
     // The hedge answered first: it becomes the try; the primary's connection is
     // dropped with its unread answer and its in-flight claim ends unmeasured.

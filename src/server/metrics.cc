@@ -1,6 +1,7 @@
 #include "server/metrics.h"
 
 #include "http/h2_server_session.h"
+#include "tls/origin_contexts.h"
 
 #include <fmt/format.h>
 
@@ -84,6 +85,20 @@ void Metrics::render_protocol_metrics(std::string& out) const {
                  sum_workers(w, worker_count_, &WorkerSlot::tls_handshakes),
                  sum_workers(w, worker_count_, &WorkerSlot::tls_resumed),
                  sum_workers(w, worker_count_, &WorkerSlot::tls_handshake_failures));
+  const tls::OriginHandshakeCounters& o = tls::origin_handshake_counters();
+  fmt::format_to(it,
+                 "# HELP rampart_origin_tls_handshakes_total TLS handshakes with origins by "
+                 "outcome.\n"
+                 "# TYPE rampart_origin_tls_handshakes_total counter\n"
+                 "rampart_origin_tls_handshakes_total{{result=\"full\"}} {}\n"
+                 "rampart_origin_tls_handshakes_total{{result=\"resumed\"}} {}\n"
+                 "rampart_origin_tls_handshakes_total{{result=\"untrusted\"}} {}\n"
+                 "rampart_origin_tls_handshakes_total{{result=\"pin_mismatch\"}} {}\n"
+                 "rampart_origin_tls_handshakes_total{{result=\"failed\"}} {}\n",
+                 o.full.load(std::memory_order_relaxed), o.resumed.load(std::memory_order_relaxed),
+                 o.untrusted.load(std::memory_order_relaxed),
+                 o.pin_mismatch.load(std::memory_order_relaxed),
+                 o.failed.load(std::memory_order_relaxed));
   counter(out, "rampart_http2_connections_total", "Client connections that spoke HTTP/2.",
           sum_workers(w, worker_count_, &WorkerSlot::h2_connections));
   counter(out, "rampart_http2_streams_total", "HTTP/2 streams clients opened.",

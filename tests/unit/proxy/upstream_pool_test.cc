@@ -57,7 +57,7 @@ class UpstreamPoolTest : public ::testing::Test {
 
 TEST_F(UpstreamPoolTest, EmptyPoolGivesNothing) {
   UpstreamPool pool;
-  EXPECT_EQ(pool.acquire(endpoint_, 60s), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s), nullptr);
   EXPECT_EQ(pool.stats().reuses, 0u);
   EXPECT_EQ(pool.idle_count(), 0u);
 }
@@ -67,24 +67,24 @@ TEST_F(UpstreamPoolTest, ReleaseThenAcquireGivesTheSameConnection) {
   auto conn = connect();
   EXPECT_FALSE(conn->reused);
   UpstreamConnection* raw = conn.get();
-  auto local = conn->socket.local_endpoint();
+  auto local = conn->io.socket().local_endpoint();
   pool.release(std::move(conn));
   EXPECT_EQ(pool.idle_count(), 1u);
   EXPECT_EQ(pool.stats().reuses, 0u);
 
-  auto again = pool.acquire(endpoint_, 60s);
+  auto again = pool.acquire(endpoint_, 0, 60s);
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again.get(), raw);
   EXPECT_TRUE(again->reused);
-  EXPECT_EQ(again->socket.local_endpoint(), local);
-  EXPECT_TRUE(again->socket.is_open());
+  EXPECT_EQ(again->io.socket().local_endpoint(), local);
+  EXPECT_TRUE(again->io.socket().is_open());
   EXPECT_EQ(pool.stats().reuses, 1u);
   EXPECT_EQ(pool.idle_count(), 0u);
-  EXPECT_EQ(pool.acquire(endpoint_, 60s), nullptr);  // taken, not copied
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s), nullptr);  // taken, not copied
   EXPECT_EQ(pool.stats().reuses, 1u);
 
   // Still a working connection: bytes reach the origin.
-  asio::write(again->socket, asio::buffer(std::string_view("ping")));
+  asio::write(again->io.socket(), asio::buffer(std::string_view("ping")));
   char buf[4];
   asio::read(origin_sides_[0], asio::buffer(buf));
   EXPECT_EQ(std::string_view(buf, 4), "ping");
@@ -95,7 +95,7 @@ TEST_F(UpstreamPoolTest, ReuseCounterCountsEveryReuse) {
   auto conn = connect();
   for (int i = 0; i < 3; ++i) {
     pool.release(std::move(conn));
-    conn = pool.acquire(endpoint_, 60s);
+    conn = pool.acquire(endpoint_, 0, 60s);
     ASSERT_NE(conn, nullptr) << i;
   }
   EXPECT_EQ(pool.stats().reuses, 3u);
@@ -109,29 +109,31 @@ TEST_F(UpstreamPoolTest, MostRecentlyReleasedComesFirst) {
   UpstreamConnection* raw_b = b.get();
   pool.release(std::move(a));
   pool.release(std::move(b));
-  EXPECT_EQ(pool.acquire(endpoint_, 60s).get(), raw_b);
-  EXPECT_EQ(pool.acquire(endpoint_, 60s).get(), raw_a);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s).get(), raw_b);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s).get(), raw_a);
 }
 
 TEST_F(UpstreamPoolTest, ConnectionsArePooledPerEndpoint) {
   tcp::acceptor other(io_, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
   UpstreamPool pool;
   pool.release(connect());
-  EXPECT_EQ(pool.acquire(other.local_endpoint(), 60s), nullptr);
+  EXPECT_EQ(pool.acquire(other.local_endpoint(), 0, 60s), nullptr);
   tcp::endpoint same_port_other_ip(asio::ip::make_address("127.0.0.2"), endpoint_.port());
-  EXPECT_EQ(pool.acquire(same_port_other_ip, 60s), nullptr);
+  EXPECT_EQ(pool.acquire(same_port_other_ip, 0, 60s), nullptr);
+  // A plain connection is never handed to a pool that speaks TLS to the same address.
+  EXPECT_EQ(pool.acquire(endpoint_, 7, 60s), nullptr);
   EXPECT_EQ(pool.idle_count(), 1u);
-  EXPECT_NE(pool.acquire(endpoint_, 60s), nullptr);
+  EXPECT_NE(pool.acquire(endpoint_, 0, 60s), nullptr);
 }
 
 TEST_F(UpstreamPoolTest, PeerClosedConnectionIsDiscarded) {
   UpstreamPool pool;
   auto conn = connect();
-  rampart::core::Socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->io.socket();
   pool.release(std::move(conn));
   origin_sides_[0].close();
   wait_readable(*client);
-  EXPECT_EQ(pool.acquire(endpoint_, 60s), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s), nullptr);
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_EQ(pool.stats().reuses, 0u);
 }
@@ -141,12 +143,12 @@ TEST_F(UpstreamPoolTest, DeadConnectionIsSkippedForALiveOneBelowIt) {
   auto live = connect();
   auto dead = connect();
   UpstreamConnection* raw_live = live.get();
-  rampart::core::Socket* dead_client = &dead->socket;
+  rampart::core::Socket* dead_client = &dead->io.socket();
   pool.release(std::move(live));
   pool.release(std::move(dead));  // on top
   origin_sides_[1].close();
   wait_readable(*dead_client);
-  auto got = pool.acquire(endpoint_, 60s);
+  auto got = pool.acquire(endpoint_, 0, 60s);
   EXPECT_EQ(got.get(), raw_live);
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_EQ(pool.stats().reuses, 1u);
@@ -155,19 +157,19 @@ TEST_F(UpstreamPoolTest, DeadConnectionIsSkippedForALiveOneBelowIt) {
 TEST_F(UpstreamPoolTest, VerifyAfterSkipsThePeekOnlyForRecentlyUsedConnections) {
   UpstreamPool pool;
   auto conn = connect();
-  rampart::core::Socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->io.socket();
   pool.release(std::move(conn));
   origin_sides_[0].close();
   wait_readable(*client);
   // Idle for less than verify_after: handed out unchecked (the caller retries).
-  auto unchecked = pool.acquire(endpoint_, 60s, 10s);
+  auto unchecked = pool.acquire(endpoint_, 0, 60s, 10s);
   ASSERT_NE(unchecked, nullptr);
   EXPECT_EQ(pool.stats().reuses, 1u);
 
   pool.release(std::move(unchecked));
   std::this_thread::sleep_for(10ms);
   // Idle for longer than verify_after: checked, found closed, discarded.
-  EXPECT_EQ(pool.acquire(endpoint_, 60s, 1ms), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s, 1ms), nullptr);
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_EQ(pool.stats().reuses, 1u);
 }
@@ -175,39 +177,39 @@ TEST_F(UpstreamPoolTest, VerifyAfterSkipsThePeekOnlyForRecentlyUsedConnections) 
 TEST_F(UpstreamPoolTest, ConnectionWithUnexpectedBytesIsDiscarded) {
   UpstreamPool pool;
   auto conn = connect();
-  rampart::core::Socket* client = &conn->socket;
+  rampart::core::Socket* client = &conn->io.socket();
   pool.release(std::move(conn));
   asio::write(origin_sides_[0], asio::buffer(std::string_view("HTTP/1.1 408 Timeout\r\n\r\n")));
   wait_readable(*client);
-  EXPECT_EQ(pool.acquire(endpoint_, 60s), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 60s), nullptr);
   EXPECT_EQ(pool.idle_count(), 0u);
 }
 
 TEST_F(UpstreamPoolTest, IdleSocketIsUsable) {
   auto conn = connect();
-  EXPECT_TRUE(idle_socket_is_usable(conn->socket));
+  EXPECT_TRUE(idle_socket_is_usable(conn->io.socket()));
   origin_sides_[0].close();
-  wait_readable(conn->socket);
-  EXPECT_FALSE(idle_socket_is_usable(conn->socket));
+  wait_readable(conn->io.socket());
+  EXPECT_FALSE(idle_socket_is_usable(conn->io.socket()));
 }
 
 TEST_F(UpstreamPoolTest, MaxIdleExpiry) {
   UpstreamPool pool;
   pool.release(connect());
   std::this_thread::sleep_for(30ms);
-  EXPECT_EQ(pool.acquire(endpoint_, 10ms), nullptr);  // too old: discarded
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 10ms), nullptr);  // too old: discarded
   EXPECT_EQ(pool.idle_count(), 0u);
   EXPECT_EQ(pool.stats().reuses, 0u);
 
   pool.release(connect());
   std::this_thread::sleep_for(30ms);
-  EXPECT_NE(pool.acquire(endpoint_, 10s), nullptr);  // young enough under a larger budget
+  EXPECT_NE(pool.acquire(endpoint_, 0, 10s), nullptr);  // young enough under a larger budget
 }
 
 TEST_F(UpstreamPoolTest, ZeroMaxIdleNeverReuses) {
   UpstreamPool pool;
   pool.release(connect());
-  EXPECT_EQ(pool.acquire(endpoint_, 0s), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 0s), nullptr);
 }
 
 TEST_F(UpstreamPoolTest, IdleTimeRestartsOnEveryRelease) {
@@ -215,11 +217,11 @@ TEST_F(UpstreamPoolTest, IdleTimeRestartsOnEveryRelease) {
   auto conn = connect();
   pool.release(std::move(conn));
   std::this_thread::sleep_for(100ms);
-  conn = pool.acquire(endpoint_, 1s);
+  conn = pool.acquire(endpoint_, 0, 1s);
   ASSERT_NE(conn, nullptr);
   pool.release(std::move(conn));
   // Idle for 100 ms in total, but only for an instant since the last release.
-  EXPECT_NE(pool.acquire(endpoint_, 80ms), nullptr);
+  EXPECT_NE(pool.acquire(endpoint_, 0, 80ms), nullptr);
 }
 
 TEST_F(UpstreamPoolTest, SweepClosesOnlyExpiredConnections) {
@@ -233,7 +235,7 @@ TEST_F(UpstreamPoolTest, SweepClosesOnlyExpiredConnections) {
   ASSERT_EQ(pool.idle_count(), 3u);
   pool.sweep(20ms);
   EXPECT_EQ(pool.idle_count(), 1u);
-  EXPECT_EQ(pool.acquire(endpoint_, 10s).get(), raw_fresh);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 10s).get(), raw_fresh);
 
   // The swept connections were closed: the origin sees EOF on both.
   for (size_t i = 0; i < 2; ++i) {
@@ -270,7 +272,7 @@ TEST_F(UpstreamPoolTest, ClearClosesEverything) {
   pool.release(connect());
   pool.clear();
   EXPECT_EQ(pool.idle_count(), 0u);
-  EXPECT_EQ(pool.acquire(endpoint_, 10s), nullptr);
+  EXPECT_EQ(pool.acquire(endpoint_, 0, 10s), nullptr);
 }
 
 // Pooled connections keep their read buffer: it is reused by the next response
@@ -282,7 +284,7 @@ TEST_F(UpstreamPoolTest, ReleaseKeepsTheReadBufferForReuse) {
   conn->buffer.consume(conn->buffer.size());
   ASSERT_GT(conn->buffer.capacity(), 0u);
   pool.release(std::move(conn));
-  auto again = pool.acquire(endpoint_, 10s);
+  auto again = pool.acquire(endpoint_, 0, 10s);
   ASSERT_NE(again, nullptr);
   EXPECT_GT(again->buffer.capacity(), 0u);
   EXPECT_TRUE(again->buffer.empty());

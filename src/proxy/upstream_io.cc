@@ -1,0 +1,120 @@
+#include "proxy/upstream_io.h"
+
+#include <sys/socket.h>
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+
+#include <cerrno>
+
+#include "proxy/origin_pool.h"
+#include "proxy/upstream_tls.h"
+
+namespace rampart::proxy {
+
+namespace {
+constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
+}
+
+UpstreamIo::UpstreamIo(core::Socket socket) : socket_(std::move(socket)) {}
+UpstreamIo::~UpstreamIo() = default;
+
+bool idle_socket_is_usable(core::Socket& socket) {
+  char byte;
+  ssize_t n = ::recv(socket.native_handle(), &byte, 1, MSG_PEEK | MSG_DONTWAIT);
+  if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return true;
+  return false;  // closed (0), reset (<0), or the origin sent bytes nobody asked for (>0)
+}
+
+asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoint,
+                                                   const tls::OriginContext* tls) {
+  ConnectResult result;
+  auto [ec] = co_await socket_.async_connect(endpoint.address, kNoThrow);
+  if (ec) {
+    result.error = ec;
+    co_return result;
+  }
+  boost::system::error_code ignored;
+  socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
+  if (tls == nullptr) co_return result;
+  tls::OriginHandshakeCounters& counters = tls::origin_handshake_counters();
+  tls::SslPtr ssl = tls->new_connection(endpoint.name, endpoint.host);
+  if (!ssl) {
+    counters.failed.fetch_add(1, std::memory_order_relaxed);
+    result.tls = tls::OriginHandshakeError{tls::OriginFailure::kOther, "out of memory"};
+    co_return result;
+  }
+  auto layer = std::make_unique<UpstreamTls>(socket_, std::move(ssl));
+  result.tls = co_await layer->handshake();
+  if (result.tls) {
+    switch (result.tls->kind) {
+      case tls::OriginFailure::kUntrusted:
+        counters.untrusted.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case tls::OriginFailure::kPinMismatch:
+        counters.pin_mismatch.fetch_add(1, std::memory_order_relaxed);
+        break;
+      case tls::OriginFailure::kOther:
+        counters.failed.fetch_add(1, std::memory_order_relaxed);
+        break;
+    }
+    co_return result;
+  }
+  (layer->resumed() ? counters.resumed : counters.full).fetch_add(1, std::memory_order_relaxed);
+  layer_ = std::move(layer);
+  transport_ = tls->id();
+  co_return result;
+}
+
+// The plain cases return the socket's own operation, so they cost no extra coroutine.
+asio::awaitable<IoResult> UpstreamIo::read_some(asio::mutable_buffer buffer) {
+  if (layer_ == nullptr) return socket_.async_read_some(buffer, kNoThrow);
+  return layer_->read_some(buffer);
+}
+
+asio::awaitable<IoResult> UpstreamIo::write(std::span<const asio::const_buffer> buffers) {
+  if (layer_ == nullptr) return asio::async_write(socket_, buffers, kNoThrow);
+  return layer_->write(buffers);
+}
+
+asio::awaitable<IoResult> UpstreamIo::write(std::string_view bytes) {
+  if (layer_ == nullptr) return asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
+  // The span must outlive the layer's coroutine, which reads it after this returns.
+  return [](UpstreamLayer& layer, asio::const_buffer buffer) -> asio::awaitable<IoResult> {
+    co_return co_await layer.write(std::span<const asio::const_buffer>(&buffer, 1));
+  }(*layer_, asio::buffer(bytes));
+}
+
+asio::awaitable<boost::system::error_code> UpstreamIo::wait_readable() {
+  if (layer_ == nullptr) {
+    return [](core::Socket& socket) -> asio::awaitable<boost::system::error_code> {
+      auto [ec] = co_await socket.async_wait(core::Socket::wait_read, kNoThrow);
+      co_return ec;
+    }(socket_);
+  }
+  return layer_->wait_readable();
+}
+
+void UpstreamIo::cancel() {
+  boost::system::error_code ignored;
+  socket_.cancel(ignored);
+}
+
+void UpstreamIo::shutdown_send() {
+  if (layer_ != nullptr) layer_->shutdown_send();
+  boost::system::error_code ignored;
+  socket_.shutdown(core::Socket::shutdown_send, ignored);
+}
+
+void UpstreamIo::close() {
+  boost::system::error_code ignored;
+  socket_.close(ignored);
+}
+
+bool UpstreamIo::idle_usable() {
+  if (layer_ == nullptr) return idle_socket_is_usable(socket_);
+  return layer_->idle_usable();
+}
+
+}  // namespace rampart::proxy

@@ -1,0 +1,49 @@
+#pragma once
+// TLS to an origin over the connection's socket, OpenSSL working on the descriptor
+// itself like the server side does: SSL_connect/SSL_read/SSL_write on the non-blocking
+// socket, and an asio wait for readability or writability when OpenSSL asks for one.
+// The socket's cancel ends any wait, so the session's deadlines apply unchanged.
+
+#include <string>
+
+#include "proxy/upstream_io.h"
+#include "tls/openssl_ptr.h"
+
+namespace rampart::proxy {
+
+class UpstreamTls final : public UpstreamLayer {
+ public:
+  // `socket` must outlive the layer (both belong to one UpstreamIo). `ssl` comes from
+  // tls::OriginContext::new_connection.
+  UpstreamTls(core::Socket& socket, tls::SslPtr ssl);
+  ~UpstreamTls() override;
+  UpstreamTls(const UpstreamTls&) = delete;
+  UpstreamTls& operator=(const UpstreamTls&) = delete;
+
+  // The client side of the handshake. Without an error, whether a session was resumed
+  // is in resumed().
+  asio::awaitable<std::optional<tls::OriginHandshakeError>> handshake();
+  bool resumed() const;
+
+  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) override;
+  asio::awaitable<IoResult> write(std::span<const asio::const_buffer> buffers) override;
+  asio::awaitable<boost::system::error_code> wait_readable() override;
+  void shutdown_send() override;
+  bool idle_usable() override;
+
+ private:
+  asio::awaitable<boost::system::error_code> wait_for(int ssl_error);
+  boost::system::error_code failure(int ssl_error);
+  asio::awaitable<boost::system::error_code> write_all(const char* data, size_t size);
+  // OpenSSL must not touch the descriptor number once the socket closed: it may
+  // already belong to another connection.
+  bool usable() const { return !broken_ && socket_.is_open(); }
+
+  core::Socket& socket_;
+  tls::SslPtr ssl_;
+  std::string coalesced_;
+  bool broken_ = false;
+  bool protocol_error_ = false;  // the peer broke TLS itself: its session is not kept
+};
+
+}  // namespace rampart::proxy
