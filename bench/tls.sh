@@ -264,7 +264,7 @@ parse_h2load() {
   line=$(awk '/^requests:/ { print $2, $10, $12, $14 }' "$1")  # total, failed, errored, timeout
   codes=$(awk '/^status codes:/ { print $3, $5 + $7 + $9 }' "$1")  # 2xx, others
   [[ -n $rps && -n $line && -n $codes && -s $2 ]] || return 1
-  local total failed errored tmo ok other
+  local total failed errored tmo other
   read -r total failed errored tmo <<<"$line"
   read -r _ other <<<"$codes"
   cut -f3 "$2" | sort -n | awk -v rps="$rps" -v e=$((failed + errored + tmo)) -v o="$other" \
