@@ -43,8 +43,10 @@
 #   BENCH_NICE=0             nice level for origin, proxies and load generators
 #   BENCH_PIN=1              1 pins the proxies to CPU 1 and origin + load generator to
 #                            CPU 0 (0: the scheduler places them)
-#   BENCH_PERF=0             1 records `perf record -g` of rampart during its first
+#   BENCH_PERF=0             1 records `perf record` of rampart during its first
 #                            measured run of each load into the temp dir (kept)
+#   BENCH_PERF_CALLGRAPH=dwarf  call graphs for BENCH_PERF: dwarf (the release build and
+#                            Debian's libcrypto keep no frame pointers) or fp (smaller)
 #   BENCH_RESULTS=bench/RESULTS.md   the file whose section is written
 #   BENCH_KEEP_TMP=0         1 keeps the temp dir (configs, logs, raw outputs)
 #
@@ -80,6 +82,7 @@ QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
 NICE=${BENCH_NICE:-0}
 PIN=${BENCH_PIN:-1}
 PERF=${BENCH_PERF:-0}
+PERF_CALLGRAPH=${BENCH_PERF_CALLGRAPH:-dwarf}
 RESULTS=${BENCH_RESULTS:-$here/RESULTS.md}
 for val in "$W" "$SECS" "$WARM" "$ROUNDS" "$HS_CONNS" "$WRK_CONNS" "$WRK_THREADS" "$H2_CONNS" \
   "$H2_STREAMS" "$NGINX_KEEPALIVE" "$MAX_OTHER" "$QUIET_WAIT"; do
@@ -89,6 +92,12 @@ done
 for l in "${LOADS[@]}"; do [[ $l == handshake || $l == h1 || $l == h2 ]] || die "unknown load: $l"; done
 [[ $NGINX_FWD == 0 || $NGINX_FWD == 1 ]] || die "BENCH_NGINX_FORWARD_HEADERS must be 0 or 1"
 [[ $PERF == 0 || $PERF == 1 ]] || die "BENCH_PERF must be 0 or 1"
+# shellcheck disable=SC2054  # dwarf,8192 is one argument
+case $PERF_CALLGRAPH in
+  dwarf) PERF_ARGS=(--call-graph dwarf,8192 -F 499) ;;
+  fp) PERF_ARGS=(-g -F 999) ;;
+  *) die "BENCH_PERF_CALLGRAPH must be dwarf or fp" ;;
+esac
 bench_prio_pin "$NICE" "$PIN"  # PRIO, PIN_PROXY, PIN_OTHERS
 bench_need_tools nginx wrk h2load openssl g++ curl pgrep timeout flock sha256sum /usr/bin/python3
 ((PERF)) && bench_need_tools perf
@@ -295,7 +304,7 @@ run_load() {
   local perf_pid=""
   if ((PERF)) && [[ $p == rampart && " ${PERF_DONE[*]} " != *" $l "* ]]; then
     PERF_DONE+=("$l")
-    perf record -g -F 999 -p "$pid" -o "$TMP/perf-$l.data" -- sleep "$SECS" >"$TMP/perf-$l.log" 2>&1 9>&- &
+    perf record "${PERF_ARGS[@]}" -p "$pid" -o "$TMP/perf-$l.data" -- sleep "$SECS" >"$TMP/perf-$l.log" 2>&1 9>&- &
     perf_pid=$!
     STARTED+=("$perf_pid")
   fi
