@@ -131,7 +131,13 @@ g++ -O2 -std=c++20 -o "$HS_TOOL" "$here/tools/tls_handshakes.cc" -lssl -lcrypto 
 
 # ---------------------------------------------------------------- origin
 
+ORIGIN_STATUS_PATH=/origin-status  # its stub_status counts the connections proxies open
 start_origin "$ORIGIN_PORT" "$NOFILE" "${PIN_OTHERS[@]}"  # sets ORIGIN_PID
+
+# origin_accepts: connections the origin has accepted so far (each reading opens one).
+origin_accepts() {
+  curl -s --max-time 5 "http://127.0.0.1:$ORIGIN_PORT$ORIGIN_STATUS_PATH" | awk 'NR == 3 { print $1 }'
+}
 
 # ---------------------------------------------------------------- proxies
 
@@ -281,7 +287,7 @@ parse_h2load() {
       printf "%s %d %s %s %d %d\n", rps, NR, a[int(0.5 * (NR - 1)) + 1], a[int(0.99 * (NR - 1)) + 1], e, o }'
 }
 
-declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE RPS_RANGE NEGOTIATED
+declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE RPS_RANGE NEGOTIATED ORIGIN_CONNS REQS
 VARIANTS=()
 for l in "${LOADS[@]}"; do
   for p in "${PEERS[@]}"; do VARIANTS+=("$l-$p"); done
@@ -290,7 +296,7 @@ done
 PERF_DONE=()
 # run_load VARIANT ROUND: warm-up, then one measured run; results under "VARIANT,ROUND".
 run_load() {
-  local v=$1 key="$1,$2" l=${1%%-*} p=${1#*-} pid out t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se
+  local v=$1 key="$1,$2" l=${1%%-*} p=${1#*-} pid out t0 o0 s0 t1 o1 s1 a0 a1 parsed rps reqs p50 p99 n2 se
   local -a warm cmd
   pid=${PID_OF[$p]} out="$TMP/out-$v-r$2.txt"
   read -r -a warm <<<"$(load_cmd "$l" "$p" "$WARM" warm)"
@@ -308,10 +314,12 @@ run_load() {
     perf_pid=$!
     STARTED+=("$perf_pid")
   fi
+  a0=$(origin_accepts)
   t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
   TIMEFORMAT='%3U %3S'
   { time "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((SECS + 30)) "${cmd[@]}" >"$out" 2>&1 9>&-; } 2>"$out.time"
   t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
+  a1=$(origin_accepts)
   [[ -n $perf_pid ]] && { wait "$perf_pid" 2>/dev/null; REAPED[$perf_pid]=1; }
   sed 's/^/    /' "$out" >&2
   kill -0 "$pid" 2>/dev/null || { NOTE[$key]="$p died during the measured run"; return 1; }
@@ -329,6 +337,8 @@ run_load() {
   RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99 NON2XX[$key]=$n2 SOCKERR[$key]=$se
   CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
   ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
+  # Less the second reading's own connection.
+  ORIGIN_CONNS[$key]=$((a1 - a0 - 1)) REQS[$key]=$reqs
   OTHER_PCT[$key]=$(other_load_pct $((s1 - s0)) $((t1 - t0)) $((o1 - o0)) "$out.time")
   ((n2 > 0 || se > 0)) && NOTE[$key]="$n2 non-2xx answers and $se errors"
   return 0
@@ -338,6 +348,10 @@ run_rounds  # run_load over VARIANTS, ROUNDS times, rotating the order
 
 for v in "${VARIANTS[@]}"; do
   median_rounds "$v"
+  conns=0 reqs=0
+  for ((r = 1; r <= ROUNDS; r++)); do conns=$((conns + ORIGIN_CONNS[$v,$r])) reqs=$((reqs + REQS[$v,$r])); done
+  # Upstream connections the origin accepted per 1,000 requests, over all rounds.
+  ORIGIN_CONNS[$v]=$(awk -v c="$conns" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f\n", c * 1000 / n; else print "n/a" }')
   kill -0 "${PID_OF[${v#*-}]}" 2>/dev/null || NOTE[$v]+="${NOTE[$v]:+; }exited before the end of the run"
 done
 for p in "${PEERS[@]}"; do
@@ -356,8 +370,8 @@ load_label() {
 }
 
 load_table() {
-  echo "| load | proxy | req/s (handshakes/s) | p50 | p99 | CPU µs/req (proxy) | CPUs used (proxy) | CPU µs/req (origin) | other load | errors |"
-  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---|"
+  echo "| load | proxy | req/s (handshakes/s) | p50 | p99 | CPU µs/req (proxy) | CPUs used (proxy) | CPU µs/req (origin) | origin conns per 1k req | other load | errors |"
+  echo "|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---|"
   local l p v rps other
   for l in "${LOADS[@]}"; do
     for p in "${PEERS[@]}"; do
@@ -366,10 +380,10 @@ load_table() {
       ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
       other="${OTHER_PCT[$v]}%"
       awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(load_label "$l")" "$p" "$rps" \
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(load_label "$l")" "$p" "$rps" \
         "$(fmt_us "${P50[$v]}")" "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" \
         "$(awk -v r="${RPS[$v]}" -v u="${CPU_US[$v]}" 'BEGIN { printf "%.2f\n", r * u / 1e6 }')" \
-        "${ORIGIN_CPU_US[$v]}" "$other" "${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} errors${NOTE[$v]:+; ${NOTE[$v]}}"
+        "${ORIGIN_CPU_US[$v]}" "${ORIGIN_CONNS[$v]}" "$other" "${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} errors${NOTE[$v]:+; ${NOTE[$v]}}"
     done
   done
 }
@@ -438,15 +452,23 @@ $(memory_table)
   new TCP connection, a full TLS 1.3 handshake (X25519, ECDSA P-256; the client keeps no
   session, so nothing is resumed — a resumed handshake counts as an error), one request
   and the server's close. p50/p99 are per connection (connect to close).
+- "origin conns per 1k req": new connections the origin accepted from the proxy per
+  1,000 requests (its stub_status, over all rounds). Near 0 when the proxy reuses its
+  upstream connections; the handshake load opens a client connection per request, not
+  an upstream one. With more requests in flight than idle connections a proxy keeps
+  (nginx \`keepalive $NGINX_KEEPALIVE\`, rampart its pool's limit), the surplus is
+  closed and reopened, which costs both the proxy and the origin.
 - CPU µs/req = utime+stime of the proxy's processes (all threads; nginx's master and
   workers) during the measured run ÷ requests (or connections) completed. "CPUs used" =
   req/s × CPU µs/req: how much of a CPU the proxy got. "other load" is CPU used by
   anything besides the proxy, the origin and the load generator, as % of all $NPROC CPUs;
   rows marked ⚠ (over 5%) were disturbed by other work on the machine.
-- The load generator and the origin share one CPU$( ((PIN)) || echo " with the proxy"). A TLS client
+- The load generator and the origin share one CPU$( ((PIN)) || echo " with the proxy"). When "CPUs
+  used" is well under 1.0 the proxy was not saturated: it waited on them (or on other
+  work on the machine), so its req/s says more about the client side than about the
+  proxy, and CPU µs/req (the proxy's own cost) is the fairer comparison. A TLS client
   does more work per handshake than the server (it verifies the ECDSA signature, which
-  costs about three signatures), so when "CPUs used" is well under 1.0 the client, not
-  the proxy, set the handshake rate, and CPU µs/req is the fairer comparison.
+  costs about three signatures), so the handshake load is the first to be client-bound.
 - Both proxies issue TLS 1.3 session tickets after each full handshake (rampart 1,
   nginx/OpenSSL's default 2); the client ignores them.
 EOF
