@@ -46,6 +46,7 @@ bench: build
 	@bash bench/firewall.sh $(BUILD_DIR)/rampart
 	@bash bench/origins.sh $(BUILD_DIR)/rampart
 	@bash bench/cache.sh $(BUILD_DIR)/rampart
+	@bash bench/tls.sh $(BUILD_DIR)/rampart
 	@bash bench/micro.sh $(BUILD_DIR)/rampart_micro_bench
 
 format:

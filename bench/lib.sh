@@ -1,4 +1,4 @@
-# Helpers for bench/run.sh, bench/firewall.sh and bench/origins.sh. Sourced, not executed.
+# Helpers for the bench/*.sh scripts. Sourced, not executed.
 # shellcheck shell=bash
 
 bench_log() { printf '[bench %(%H:%M:%S)T] %s\n' -1 "$*" >&2; }
@@ -138,6 +138,8 @@ MICRO_HEADING="## Micro-benchmarks: rules and IP lists"  # bench/micro/ results,
 ORIGINS_HEADING="## Load balancing across 4 origins: rampart vs HAProxy and nginx"  # bench/origins.sh's section
 # shellcheck disable=SC2034  # used by run.sh and cache.sh
 CACHE_HEADING="## CDN cache hits: rampart vs Varnish and nginx proxy_cache"  # bench/cache.sh's section
+# shellcheck disable=SC2034  # used by run.sh and tls.sh
+TLS_HEADING="## TLS termination: rampart vs nginx (handshakes, HTTP/1.1, HTTP/2)"  # bench/tls.sh's section
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {

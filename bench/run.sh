@@ -593,9 +593,9 @@ EOF
 }
 
 report >"$TMP/RESULTS.md"
-# The micro-benchmark, bench/firewall.sh, bench/origins.sh and bench/cache.sh sections live in the same
-# file: carry them over unchanged.
-for heading in "$MICRO_HEADING" "$FIREWALL_HEADING" "$ORIGINS_HEADING" "$CACHE_HEADING"; do
+# The micro-benchmark, bench/firewall.sh, bench/origins.sh, bench/cache.sh and bench/tls.sh
+# sections live in the same file: carry them over unchanged.
+for heading in "$MICRO_HEADING" "$FIREWALL_HEADING" "$ORIGINS_HEADING" "$CACHE_HEADING" "$TLS_HEADING"; do
   kept=$(results_section "$RESULTS" "$heading")
   [[ -n $kept ]] && printf '\n%s\n' "$kept" >>"$TMP/RESULTS.md"
 done

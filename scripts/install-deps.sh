@@ -16,7 +16,7 @@ packages=(
   python3-brotli python3-zstandard
   # benchmark peers
   nginx haproxy varnish wrk nghttp2-client
-  # profiling a benchmark run (bench/cache.sh BENCH_PERF=1)
+  # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)
   linux-perf
 )
 
