@@ -293,6 +293,8 @@ struct Pool {
   OutlierDetection outlier_detection;
   uint32_t max_connections = 0;  // per endpoint, open connections; 0 = unlimited
   uint32_t max_pending = 0;      // requests queued for a full pool; 0 = shed at once
+  // Idle keep-alive connections kept per endpoint and worker; more are closed.
+  uint32_t max_idle = 1024;
   Millis pending_timeout{1'000};
   RetryBudget retry_budget;
   std::optional<OriginTls> tls;  // set: endpoints are reached over TLS

@@ -20,7 +20,8 @@ using namespace std::chrono_literals;
 
 const Keys kPoolKeys = {"steering",    "hash_key",        "affinity",          "min_healthy",
                         "endpoints",   "health_check",    "outlier_detection", "max_connections",
-                        "max_pending", "pending_timeout", "retry_budget",      "tls"};
+                        "max_pending", "pending_timeout", "retry_budget",      "tls",
+                        "max_idle"};
 const Keys kSteerings = {"round_robin", "random", "least_outstanding", "p2c", "latency", "hash"};
 const Keys kEndpointKeys = {"address", "weight", "enabled"};
 const Keys kAffinityKeys = {"cookie", "ttl"};
@@ -133,6 +134,8 @@ void Walker::pool_fields(const At& at, Pool& p, PoolSource& src) {
       outlier_detection(v, p.outlier_detection, src);
     } else if (key == "max_connections") {
       if (auto n = integer(v, 0, kMaxCount)) p.max_connections = static_cast<uint32_t>(*n);
+    } else if (key == "max_idle") {
+      if (auto n = integer(v, 0, 100'000)) p.max_idle = static_cast<uint32_t>(*n);
     } else if (key == "max_pending") {
       if (auto n = integer(v, 0, kMaxCount)) p.max_pending = static_cast<uint32_t>(*n);
     } else if (key == "pending_timeout") {

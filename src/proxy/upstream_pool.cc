@@ -39,7 +39,9 @@ std::unique_ptr<UpstreamConnection> UpstreamPool::acquire(
 
 void UpstreamPool::release(std::unique_ptr<UpstreamConnection> connection) {
   auto& stack = idle_[Key{connection->endpoint, connection->io.transport()}];
-  if (stack.size() >= max_idle_per_endpoint_) return;  // closes it
+  if (stack.size() >= std::min<size_t>(connection->max_idle, max_idle_per_endpoint_)) {
+    return;  // closes it
+  }
   connection->idle_since = Clock::now();
   stack.push_back(std::move(connection));
 }

@@ -24,7 +24,8 @@ struct UpstreamConnection {
   core::ReadBuffer buffer{8192, 65536};
   Clock::time_point idle_since{};
   uint32_t requests = 0;
-  bool reused = false;  // taken from the pool rather than freshly connected
+  uint32_t max_idle = 256;  // its pool's max_idle: release() keeps at most this many
+  bool reused = false;      // taken from the pool rather than freshly connected
 };
 
 // Connects and failures are counted by the caller, which opens connections; the pool
@@ -35,7 +36,8 @@ struct PoolStats {
 
 class UpstreamPool {
  public:
-  explicit UpstreamPool(size_t max_idle_per_endpoint = 256)
+  // `max_idle_per_endpoint` caps every connection's own max_idle.
+  explicit UpstreamPool(size_t max_idle_per_endpoint = 100'000)
       : max_idle_per_endpoint_(max_idle_per_endpoint) {}
 
   // An idle connection to `endpoint` over `transport` (UpstreamIo::transport(): plain

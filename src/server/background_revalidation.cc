@@ -120,6 +120,8 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
   });
   if (!up) {
     up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker.io.get_executor()));
+    up->endpoint = endpoint.address;  // the idle pool files it under its endpoint
+    up->max_idle = pool.config().max_idle;
     current = up.get();
     deadline.expire_after(t.upstream_connect);
     proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls());

@@ -179,6 +179,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
     } else {
       up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
       up->endpoint = target_endpoint.address;
+      up->max_idle = pool->config().max_idle;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
       proxy::ConnectResult connected = co_await up->io.connect(target_endpoint, pool->tls());

@@ -38,6 +38,7 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
     hedge.connection =
         std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
     hedge.connection->endpoint = target.address;
+    hedge.connection->max_idle = pool.config().max_idle;
     timer.expires_after(t.upstream_connect);
     auto connected =
         co_await (hedge.connection->io.connect(target, pool.tls()) || timer.async_wait(kNoThrow));

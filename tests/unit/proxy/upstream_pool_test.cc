@@ -266,6 +266,16 @@ TEST_F(UpstreamPoolTest, IdleCapPerEndpoint) {
   EXPECT_EQ(ec, asio::error::eof);
 }
 
+TEST_F(UpstreamPoolTest, AConnectionCarriesItsPoolsIdleCap) {
+  UpstreamPool pool;
+  for (int i = 0; i < 3; ++i) {
+    auto c = connect();
+    c->max_idle = 1;  // its pool keeps one idle connection per endpoint
+    pool.release(std::move(c));
+  }
+  EXPECT_EQ(pool.idle_count(), 1u);
+}
+
 TEST_F(UpstreamPoolTest, ClearClosesEverything) {
   UpstreamPool pool;
   pool.release(connect());
