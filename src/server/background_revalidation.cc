@@ -122,7 +122,7 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
     up = std::make_unique<proxy::UpstreamConnection>(core::Socket(worker.io.get_executor()));
     current = up.get();
     deadline.expire_after(t.upstream_connect);
-    proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls());
+    proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls(), pool.http2());
     if (!connected.ok()) {
       pool.record(job->endpoint, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;

@@ -181,7 +181,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       up->endpoint = target_endpoint.address;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
-      proxy::ConnectResult connected = co_await up->io.connect(target_endpoint, pool->tls());
+      proxy::ConnectResult connected =
+          co_await up->io.connect(target_endpoint, pool->tls(), pool->http2());
       if (!connected.ok()) {
         bool timed_out = deadline_.expired();
         deadline_.reset_expired();

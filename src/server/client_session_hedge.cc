@@ -39,8 +39,8 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
         std::make_unique<proxy::UpstreamConnection>(core::Socket(worker_.io.get_executor()));
     hedge.connection->endpoint = target.address;
     timer.expires_after(t.upstream_connect);
-    auto connected =
-        co_await (hedge.connection->io.connect(target, pool.tls()) || timer.async_wait(kNoThrow));
+    auto connected = co_await (hedge.connection->io.connect(target, pool.tls(), pool.http2()) ||
+                               timer.async_wait(kNoThrow));
     if (connected.index() != 0 || !std::get<0>(connected).ok()) {
       pool.record(*next, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;  // the primary try carries on alone
