@@ -6,6 +6,7 @@
 #include <boost/asio/write.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <cstring>
 #include <vector>
@@ -70,6 +71,7 @@ void UpstreamH2::reset_exchange() {
   out_at_ = 0;
   unconsumed_ = 0;
   final_head_ = chunked_out_ = trailers_written_ = response_done_ = stream_failed_ = false;
+  length_left_.reset();
 }
 
 // ---- the request, from the session's HTTP/1.1 bytes ----
@@ -157,6 +159,8 @@ asio::awaitable<IoResult> UpstreamH2::write(std::span<const asio::const_buffer> 
     // Frames that came while the connection sat idle first: a GOAWAY among them means
     // this request must go elsewhere (nothing was sent, the session may retry).
     if (!drain_idle()) broken_ = true;
+    // A response framed by its length can be whole before its END_STREAM arrived.
+    if (!broken_ && stream_ > 0 && !response_done_) codec_.reset_stream(stream_, kCancel);
     if (broken_ || !codec_.can_submit()) {
       broken_ = true;
       co_return IoResult{asio::error::connection_reset, 0};
@@ -175,7 +179,7 @@ asio::awaitable<IoResult> UpstreamH2::write(std::span<const asio::const_buffer> 
   }
   if (auto ec = co_await flush()) co_return IoResult{ec, 0};
   // Back-pressure: past kMaxQueued the origin's window must open before more is taken.
-  while (stream_ > 0 && codec_.queued(stream_) > kMaxQueued && !stream_failed_ && !response_done_) {
+  while (stream_ > 0 && codec_.queued(stream_) > kMaxQueued && !stream_failed_ && !delivered()) {
     if (auto ec = co_await pump()) co_return IoResult{ec, 0};
   }
   co_return IoResult{boost::system::error_code{}, total};
@@ -246,11 +250,11 @@ asio::awaitable<IoResult> UpstreamH2::read_some(asio::mutable_buffer buffer) {
       out_at_ += n;
       if (out_at_ == out_.size()) {
         consumed_output();
-        if (response_done_) phase_ = Phase::kIdle;  // the exchange is over
+        if (delivered()) phase_ = Phase::kIdle;  // the exchange is over
       }
       co_return IoResult{boost::system::error_code{}, n};
     }
-    if (response_done_) co_return IoResult{asio::error::eof, 0};
+    if (delivered()) co_return IoResult{asio::error::eof, 0};
     // A stream the origin refused or reset before its response completed reads as a
     // closed connection: with nothing read, the session may retry a replayable request.
     if (stream_failed_) co_return IoResult{asio::error::connection_reset, 0};
@@ -263,7 +267,7 @@ asio::awaitable<IoResult> UpstreamH2::read_some(asio::mutable_buffer buffer) {
 
 asio::awaitable<boost::system::error_code> UpstreamH2::wait_readable() {
   for (;;) {
-    if (out_at_ < out_.size() || response_done_ || stream_failed_) {
+    if (out_at_ < out_.size() || delivered() || stream_failed_) {
       co_return boost::system::error_code{};
     }
     if (auto ec = co_await pump()) co_return ec;
@@ -297,7 +301,7 @@ bool UpstreamH2::drain_idle() {
 
 bool UpstreamH2::idle_usable() {
   if (broken_ || !socket_.is_open()) return false;
-  if (!response_done_ || out_at_ < out_.size()) return false;
+  if (!delivered() || out_at_ < out_.size()) return false;
   if (!drain_idle()) {
     broken_ = true;
     return false;
@@ -328,7 +332,16 @@ void UpstreamH2::on_response_head(int32_t stream_id, int status,
   }
   final_head_ = true;
   const bool no_body = head_request_ || status == 204 || status == 304;
-  if (!no_body && !has_length) {
+  if (no_body) {
+    length_left_ = 0;
+  } else if (has_length) {
+    for (const http::Header& h : headers) {
+      uint64_t n = 0;
+      if (h.name != "content-length") continue;
+      auto [p, ec] = std::from_chars(h.value.data(), h.value.data() + h.value.size(), n);
+      if (ec == std::errc() && p == h.value.data() + h.value.size()) length_left_ = n;
+    }
+  } else {
     if (end_stream) {
       out_ += "content-length: 0\r\n";
     } else {
@@ -352,6 +365,7 @@ void UpstreamH2::on_response_data(int32_t stream_id, std::string_view data) {
     out_ += "\r\n";
   } else if (!head_request_) {
     out_.append(data);
+    if (length_left_) *length_left_ -= std::min<uint64_t>(*length_left_, data.size());
   }
   unconsumed_ += data.size();
 }
@@ -376,7 +390,7 @@ void UpstreamH2::on_response_end(int32_t stream_id) {
 
 void UpstreamH2::on_stream_close(int32_t stream_id, uint32_t error_code) {
   if (stream_id != stream_) return;
-  if (!response_done_) {
+  if (!delivered()) {
     stream_failed_ = true;
     // Bytes of a response that will never finish must not reach the session as if
     // they were whole; a refused stream had none.

@@ -94,6 +94,11 @@ class UpstreamH2 final : public UpstreamLayer, private http::H2ClientEvents {
   bool trailers_written_ = false;
   bool response_done_ = false;
   bool stream_failed_ = false;
+  // Body bytes still to come of a response framed by Content-Length (0 for no body).
+  std::optional<uint64_t> length_left_;
+  // The session has the whole response once out_ is read: END_STREAM came, or every
+  // byte its framing promised did (the END_STREAM may still be on its way).
+  bool delivered() const { return response_done_ || (length_left_ && *length_left_ == 0); }
 
   std::string wbuf_;
   std::unique_ptr<char[]> rbuf_;
