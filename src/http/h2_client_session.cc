@@ -19,6 +19,8 @@ namespace {
 constexpr size_t kFieldOverhead = 32;
 constexpr size_t kMaxSendHeaderBlock = 64 * 1024;
 constexpr size_t kDeflateTableSize = 4096;
+// Output serialized during receive(): control frames and what the window lets out.
+constexpr size_t kMaxPending = 64 * 1024;
 
 // The server session's guard, with the limits an origin gets.
 H2Limits guard_limits(const H2ClientLimits& l) {
@@ -96,6 +98,25 @@ struct H2ClientSession::Impl {
   bool failed = false;
   bool goaway = false;
   std::string reason;
+  // Frames nghttp2 produced while receiving (serialized there so a GOAWAY it queued
+  // for an error it found is seen at once), handed out first by collect_output.
+  std::string pending;
+
+  void serialize(std::string& out, size_t max) {
+    while (out.size() < max) {
+      const uint8_t* data = nullptr;
+      const ssize_t n = nghttp2_session_mem_send(session, &data);
+      if (n <= 0) {
+        if (n < 0 && !failed) {
+          failed = true;
+          reason = nghttp2_strerror(static_cast<int>(n));
+          abandon_streams();
+        }
+        return;
+      }
+      out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+    }
+  }
 };
 
 namespace {
@@ -203,7 +224,26 @@ int on_stream_close(nghttp2_session*, int32_t id, uint32_t error_code, void* ud)
 }
 
 int on_frame_send(nghttp2_session*, const nghttp2_frame* frame, void* ud) {
-  if (frame->hd.type == NGHTTP2_DATA) core(ud).guard.on_data_frame_sent();
+  Impl& s = core(ud);
+  if (frame->hd.type == NGHTTP2_DATA) s.guard.on_data_frame_sent();
+  if (frame->hd.type == NGHTTP2_GOAWAY && frame->goaway.error_code != NGHTTP2_NO_ERROR &&
+      !s.failed) {
+    // nghttp2 ended the connection for an error it found (a backstop: on_error is
+    // normally first).
+    s.failed = true;
+    s.reason = "protocol error";
+    s.abandon_streams();
+  }
+  return 0;
+}
+
+// nghttp2 reports the connection errors it finds here, before it queues its GOAWAY.
+int on_error(nghttp2_session*, int, const char* msg, size_t len, void* ud) {
+  Impl& s = core(ud);
+  if (!s.failed) {
+    s.failed = true;
+    s.reason = msg != nullptr ? std::string(msg, len) : "protocol error";
+  }
   return 0;
 }
 
@@ -246,6 +286,7 @@ bool H2ClientSession::start() {
   nghttp2_session_callbacks_set_on_data_chunk_recv_callback(cb, on_data_chunk_recv);
   nghttp2_session_callbacks_set_on_stream_close_callback(cb, on_stream_close);
   nghttp2_session_callbacks_set_on_frame_send_callback(cb, on_frame_send);
+  nghttp2_session_callbacks_set_error_callback2(cb, on_error);
   nghttp2_option* opt = nullptr;
   if (nghttp2_option_new(&opt) != 0) {
     nghttp2_session_callbacks_del(cb);
@@ -300,6 +341,7 @@ bool H2ClientSession::receive(std::string_view bytes, int64_t now_ms) {
     s.failed = true;
     s.reason = "protocol error";
   }
+  if (!s.failed) s.serialize(s.pending, kMaxPending);
   if (s.failed) s.abandon_streams();
   return !s.failed;
 }
@@ -307,23 +349,16 @@ bool H2ClientSession::receive(std::string_view bytes, int64_t now_ms) {
 void H2ClientSession::collect_output(std::string& out, size_t max) {
   Impl& s = *impl_;
   if (s.session == nullptr) return;
-  while (out.size() < max) {
-    const uint8_t* data = nullptr;
-    const ssize_t n = nghttp2_session_mem_send(s.session, &data);
-    if (n <= 0) {
-      if (n < 0 && !s.failed) {
-        s.failed = true;
-        s.reason = nghttp2_strerror(static_cast<int>(n));
-        s.abandon_streams();
-      }
-      break;
-    }
-    out.append(reinterpret_cast<const char*>(data), static_cast<size_t>(n));
+  if (!s.pending.empty()) {
+    out.append(s.pending);
+    s.pending.clear();
   }
+  s.serialize(out, max);
 }
 
 bool H2ClientSession::want_write() const {
-  return impl_->session != nullptr && nghttp2_session_want_write(impl_->session) != 0;
+  return impl_->session != nullptr &&
+         (!impl_->pending.empty() || nghttp2_session_want_write(impl_->session) != 0);
 }
 
 int32_t H2ClientSession::submit_request(std::string_view method, std::string_view scheme,
