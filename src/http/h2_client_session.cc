@@ -161,7 +161,10 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
   if (n == ":status") {
     int status = 0;
     auto [p, ec] = std::from_chars(v.data(), v.data() + v.size(), status);
-    if (ec != std::errc() || p != v.data() + v.size()) return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    // Three digits, as nghttp2 checked, but "099" is not a status either (RFC 9110 §15).
+    if (ec != std::errc() || p != v.data() + v.size() || status < 100) {
+      return NGHTTP2_ERR_TEMPORAL_CALLBACK_FAILURE;
+    }
     st->status = status;
     return 0;
   }

@@ -267,6 +267,19 @@ TEST_F(H2ClientRaw, HeaderListOverTheLimitFailsTheStreamNotTheConnection) {
   EXPECT_FALSE(client.failed());
 }
 
+TEST_F(H2ClientRaw, StatusBelow100FailsTheStream) {
+  // Found by h2_client_fuzz: three digits pass nghttp2's check, "099" is still no status.
+  const std::string block = fr::hpack({{":status", "099"}});
+  EXPECT_TRUE(client.receive(
+      fr::frame(fr::kHeaders, fr::kEndHeaders | fr::kEndStream, static_cast<uint32_t>(id), block),
+      0));
+  std::string out;
+  client.collect_output(out, 1 << 20);
+  EXPECT_TRUE(rec.resps[id].statuses.empty());
+  EXPECT_TRUE(rec.resps[id].closed);
+  EXPECT_NE(rec.resps[id].close_code, 0u);
+}
+
 TEST_F(H2ClientRaw, ConnectionErrorFailsTheConnectionAndClosesTheStream) {
   // DATA on stream 0 is a connection error (RFC 9113 §6.1).
   EXPECT_FALSE(client.receive(fr::frame(fr::kData, 0, 0, "x"), 0));
