@@ -73,17 +73,18 @@ asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoin
     }
     co_return result;
   }
+  if (http2 && !layer->alpn_h2()) {
+    // Predictable over clever: a pool that says http2 gets HTTP/2 or a clear failure,
+    // never a silent fall back to HTTP/1.1.
+    counters.failed.fetch_add(1, std::memory_order_relaxed);
+    result.tls = tls::OriginHandshakeError{
+        tls::OriginFailure::kOther, "origin did not choose h2 in ALPN (the pool has http2: true)"};
+    co_return result;
+  }
   (layer->resumed() ? counters.resumed : counters.full).fetch_add(1, std::memory_order_relaxed);
   transport_ = tls->id();
   if (!http2) {
     layer_ = std::move(layer);
-    co_return result;
-  }
-  if (!layer->alpn_h2()) {
-    // Predictable over clever: a pool that says http2 gets HTTP/2 or a clear failure,
-    // never a silent fall back to HTTP/1.1.
-    result.tls = tls::OriginHandshakeError{
-        tls::OriginFailure::kOther, "origin did not choose h2 in ALPN (the pool has http2: true)"};
     co_return result;
   }
   auto h2 = std::make_unique<UpstreamH2>(socket_, std::move(layer));
