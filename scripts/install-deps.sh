@@ -13,7 +13,7 @@ packages=(
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl procps
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-hpack python3-yaml
-  python3-brotli python3-zstandard
+  python3-brotli python3-zstandard python3-grpcio
   # benchmark peers
   nginx haproxy varnish wrk nghttp2-client
   # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)

@@ -298,6 +298,7 @@ struct Pool {
   Millis pending_timeout{1'000};
   RetryBudget retry_budget;
   std::optional<OriginTls> tls;  // set: endpoints are reached over TLS
+  bool http2 = false;            // HTTP/2 to the origins: ALPN h2 with tls, else prior knowledge
   bool implicit = false;         // made from a site's `origin: endpoints:` shorthand
   int line = 0;                  // where the pool is defined
   int column = 0;

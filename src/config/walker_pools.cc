@@ -18,10 +18,13 @@ namespace {
 
 using namespace std::chrono_literals;
 
-const Keys kPoolKeys = {"steering",    "hash_key",        "affinity",          "min_healthy",
-                        "endpoints",   "health_check",    "outlier_detection", "max_connections",
-                        "max_pending", "pending_timeout", "retry_budget",      "tls",
-                        "max_idle"};
+const Keys kPoolKeys = {"steering",          "hash_key",
+                        "affinity",          "min_healthy",
+                        "endpoints",         "health_check",
+                        "outlier_detection", "max_connections",
+                        "max_pending",       "pending_timeout",
+                        "retry_budget",      "tls",
+                        "max_idle",          "http2"};
 const Keys kSteerings = {"round_robin", "random", "least_outstanding", "p2c", "latency", "hash"};
 const Keys kEndpointKeys = {"address", "weight", "enabled"};
 const Keys kAffinityKeys = {"cookie", "ttl"};
@@ -145,6 +148,8 @@ void Walker::pool_fields(const At& at, Pool& p, PoolSource& src) {
     } else if (key == "tls") {
       p.tls.emplace();
       origin_tls(v, *p.tls);
+    } else if (key == "http2") {
+      if (auto b = boolean(v)) p.http2 = *b;
     }
   });
   if (diags_.stopped()) return;

@@ -20,7 +20,7 @@ const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
     "redirects", "websocket", "firewall", "cache",  "compression",     "tls"};
 const Keys kOriginKeys = {"endpoints", "pool",        "pools", "fallback",
-                          "retries",   "retry_after", "tls"};
+                          "retries",   "retry_after", "tls",   "http2"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
 const Keys kRedirectKeys = {"from", "to", "status", "match", "keep_query"};
@@ -159,6 +159,8 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
   std::vector<PoolEndpoint> endpoints;
   std::optional<At> tls_at;
   std::optional<OriginTls> tls;
+  std::optional<At> http2_at;
+  bool http2 = false;
   bool is_map = fields(at, kOriginKeys, "", [&](std::string_view key, const At& v) {
     if (key == "endpoints") {
       forms.push_back(v);
@@ -186,6 +188,9 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
       tls_at = v;
       tls.emplace();
       origin_tls(v, *tls);
+    } else if (key == "http2") {
+      http2_at = v;
+      if (auto b = boolean(v)) http2 = *b;
     }
   });
   if (!is_map || diags_.stopped()) return std::nullopt;
@@ -214,10 +219,14 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
   if (tls_at && forms.size() == 1 && !shorthand) {
     error(*tls_at, "tls goes with the endpoints shorthand; a named pool sets its own tls");
   }
+  if (http2_at && forms.size() == 1 && !shorthand) {
+    error(*http2_at, "http2 goes with the endpoints shorthand; a named pool sets its own http2");
+  }
   if (forms.size() != 1 || !shorthand) return std::nullopt;
   Pool p;
   p.implicit = true;
   p.tls = std::move(tls);
+  p.http2 = http2;
   p.endpoints = std::move(endpoints);
   p.line = at.pos.line;
   p.column = at.pos.column;

@@ -90,7 +90,7 @@ struct HealthChecker::Impl {
   }
 
   asio::awaitable<CheckResult> probe(const config::HealthCheck& hc, const OriginEndpoint& endpoint,
-                                     const tls::OriginContext* tls) {
+                                     const tls::OriginContext* tls, bool http2) {
     auto upstream = std::make_shared<UpstreamIo>(core::Socket(io.get_executor()));
     auto timed_out = std::make_shared<bool>(false);
     core::Timer timer(io.get_executor());
@@ -108,7 +108,9 @@ struct HealthChecker::Impl {
     };
     // An HTTPS pool is checked over TLS with the pool's own verification: an endpoint
     // whose certificate would fail real requests fails its check too.
-    ConnectResult connected = co_await upstream->connect(endpoint, tls);
+    // An http2 pool is checked over HTTP/2 (the same HTTP/1.1 check, carried as one
+    // stream), so a check reaches the origin the way requests do.
+    ConnectResult connected = co_await upstream->connect(endpoint, tls, http2);
     if (connected.error) co_return finish({false, "connect: " + connected.error.message()});
     if (connected.tls) co_return finish({false, "TLS: " + connected.tls->reason});
     if (hc.kind == config::HealthCheckKind::kTcp) co_return finish({true, ""});
@@ -137,7 +139,7 @@ struct HealthChecker::Impl {
     while (generation == my_generation) {
       EndpointState& s = pool->state(i);
       if (s.admin() != AdminState::kDisabled) {
-        CheckResult r = co_await probe(hc, pool->endpoint(i), pool->tls());
+        CheckResult r = co_await probe(hc, pool->endpoint(i), pool->tls(), pool->http2());
         if (generation != my_generation) break;
         if (r.ok) {
           s.check_failures.store(0, std::memory_order_relaxed);

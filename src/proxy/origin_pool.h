@@ -50,6 +50,9 @@ struct OriginEndpoint {
   bool configured_enabled = true;
 };
 
+// The idle-pool transport id of cleartext HTTP/2 (TLS context ids count up from 1).
+inline constexpr uint64_t kH2cTransport = ~uint64_t{0};
+
 // How one try at an endpoint ended, for passive health.
 enum class TryOutcome : uint8_t { kSuccess, kConnectFailure, kReset, kTimeout, k5xx };
 
@@ -85,8 +88,10 @@ class OriginPool {
   // The client TLS context of a pool whose endpoints speak TLS; null for plain TCP.
   void set_tls(std::shared_ptr<const tls::OriginContext> tls) { tls_ = std::move(tls); }
   const tls::OriginContext* tls() const { return tls_.get(); }
+  // HTTP/2 to the origins (over tls() when set, else cleartext prior knowledge).
+  bool http2() const { return config_.http2; }
   // What the idle connection pool files this pool's connections under.
-  uint64_t transport() const { return tls_ ? tls_->id() : 0; }
+  uint64_t transport() const { return tls_ ? tls_->id() : config_.http2 ? kH2cTransport : 0; }
   const std::vector<rules::Slot>& hash_slots() const { return hash_slots_; }
 
   // Passive health: counts the try and may eject the endpoint (or end its streak).

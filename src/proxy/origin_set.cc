@@ -61,7 +61,8 @@ std::shared_ptr<OriginSet> OriginSet::build(const config::Config& config, Origin
     }
     auto runtime = std::make_shared<OriginPool>(pool, std::move(endpoints), store);
     if (pool.tls) {
-      runtime->set_tls(tls::OriginContext::build(*pool.tls, pool.name, config.source, errors));
+      runtime->set_tls(
+          tls::OriginContext::build(*pool.tls, pool.name, config.source, errors, pool.http2));
     }
     compile_hash_key(*runtime, config, lists, errors);
     set->pools_.push_back(std::move(runtime));

@@ -9,6 +9,7 @@
 #include <cerrno>
 
 #include "proxy/origin_pool.h"
+#include "proxy/upstream_h2.h"
 #include "proxy/upstream_tls.h"
 
 namespace rampart::proxy {
@@ -28,7 +29,7 @@ bool idle_socket_is_usable(core::Socket& socket) {
 }
 
 asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoint,
-                                                   const tls::OriginContext* tls) {
+                                                   const tls::OriginContext* tls, bool http2) {
   ConnectResult result;
   auto [ec] = co_await socket_.async_connect(endpoint.address, kNoThrow);
   if (ec) {
@@ -37,7 +38,18 @@ asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoin
   }
   boost::system::error_code ignored;
   socket_.set_option(asio::ip::tcp::no_delay(true), ignored);
-  if (tls == nullptr) co_return result;
+  if (tls == nullptr) {
+    if (http2) {
+      auto layer = std::make_unique<UpstreamH2>(socket_, nullptr);
+      if (!layer->start()) {
+        result.error = asio::error::no_memory;
+        co_return result;
+      }
+      layer_ = std::move(layer);
+      transport_ = kH2cTransport;
+    }
+    co_return result;
+  }
   tls::OriginHandshakeCounters& counters = tls::origin_handshake_counters();
   tls::SslPtr ssl = tls->new_connection(endpoint.name, endpoint.host);
   if (!ssl) {
@@ -61,9 +73,26 @@ asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoin
     }
     co_return result;
   }
+  if (http2 && !layer->alpn_h2()) {
+    // Predictable over clever: a pool that says http2 gets HTTP/2 or a clear failure,
+    // never a silent fall back to HTTP/1.1.
+    counters.failed.fetch_add(1, std::memory_order_relaxed);
+    result.tls = tls::OriginHandshakeError{
+        tls::OriginFailure::kOther, "origin did not choose h2 in ALPN (the pool has http2: true)"};
+    co_return result;
+  }
   (layer->resumed() ? counters.resumed : counters.full).fetch_add(1, std::memory_order_relaxed);
-  layer_ = std::move(layer);
   transport_ = tls->id();
+  if (!http2) {
+    layer_ = std::move(layer);
+    co_return result;
+  }
+  auto h2 = std::make_unique<UpstreamH2>(socket_, std::move(layer));
+  if (!h2->start()) {
+    result.error = asio::error::no_memory;
+    co_return result;
+  }
+  layer_ = std::move(h2);
   co_return result;
 }
 

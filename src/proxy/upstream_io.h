@@ -4,7 +4,8 @@
 // and write HTTP/1.1 through an UpstreamIo and never know which; the plain socket is a
 // direct call (no virtual call, no extra coroutine), anything else goes through an
 // UpstreamLayer. A multiplexed transport (HTTP/2 to origins) would be another layer,
-// one per stream, over a shared connection.
+// one per stream, over a shared connection; today UpstreamH2 carries one request at a
+// time over its own connection.
 
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/buffer.hpp>
@@ -59,14 +60,17 @@ class UpstreamIo {
 
   core::Socket& socket() { return socket_; }
   UpstreamLayer* layer() const { return layer_.get(); }
-  // Which kind of transport this is, for the idle pool: 0 for plain TCP, else the id
-  // of the TLS context the connection was made with.
+  // Which kind of transport this is, for the idle pool: 0 for plain TCP, kH2cTransport
+  // (origin_pool.h) for cleartext HTTP/2, else the id of the TLS context the connection was made
+  // with.
   uint64_t transport() const { return transport_; }
 
   // Connects the socket to `endpoint` and, with `tls`, runs the client handshake
   // (counted in tls::origin_handshake_counters()). cancel() ends it, as any wait.
+  // `http2`: HTTP/1.1 written and read here is carried over HTTP/2 (UpstreamH2); with
+  // `tls` the origin must have chosen h2 in ALPN, else the connect fails.
   asio::awaitable<ConnectResult> connect(const OriginEndpoint& endpoint,
-                                         const tls::OriginContext* tls);
+                                         const tls::OriginContext* tls, bool http2 = false);
 
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer);
   asio::awaitable<IoResult> write(std::span<const asio::const_buffer> buffers);

@@ -41,6 +41,27 @@ bool UpstreamTls::resumed() const {
   return SSL_session_reused(ssl_.get()) == 1;
 }
 
+bool UpstreamTls::alpn_h2() const {
+  const unsigned char* proto = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl_.get(), &proto, &len);
+  return len == 2 && proto[0] == 'h' && proto[1] == '2';
+}
+
+IoResult UpstreamTls::read_now(asio::mutable_buffer buffer) {
+  if (!usable()) return IoResult{asio::error::not_connected, 0};
+  size_t n = 0;
+  ERR_clear_error();
+  int r = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);
+  if (r == 1) return IoResult{boost::system::error_code{}, n};
+  int e = SSL_get_error(ssl_.get(), r);
+  if (e == SSL_ERROR_WANT_READ || e == SSL_ERROR_WANT_WRITE) {
+    ERR_clear_error();
+    return IoResult{asio::error::would_block, 0};
+  }
+  return IoResult{failure(e), 0};
+}
+
 boost::system::error_code UpstreamTls::failure(int ssl_error) {
   ERR_clear_error();  // the thread's error queue must not leak into the next connection
   if (ssl_error == SSL_ERROR_ZERO_RETURN) return asio::error::eof;

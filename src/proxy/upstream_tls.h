@@ -24,6 +24,11 @@ class UpstreamTls final : public UpstreamLayer {
   // is in resumed().
   asio::awaitable<std::optional<tls::OriginHandshakeError>> handshake();
   bool resumed() const;
+  // The origin chose "h2" in ALPN.
+  bool alpn_h2() const;
+  // One read that never waits: asio::error::would_block when nothing is there (for
+  // frames an HTTP/2 origin sends to an idle connection).
+  IoResult read_now(asio::mutable_buffer buffer);
 
   asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) override;
   asio::awaitable<IoResult> write(std::span<const asio::const_buffer> buffers) override;

@@ -124,7 +124,7 @@ asio::awaitable<void> revalidate(WorkerContext& worker, std::unique_ptr<Revalida
     up->max_idle = pool.config().max_idle;
     current = up.get();
     deadline.expire_after(t.upstream_connect);
-    proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls());
+    proxy::ConnectResult connected = co_await up->io.connect(endpoint, pool.tls(), pool.http2());
     if (!connected.ok()) {
       pool.record(job->endpoint, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;

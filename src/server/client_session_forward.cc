@@ -182,7 +182,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
       up->max_idle = pool->config().max_idle;
       upstream_ = up.get();
       deadline_.expire_after(t.upstream_connect);
-      proxy::ConnectResult connected = co_await up->io.connect(target_endpoint, pool->tls());
+      proxy::ConnectResult connected =
+          co_await up->io.connect(target_endpoint, pool->tls(), pool->http2());
       if (!connected.ok()) {
         bool timed_out = deadline_.expired();
         deadline_.reset_expired();

@@ -40,8 +40,8 @@ asio::awaitable<void> ClientSession::hedge_if_slow(Upstream& primary, proxy::Ori
     hedge.connection->endpoint = target.address;
     hedge.connection->max_idle = pool.config().max_idle;
     timer.expires_after(t.upstream_connect);
-    auto connected =
-        co_await (hedge.connection->io.connect(target, pool.tls()) || timer.async_wait(kNoThrow));
+    auto connected = co_await (hedge.connection->io.connect(target, pool.tls(), pool.http2()) ||
+                               timer.async_wait(kNoThrow));
     if (connected.index() != 0 || !std::get<0>(connected).ok()) {
       pool.record(*next, proxy::TryOutcome::kConnectFailure, proxy::steady_now_ms());
       co_return;  // the primary try carries on alone

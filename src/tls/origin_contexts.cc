@@ -51,8 +51,9 @@ std::string file_digest(const std::string& path) {
   return std::string(reinterpret_cast<const char*>(digest), len);
 }
 
-std::string fingerprint(const config::OriginTls& t, std::string_view pool) {
+std::string fingerprint(const config::OriginTls& t, std::string_view pool, bool http2) {
   std::string out(pool);
+  out += http2 ? 'h' : '1';
   for (const std::string* part : {&t.ca, &t.sni, &t.cert, &t.key}) {
     out += '\0';
     out += *part;
@@ -177,7 +178,8 @@ OriginContext::~OriginContext() = default;
 std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTls& settings,
                                                           std::string_view pool,
                                                           const std::string& source_file,
-                                                          std::vector<config::Diagnostic>& errors) {
+                                                          std::vector<config::Diagnostic>& errors,
+                                                          bool http2) {
   std::string who = "pool \"" + std::string(pool) + "\" tls";
   size_t errors_before = errors.size();
   auto fail = [&](int line, int column, std::string message) {
@@ -207,6 +209,13 @@ std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTl
   SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_CLIENT | SSL_SESS_CACHE_NO_INTERNAL_STORE);
   SSL_CTX_sess_set_new_cb(ctx, on_new_session);
   SSL_CTX_set_default_passwd_cb(ctx, no_password);
+  // Only h2 is offered: an origin that cannot speak it fails the handshake check
+  // (UpstreamIo::connect) instead of silently answering in HTTP/1.1.
+  static constexpr unsigned char kAlpnH2[] = {2, 'h', '2'};
+  if (http2 && SSL_CTX_set_alpn_protos(ctx, kAlpnH2, sizeof(kAlpnH2)) != 0) {
+    fail(settings.line, settings.column, ": out of memory setting ALPN");
+    return nullptr;
+  }
 
   std::string problem;
   if (!settings.ca.empty()) {
@@ -253,7 +262,7 @@ std::shared_ptr<const OriginContext> OriginContext::build(const config::OriginTl
               "pool \"{}\": tls insecure: true, origin certificates are not verified{}", pool,
               settings.pins_sha256.empty() ? "" : " (pins are still checked)");
   }
-  std::string key = fingerprint(settings, pool);
+  std::string key = fingerprint(settings, pool, http2);
   std::lock_guard lock(g_live_mutex);
   std::erase_if(g_live, [](const auto& entry) { return entry.second.expired(); });
   if (auto live = g_live[key].lock()) return live;

@@ -51,10 +51,12 @@ class OriginContext {
   // `insecure: true`, a warning naming the pool is logged on each build. While a
   // context built for the same pool from the same settings and file contents is alive,
   // that one is returned: a reload that changes nothing keeps its sessions and id.
+  // `http2`: the handshake offers ALPN "h2" only (the pool's `http2: true`).
   static std::shared_ptr<const OriginContext> build(const config::OriginTls& settings,
                                                     std::string_view pool,
                                                     const std::string& source_file,
-                                                    std::vector<config::Diagnostic>& errors);
+                                                    std::vector<config::Diagnostic>& errors,
+                                                    bool http2 = false);
 
   OriginContext(const OriginContext&) = delete;
   OriginContext& operator=(const OriginContext&) = delete;

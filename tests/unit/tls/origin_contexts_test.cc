@@ -25,7 +25,21 @@ struct Outcome {
   bool ok = false;
   OriginHandshakeError error;
   bool resumed = false;
+  std::string alpn;  // what the server chose
 };
+
+// The test server picks "h2" when the client offers it, and nothing otherwise.
+int select_h2(SSL*, const unsigned char** out, unsigned char* outlen, const unsigned char* in,
+              unsigned int inlen, void*) {
+  for (unsigned int i = 0; i < inlen; i += 1u + in[i]) {
+    if (in[i] == 2 && i + 2 < inlen && in[i + 1] == 'h' && in[i + 2] == '2') {
+      *out = in + i + 1;
+      *outlen = 2;
+      return SSL_TLSEXT_ERR_OK;
+    }
+  }
+  return SSL_TLSEXT_ERR_NOACK;
+}
 
 class OriginContextsTest : public ::testing::Test {
  protected:
@@ -42,11 +56,12 @@ class OriginContextsTest : public ::testing::Test {
     server_.reset(SSL_CTX_new(TLS_server_method()));
     SSL_CTX_use_certificate(server_.get(), leaf_.get());
     SSL_CTX_use_PrivateKey(server_.get(), leaf_key_.get());
+    SSL_CTX_set_alpn_select_cb(server_.get(), select_h2, nullptr);
   }
 
-  std::shared_ptr<const OriginContext> build(config::OriginTls settings) {
+  std::shared_ptr<const OriginContext> build(config::OriginTls settings, bool http2 = false) {
     std::vector<config::Diagnostic> errors;
-    auto ctx = OriginContext::build(settings, "web", "test.yaml", errors);
+    auto ctx = OriginContext::build(settings, "web", "test.yaml", errors, http2);
     for (const auto& e : errors) ADD_FAILURE() << e.to_string();
     return ctx;
   }
@@ -94,6 +109,10 @@ class OriginContextsTest : public ::testing::Test {
     char byte = 0;
     out.ok = SSL_read(client.get(), &byte, 1) == 1 && byte == 'x';
     out.resumed = SSL_session_reused(client.get()) == 1;
+    const unsigned char* proto = nullptr;
+    unsigned int proto_len = 0;
+    SSL_get0_alpn_selected(client.get(), &proto, &proto_len);
+    out.alpn.assign(reinterpret_cast<const char*>(proto), proto_len);
     // As proxy::UpstreamTls does: a connection freed without a close_notify loses its
     // session in OpenSSL.
     SSL_shutdown(client.get());
@@ -232,6 +251,20 @@ TEST_F(OriginContextsTest, UnchangedSettingsKeepTheContextAcrossBuilds) {
   auto reloaded = build({.ca = ca_path_});
   EXPECT_NE(reloaded->id(), a->id());
   EXPECT_FALSE(connect(*reloaded, "origin.test").resumed);
+}
+
+TEST_F(OriginContextsTest, Http2OffersAlpnH2AndIsItsOwnContext) {
+  auto plain = build({.ca = ca_path_});
+  auto h2 = build({.ca = ca_path_}, true);
+  // Same TLS settings, different protocol: pooled connections must not mix.
+  EXPECT_NE(plain->id(), h2->id());
+  EXPECT_EQ(build({.ca = ca_path_}, true)->id(), h2->id());
+  Outcome r = connect(*h2, "origin.test");
+  EXPECT_TRUE(r.ok) << r.error.reason;
+  EXPECT_EQ(r.alpn, "h2");
+  Outcome p = connect(*plain, "origin.test");
+  EXPECT_TRUE(p.ok) << p.error.reason;
+  EXPECT_EQ(p.alpn, "");  // no ALPN offered, none chosen
 }
 
 }  // namespace
