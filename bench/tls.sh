@@ -36,7 +36,8 @@
 #   BENCH_WRK_THREADS=1      wrk threads (h1)
 #   BENCH_H2_CONNS=8         h2load connections (h2)
 #   BENCH_H2_STREAMS=100     h2load concurrent streams per connection (h2)
-#   BENCH_NGINX_KEEPALIVE=256 idle upstream connections nginx keeps per worker
+#   BENCH_NGINX_KEEPALIVE=1024 idle upstream connections each proxy keeps per worker
+#                            (nginx `keepalive`, rampart the pool's `max_idle`)
 #   BENCH_NGINX_FORWARD_HEADERS=1  nginx adds the forwarding headers rampart adds (0: not)
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
 #   BENCH_QUIET_WAIT=60      most this % of all CPUs, for up to this many seconds
@@ -75,7 +76,7 @@ WRK_CONNS=${BENCH_WRK_CONNS:-64}
 WRK_THREADS=${BENCH_WRK_THREADS:-1}
 H2_CONNS=${BENCH_H2_CONNS:-8}
 H2_STREAMS=${BENCH_H2_STREAMS:-100}
-NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-256}
+NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-1024}
 NGINX_FWD=${BENCH_NGINX_FORWARD_HEADERS:-1}
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-60}
@@ -160,6 +161,7 @@ sites:
     hosts: [$SNI, 127.0.0.1]
     origin:
       endpoints: [127.0.0.1:$ORIGIN_PORT]
+      max_idle: $NGINX_KEEPALIVE
     tls:
       certificates:
         - cert: $CERT
@@ -456,7 +458,7 @@ $(memory_table)
   1,000 requests (its stub_status, over all rounds). Near 0 when the proxy reuses its
   upstream connections; the handshake load opens a client connection per request, not
   an upstream one. With more requests in flight than idle connections a proxy keeps
-  (nginx \`keepalive $NGINX_KEEPALIVE\`, rampart its pool's limit), the surplus is
+  (nginx \`keepalive $NGINX_KEEPALIVE\`, rampart \`max_idle: $NGINX_KEEPALIVE\`), the surplus is
   closed and reopened, which costs both the proxy and the origin.
 - CPU µs/req = utime+stime of the proxy's processes (all threads; nginx's master and
   workers) during the measured run ÷ requests (or connections) completed. "CPUs used" =

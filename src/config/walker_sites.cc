@@ -19,8 +19,8 @@ namespace {
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
     "redirects", "websocket", "firewall", "cache",  "compression",     "tls"};
-const Keys kOriginKeys = {"endpoints", "pool",        "pools", "fallback",
-                          "retries",   "retry_after", "tls",   "http2"};
+const Keys kOriginKeys = {"endpoints",   "pool", "pools", "fallback", "retries",
+                          "retry_after", "tls",  "http2", "max_idle"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
 const Keys kHeaderFieldKeys = {"name", "value"};
 const Keys kRedirectKeys = {"from", "to", "status", "match", "keep_query"};
@@ -161,6 +161,8 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
   std::optional<OriginTls> tls;
   std::optional<At> http2_at;
   bool http2 = false;
+  std::optional<At> max_idle_at;
+  uint32_t max_idle = Pool{}.max_idle;
   bool is_map = fields(at, kOriginKeys, "", [&](std::string_view key, const At& v) {
     if (key == "endpoints") {
       forms.push_back(v);
@@ -191,6 +193,9 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
     } else if (key == "http2") {
       http2_at = v;
       if (auto b = boolean(v)) http2 = *b;
+    } else if (key == "max_idle") {
+      max_idle_at = v;
+      if (auto n = integer(v, 0, 100'000)) max_idle = static_cast<uint32_t>(*n);
     }
   });
   if (!is_map || diags_.stopped()) return std::nullopt;
@@ -222,11 +227,16 @@ std::optional<Pool> Walker::origin(const At& at, Origin& o, SiteSource& src) {
   if (http2_at && forms.size() == 1 && !shorthand) {
     error(*http2_at, "http2 goes with the endpoints shorthand; a named pool sets its own http2");
   }
+  if (max_idle_at && forms.size() == 1 && !shorthand) {
+    error(*max_idle_at,
+          "max_idle goes with the endpoints shorthand; a named pool sets its own max_idle");
+  }
   if (forms.size() != 1 || !shorthand) return std::nullopt;
   Pool p;
   p.implicit = true;
   p.tls = std::move(tls);
   p.http2 = http2;
+  p.max_idle = max_idle;
   p.endpoints = std::move(endpoints);
   p.line = at.pos.line;
   p.column = at.pos.column;
