@@ -201,3 +201,41 @@ def test_rules_see_tls_facts(rampart_factory, origin, certs):
     assert code == 403
     rc, _, code, _, _ = curl_https(port, "main.test", "/new", certs.ca_cert, ["--tlsv1.3"])
     assert code == 404
+
+
+def test_keep_alive_pipelining_and_idle_reuse_over_tls(rampart_factory, origin, certs):
+    """Requests in separate TLS records that arrive together, and a connection that sat
+    idle past the hot period, are all answered on one TLS connection."""
+    import socket
+    import ssl
+    import time
+    cfg, port = tls_config(origin, certs)
+    rampart_factory([origin], **cfg)
+    ctx = ssl.create_default_context(cafile=str(certs.ca_cert))
+    request = b"GET /echo?n=%d HTTP/1.1\r\nHost: main.test\r\n\r\n"
+    with socket.create_connection((LOOPBACK, port), timeout=10 * SLOW) as raw:
+        with ctx.wrap_socket(raw, server_hostname="main.test") as s:
+            def read_responses(count):
+                data = b""
+                bodies = []
+                while len(bodies) < count:
+                    while b"\r\n\r\n" not in data:
+                        chunk = s.recv(65536)
+                        assert chunk, "rampart closed the TLS connection"
+                        data += chunk
+                    head, data = data.split(b"\r\n\r\n", 1)
+                    length = int(re.search(rb"(?i)content-length: *(\d+)", head).group(1))
+                    while len(data) < length:
+                        data += s.recv(65536)
+                    bodies.append(json.loads(data[:length]))
+                    data = data[length:]
+                return bodies
+
+            # Three records in one write: each request its own TLS record.
+            s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 0)
+            for i in range(3):
+                s.sendall(request % i)
+            assert [b["query"] for b in read_responses(3)] == ["n=0", "n=1", "n=2"]
+            time.sleep(0.3)  # past the hot period: the connection waits idle
+            s.sendall(request % 3)
+            assert [b["query"] for b in read_responses(1)] == ["n=3"]
