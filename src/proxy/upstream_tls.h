@@ -7,6 +7,7 @@
 #include <string>
 
 #include "proxy/upstream_io.h"
+#include "tls/async_stream.h"
 #include "tls/openssl_ptr.h"
 
 namespace rampart::proxy {
@@ -30,25 +31,21 @@ class UpstreamTls final : public UpstreamLayer {
   // frames an HTTP/2 origin sends to an idle connection).
   IoResult read_now(asio::mutable_buffer buffer);
 
-  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) override;
-  asio::awaitable<IoResult> write(std::span<const asio::const_buffer> buffers) override;
+  asio::awaitable<IoResult> read_some(asio::mutable_buffer buffer) override {
+    return stream_.read_some(buffer);
+  }
+  asio::awaitable<IoResult> write(std::span<const asio::const_buffer> buffers) override {
+    return stream_.write(buffers);
+  }
   asio::awaitable<boost::system::error_code> wait_readable() override;
   void shutdown_send() override;
   bool idle_usable() override;
 
  private:
-  asio::awaitable<boost::system::error_code> wait_for(int ssl_error);
-  boost::system::error_code failure(int ssl_error);
-  asio::awaitable<boost::system::error_code> write_all(const char* data, size_t size);
-  // OpenSSL must not touch the descriptor number once the socket closed: it may
-  // already belong to another connection.
-  bool usable() const { return !broken_ && socket_.is_open(); }
+  bool usable() const { return stream_.usable(); }
 
-  core::Socket& socket_;
   tls::SslPtr ssl_;
-  std::string coalesced_;
-  bool broken_ = false;
-  bool protocol_error_ = false;  // the peer broke TLS itself: its session is not kept
+  tls::AsyncStream stream_;
 };
 
 }  // namespace rampart::proxy
