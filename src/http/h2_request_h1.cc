@@ -2,6 +2,7 @@
 
 #include <charconv>
 
+#include "http/field_grammar.h"
 #include "http/h1_internal.h"
 
 namespace rampart::http {
@@ -10,38 +11,6 @@ namespace {
 
 H2HeadTranslation refuse(std::string_view why) {
   return H2HeadTranslation{false, 400, why};
-}
-
-bool is_tchar(unsigned char c) {
-  if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
-bool is_token(std::string_view s) {
-  if (s.empty()) return false;
-  for (char c : s) {
-    if (!is_tchar(static_cast<unsigned char>(c))) return false;
-  }
-  return true;
 }
 
 // What h1_parser accepts in a field value: HTAB, visible ASCII, SP and obs-text, with
