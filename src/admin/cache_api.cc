@@ -6,17 +6,13 @@
 #include <string>
 
 #include "cache/cache_key.h"
+#include "core/hex.h"
 
 namespace rampart::admin {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using core::hex_value;
 
 // A query parameter's value, percent-decoded ('+' is a space); nullopt when absent or
 // badly encoded.

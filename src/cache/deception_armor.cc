@@ -4,6 +4,7 @@
 #include <cstdint>
 
 #include "cache/field_text.h"
+#include "core/hex.h"
 
 namespace rampart::cache {
 
@@ -56,12 +57,7 @@ constexpr ExtensionTypes kTable[] = {
     {"wav", {"audio/wav", "audio/x-wav", "audio/wave"}},
 };
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  c = detail::to_lower(c);
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  return -1;
-}
+using core::hex_value;
 
 // Bounds the work on a hostile path: no extension is longer than this.
 constexpr size_t kMaxExtension = 16;

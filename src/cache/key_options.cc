@@ -5,6 +5,7 @@
 
 #include "cache/cache_key.h"
 #include "cache/field_text.h"
+#include "core/hex.h"
 
 namespace rampart::cache {
 
@@ -12,12 +13,7 @@ namespace {
 
 constexpr char kKeyPartSeparator = '\x1e';
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using core::hex_value;
 
 struct Arg {
   std::string_view raw;  // "name=value" as sent

@@ -4,6 +4,8 @@
 #include <optional>
 #include <vector>
 
+#include "core/hex.h"
+
 namespace rampart::config {
 namespace {
 
@@ -467,12 +469,7 @@ std::optional<std::string> redirect_target_problem(std::string_view to) {
 
 namespace {
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using core::hex_value;
 
 int base64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';

@@ -308,24 +308,9 @@ bool H2ClientSession::start() {
     impl_->session = nullptr;
     return false;
   }
-  const uint32_t frame_size = std::clamp<uint32_t>(l.max_frame_size, 16384, (1u << 24) - 1);
-  const uint32_t window = std::min<uint32_t>(l.initial_window_size, (1u << 31) - 1);
-  const nghttp2_settings_entry iv[] = {
-      {NGHTTP2_SETTINGS_ENABLE_PUSH, 0},
-      {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window},
-      {NGHTTP2_SETTINGS_MAX_FRAME_SIZE, frame_size},
-      {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, l.max_header_list_size},
-      {NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1},
-  };
-  if (nghttp2_submit_settings(impl_->session, NGHTTP2_FLAG_NONE, iv, std::size(iv)) != 0) {
-    return false;
-  }
-  const int32_t conn_window =
-      static_cast<int32_t>(std::min<uint32_t>(l.connection_window_size, (1u << 31) - 1));
-  if (conn_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
-    nghttp2_session_set_local_window_size(impl_->session, NGHTTP2_FLAG_NONE, 0, conn_window);
-  }
-  return true;
+  return h2_submit_settings(impl_->session, l.initial_window_size, l.max_frame_size,
+                            l.max_header_list_size, l.connection_window_size,
+                            {{NGHTTP2_SETTINGS_ENABLE_PUSH, 0}});
 }
 
 bool H2ClientSession::receive(std::string_view bytes, int64_t now_ms) {

@@ -24,6 +24,28 @@ bool connection_specific(std::string_view lower_name) {
 
 }  // namespace
 
+bool h2_submit_settings(nghttp2_session* session, uint32_t initial_window_size,
+                        uint32_t max_frame_size, uint32_t max_header_list_size,
+                        uint32_t connection_window_size,
+                        std::initializer_list<nghttp2_settings_entry> extra) {
+  const uint32_t frame_size = std::clamp<uint32_t>(max_frame_size, 16384, (1u << 24) - 1);
+  const uint32_t window = std::min<uint32_t>(initial_window_size, (1u << 31) - 1);
+  std::vector<nghttp2_settings_entry> iv(extra);
+  iv.push_back({NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, window});
+  iv.push_back({NGHTTP2_SETTINGS_MAX_FRAME_SIZE, frame_size});
+  iv.push_back({NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, max_header_list_size});
+  iv.push_back({NGHTTP2_SETTINGS_NO_RFC7540_PRIORITIES, 1});
+  if (nghttp2_submit_settings(session, NGHTTP2_FLAG_NONE, iv.data(), iv.size()) != 0) {
+    return false;
+  }
+  const int32_t conn_window =
+      static_cast<int32_t>(std::min<uint32_t>(connection_window_size, (1u << 31) - 1));
+  if (conn_window > NGHTTP2_INITIAL_CONNECTION_WINDOW_SIZE) {
+    nghttp2_session_set_local_window_size(session, NGHTTP2_FLAG_NONE, 0, conn_window);
+  }
+  return true;
+}
+
 nghttp2_nv h2_nv(std::string_view name, std::string_view value) {
   // nghttp2 copies names and values on submit (no NO_COPY flags), so views suffice.
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),

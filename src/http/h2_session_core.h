@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <cstring>
+#include <initializer_list>
 #include <memory>
 #include <optional>
 #include <string>
@@ -144,5 +145,12 @@ ssize_t h2_read_body(nghttp2_session* session, int32_t id, uint8_t* buf, size_t 
 void h2_prepare_fields(std::span<const Header> in, std::vector<std::string>& names,
                        std::vector<std::string_view>& values);
 nghttp2_nv h2_nv(std::string_view name, std::string_view value);
+// The first SETTINGS either side sends: the windows, frame and header-list sizes both
+// sides share, no RFC 7540 priorities, plus the role's own `extra` entries; then the
+// connection window opened to `connection_window`. False when nghttp2 refused.
+bool h2_submit_settings(nghttp2_session* session, uint32_t initial_window_size,
+                        uint32_t max_frame_size, uint32_t max_header_list_size,
+                        uint32_t connection_window_size,
+                        std::initializer_list<nghttp2_settings_entry> extra);
 
 }  // namespace rampart::http

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "core/hex.h"
+
 namespace rampart::rules {
 namespace {
 
@@ -24,12 +26,7 @@ bool is_list_char(char c) {
          c == '-' || c == '.';
 }
 
-int hex_value(char c) {
-  if (c >= '0' && c <= '9') return c - '0';
-  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-  return -1;
-}
+using core::hex_value;
 
 class Lexer {
  public:

@@ -48,6 +48,9 @@ core::IpAddress to_ip(const tcp::endpoint& endpoint) {
 // which settings, comes from the snapshot current when it arrives.
 asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& acceptor,
                                   size_t listener) {
+  // Shared by every connection from this acceptor (immutable; a TLS handshake makes
+  // the connection its own), so a plain connection costs no allocation for it.
+  const auto info = std::make_shared<const ConnectionInfo>(ConnectionInfo{listener});
   for (;;) {
     auto [ec, socket] = co_await acceptor.async_accept(kNoThrow);
     if (ec) {
@@ -69,11 +72,11 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(worker.io,
-                   run_client_session(std::make_unique<ClientSession>(
-                       worker, ClientIo(std::move(socket)), ip, 0, ClientSession::Role::kConnection,
-                       std::make_shared<ConnectionInfo>(ConnectionInfo{listener}))),
-                   asio::detached);
+    asio::co_spawn(
+        worker.io,
+        run_client_session(std::make_unique<ClientSession>(
+            worker, ClientIo(std::move(socket)), ip, 0, ClientSession::Role::kConnection, info)),
+        asio::detached);
   }
 }
 

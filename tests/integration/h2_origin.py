@@ -8,46 +8,27 @@ Counts TCP connections and requests, and remembers what each request carried.
     HEAD /hello        -> 200, content-length of the GET body, no body
 """
 
-import socket
 import ssl
-import threading
 
 import h2.config
 import h2.connection
 import h2.events
 import h2.exceptions
 
+from helpers import LoopbackServer
 
-class H2Origin:
+
+class H2Origin(LoopbackServer):
     def __init__(self, tls_cert=None, tls_key=None, alpn=("h2",)):
         self.ctx = None
         if tls_cert is not None:
             self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
             self.ctx.load_cert_chain(str(tls_cert), str(tls_key))
             self.ctx.set_alpn_protocols(list(alpn))
-        self.lock = threading.Lock()
-        self.accepted = 0
         self.requests = []  # (method, path, headers dict, body)
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.endpoint = "127.0.0.1:%d" % self.port
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._start_listening()
 
-    def _accept(self):
-        while not self.stopped:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw):
+    def _serve(self, raw, _n):
         raw.settimeout(20)
         conn = raw
         try:
@@ -116,6 +97,9 @@ class H2Origin:
             h2c.send_headers(stream_id, [(":status", "200"), ("x-origin-proto", "h2")])
             self._send_body(h2c, conn, stream_id, text)
 
+    @property
+    def accepted(self):
+        return self.connections
+
     def stop(self):
-        self.stopped = True
-        self.sock.close()
+        self.close()

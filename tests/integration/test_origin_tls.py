@@ -6,54 +6,33 @@ HTTPS health check that marks an endpoint with a bad certificate down."""
 
 import base64
 import hashlib
-import socket
 import ssl
 import subprocess
-import threading
 import time
 
 import pytest
 
-from helpers import SLOW, RawConn, wait_until
+from helpers import SLOW, LoopbackServer, RawConn, wait_until
 from origins_util import health, pool, start, wait_state
 from tls_util import CertFactory
 
 
-class TlsOrigin:
+class TlsOrigin(LoopbackServer):
     """An HTTP/1.1 keep-alive origin over TLS. Counts accepted TCP connections, completed
     handshakes and resumed ones. /health answers "ok"; `close=True` closes after each
     response (so every request needs a new connection)."""
 
     def __init__(self, cert, key, name="T", close=False):
         self.name = name
-        self.close = close
+        self.close_after = close
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(str(cert), str(key))
-        self.lock = threading.Lock()
-        self.accepted = 0
         self.handshakes = 0
         self.resumed = 0
         self.requests = 0
-        self.sock = socket.socket()
-        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.sock.bind(("127.0.0.1", 0))
-        self.sock.listen(64)
-        self.port = self.sock.getsockname()[1]
-        self.endpoint = "127.0.0.1:%d" % self.port
-        self.stopped = False
-        threading.Thread(target=self._accept, daemon=True).start()
+        self._start_listening()
 
-    def _accept(self):
-        while not self.stopped:
-            try:
-                raw, _ = self.sock.accept()
-            except OSError:
-                return
-            with self.lock:
-                self.accepted += 1
-            threading.Thread(target=self._serve, args=(raw,), daemon=True).start()
-
-    def _serve(self, raw):
+    def _serve(self, raw, _n):
         raw.settimeout(10)
         try:
             conn = self.ctx.wrap_socket(raw, server_side=True)
@@ -76,19 +55,22 @@ class TlsOrigin:
                 with self.lock:
                     self.requests += 1
                 body = b"ok" if path == "/health" else ("tls origin %s %s" % (self.name, path)).encode()
-                extra = b"Connection: close\r\n" if self.close else b""
+                extra = b"Connection: close\r\n" if self.close_after else b""
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Origin-Name: %s\r\n%s\r\n"
                              % (len(body), self.name.encode(), extra) + body)
-                if self.close:
+                if self.close_after:
                     return
         except (ssl.SSLError, OSError):
             return
         finally:
             conn.close()
 
+    @property
+    def accepted(self):
+        return self.connections
+
     def stop(self):
-        self.stopped = True
-        self.sock.close()
+        self.close()
 
 
 @pytest.fixture
