@@ -9,13 +9,15 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev libcli11-dev libre2-dev libnghttp2-dev libxxhash-dev zlib1g-dev
-  libbrotli-dev libzstd-dev
+  libbrotli-dev libzstd-dev libvectorscan-dev libpcre2-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl procps openssl
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-hpack python3-yaml
   python3-brotli python3-zstandard python3-grpcio
   # benchmark peers
   nginx haproxy varnish wrk nghttp2-client  # nghttp2-client: h2load, also used by the tests
+  # the managed WAF runs the OWASP CRS from Debian; nginx + ModSecurity v3 is its reference
+  modsecurity-crs libnginx-mod-http-modsecurity
   # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)
   linux-perf
 )
