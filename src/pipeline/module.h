@@ -35,6 +35,16 @@ class Module {
   // Synchronous on purpose: phases that decide without I/O stay off the coroutine
   // machinery. Modules that need I/O will get an asynchronous hook when one exists.
   virtual Outcome on_request(RequestContext& ctx) const = 0;
+  // Request-body inspection. A module that returns a non-zero limit for this request
+  // (after its on_request) gets the body through on_request_body before anything is
+  // sent upstream: the server buffers up to `limit` bytes (`truncated` if the body was
+  // longer) and calls it once, with an empty body for requests without one.
+  virtual size_t request_body_limit(const RequestContext& ctx) const { return 0; }
+  virtual Outcome on_request_body(RequestContext& ctx, std::string_view body,
+                                  bool truncated) const {
+    return Outcome::kContinue;
+  }
+
   virtual bool wants_response() const { return false; }
   virtual Outcome on_response(RequestContext& ctx) const { return Outcome::kContinue; }
   virtual void on_log(const RequestContext& ctx) const noexcept {}

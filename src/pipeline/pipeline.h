@@ -48,6 +48,11 @@ class Pipeline {
                                          std::vector<config::Diagnostic>& errors);
 
   RequestResult run_request(RequestContext& ctx) const;
+  // The largest request-body limit any module asks for this request (0: none wants it).
+  size_t request_body_limit(const RequestContext& ctx) const;
+  // Runs the modules' on_request_body hooks (those that asked for the body), in phase
+  // order; kRespond when one answered (ctx.local_response) or failed closed.
+  RequestResult run_request_body(RequestContext& ctx, std::string_view body, bool truncated) const;
   void run_response(RequestContext& ctx) const;
   void run_log(const RequestContext& ctx) const noexcept;
 

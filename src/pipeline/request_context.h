@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <forward_list>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -18,6 +19,13 @@
 #include "rules/request.h"
 
 namespace rampart::pipeline {
+
+// State a module keeps for one request between its hooks (request, body, response,
+// log), e.g. the WAF's transaction. Owned by the RequestContext.
+class ModuleState {
+ public:
+  virtual ~ModuleState() = default;
+};
 
 // A response produced at the edge (redirect, block, error) instead of by the origin.
 struct LocalResponse {
@@ -97,6 +105,14 @@ class RequestContext {
   }
   std::span<const VerdictRecord> verdicts() const { return {verdicts_.data(), verdict_count_}; }
 
+  // One slot per phase for the module of that phase (null until the module sets it).
+  std::unique_ptr<ModuleState>& module_state(Phase phase) {
+    return module_states_[static_cast<size_t>(phase)];
+  }
+  const ModuleState* module_state(Phase phase) const {
+    return module_states_[static_cast<size_t>(phase)].get();
+  }
+
   // Stores a string for the rest of the request and returns a stable view of it.
   std::string_view keep(std::string value) { return owned_.emplace_front(std::move(value)); }
 
@@ -107,6 +123,7 @@ class RequestContext {
   size_t rule_count_ = 0;
   uint32_t skipped_phases_ = 0;
   std::forward_list<std::string> owned_;  // allocates nothing until used
+  std::array<std::unique_ptr<ModuleState>, kPhaseNames.size()> module_states_{};
 };
 
 }  // namespace rampart::pipeline

@@ -1,0 +1,112 @@
+#pragma once
+// The compiled form of one SecRule / SecAction (with its chain) or SecMarker: what the
+// transaction executes. Built once at load by the compiler, then shared read-only by
+// every worker.
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "seclang/ast.h"
+#include "seclang/macro.h"
+#include "seclang/operator.h"
+#include "seclang/transform.h"
+#include "seclang/variables.h"
+
+namespace re2 {
+class RE2;
+}
+
+namespace rampart::seclang {
+
+// One entry of a rule's variable list after compilation.
+struct Selector {
+  Variable variable = Variable::kArgs;
+  std::string key;                            // lower-cased member name; empty: every member
+  std::shared_ptr<const re2::RE2> key_regex;  // `:/.../` (case-insensitive), else null
+  bool count = false;                         // `&VAR`
+  std::string written;                        // "ARGS:foo" as written (ctl:ruleRemoveTarget*)
+};
+
+enum class SetVarOp : uint8_t { kSet, kAdd, kSubtract, kDelete };
+
+struct SetVarAction {
+  Variable collection = Variable::kTx;
+  Macro name;  // member name, lower-cased literal parts
+  SetVarOp op = SetVarOp::kSet;
+  Macro value;  // for kSet / kAdd / kSubtract
+};
+
+enum class CtlKind : uint8_t {
+  kRuleRemoveById,
+  kRuleRemoveByTag,
+  kRuleRemoveTargetById,
+  kRuleRemoveTargetByTag,
+  kRuleEngine,
+  kRequestBodyProcessor,
+  kRequestBodyAccess,
+  kForceRequestBodyVariable,
+  kAuditSetting,  // ctl:auditEngine / auditLogParts: rampart's access log is its audit log
+};
+
+enum class EngineMode : uint8_t { kOn, kDetectionOnly, kOff };
+
+struct CtlAction {
+  CtlKind kind = CtlKind::kAuditSetting;
+  int64_t first_id = 0;  // id or range (RemoveById, RemoveTargetById)
+  int64_t last_id = 0;
+  std::string tag;     // RemoveByTag, RemoveTargetByTag
+  std::string target;  // RemoveTarget*: "ARGS:foo" as written
+  EngineMode engine = EngineMode::kOn;
+  std::string value;  // RequestBodyProcessor (upper case), RequestBodyAccess (On/Off)
+};
+
+// One SecRule of a chain (the head is links[0]).
+struct RuleLink {
+  SourceLocation where;
+  std::vector<Selector> selectors;
+  std::vector<Selector> exclusions;  // `!VAR:key`
+  std::unique_ptr<Operator> op;
+  std::string op_name;
+  bool negated = false;
+  bool dynamic_argument = false;
+  Macro argument;                     // expanded per evaluation when dynamic
+  std::vector<Transform> transforms;  // defaults and t:none already applied
+  uint32_t transform_chain = 0;       // interned id of `transforms` (cache key)
+  bool capture = false;
+  std::vector<SetVarAction> setvars;   // run for every matched value
+  std::vector<CtlAction> ctls;         // run when the whole chain matched
+  std::vector<SetVarAction> initcols;  // `initcol:ip=...` (name = collection key)
+};
+
+enum class Disruptive : uint8_t { kNone, kPass, kBlock, kDeny, kDrop, kAllow, kRedirect };
+enum class AllowScope : uint8_t { kAll, kPhase, kRequest };
+
+struct Rule {
+  int64_t id = 0;  // 0 for markers
+  int phase = 2;
+  SourceLocation where;
+  bool is_marker = false;
+  std::string marker;  // SecMarker name
+
+  std::vector<RuleLink> links;
+  Disruptive disruptive = Disruptive::kNone;
+  Disruptive default_disruptive = Disruptive::kPass;  // what `block` means in this phase
+  int status = 0;                                     // `status:`; 0 = the default (403)
+  int default_status = 0;
+  AllowScope allow_scope = AllowScope::kAll;
+  std::optional<Macro> redirect_url;
+  bool log = true;
+  std::optional<Macro> msg;
+  std::optional<Macro> logdata;
+  std::vector<std::string> tags;
+  int severity = -1;  // 0..7, -1 unset
+  std::string ver;
+  std::string rev;
+  std::string skip_after;
+  int skip = 0;
+};
+
+}  // namespace rampart::seclang

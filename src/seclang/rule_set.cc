@@ -1,0 +1,205 @@
+// RuleSet::load: parse every file, compile the directives in order (defaults apply to
+// the rules after them), then apply the exceptions (SecRuleRemove*, SecRuleUpdate*),
+// which ModSecurity applies to every rule whatever its position.
+#include "seclang/rule_set.h"
+
+#include <algorithm>
+#include <charconv>
+#include <unordered_set>
+
+#include "seclang/compile_internal.h"
+#include "seclang/settings.h"
+
+namespace rampart::seclang {
+
+class RuleSetBuilder {
+ public:
+  RuleSetBuilder(const LoadOptions& options, std::vector<LoadError>& errors)
+      : cx_{options, errors, {}, {}, 1000} {}
+
+  std::shared_ptr<const RuleSet> build(const ParsedFiles& parsed) {
+    auto set = std::make_shared<RuleSet>();
+    set->files_ = parsed.files;
+    for (const auto& d : parsed.directives) {
+      switch (d.kind) {
+        case DirectiveKind::kSetting:
+          apply_setting(d, set->settings_, cx_.errors);
+          cx_.pcre_match_limit = set->settings_.pcre_match_limit;
+          break;
+        case DirectiveKind::kDefaultAction:
+          compile_default_action(d, cx_);
+          break;
+        case DirectiveKind::kComponentSignature:
+          if (!d.args.empty()) set->settings_.component_signature = d.args[0];
+          break;
+        case DirectiveKind::kMarker: {
+          auto marker = std::make_unique<Rule>();
+          marker->is_marker = true;
+          marker->where = d.where;
+          marker->marker = d.args.empty() ? std::string() : d.args[0];
+          set->rules_.push_back(std::move(marker));
+          break;
+        }
+        case DirectiveKind::kRule: {
+          auto rule = std::make_unique<Rule>();
+          compile_rule(d.rule, cx_, *rule);
+          if (rule->id != 0 && !ids_.insert(rule->id).second) {
+            cx_.error(d.where, "duplicate rule id " + std::to_string(rule->id));
+          }
+          set->rules_.push_back(std::move(rule));
+          break;
+        }
+        default:
+          exceptions_.push_back(&d);
+          break;
+      }
+    }
+    size_t rule_count = ids_.size();
+    if (rule_count > cx_.options.max_rules) {
+      cx_.error(parsed.directives.empty() ? SourceLocation{} : parsed.directives.back().where,
+                std::to_string(rule_count) + " rules are over the limit of " +
+                    std::to_string(cx_.options.max_rules));
+    }
+    for (const auto& rule : set->rules_) {
+      if (!rule->is_marker) set->by_id_[rule->id] = rule.get();
+    }
+    std::unordered_set<const Rule*> removed;
+    for (const Directive* d : exceptions_) apply_exception(*d, *set, removed);
+    for (const auto& rule : set->rules_) {
+      if (removed.count(rule.get())) continue;
+      if (rule->is_marker) {
+        // ModSecurity places a marker in every phase so skipAfter works from any phase.
+        for (int phase = 1; phase <= 5; ++phase) set->phases_[phase].push_back(rule.get());
+      } else {
+        set->phases_[rule->phase].push_back(rule.get());
+      }
+    }
+    for (const Rule* rule : removed) set->by_id_.erase(rule->id);
+    check_markers(*set);
+    set->chain_count_ = static_cast<uint32_t>(cx_.chains.size());
+    if (!cx_.errors.empty()) return nullptr;
+    return set;
+  }
+
+ private:
+  void apply_exception(const Directive& d, RuleSet& set, std::unordered_set<const Rule*>& removed) {
+    auto each_by_tag = [&](const std::string& tag, auto&& fn) {
+      for (auto& rule : set.rules_) {
+        if (std::find(rule->tags.begin(), rule->tags.end(), tag) != rule->tags.end()) fn(*rule);
+      }
+    };
+    auto each_by_msg = [&](const std::string& msg, auto&& fn) {
+      for (auto& rule : set.rules_) {
+        if (rule->msg && !rule->msg->has_variables() && rule->msg->literal() == msg) fn(*rule);
+      }
+    };
+    auto by_id = [&](const std::string& text) -> Rule* {
+      int64_t id = 0;
+      auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), id);
+      if (ec != std::errc()) return nullptr;
+      auto it = set.by_id_.find(id);
+      return it == set.by_id_.end() ? nullptr : const_cast<Rule*>(it->second);
+    };
+    switch (d.kind) {
+      case DirectiveKind::kRemoveById:
+        for (const auto& arg : d.args) {
+          int64_t first = 0, last = 0;
+          size_t dash = arg.find('-', 1);
+          std::string_view a = arg;
+          auto parse = [](std::string_view t, int64_t& out) {
+            auto [ptr, ec] = std::from_chars(t.data(), t.data() + t.size(), out);
+            return ec == std::errc() && ptr == t.data() + t.size();
+          };
+          bool ok = dash == std::string::npos
+                        ? parse(a, first) && (last = first, true)
+                        : parse(a.substr(0, dash), first) && parse(a.substr(dash + 1), last);
+          if (!ok) {
+            cx_.error(d.where, "SecRuleRemoveById: '" + arg + "' is not an id or id range");
+            continue;
+          }
+          for (auto& rule : set.rules_) {
+            if (!rule->is_marker && rule->id >= first && rule->id <= last)
+              removed.insert(rule.get());
+          }
+        }
+        break;
+      case DirectiveKind::kRemoveByTag:
+        if (!d.args.empty()) each_by_tag(d.args[0], [&](Rule& r) { removed.insert(&r); });
+        break;
+      case DirectiveKind::kRemoveByMsg:
+        if (!d.args.empty()) each_by_msg(d.args[0], [&](Rule& r) { removed.insert(&r); });
+        break;
+      case DirectiveKind::kUpdateTargetById:
+      case DirectiveKind::kUpdateTargetByTag:
+      case DirectiveKind::kUpdateTargetByMsg: {
+        std::vector<Selector> add, exclude;
+        if (!compile_variables(d.variables, d.where, cx_, add, exclude)) break;
+        auto update = [&](Rule& rule) {
+          if (rule.is_marker || rule.links.empty()) return;
+          auto& head = rule.links[0];
+          head.selectors.insert(head.selectors.end(), add.begin(), add.end());
+          head.exclusions.insert(head.exclusions.end(), exclude.begin(), exclude.end());
+        };
+        if (d.args.empty()) break;
+        if (d.kind == DirectiveKind::kUpdateTargetById) {
+          // ModSecurity accepts an id, a range or several; rules not loaded are not an error.
+          if (Rule* rule = by_id(d.args[0])) update(*rule);
+        } else if (d.kind == DirectiveKind::kUpdateTargetByTag) {
+          each_by_tag(d.args[0], update);
+        } else {
+          each_by_msg(d.args[0], update);
+        }
+        break;
+      }
+      case DirectiveKind::kUpdateActionById: {
+        if (d.args.empty()) break;
+        std::string id = d.args[0].substr(0, d.args[0].find(':'));
+        Rule* rule = by_id(id);
+        if (rule == nullptr) {
+          cx_.error(d.where, "SecRuleUpdateActionById: no rule with id " + id);
+          break;
+        }
+        update_rule_actions(d.actions, d.where, cx_, *rule);
+        break;
+      }
+      default:
+        break;
+    }
+  }
+
+  void check_markers(const RuleSet& set) {
+    std::unordered_set<std::string> markers;
+    for (const auto& rule : set.rules_) {
+      if (rule->is_marker) markers.insert(rule->marker);
+    }
+    for (const auto& rule : set.rules_) {
+      if (!rule->skip_after.empty() && !markers.count(rule->skip_after)) {
+        cx_.error(rule->where, "skipAfter:" + rule->skip_after + ": no SecMarker with that name");
+      }
+    }
+  }
+
+  CompileContext cx_;
+  std::unordered_set<int64_t> ids_;
+  std::vector<const Directive*> exceptions_;
+};
+
+std::shared_ptr<const RuleSet> RuleSet::load(const std::vector<std::string>& files,
+                                             const std::string& inline_text,
+                                             const LoadOptions& options,
+                                             std::vector<LoadError>& errors) {
+  ParsedFiles parsed;
+  for (const auto& file : files) parse_file(file, options.parse, parsed);
+  if (!inline_text.empty()) parse_text(inline_text, "<inline rules>", ".", options.parse, parsed);
+  for (auto& e : parsed.errors) errors.push_back({e.where, e.message});
+  if (!parsed.errors.empty()) return nullptr;
+  RuleSetBuilder builder(options, errors);
+  return builder.build(parsed);
+}
+
+const Rule* RuleSet::find(int64_t id) const {
+  auto it = by_id_.find(id);
+  return it == by_id_.end() ? nullptr : it->second;
+}
+
+}  // namespace rampart::seclang

@@ -1,0 +1,78 @@
+#pragma once
+// A loaded SecLang rule set: the rules of every phase in order, the engine settings the
+// files set (SecRuleEngine, body access and limits, ...), ready to be shared read-only
+// by every worker. Loading runs parse → compile → check and reports every error with
+// file:line; a rule set is only built when there are none.
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "seclang/ast.h"
+#include "seclang/parser.h"
+#include "seclang/rule.h"
+
+namespace rampart::seclang {
+
+enum class BodyLimitAction : uint8_t { kReject, kProcessPartial };
+
+struct EngineSettings {
+  EngineMode mode = EngineMode::kDetectionOnly;  // ModSecurity's default
+  bool request_body_access = false;
+  size_t request_body_limit = 13107200;
+  size_t request_body_no_files_limit = 131072;
+  BodyLimitAction request_body_limit_action = BodyLimitAction::kReject;
+  size_t json_depth_limit = 512;
+  size_t arguments_limit = 1000;
+  size_t pcre_match_limit = 1000;
+  bool response_body_access = false;
+  std::vector<std::string> response_body_mime_types{"text/plain", "text/html"};
+  size_t response_body_limit = 524288;
+  BodyLimitAction response_body_limit_action = BodyLimitAction::kProcessPartial;
+  char argument_separator = '&';
+  std::string component_signature;
+};
+
+struct LoadOptions {
+  ParseLimits parse;
+  size_t max_rules = 5000;
+  size_t max_pattern_bytes = 64 * 1024;  // one operator argument
+};
+
+struct LoadError {
+  SourceLocation where;
+  std::string message;
+};
+
+class RuleSet {
+ public:
+  // Loads the files in order (each may Include others) followed by `inline_text` (rules
+  // written in the YAML config; may be empty). Returns null if anything failed, with
+  // every problem in `errors`.
+  static std::shared_ptr<const RuleSet> load(const std::vector<std::string>& files,
+                                             const std::string& inline_text,
+                                             const LoadOptions& options,
+                                             std::vector<LoadError>& errors);
+
+  const EngineSettings& settings() const { return settings_; }
+  // Rules and markers of phase 1..5, in file order.
+  const std::vector<const Rule*>& phase(int phase) const { return phases_[phase]; }
+  size_t rule_count() const { return rules_.size(); }
+  const Rule* find(int64_t id) const;
+  uint32_t transform_chain_count() const { return chain_count_; }
+  const std::vector<std::string>& files() const { return files_; }
+
+ private:
+  friend class RuleSetBuilder;
+  EngineSettings settings_;
+  std::vector<std::unique_ptr<Rule>> rules_;
+  std::vector<const Rule*> phases_[6];
+  std::unordered_map<int64_t, const Rule*> by_id_;
+  uint32_t chain_count_ = 0;
+  std::vector<std::string> files_;
+};
+
+}  // namespace rampart::seclang

@@ -1,0 +1,188 @@
+#pragma once
+// One request's run through a RuleSet: the request data as SecLang variables, the TX
+// collection, and the phases 1-5 executed in order with ModSecurity v3's semantics
+// (per-value setvar, chains, skipAfter, ctl, anomaly scoring done by the rules
+// themselves). Not thread-safe; one per request, on the worker that serves it.
+
+#include <chrono>
+#include <cstdint>
+#include <deque>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "seclang/body.h"
+#include "seclang/rule_set.h"
+
+namespace rampart::seclang {
+
+struct HeaderView {
+  std::string_view name;
+  std::string_view value;
+};
+
+// The request as the WAF sees it; every view must outlive the transaction.
+struct RequestData {
+  std::string_view method;
+  std::string_view uri;           // request-target as received (origin or absolute form)
+  std::string_view http_version;  // "1.1", "2.0"
+  std::span<const HeaderView> headers;
+  std::string_view remote_addr;
+  int remote_port = 0;
+  std::string_view server_addr;
+  int server_port = 0;
+  std::string_view unique_id;
+};
+
+// A rule that matched and logs (what ModSecurity writes to its audit log).
+struct MatchRecord {
+  int64_t rule_id = 0;
+  int phase = 0;
+  int severity = -1;
+  std::string message;
+  std::string data;
+};
+
+struct Intervention {
+  bool disruptive = false;
+  int status = 0;       // 403 unless the rule says otherwise
+  int64_t rule_id = 0;  // the rule that decided
+  std::string url;      // redirect target
+  bool drop = false;    // close the connection instead of answering
+};
+
+class Transaction {
+ public:
+  using Clock = std::chrono::steady_clock;
+
+  // `initial_tx` are set in TX before any rule runs (rampart's YAML settings such as the
+  // paranoia level). `deadline` bounds the time spent in rules (time_point::max(): none).
+  Transaction(const RuleSet& rules, const RequestData& request,
+              std::span<const std::pair<std::string, std::string>> initial_tx = {},
+              Clock::time_point deadline = Clock::time_point::max());
+
+  void process_request_headers();  // phase 1
+  // Whether phase 2 wants the request body buffered (body access on, engine not off).
+  bool wants_request_body() const;
+  size_t request_body_limit() const;
+  // Phase 2. `body` is the buffered body (possibly empty); `truncated` if it was longer
+  // than the limit (the limit action then applies).
+  void process_request_body(std::string_view body, bool truncated);
+  void process_response_headers(int status, std::string_view protocol,
+                                std::span<const HeaderView> headers);  // phase 3
+  bool wants_response_body() const;
+  void process_response_body(std::string_view body);  // phase 4
+  void process_logging();                             // phase 5
+
+  const Intervention& intervention() const { return intervention_; }
+  const std::vector<MatchRecord>& matches() const { return matches_; }
+  // TX member by (lower-case) name; empty if unset.
+  std::string_view tx(std::string_view name) const;
+  bool budget_exceeded() const { return budget_exceeded_; }
+  uint32_t operator_errors() const { return operator_errors_; }
+  uint32_t rules_evaluated() const { return rules_evaluated_; }
+
+  // One value a variable resolved to (used by the evaluation code).
+  struct Value {
+    std::string_view collection;  // "ARGS", "REQUEST_HEADERS", ...
+    std::string_view key;         // member name ("" for single values)
+    std::string_view value;
+    const void* source = nullptr;  // stable identity for the transformation cache
+  };
+
+ private:
+  friend class TransactionEval;
+  struct Member {
+    std::string key;  // as received
+    std::string value;
+  };
+  using Collection = std::unordered_map<std::string, std::string>;  // lower-case keys
+
+  void run_phase(int phase);
+  void parse_request_line_and_headers();
+  void apply_body(std::string_view body);
+
+  const RuleSet& rules_;
+  const RequestData& request_;
+  Clock::time_point deadline_;
+
+  // Request data resolved once.
+  std::string uri_decoded_;
+  std::string filename_;
+  std::string basename_;
+  bool has_basename_ = false;
+  std::string request_line_;
+  std::string protocol_;
+  std::string_view query_string_;
+  bool has_query_ = false;
+  std::vector<Argument> args_get_;
+  std::vector<Argument> args_post_;
+  std::vector<Member> cookies_;
+  ParsedBody body_;
+  std::string_view request_body_;
+  std::string body_processor_;  // REQBODY_PROCESSOR: URLENCODED, MULTIPART, JSON, XML
+  bool body_phase_ran_ = false;
+  bool body_error_ = false;
+  bool inbound_data_error_ = false;
+  std::string remote_port_text_;
+  std::string server_port_text_;
+  std::string server_name_;
+  std::string combined_size_text_;
+
+  // Response data (phases 3-4).
+  bool response_seen_ = false;
+  std::string response_status_;
+  std::string_view response_protocol_;
+  std::span<const HeaderView> response_headers_;
+  std::string response_content_type_;
+  std::string_view response_body_;
+  bool has_response_body_ = false;
+
+  // Mutable rule state.
+  Collection tx_;
+  Collection ip_;
+  Collection global_;
+  Collection session_;
+  Collection user_;
+  Collection resource_;
+  std::string matched_var_;
+  std::string matched_var_name_;
+  std::vector<std::pair<std::string, std::string>> matched_vars_;  // name, value
+  EngineMode mode_;
+  bool body_access_;
+  std::string forced_processor_;
+  std::vector<std::pair<int64_t, int64_t>> removed_ids_;
+  std::vector<std::string> removed_tags_;
+  std::vector<std::pair<std::pair<int64_t, int64_t>, std::string>> removed_targets_by_id_;
+  std::vector<std::pair<std::string, std::string>> removed_targets_by_tag_;
+  std::string skip_to_marker_;
+  int skip_count_ = 0;
+  enum class Allow : uint8_t { kNone, kPhase, kRequest, kAll } allow_ = Allow::kNone;
+  Intervention intervention_;
+  std::vector<MatchRecord> matches_;
+  bool budget_exceeded_ = false;
+  uint32_t operator_errors_ = 0;
+  uint32_t rules_evaluated_ = 0;
+
+  // Per-request cache of transformed values: the same value through the same chain of
+  // transformations is computed once (the CRS runs dozens of rules over ARGS).
+  struct CacheKey {
+    const void* source;
+    size_t size;
+    uint32_t chain;
+    bool operator==(const CacheKey&) const = default;
+  };
+  struct CacheKeyHash {
+    size_t operator()(const CacheKey& k) const {
+      return std::hash<const void*>()(k.source) ^ (k.size * 0x9E3779B97F4A7C15ull) ^
+             (static_cast<size_t>(k.chain) << 17);
+    }
+  };
+  std::unordered_map<CacheKey, std::string, CacheKeyHash> transform_cache_;
+  std::deque<std::string> scratch_;  // strings made while evaluating one rule
+};
+
+}  // namespace rampart::seclang

@@ -1,0 +1,304 @@
+// Rule execution with ModSecurity v3's semantics: a rule's setvars run for every value
+// that matches (even when a later rule of its chain fails), the rest of the actions and
+// the disruptive action once the whole chain has matched.
+#include "seclang/transaction_eval.h"
+
+#include <algorithm>
+
+#include "seclang/text_util.h"
+
+namespace rampart::seclang {
+namespace {
+
+// Checking the clock on every rule would cost more than most rules.
+constexpr uint32_t kDeadlineCheckEvery = 16;
+
+}  // namespace
+
+void TransactionEval::run_phase(int phase) {
+  Transaction& t = t_;
+  if (t.mode_ == EngineMode::kOff) return;
+  if (phase != 5) {
+    if (t.intervention_.disruptive) return;
+    if (t.allow_ == Transaction::Allow::kAll) return;
+    if (t.allow_ == Transaction::Allow::kRequest && phase <= 2) return;
+  }
+  uint32_t since_check = 0;
+  for (const Rule* rule : t.rules_.phase(phase)) {
+    if (phase != 5 && t.intervention_.disruptive) break;
+    if (t.allow_ == Transaction::Allow::kPhase) break;
+    if (!t.skip_to_marker_.empty()) {
+      if (rule->is_marker && rule->marker == t.skip_to_marker_) t.skip_to_marker_.clear();
+      continue;
+    }
+    if (rule->is_marker) continue;
+    if (t.skip_count_ > 0) {
+      --t.skip_count_;
+      continue;
+    }
+    if (removed(*rule)) continue;
+    if (++since_check == kDeadlineCheckEvery) {
+      since_check = 0;
+      if (Transaction::Clock::now() > t.deadline_) {
+        t.budget_exceeded_ = true;
+        return;
+      }
+    }
+    ++t.rules_evaluated_;
+    t.scratch_.clear();
+    if (evaluate_rule(*rule)) after_full_match(*rule);
+  }
+  if (t.allow_ == Transaction::Allow::kPhase) t.allow_ = Transaction::Allow::kNone;
+  // A skipAfter whose marker is not in this phase does not reach into the next one.
+  t.skip_to_marker_.clear();
+  t.skip_count_ = 0;
+}
+
+bool TransactionEval::removed(const Rule& rule) const {
+  for (const auto& [first, last] : t_.removed_ids_) {
+    if (rule.id >= first && rule.id <= last) return true;
+  }
+  for (const auto& tag : t_.removed_tags_) {
+    if (std::find(rule.tags.begin(), rule.tags.end(), tag) != rule.tags.end()) return true;
+  }
+  return false;
+}
+
+bool TransactionEval::target_removed(const Rule& rule, const Value& value) const {
+  auto matches = [&](const std::string& target) {
+    // "ARGS:foo" removes that member, "ARGS" the whole collection.
+    size_t colon = target.find(':');
+    std::string_view collection = std::string_view(target).substr(0, colon);
+    if (!iequals(collection, value.collection)) return false;
+    if (colon == std::string::npos) return true;
+    return iequals(std::string_view(target).substr(colon + 1), value.key);
+  };
+  for (const auto& [range, target] : t_.removed_targets_by_id_) {
+    if (rule.id >= range.first && rule.id <= range.second && matches(target)) return true;
+  }
+  for (const auto& [tag, target] : t_.removed_targets_by_tag_) {
+    if (std::find(rule.tags.begin(), rule.tags.end(), tag) != rule.tags.end() && matches(target)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+bool TransactionEval::evaluate_rule(const Rule& rule) {
+  t_.matched_vars_.clear();
+  for (const auto& link : rule.links) {
+    if (!evaluate_link(rule, link)) return false;
+  }
+  return true;
+}
+
+std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value) {
+  if (link.transforms.empty()) return value.value;
+  std::string* slot;
+  if (value.source != nullptr) {
+    Transaction::CacheKey key{value.source, value.value.size(), link.transform_chain};
+    auto [it, inserted] = t_.transform_cache_.try_emplace(key);
+    if (!inserted) return it->second;
+    slot = &it->second;
+  } else {
+    slot = &scratch();
+  }
+  std::string current(value.value);
+  std::string next;
+  for (Transform tr : link.transforms) {
+    if (apply_transform(tr, current, next)) current.swap(next);
+  }
+  *slot = std::move(current);
+  return *slot;
+}
+
+bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
+  Transaction& t = t_;
+  std::string_view argument;
+  if (link.dynamic_argument) {
+    argument_.clear();
+    expand(link.argument, &rule, argument_);
+    argument = argument_;
+  }
+  if (link.op_name == "unconditionalMatch" && link.selectors.empty()) {
+    for (const auto& sv : link.setvars) run_setvar(sv, rule);
+    return true;
+  }
+  bool any = false;
+  Captures captures;
+  for (const auto& selector : link.selectors) {
+    values_.clear();
+    collect(selector, &link.exclusions, values_);
+    for (size_t i = 0; i < values_.size(); ++i) {
+      Value value = values_[i];
+      if (!t.removed_targets_by_id_.empty() || !t.removed_targets_by_tag_.empty()) {
+        if (target_removed(rule, value)) continue;
+      }
+      std::string_view input = transformed(link, value);
+      captures.count = 0;
+      MatchResult result = link.op->match(input, argument, link.capture ? &captures : nullptr);
+      if (result == MatchResult::kError) {
+        ++t.operator_errors_;
+        result = MatchResult::kNoMatch;
+      }
+      bool matched = (result == MatchResult::kMatch) != link.negated;
+      if (!matched) continue;
+      any = true;
+      if (link.capture && result == MatchResult::kMatch) {
+        for (int g = 0; g < captures.count && g < 10; ++g) {
+          t.tx_[std::string(1, static_cast<char>('0' + g))] = captures.groups[g];
+        }
+      }
+      std::string name(value.collection);
+      if (!value.key.empty()) name.append(":").append(value.key);
+      t.matched_var_.assign(input);
+      t.matched_var_name_ = name;
+      t.matched_vars_.emplace_back(std::move(name), std::string(input));
+      for (const auto& sv : link.setvars) run_setvar(sv, rule);
+    }
+  }
+  return any;
+}
+
+void TransactionEval::after_full_match(const Rule& rule) {
+  Transaction& t = t_;
+  for (const auto& link : rule.links) {
+    for (const auto& ctl : link.ctls) run_ctl(ctl);
+  }
+  if (rule.log) {
+    MatchRecord record;
+    record.rule_id = rule.id;
+    record.phase = rule.phase;
+    record.severity = rule.severity;
+    if (rule.msg) expand(*rule.msg, &rule, record.message);
+    if (rule.logdata) expand(*rule.logdata, &rule, record.data);
+    t.matches_.push_back(std::move(record));
+  }
+  if (!rule.skip_after.empty()) t.skip_to_marker_ = rule.skip_after;
+  if (rule.skip > 0) t.skip_count_ = rule.skip;
+  if (t.mode_ != EngineMode::kOn) return;
+  Disruptive action = rule.disruptive;
+  int status = rule.status;
+  if (action == Disruptive::kBlock) {
+    action = rule.default_disruptive;
+    if (status == 0) status = rule.default_status;
+  }
+  switch (action) {
+    case Disruptive::kDeny:
+    case Disruptive::kDrop:
+      t.intervention_ = {
+          true, status != 0 ? status : 403, rule.id, {}, action == Disruptive::kDrop};
+      break;
+    case Disruptive::kRedirect: {
+      Intervention redirect{true, status >= 300 && status < 400 ? status : 302, rule.id, {}, false};
+      if (rule.redirect_url) expand(*rule.redirect_url, &rule, redirect.url);
+      t.intervention_ = std::move(redirect);
+      break;
+    }
+    case Disruptive::kAllow:
+      t.allow_ = rule.allow_scope == AllowScope::kPhase     ? Transaction::Allow::kPhase
+                 : rule.allow_scope == AllowScope::kRequest ? Transaction::Allow::kRequest
+                                                            : Transaction::Allow::kAll;
+      break;
+    default:
+      break;
+  }
+}
+
+void TransactionEval::run_setvar(const SetVarAction& sv, const Rule& rule) {
+  Transaction::Collection* target = collection(sv.collection);
+  if (target == nullptr) return;
+  std::string name;
+  expand(sv.name, &rule, name);
+  for (char& c : name) c = ascii_lower(c);
+  if (sv.op == SetVarOp::kDelete) {
+    target->erase(name);
+    return;
+  }
+  std::string value;
+  expand(sv.value, &rule, value);
+  if (sv.op == SetVarOp::kSet) {
+    (*target)[std::move(name)] = std::move(value);
+    return;
+  }
+  std::string& current = (*target)[std::move(name)];
+  int64_t base = to_integer(current);
+  int64_t delta = to_integer(value);
+  current = std::to_string(sv.op == SetVarOp::kAdd ? base + delta : base - delta);
+}
+
+void TransactionEval::run_ctl(const CtlAction& ctl) {
+  Transaction& t = t_;
+  switch (ctl.kind) {
+    case CtlKind::kRuleRemoveById:
+      t.removed_ids_.emplace_back(ctl.first_id, ctl.last_id);
+      break;
+    case CtlKind::kRuleRemoveByTag:
+      t.removed_tags_.push_back(ctl.tag);
+      break;
+    case CtlKind::kRuleRemoveTargetById:
+      t.removed_targets_by_id_.push_back({{ctl.first_id, ctl.last_id}, ctl.target});
+      break;
+    case CtlKind::kRuleRemoveTargetByTag:
+      t.removed_targets_by_tag_.emplace_back(ctl.tag, ctl.target);
+      break;
+    case CtlKind::kRuleEngine:
+      t.mode_ = ctl.engine;
+      break;
+    case CtlKind::kRequestBodyProcessor:
+      t.forced_processor_ = ctl.value;
+      break;
+    case CtlKind::kRequestBodyAccess:
+      t.body_access_ = ctl.value == "On";
+      break;
+    case CtlKind::kForceRequestBodyVariable:
+    case CtlKind::kAuditSetting:
+      break;
+  }
+}
+
+std::string_view TransactionEval::first_value(Variable variable, const std::string& key,
+                                              const Rule* rule) {
+  if (Transaction::Collection* c = collection(variable)) {
+    auto it = c->find(key);
+    return it == c->end() ? std::string_view() : std::string_view(it->second);
+  }
+  if (variable == Variable::kRule) {
+    std::string& text = scratch();
+    if (rule == nullptr) return {};
+    if (key == "id") {
+      text = std::to_string(rule->id);
+    } else if (key == "msg" && rule->msg) {
+      expand(*rule->msg, nullptr, text);
+    } else if (key == "logdata" && rule->logdata) {
+      expand(*rule->logdata, nullptr, text);
+    } else if (key == "severity" && rule->severity >= 0) {
+      text = std::to_string(rule->severity);
+    } else if (key == "phase") {
+      text = std::to_string(rule->phase);
+    } else if (key == "ver") {
+      text = rule->ver;
+    } else if (key == "rev") {
+      text = rule->rev;
+    }
+    return text;
+  }
+  Selector selector;
+  selector.variable = variable;
+  selector.key = key;
+  std::vector<Value> values;
+  collect(selector, nullptr, values);
+  return values.empty() ? std::string_view() : values.front().value;
+}
+
+void TransactionEval::expand(const Macro& macro, const Rule* rule, std::string& out) {
+  for (const auto& part : macro.parts) {
+    if (!part.is_variable) {
+      out += part.literal;
+    } else {
+      out += first_value(part.variable, part.key, rule);
+    }
+  }
+}
+
+}  // namespace rampart::seclang

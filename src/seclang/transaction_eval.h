@@ -1,0 +1,44 @@
+#pragma once
+// Rule evaluation over a Transaction's state (private to seclang/): variable
+// resolution, transformations with a per-request cache, operators, actions, macros.
+
+#include <string>
+#include <vector>
+
+#include "seclang/transaction.h"
+
+namespace rampart::seclang {
+
+class TransactionEval {
+ public:
+  explicit TransactionEval(Transaction& t) : t_(t) {}
+
+  void run_phase(int phase);
+
+  using Value = Transaction::Value;
+  // Every value `selector` names, minus the link's exclusions (null: none).
+  void collect(const Selector& selector, const std::vector<Selector>* exclusions,
+               std::vector<Value>& out);
+  // Appends the expansion of `macro` to `out`.
+  void expand(const Macro& macro, const Rule* rule, std::string& out);
+
+ private:
+  bool evaluate_rule(const Rule& rule);
+  bool evaluate_link(const Rule& rule, const RuleLink& link);
+  void after_full_match(const Rule& rule);
+  void run_setvar(const SetVarAction& setvar, const Rule& rule);
+  void run_ctl(const CtlAction& ctl);
+  bool removed(const Rule& rule) const;
+  bool target_removed(const Rule& rule, const Value& value) const;
+  std::string_view transformed(const RuleLink& link, const Value& value);
+  std::string_view first_value(Variable variable, const std::string& key, const Rule* rule);
+  Transaction::Collection* collection(Variable variable);
+  std::string& scratch();
+
+  Transaction& t_;
+  std::vector<Value> values_;
+  std::string argument_;
+  std::string rule_text_;
+};
+
+}  // namespace rampart::seclang
