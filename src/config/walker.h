@@ -222,6 +222,7 @@ class Walker {
   void timeouts(const At& at);
   void modules(const At& at);
   void cache_settings(const At& at);
+  void waf(const At& at);  // walker_waf.cc
   // Returns the position of `size`, for the check against max_object_size.
   std::optional<Pos> cache_disk(const At& at);
 

@@ -23,7 +23,8 @@ namespace {
 const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
                         "access_log", "log_level",     "trusted_proxies", "limits",
                         "timeouts",   "allow_connect", "modules",         "lists",
-                        "firewall",   "pools",         "sites",           "cache"};
+                        "firewall",   "pools",         "sites",           "cache",
+                        "waf"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -44,6 +45,8 @@ void Walker::root(const YAML::Node& node) {
       version(v);
     } else if (key == "cache") {
       cache_settings(v);
+    } else if (key == "waf") {
+      waf(v);
     } else if (key == "workers") {
       workers(v);
     } else if (key == "listeners") {

@@ -3,11 +3,13 @@
 #include "modules/cache_rules/cache_rules_module.h"
 #include "modules/firewall/firewall_module.h"
 #include "modules/transform/transform_module.h"
+#include "modules/waf/waf_module.h"
 
 namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
+  registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module});
   registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});
   registry.add(
       {pipeline::Phase::kCacheLookup, "cache_rules", &cache_rules::build_cache_rules_module});

@@ -40,6 +40,13 @@ struct LocalResponse {
 // taken it, the pipeline answers 403 so a challenge never silently lets a request in.
 enum class ChallengeKind : uint8_t { kNone, kChallenge, kJsChallenge, kManagedChallenge };
 
+// A field a module adds to the request's access-log line: `"key":<json>`, with `json`
+// already encoded (an object, array, number or string).
+struct LogField {
+  std::string_view key;
+  std::string_view json;
+};
+
 struct VerdictRecord {
   std::string_view module;
   std::string_view verdict;  // static strings: "redirect", "headers", "error-skipped", ...
@@ -105,6 +112,14 @@ class RequestContext {
   }
   std::span<const VerdictRecord> verdicts() const { return {verdicts_.data(), verdict_count_}; }
 
+  // Adds a field to the access-log line (at most 4 per request; later ones are dropped).
+  // `key` must be a static string; `json` a view that lives as long as the request
+  // (e.g. from keep()).
+  void add_log_field(std::string_view key, std::string_view json) {
+    if (log_field_count_ < log_fields_.size()) log_fields_[log_field_count_++] = {key, json};
+  }
+  std::span<const LogField> log_fields() const { return {log_fields_.data(), log_field_count_}; }
+
   // One slot per phase for the module of that phase (null until the module sets it).
   std::unique_ptr<ModuleState>& module_state(Phase phase) {
     return module_states_[static_cast<size_t>(phase)];
@@ -120,6 +135,8 @@ class RequestContext {
   std::array<VerdictRecord, 16> verdicts_{};
   size_t verdict_count_ = 0;
   std::array<std::string_view, 16> rules_{};
+  std::array<LogField, 4> log_fields_{};
+  size_t log_field_count_ = 0;
   size_t rule_count_ = 0;
   uint32_t skipped_phases_ = 0;
   std::forward_list<std::string> owned_;  // allocates nothing until used

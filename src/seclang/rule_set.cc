@@ -54,6 +54,7 @@ class RuleSetBuilder {
           break;
       }
     }
+    if (cx_.options.adjust_settings) cx_.options.adjust_settings(set->settings_);
     size_t rule_count = ids_.size();
     if (rule_count > cx_.options.max_rules) {
       cx_.error(parsed.directives.empty() ? SourceLocation{} : parsed.directives.back().where,

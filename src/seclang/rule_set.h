@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <unordered_map>
@@ -38,6 +39,9 @@ struct EngineSettings {
 
 struct LoadOptions {
   ParseLimits parse;
+  // Applied after every file's directives: settings the embedding program decides
+  // (rampart's YAML `waf:` section overrides SecRuleEngine and body access).
+  std::function<void(EngineSettings&)> adjust_settings;
   size_t max_rules = 5000;
   size_t max_pattern_bytes = 64 * 1024;  // one operator argument
 };

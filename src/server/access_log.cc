@@ -92,6 +92,12 @@ void format_access_line(std::string& out, const AccessRecord& r) {
     }
     out.push_back(']');
   }
+  for (const pipeline::LogField& f : r.module_fields) {
+    out.append(",\"");
+    append_json_escaped(out, f.key);
+    out.append("\":");
+    out.append(f.json);
+  }
   out.append("}\n");
 }
 

@@ -31,8 +31,9 @@ struct AccessRecord {
   std::string_view config_version;
   std::string_view site;
   std::span<const pipeline::VerdictRecord> verdicts;
-  std::span<const std::string_view> rules;  // ids of the rules that matched
-  std::string_view error;                   // why rampart answered itself, if it did
+  std::span<const std::string_view> rules;            // ids of the rules that matched
+  std::span<const pipeline::LogField> module_fields;  // e.g. "waf": {...}
+  std::string_view error;                             // why rampart answered itself, if it did
 };
 
 void format_access_line(std::string& out, const AccessRecord& record);

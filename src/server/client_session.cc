@@ -568,6 +568,7 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
   if (ctx != nullptr) {
     a.verdicts = ctx->verdicts();
     a.rules = ctx->matched_rules();
+    a.module_fields = ctx->log_fields();
   }
   a.error = record.error;
   worker_.log_line.clear();
