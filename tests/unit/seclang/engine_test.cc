@@ -1,0 +1,289 @@
+// The rule set compiler and the transaction together: SecLang text in, verdicts out.
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <filesystem>
+
+#include "seclang/rule_set.h"
+#include "seclang/transaction.h"
+
+namespace rampart::seclang {
+namespace {
+
+struct Request {
+  std::string method = "GET";
+  std::string uri = "/";
+  std::vector<std::pair<std::string, std::string>> headers = {{"Host", "example.test"},
+                                                              {"User-Agent", "test/1.0"}};
+  std::string body;
+};
+
+std::shared_ptr<const RuleSet> load(const std::string& text,
+                                    std::vector<LoadError>* errors = nullptr) {
+  std::vector<LoadError> local;
+  LoadOptions options;
+  auto set = RuleSet::load({}, text, options, errors ? *errors : local);
+  if (!errors) {
+    for (const auto& e : local) ADD_FAILURE() << describe(e.where) << ": " << e.message;
+  }
+  return set;
+}
+
+// Runs phases 1 and 2 and returns the transaction's results.
+struct Outcome {
+  Intervention intervention;
+  std::vector<int64_t> ids;
+  std::string anomaly;
+  std::vector<std::string> messages;
+};
+
+Outcome run(const RuleSet& rules, const Request& r,
+            std::vector<std::pair<std::string, std::string>> initial = {}) {
+  std::vector<HeaderView> headers;
+  for (const auto& [n, v] : r.headers) headers.push_back({n, v});
+  RequestData data;
+  data.method = r.method;
+  data.uri = r.uri;
+  data.http_version = "1.1";
+  data.headers = headers;
+  data.remote_addr = "127.0.0.1";
+  Transaction tx(rules, data, initial);
+  tx.process_request_headers();
+  tx.process_request_body(r.body, false);
+  Outcome out;
+  out.intervention = tx.intervention();
+  for (const auto& m : tx.matches()) {
+    out.ids.push_back(m.rule_id);
+    out.messages.push_back(m.message);
+  }
+  out.anomaly = std::string(tx.tx("anomaly"));
+  return out;
+}
+
+const char* kEngineOn = "SecRuleEngine On\nSecRequestBodyAccess On\n";
+
+TEST(SeclangEngine, DenyOnArgumentMatch) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule ARGS \"@rx attack\" \"id:1,phase:2,deny,status:406,msg:'hit "
+                    "%{MATCHED_VAR_NAME}'\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/search?q=an+attack&x=1";
+  auto out = run(*rules, r);
+  EXPECT_TRUE(out.intervention.disruptive);
+  EXPECT_EQ(out.intervention.status, 406);
+  EXPECT_EQ(out.intervention.rule_id, 1);
+  ASSERT_EQ(out.messages.size(), 1u);
+  EXPECT_EQ(out.messages[0], "hit ARGS:q");
+  r.uri = "/search?q=benign";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+}
+
+TEST(SeclangEngine, DetectionOnlyRecordsButDoesNotBlock) {
+  auto rules = load(
+      "SecRuleEngine DetectionOnly\n"
+      "SecRule REQUEST_HEADERS:User-Agent \"@contains sqlmap\" \"id:2,phase:1,deny\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.headers.push_back({"user-agent", "sqlmap/1.5"});
+  auto out = run(*rules, r);
+  EXPECT_FALSE(out.intervention.disruptive);
+  EXPECT_EQ(out.ids, std::vector<int64_t>{2});
+}
+
+TEST(SeclangEngine, SetvarRunsForEveryMatchedValue) {
+  // ModSecurity v3 adds the score once per matching value, not once per rule.
+  auto rules =
+      load(std::string(kEngineOn) +
+           "SecRule ARGS \"@rx evil\" \"id:3,phase:2,pass,nolog,setvar:tx.anomaly=+5\"\n"
+           "SecRule TX:ANOMALY \"@ge 10\" \"id:4,phase:2,deny,msg:'score %{tx.anomaly}'\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?a=evil&b=evil";
+  auto out = run(*rules, r);
+  EXPECT_EQ(out.anomaly, "10");
+  EXPECT_TRUE(out.intervention.disruptive);
+  EXPECT_EQ(out.messages, std::vector<std::string>{"score 10"});
+  r.uri = "/?a=evil&b=fine";
+  out = run(*rules, r);
+  EXPECT_EQ(out.anomaly, "5");
+  EXPECT_FALSE(out.intervention.disruptive);
+}
+
+TEST(SeclangEngine, ChainNeedsEveryLink) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule REQUEST_METHOD \"@streq POST\" \"id:5,phase:2,deny,chain\"\n"
+                    "  SecRule ARGS:x \"@eq 1\" \"t:none\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?x=1";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);  // GET: first link fails
+  r.method = "POST";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?x=2";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);  // second link fails
+}
+
+TEST(SeclangEngine, SkipAfterJumpsToMarker) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule ARGS:skip \"@streq yes\" \"id:6,phase:1,pass,nolog,skipAfter:END\"\n"
+                    "SecRule ARGS \"@rx .\" \"id:7,phase:1,deny\"\n"
+                    "SecMarker END\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?skip=yes";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?skip=no";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+}
+
+TEST(SeclangEngine, CtlRemovesRulesAndTargetsForThisRequestOnly) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule REQUEST_FILENAME \"@streq /login\" "
+                    "\"id:10,phase:1,pass,nolog,ctl:ruleRemoveTargetById=12;ARGS:password\"\n"
+                    "SecRule REQUEST_FILENAME \"@streq /admin\" "
+                    "\"id:11,phase:1,pass,nolog,ctl:ruleRemoveById=12\"\n"
+                    "SecRule ARGS \"@rx '\" \"id:12,phase:2,deny\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/login?password=it's";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  r.uri = "/login?user=o'brien";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+  r.uri = "/admin?user=o'brien";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  r.uri = "/other?password=it's";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+}
+
+TEST(SeclangEngine, LoadTimeExceptions) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule ARGS \"@rx bad\" \"id:20,phase:2,deny\"\n"
+                    "SecRule ARGS \"@rx worse\" \"id:21,phase:2,deny,tag:'attack-x'\"\n"
+                    "SecRuleUpdateTargetById 20 \"!ARGS:comment\"\n"
+                    "SecRuleRemoveByTag attack-x\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?comment=bad";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?title=bad";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?title=worse";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  EXPECT_EQ(rules->find(21), nullptr);
+}
+
+TEST(SeclangEngine, BlockUsesThePhaseDefault) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecDefaultAction \"phase:2,log,deny,status:418\"\n"
+                    "SecRule ARGS \"@rx x\" \"id:30,phase:2,block\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?a=x";
+  auto out = run(*rules, r);
+  EXPECT_TRUE(out.intervention.disruptive);
+  EXPECT_EQ(out.intervention.status, 418);
+}
+
+TEST(SeclangEngine, CountsRegexKeysAndTransformations) {
+  auto rules = load(
+      std::string(kEngineOn) +
+      "SecRule &ARGS \"@ge 3\" \"id:40,phase:2,pass,setvar:tx.many=1\"\n"
+      "SecRule ARGS:/^sel_/ \"@streq drop\" \"id:41,phase:2,pass,t:lowercase,setvar:tx.sel=1\"\n"
+      "SecRule TX:/^(many|sel)$/ \"@eq 1\" \"id:42,phase:2,deny\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?a=1&b=2";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?a=1&b=2&c=3";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+  r.uri = "/?sel_x=DROP";
+  auto out = run(*rules, r);
+  EXPECT_TRUE(out.intervention.disruptive);
+  EXPECT_EQ(out.ids, (std::vector<int64_t>{41, 42}));
+}
+
+TEST(SeclangEngine, UrlencodedBodyBecomesArgsPost) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule ARGS_POST:comment \"@contains <script\" \"id:50,phase:2,deny\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.method = "POST";
+  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  r.body = "name=a&comment=%3Cscript%3Ealert(1)";
+  EXPECT_TRUE(run(*rules, r).intervention.disruptive);
+  r.body = "name=a&comment=hello";
+  EXPECT_FALSE(run(*rules, r).intervention.disruptive);
+}
+
+TEST(SeclangEngine, LoadErrorsCarryFileAndLine) {
+  std::vector<LoadError> errors;
+  auto rules = load(
+      "SecRuleEngine On\n"
+      "SecRule NOPE \"@rx a\" \"id:1,phase:1,pass\"\n"
+      "SecRule ARGS \"@nope a\" \"id:2,phase:1,pass\"\n"
+      "SecRule ARGS \"@rx a\" \"id:3,phase:1,pass,t:notatransform\"\n"
+      "SecRule ARGS \"@rx a\" \"id:4,phase:1,pass,frobnicate\"\n"
+      "SecRule ARGS \"@rx a\" \"id:4,phase:1,pass\"\n"
+      "SecRule ARGS \"@rx a\" \"id:5,phase:1,pass,skipAfter:NOWHERE\"\n",
+      &errors);
+  EXPECT_EQ(rules, nullptr);
+  std::vector<int> lines;
+  for (const auto& e : errors) lines.push_back(e.where.line);
+  for (int line : {2, 3, 4, 5, 6, 7}) {
+    EXPECT_NE(std::find(lines.begin(), lines.end(), line), lines.end())
+        << "no error on line " << line;
+  }
+}
+
+// The real CRS from Debian's modsecurity-crs, with ModSecurity's recommended base config.
+class CrsTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    const std::string setup = "/etc/modsecurity/crs/crs-setup.conf";
+    const std::string dir = "/usr/share/modsecurity-crs/rules";
+    if (!std::filesystem::exists(setup) || !std::filesystem::exists(dir)) return;
+    std::vector<std::string> files{setup};
+    std::vector<std::string> rules;
+    for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+      if (entry.path().extension() == ".conf") rules.push_back(entry.path().string());
+    }
+    std::sort(rules.begin(), rules.end());
+    files.insert(files.end(), rules.begin(), rules.end());
+    LoadOptions options;
+    options.adjust_settings = [](EngineSettings& s) {
+      s.mode = EngineMode::kOn;
+      s.request_body_access = true;
+    };
+    std::vector<LoadError> errors;
+    crs_ = RuleSet::load(files, "", options, errors);
+    for (const auto& e : errors) ADD_FAILURE() << describe(e.where) << ": " << e.message;
+  }
+  static inline std::shared_ptr<const RuleSet> crs_;
+};
+
+TEST_F(CrsTest, LoadsAndBlocksSqlInjectionButNotBenignTraffic) {
+  if (!crs_) GTEST_SKIP() << "the CRS is not installed";
+  EXPECT_GT(crs_->rule_count(), 400u);
+  Request benign;
+  benign.uri = "/products/search?q=blue+shoes&page=2";
+  benign.headers.push_back({"Accept", "text/html"});
+  auto out = run(*crs_, benign);
+  EXPECT_FALSE(out.intervention.disruptive) << "blocked by " << out.intervention.rule_id;
+
+  Request sqli = benign;
+  sqli.uri = "/products/search?q=1%27%20UNION%20SELECT%20password%20FROM%20users--";
+  out = run(*crs_, sqli);
+  EXPECT_TRUE(out.intervention.disruptive);
+  EXPECT_EQ(out.intervention.status, 403);
+  EXPECT_EQ(out.intervention.rule_id, 949110);
+  EXPECT_NE(std::find(out.ids.begin(), out.ids.end(), 949110), out.ids.end());
+
+  Request xss = benign;
+  xss.uri = "/comment?text=%3Cscript%3Ealert(document.cookie)%3C/script%3E";
+  out = run(*crs_, xss);
+  EXPECT_TRUE(out.intervention.disruptive);
+}
+
+}  // namespace
+}  // namespace rampart::seclang
