@@ -42,6 +42,17 @@ bool is_update_action_id(std::string_view s) {
          offset.find('-') == offset.npos;
 }
 
+// ModSecurity accepts blanks around the `|` of an unquoted variable list
+// (`SecRule ARGS | ARGS_NAMES "@rx x"`): glues those words back into one.
+void join_piped_variables(std::vector<LexWord>& words) {
+  size_t i = 1;
+  while (i + 1 < words.size() && !words[i].quoted && !words[i + 1].quoted &&
+         (words[i].text.back() == '|' || words[i + 1].text.front() == '|')) {
+    words[i].text += words[i + 1].text;
+    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+  }
+}
+
 // The rule a `chain` action left open in the file being parsed.
 struct OpenChain {
   size_t head = kNone;  // index in ParsedFiles::directives
@@ -63,7 +74,7 @@ class Loader {
   }
   void directive(const LexDirective& lexed, const std::string& name, const std::string& base_dir,
                  size_t depth, OpenChain& chain);
-  void rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
+  void rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
             OpenChain& chain);
   void include(const std::string& pattern, const SourceLocation& where, const std::string& base_dir,
                size_t depth);
@@ -161,8 +172,9 @@ void Loader::parse(std::string_view text, const std::string& name, const std::st
   }
 }
 
-void Loader::rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
+void Loader::rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
                   OpenChain& chain) {
+  if (!is_action) join_piped_variables(words);
   RuleDecl decl;
   decl.where = where;
   decl.is_action = is_action;
@@ -330,7 +342,7 @@ void Loader::include(const std::string& pattern, const SourceLocation& where,
     return;
   }
   glob_t matches{};
-  const int rc = ::glob(path.c_str(), GLOB_ERR, nullptr, &matches);
+  const int rc = ::glob(path.c_str(), 0, nullptr, &matches);
   if (rc != 0) {
     globfree(&matches);
     // An empty glob is an error, as in ModSecurity: a pattern that matches nothing is
