@@ -45,12 +45,18 @@ bool is_update_action_id(std::string_view s) {
 // ModSecurity accepts blanks around the `|` of an unquoted variable list
 // (`SecRule ARGS | ARGS_NAMES "@rx x"`): glues those words back into one.
 void join_piped_variables(std::vector<LexWord>& words) {
-  size_t i = 1;
-  while (i + 1 < words.size() && !words[i].quoted && !words[i + 1].quoted &&
-         (words[i].text.back() == '|' || words[i + 1].text.front() == '|')) {
-    words[i].text += words[i + 1].text;
-    words.erase(words.begin() + static_cast<std::ptrdiff_t>(i) + 1);
+  std::vector<LexWord> joined;
+  joined.reserve(words.size());
+  for (size_t i = 0; i < words.size(); ++i) {
+    const bool glue = i >= 2 && !joined.back().quoted && !words[i].quoted && joined.size() == 2 &&
+                      (joined.back().text.back() == '|' || words[i].text.front() == '|');
+    if (glue) {
+      joined.back().text += words[i].text;
+    } else {
+      joined.push_back(std::move(words[i]));
+    }
   }
+  words = std::move(joined);
 }
 
 // The rule a `chain` action left open in the file being parsed.
@@ -366,11 +372,11 @@ void parse_file(const std::string& path, const ParseLimits& limits, ParsedFiles&
 void parse_text(std::string_view text, const std::string& name, const std::string& base_dir,
                 const ParseLimits& limits, ParsedFiles& out) {
   Loader loader(limits, out);
-  if (text.size() > limits.max_file_bytes) {
+  if (text.size() > std::min(limits.max_file_bytes, limits.max_total_bytes)) {
     ParseError too_big;
     too_big.where = SourceLocation{name, 0};
-    too_big.message =
-        "'" + name + "' is larger than " + std::to_string(limits.max_file_bytes) + " bytes";
+    too_big.message = "'" + name + "' is larger than the limits allow (" +
+                      std::to_string(text.size()) + " bytes)";
     out.errors.push_back(std::move(too_big));
     return;
   }
