@@ -1,0 +1,44 @@
+#pragma once
+// SecLang text → directives as lists of words, before any meaning is given to them.
+//
+// The rules follow ModSecurity v3 (which keeps Apache's configuration syntax):
+// - one directive per line; a line whose last non-blank character is `\` goes on
+//   the next line (the backslash and the line break are removed, nothing else);
+// - a line whose first non-blank character is `#` is a comment, continuation included;
+// - words are separated by blanks; a word that starts with `"` or `'` runs to the
+//   matching unescaped quote. Inside it `\"` (resp. `\'`) stands for the quote and
+//   loses its backslash; every other backslash is kept, so regular expressions pass
+//   through untouched. As in ModSecurity v3, a quote preceded by two backslashes
+//   closes the word (`"a\\"` is the word `a\\`);
+// - in an unquoted word a single-quoted part is kept whole, quotes included, so that
+//   `ARGS:'a b'` stays one word.
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace rampart::seclang {
+
+struct LexWord {
+  std::string text;     // quotes removed, escaped quotes unescaped
+  bool quoted = false;  // the whole word was in double or single quotes
+};
+
+struct LexDirective {
+  int line = 0;  // 1-based line where the directive starts
+  std::vector<LexWord> words;
+};
+
+struct LexError {
+  int line = 0;
+  std::string message;
+};
+
+struct LexResult {
+  std::vector<LexDirective> directives;
+  std::vector<LexError> errors;  // a directive with an error is left out of `directives`
+};
+
+LexResult lex(std::string_view text);
+
+}  // namespace rampart::seclang
