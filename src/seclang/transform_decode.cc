@@ -1,0 +1,368 @@
+// The decoders: urlDecode, urlDecodeUni, htmlEntityDecode, jsDecode, cssDecode,
+// escapeSeqDecode, hexDecode, sqlHexDecode — byte for byte as ModSecurity v3 decodes,
+// including how it treats malformed escapes (the differential test depends on it).
+#include <cctype>
+#include <climits>
+#include <cstdint>
+
+#include "seclang/transform_impl.h"
+
+namespace rampart::seclang::transform_detail {
+namespace {
+
+bool is_fullwidth_prefix(unsigned char a, unsigned char b) {
+  return (a == 'f' || a == 'F') && (b == 'f' || b == 'F');
+}
+
+// The byte strtol(digits, base) yields once cast to unsigned char: on overflow strtol
+// saturates at LONG_MAX, whose low byte is 0xff.
+unsigned char strtol_low_byte(std::string_view digits, int base) {
+  uint64_t value = 0;
+  for (unsigned char c : digits) {
+    uint64_t digit = std::isdigit(c) ? c - '0' : (std::tolower(c) - 'a') + 10;
+    value = value * static_cast<uint64_t>(base) + digit;
+    if (value > static_cast<uint64_t>(LONG_MAX)) return 0xff;
+  }
+  return static_cast<unsigned char>(value);
+}
+
+// The octal digits after a backslash at `start`: at most three, and (for jsDecode)
+// only two when three would not fit in a byte.
+size_t octal_run(std::string_view in, size_t start, bool fit_byte) {
+  size_t j = 0;
+  while (start + j < in.size() && j < 3 && is_odigit(in[start + j])) ++j;
+  if (fit_byte && j == 3 && in[start] > '3') j = 2;
+  return j;
+}
+
+unsigned char js_escape_char(unsigned char c) {
+  switch (c) {
+    case 'a':
+      return '\a';
+    case 'b':
+      return '\b';
+    case 'f':
+      return '\f';
+    case 'n':
+      return '\n';
+    case 'r':
+      return '\r';
+    case 't':
+      return '\t';
+    case 'v':
+      return '\v';
+    default:
+      return c;
+  }
+}
+
+}  // namespace
+
+bool url_decode(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = in[i];
+    if (c == '%' && i + 2 < n && is_hex(in[i + 1]) && is_hex(in[i + 2])) {
+      out.push_back(static_cast<char>(x2c(in[i + 1], in[i + 2])));
+      i += 3;
+      changed = true;
+    } else if (c == '+') {
+      out.push_back(' ');
+      ++i;
+      changed = true;
+    } else {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    }
+  }
+  return changed;
+}
+
+bool url_decode_uni(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  for (size_t i = 0; i < n;) {
+    unsigned char c = in[i];
+    if (c == '%' && i + 1 < n && (in[i + 1] == 'u' || in[i + 1] == 'U')) {
+      // IIS %uXXXX: mapped to one byte, or left as is (both "%u" bytes) when malformed.
+      if (i + 5 < n && is_hex(in[i + 2]) && is_hex(in[i + 3]) && is_hex(in[i + 4]) &&
+          is_hex(in[i + 5])) {
+        unsigned code = (unsigned{x2c(in[i + 2], in[i + 3])} << 8) | x2c(in[i + 4], in[i + 5]);
+        out.push_back(static_cast<char>(unicode_best_fit(code)));
+        i += 6;
+        changed = true;
+      } else {
+        out.append(in.substr(i, 2));
+        i += 2;
+      }
+    } else if (c == '%' && i + 2 < n && is_hex(in[i + 1]) && is_hex(in[i + 2])) {
+      out.push_back(static_cast<char>(x2c(in[i + 1], in[i + 2])));
+      i += 3;
+      changed = true;
+    } else if (c == '+') {
+      out.push_back(' ');
+      ++i;
+      changed = true;
+    } else {
+      out.push_back(static_cast<char>(c));
+      ++i;
+    }
+  }
+  return changed;
+}
+
+bool html_entity_decode(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  size_t i = 0;
+  // After a decoded entity its terminating ';' is optional and swallowed when present.
+  auto finish = [&](unsigned char decoded, size_t j) {
+    out.push_back(static_cast<char>(decoded));
+    i = (j < n && in[j] == ';') ? j + 1 : j;
+    changed = true;
+  };
+  while (i < n) {
+    if (in[i] != '&' || i + 1 >= n) {
+      out.push_back(in[i++]);
+      continue;
+    }
+    size_t j = i + 1;
+    size_t copy = 1;  // bytes copied verbatim when nothing decodes
+    if (in[j] == '#') {
+      copy = 2;
+      if (j + 1 < n) {
+        ++j;
+        bool hex = in[j] == 'x' || in[j] == 'X';
+        if (hex) {
+          copy = 3;
+          ++j;
+        }
+        if (j < n) {
+          size_t k = j;
+          while (j < n && (hex ? std::isxdigit(static_cast<unsigned char>(in[j]))
+                               : std::isdigit(static_cast<unsigned char>(in[j])))) {
+            ++j;
+          }
+          if (j > k) {
+            finish(strtol_low_byte(in.substr(k, j - k), hex ? 16 : 10), j);
+            continue;
+          }
+        }
+      }
+    } else {
+      size_t k = j;
+      while (j < n && std::isalnum(static_cast<unsigned char>(in[j]))) ++j;
+      if (j > k) {
+        std::string_view name = in.substr(k, j - k);
+        auto is = [&](std::string_view want) {
+          if (name.size() != want.size()) return false;
+          for (size_t x = 0; x < want.size(); ++x) {
+            if (std::tolower(static_cast<unsigned char>(name[x])) != want[x]) return false;
+          }
+          return true;
+        };
+        int decoded = is("quot")   ? '"'
+                      : is("amp")  ? '&'
+                      : is("lt")   ? '<'
+                      : is("gt")   ? '>'
+                      : is("nbsp") ? 0xa0
+                                   : -1;
+        if (decoded >= 0) {
+          finish(static_cast<unsigned char>(decoded), j);
+          continue;
+        }
+        copy = j - k + 1;
+      }
+    }
+    out.append(in.substr(i, copy));
+    i += copy;
+  }
+  return changed;
+}
+
+bool js_decode(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  for (size_t i = 0; i < n;) {
+    if (in[i] != '\\') {
+      out.push_back(in[i++]);
+      continue;
+    }
+    if (i + 5 < n && in[i + 1] == 'u' && is_hex(in[i + 2]) && is_hex(in[i + 3]) &&
+        is_hex(in[i + 4]) && is_hex(in[i + 5])) {
+      // \uHHHH keeps the low byte; full-width ASCII (U+FF01..U+FF5E) folds to ASCII.
+      unsigned char b = x2c(in[i + 4], in[i + 5]);
+      if (b > 0x00 && b < 0x5f && is_fullwidth_prefix(in[i + 2], in[i + 3])) b += 0x20;
+      out.push_back(static_cast<char>(b));
+      i += 6;
+    } else if (i + 3 < n && in[i + 1] == 'x' && is_hex(in[i + 2]) && is_hex(in[i + 3])) {
+      out.push_back(static_cast<char>(x2c(in[i + 2], in[i + 3])));
+      i += 4;
+    } else if (i + 1 < n && is_odigit(in[i + 1])) {
+      size_t j = octal_run(in, i + 1, true);
+      out.push_back(static_cast<char>(strtol_low_byte(in.substr(i + 1, j), 8)));
+      i += 1 + j;
+    } else if (i + 1 < n) {
+      out.push_back(static_cast<char>(js_escape_char(in[i + 1])));
+      i += 2;
+    } else {
+      out.push_back(in[i++]);
+      continue;
+    }
+    changed = true;
+  }
+  return changed;
+}
+
+bool css_decode(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  for (size_t i = 0; i < n;) {
+    if (in[i] != '\\') {
+      out.push_back(in[i++]);
+      continue;
+    }
+    changed = true;
+    ++i;  // the backslash never survives
+    if (i >= n) break;
+    size_t j = 0;
+    while (j < 6 && i + j < n && is_hex(in[i + j])) ++j;
+    if (j == 0) {
+      // An escaped newline is a line continuation; any other byte stands for itself.
+      if (in[i] != '\n') out.push_back(in[i]);
+      ++i;
+      continue;
+    }
+    // Only the last two hex digits make the byte; a 4-digit escape (or a longer one
+    // padded with zeros) in the full-width ASCII block folds to ASCII.
+    unsigned char b = j == 1 ? x1c(in[i]) : x2c(in[i + j - 2], in[i + j - 1]);
+    bool fullcheck =
+        j == 4 || (j == 5 && in[i] == '0') || (j == 6 && in[i] == '0' && in[i + 1] == '0');
+    if (fullcheck && b > 0x00 && b < 0x5f && is_fullwidth_prefix(in[i + j - 4], in[i + j - 3])) {
+      b += 0x20;
+    }
+    out.push_back(static_cast<char>(b));
+    // One whitespace after a hex escape terminates it and is dropped.
+    if (i + j < n && std::isspace(static_cast<unsigned char>(in[i + j]))) ++j;
+    i += j;
+  }
+  // ModSecurity's result ends at the first NUL, whether decoded or in the input.
+  if (size_t nul = out.find('\0'); nul != std::string::npos) {
+    out.resize(nul);
+    return differs(in, out);
+  }
+  return changed;
+}
+
+bool escape_seq_decode(std::string_view in, std::string& out) {
+  const size_t n = in.size();
+  out.reserve(n);
+  bool changed = false;
+  for (size_t i = 0; i < n;) {
+    if (in[i] != '\\' || i + 1 >= n) {
+      out.push_back(in[i++]);
+      continue;
+    }
+    changed = true;
+    unsigned char next = in[i + 1];
+    int c = -1;
+    switch (next) {
+      case 'a':
+        c = '\a';
+        break;
+      case 'b':
+        c = '\b';
+        break;
+      case 'f':
+        c = '\f';
+        break;
+      case 'n':
+        c = '\n';
+        break;
+      case 'r':
+        c = '\r';
+        break;
+      case 't':
+        c = '\t';
+        break;
+      case 'v':
+        c = '\v';
+        break;
+      case '\\':
+        c = '\\';
+        break;
+      case '?':
+        c = '?';
+        break;
+      case '\'':
+        c = '\'';
+        break;
+      case '"':
+        c = '"';
+        break;
+      default:
+        break;
+    }
+    if (c != -1) {
+      i += 2;
+    } else if (next == 'x' || next == 'X') {
+      if (i + 3 < n && is_hex(in[i + 2]) && is_hex(in[i + 3])) {
+        c = x2c(in[i + 2], in[i + 3]);
+        i += 4;
+      }
+    } else if (is_odigit(next)) {
+      size_t j = octal_run(in, i + 1, false);
+      c = strtol_low_byte(in.substr(i + 1, j), 8);
+      i += 1 + j;
+    }
+    if (c == -1) {
+      // Unknown escape: the backslash goes, the byte after it stays.
+      out.push_back(static_cast<char>(next));
+      i += 2;
+    } else {
+      out.push_back(static_cast<char>(c));
+    }
+  }
+  return changed;
+}
+
+bool hex_decode(std::string_view in, std::string& out) {
+  // Pairs of bytes, unvalidated; an odd last byte is dropped.
+  out.reserve(in.size() / 2);
+  for (size_t i = 0; i + 1 < in.size(); i += 2) {
+    out.push_back(static_cast<char>(x2c(in[i], in[i + 1])));
+  }
+  return !in.empty();
+}
+
+bool sql_hex_decode(std::string_view in, std::string& out) {
+  // ModSecurity's loop never looks at the last byte on its own (it is dropped unless a
+  // 0x run swallows it), stops at a NUL, and its result ends at the first NUL written —
+  // including a NUL one of the 0x pairs decodes to, or the terminator the byte after a
+  // run that reaches the end copies.
+  const size_t n = in.size();
+  auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
+  out.reserve(n);
+  for (size_t p = 0; p + 1 < n && at(p) != 0; ++p) {
+    if (at(p) == '0' && (at(p + 1) | 0x20) == 'x' && is_hex(at(p + 2)) && is_hex(at(p + 3))) {
+      p += 2;
+      while (is_hex(at(p)) && is_hex(at(p + 1))) {
+        unsigned char b = x2c(at(p), at(p + 1));
+        if (b == 0) return differs(in, out);
+        out.push_back(static_cast<char>(b));
+        p += 2;
+      }
+    }
+    if (at(p) == 0) break;
+    out.push_back(static_cast<char>(at(p)));
+  }
+  return differs(in, out);
+}
+
+}  // namespace rampart::seclang::transform_detail

@@ -1,0 +1,215 @@
+// cmdLine, normalisePath(Win) and the comment transformations, with ModSecurity v3's
+// rules (its path normaliser's treatment of "..", "." and repeated slashes in relative
+// and absolute paths; its removeComments truncating at "--" and "#").
+#include <cctype>
+
+#include "seclang/transform_impl.h"
+
+namespace rampart::seclang::transform_detail {
+
+bool cmd_line(std::string_view in, std::string& out) {
+  out.reserve(in.size());
+  bool space = false;  // the last byte written is a collapsed separator
+  for (char c : in) {
+    switch (c) {
+      case '"':
+      case '\'':
+      case '\\':
+      case '^':
+        break;  // dropped without ending a run of separators
+      case ' ':
+      case ',':
+      case ';':
+      case '\t':
+      case '\r':
+      case '\n':
+        if (!space) {
+          out.push_back(' ');
+          space = true;
+        }
+        break;
+      case '/':
+      case '(':
+        if (space) out.pop_back();
+        space = false;
+        out.push_back(c);
+        break;
+      default:
+        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        space = false;
+        break;
+    }
+  }
+  return differs(in, out);
+}
+
+bool normalise_path(std::string_view in, std::string& out, bool windows) {
+  out.assign(in);
+  if (in.empty()) return false;
+  // Rewritten in place: `dst` never passes `src`, as in ModSecurity's normaliser.
+  char* b = out.data();
+  const size_t end = in.size() - 1;
+  auto is_sep = [&](char c) { return c == '/' || (windows && c == '\\'); };
+  const bool relative = !is_sep(b[0]);
+  const bool trailing = is_sep(b[end]);
+  size_t src = 0;
+  size_t dst = 0;
+  bool hitroot = false;
+  bool done = false;
+  while (!done && src <= end && dst <= end) {
+    if (windows) {
+      if (b[src] == '\\') b[src] = '/';
+      if (src < end && b[src + 1] == '\\') b[src + 1] = '/';
+    }
+    bool segment_end = true;
+    if (src == end) {
+      done = true;
+    } else if (b[src + 1] != '/') {
+      segment_end = false;
+    }
+    bool skip_copy = false;
+    if (segment_end && !(src != end && b[src] == '/')) {
+      if (b[src] == '.') {
+        if (dst > 0 && b[dst - 1] == '.') {
+          // A back-reference: drop it and the segment before it, unless a relative path
+          // has nothing left to go back over (then it stays as written).
+          if (relative && (hitroot || dst <= 2)) {
+            hitroot = true;
+          } else {
+            ptrdiff_t back = static_cast<ptrdiff_t>(dst) - 3;
+            while (back > 0 && b[back] != '/') --back;
+            if (back <= 0) {
+              hitroot = true;
+              back = 0;
+              if (!relative && src == end) back = 1;  // keep the root slash
+            }
+            dst = static_cast<size_t>(back);
+            if (done) {
+              skip_copy = true;
+            } else {
+              ++src;
+            }
+          }
+        } else if (dst == 0) {
+          if (done) {
+            skip_copy = true;
+          } else {
+            ++src;
+          }
+        } else if (b[dst - 1] == '/') {
+          if (done) {
+            skip_copy = true;
+          } else {
+            --dst;
+            ++src;
+          }
+        }
+      } else if (dst > 0) {
+        hitroot = false;
+      }
+    }
+    if (skip_copy) continue;
+    if (b[src] == '/') {
+      while (src < end && is_sep(b[src + 1])) ++src;
+      if (relative && dst == 0) {
+        ++src;
+        continue;
+      }
+    }
+    b[dst++] = b[src++];
+  }
+  if (!trailing && dst > 0 && b[dst - 1] == '/') --dst;
+  out.resize(dst);
+  return differs(in, out);
+}
+
+bool remove_comments(std::string_view in, std::string& out) {
+  // ModSecurity copies the byte right after a comment's end marker unexamined — the
+  // string's terminating NUL when the marker ends the value — and cuts the value at an
+  // SQL "--" or a "#" outside comments.
+  const size_t n = in.size();
+  auto at = [&](size_t k) -> char { return k < n ? in[k] : '\0'; };
+  out.reserve(n);
+  bool in_comment = false;
+  size_t i = 0;
+  while (i < n) {
+    if (!in_comment) {
+      if (in[i] == '/' && at(i + 1) == '*' && i + 1 < n) {
+        in_comment = true;
+        i += 2;
+      } else if (in[i] == '<' && i + 3 < n && in[i + 1] == '!' && in[i + 2] == '-' &&
+                 in[i + 3] == '-') {
+        in_comment = true;
+        i += 4;
+      } else if ((in[i] == '-' && i + 1 < n && in[i + 1] == '-') || in[i] == '#') {
+        break;
+      } else {
+        out.push_back(in[i++]);
+      }
+    } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
+      in_comment = false;
+      i += 2;
+      out.push_back(at(i++));
+    } else if (in[i] == '-' && i + 2 < n && in[i + 1] == '-' && in[i + 2] == '>') {
+      in_comment = false;
+      i += 3;
+      out.push_back(at(i++));
+    } else {
+      ++i;
+    }
+  }
+  if (in_comment) out.push_back(' ');
+  return differs(in, out);
+}
+
+bool remove_comments_char(std::string_view in, std::string& out) {
+  // Deletes the markers /* */ <!-- --> -- # themselves; after a deletion the scan goes on
+  // at the byte that followed the marker, so this is one left-to-right pass.
+  const size_t n = in.size();
+  out.reserve(n);
+  size_t i = 0;
+  auto next_is = [&](std::string_view marker) { return in.substr(i, marker.size()) == marker; };
+  while (i < n) {
+    if (next_is("/*") || next_is("*/")) {
+      i += 2;
+    } else if (next_is("<!--")) {
+      i += 4;
+    } else if (next_is("-->")) {
+      i += 3;
+    } else if (next_is("--")) {
+      i += 2;
+    } else if (in[i] == '#') {
+      i += 1;
+    } else {
+      out.push_back(in[i++]);
+    }
+  }
+  return out.size() != n;
+}
+
+bool replace_comments(std::string_view in, std::string& out) {
+  // Each /* ... */ becomes one space; an unterminated one runs to the end.
+  const size_t n = in.size();
+  out.reserve(n);
+  bool in_comment = false;
+  for (size_t i = 0; i < n;) {
+    if (!in_comment) {
+      if (in[i] == '/' && i + 1 < n && in[i + 1] == '*') {
+        in_comment = true;
+        i += 2;
+      } else {
+        out.push_back(in[i++]);
+      }
+    } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
+      in_comment = false;
+      i += 2;
+      out.push_back(' ');
+    } else {
+      ++i;
+    }
+  }
+  if (in_comment) out.push_back(' ');
+  return differs(in, out);
+}
+
+}  // namespace rampart::seclang::transform_detail
