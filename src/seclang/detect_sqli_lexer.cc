@@ -10,8 +10,9 @@ namespace rampart::seclang::sqli {
 namespace {
 
 bool is_space(unsigned char c) {
-  // MySQL also takes a non-breaking space (0xA0) as whitespace.
-  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0;
+  // MySQL also takes a non-breaking space (0xA0) as whitespace; a NUL byte is
+  // dropped by many of the layers a value crosses before it reaches a database.
+  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 || c == 0;
 }
 
 bool is_digit(unsigned char c) {
@@ -207,9 +208,18 @@ bool Lexer::next(Token& out) {
     return true;
   }
   started_ = true;
-  while (pos_ < in_.size() && is_space(static_cast<unsigned char>(in_[pos_]))) {
-    ++pos_;
-    out.spaced = true;
+  for (;;) {
+    while (pos_ < in_.size() && is_space(static_cast<unsigned char>(in_[pos_]))) {
+      ++pos_;
+      out.spaced = true;
+    }
+    // The end of a /*! ... */ block is as good as whitespace.
+    if (pos_ + 1 < in_.size() && in_[pos_] == '*' && in_[pos_ + 1] == '/') {
+      pos_ += 2;
+      out.spaced = true;
+      continue;
+    }
+    break;
   }
   if (pos_ >= in_.size()) return false;
   const size_t start = pos_;
