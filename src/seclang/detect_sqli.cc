@@ -1,0 +1,344 @@
+// @detectSQLi: the token stream of the input is folded (expressions that compute one
+// value become that value, comments between tokens vanish, multi-word keywords become
+// one) and the types of its first five tokens form the fingerprint, which is matched
+// against the shapes injections take. The shapes come from how an injected fragment
+// has to continue the query it lands in: close the literal or number it was pasted
+// into, then add a condition, a clause, a union, another statement or a comment that
+// cuts off the rest.
+
+#include <cstring>
+
+#include "seclang/detect_sqli.h"
+#include "seclang/detect_sqli_internal.h"
+
+namespace rampart::seclang {
+namespace {
+
+using sqli::Lexer;
+using sqli::Token;
+using sqli::word_is;
+
+constexpr size_t kFingerprintSize = 5;
+// Folding only ever merges the last few tokens, so once this many are on the stack
+// the first five are final.
+constexpr int kStackSize = 8;
+
+bool is_value(const Token& t, bool call_head) {
+  return !call_head &&
+         (t.type == sqli::kNumber || t.type == sqli::kString || t.type == sqli::kBareword ||
+          t.type == sqli::kVariable || t.type == sqli::kFunction);
+}
+
+bool is_word_operator(const Token& t) {
+  return t.type == sqli::kOperator && !t.text.empty() &&
+         ((t.text[0] >= 'a' && t.text[0] <= 'z') || (t.text[0] >= 'A' && t.text[0] <= 'Z'));
+}
+
+bool is_unary(const Token& t) {
+  return t.type == sqli::kOperator && (t.text == "+" || t.text == "-" || t.text == "~" ||
+                                       t.text == "!" || word_is(t.text, "not"));
+}
+
+bool is_unary_only(const Token& t) {
+  return t.text == "~" || t.text == "!" || word_is(t.text, "not");
+}
+
+class Folder {
+ public:
+  // Takes the next token; false once the fingerprint cannot change any more.
+  bool add(const Token& in) {
+    if (in.type == sqli::kComment) {
+      comment_ = true;
+      return true;
+    }
+    Token t = in;
+    if (comment_) {
+      t.spaced = true;
+      comment_ = false;
+    }
+    if (n_ > 0 && merge_into_top(t)) return true;
+    // A subquery where a value belongs: "= (select", "in (select", "and (select",
+    // "concat((select". Checked as it comes, as it may lie beyond the fingerprint.
+    if (t.type == sqli::kStatement && n_ >= 2 && st_[n_ - 1].type == '(' &&
+        (head_[n_ - 2] || std::strchr("o&,(UB", st_[n_ - 2].type) != nullptr)) {
+      subquery_ = true;
+    }
+    st_[n_] = t;
+    head_[n_] = t.opens_call;
+    if (t.opens_call && t.known_function) st_[n_].type = sqli::kFunction;
+    ++n_;
+    reduce();
+    return n_ < kStackSize;
+  }
+
+  bool subquery() const { return subquery_; }
+
+  // The fingerprint: the first five types, then 'c' if the input ends in a comment.
+  size_t fingerprint(char* out) const {
+    size_t len = 0;
+    for (int i = 0; i < n_ && len < kFingerprintSize; ++i) out[len++] = st_[i].type;
+    if (comment_ && len < kFingerprintSize) out[len++] = sqli::kComment;
+    return len;
+  }
+
+ private:
+  // Tokens that only complete the one before them: "order by", "union all",
+  // "waitfor delay", "is not", "a.b".
+  bool merge_into_top(const Token& t) {
+    Token& top = st_[n_ - 1];
+    if (top.type == sqli::kBareword && t.type == sqli::kKeyword && word_is(t.text, "by") &&
+        (word_is(top.text, "order") || word_is(top.text, "group"))) {
+      top.type = sqli::kClause;
+      return true;
+    }
+    if (top.type == sqli::kUnion && (word_is(t.text, "all") || word_is(t.text, "distinct")))
+      return true;
+    if (top.type == sqli::kTsql && word_is(top.text, "waitfor") &&
+        (word_is(t.text, "delay") || word_is(t.text, "time"))) {
+      return true;
+    }
+    if (is_word_operator(top) && is_word_operator(t)) {
+      top.text = std::string_view(
+          top.text.data(), static_cast<size_t>(t.text.data() + t.text.size() - top.text.data()));
+      return true;
+    }
+    if (t.type == sqli::kBareword && top.type == '.' && n_ >= 2 &&
+        (st_[n_ - 2].type == sqli::kBareword || st_[n_ - 2].type == sqli::kVariable)) {
+      --n_;
+      return true;
+    }
+    return false;
+  }
+
+  bool value_at(int i) const { return is_value(st_[i], head_[i]); }
+
+  void pop_to(int n) { n_ = n; }
+
+  void reduce() {
+    for (;;) {
+      const int n = n_;
+      if (n < 2) return;
+      const Token& top = st_[n - 1];
+      const Token& below = st_[n - 2];
+      // A sign or negation in front of a value: "-1", "not 1", "!x".
+      if ((value_at(n - 1) || top.type == '(' || head_[n - 1]) && is_unary(below) &&
+          (n == 2 || std::strchr("o&(,EkBU;T", st_[n - 3].type) != nullptr)) {
+        st_[n - 2] = st_[n - 1];
+        head_[n - 2] = head_[n - 1];
+        pop_to(n - 1);
+        continue;
+      }
+      // value op value is one value; a call is kept, it is what gives attacks away.
+      if (n >= 3 && value_at(n - 1) && below.type == sqli::kOperator && !is_unary_only(below) &&
+          value_at(n - 3) && top.type != sqli::kFunction && st_[n - 3].type != sqli::kFunction) {
+        pop_to(n - 2);
+        continue;
+      }
+      // Adjacent literals concatenate (MySQL).
+      if (top.type == sqli::kString && below.type == sqli::kString) {
+        pop_to(n - 1);
+        continue;
+      }
+      if (top.type == ')') {
+        // name() is a value.
+        if (below.type == '(' && n >= 3 && head_[n - 3]) {
+          head_[n - 3] = false;
+          pop_to(n - 2);
+          continue;
+        }
+        if (n >= 3 && value_at(n - 2) && st_[n - 3].type == '(') {
+          if (n >= 4 && head_[n - 4]) {
+            head_[n - 4] = false;  // name(value)
+            pop_to(n - 3);
+          } else {
+            st_[n - 3] = st_[n - 2];  // (value)
+            head_[n - 3] = false;
+            pop_to(n - 2);
+          }
+          continue;
+        }
+      }
+      // A list in parentheses: "(1,2,3" folds as it grows.
+      if (n >= 4 && value_at(n - 1) && below.type == ',' && value_at(n - 3) &&
+          st_[n - 4].type == '(') {
+        pop_to(n - 2);
+        continue;
+      }
+      return;
+    }
+  }
+
+  Token st_[kStackSize];
+  bool head_[kStackSize] = {};  // st_[i] is a name whose '(' follows: a call not yet closed
+  int n_ = 0;
+  bool comment_ = false;
+  bool subquery_ = false;
+};
+
+// Attack shapes, matched against the start of a fingerprint. Besides token types:
+//   V  any value (1 s n v f), W  a value that is not a bare name (1 s v f),
+//   Z  the end, or a token that ends a condition (c ; & B U k ) ),
+//   $  the end; a leading * lets the rest match anywhere.
+constexpr std::string_view kShapes[] = {
+    // Out of a quoted literal into a condition: ' or 1=1, ' and sleep(5), ' or 'a'='a
+    "s&W",
+    "s&nZ",
+    "s&n(",
+    "s&(",
+    "s&k",
+    "s)&",
+    "s))&",
+    "s)))&",
+    // The same after a number: 1 or 1=1, 1) and (1=1
+    "1&1Z",
+    "1&sZ",
+    "1&vZ",
+    "1&f",
+    "1&n(",
+    "1&(",
+    "1&kk",
+    "1&1of",
+    "1&sof",
+    "1)&",
+    "1))&",
+    // A comment cutting off the rest of the query: admin'--, admin')#
+    "sc$",
+    "s)c",
+    "s))c",
+    "s;c",
+    // Another statement: '; drop table users--, 1; exec xp_cmdshell
+    "s;E",
+    "s;T",
+    "s);E",
+    "s);T",
+    "1;E",
+    "1;T",
+    "1);E",
+    // A clause appended to the query: ' order by 3--, 1 group by 1
+    "sB1",
+    "sBn",
+    "sBf",
+    "s)B",
+    "1B1",
+    "1)B",
+    // MSSQL delays and commands: ' waitfor delay '0:0:5', exec master..xp_cmdshell 'dir'
+    "sTsc",
+    "sTs;",
+    "sTn",
+    "sTv",
+    "sTf",
+    "s)T",
+    "1T",
+    "Ts",
+    "Tv",
+    "Tf",
+    "Tns",
+    "Tnv",
+    "Tn.",
+    // Unions and subqueries wherever they appear.
+    "*UE",
+    "*U(E",
+    "*X",
+    // A whole statement: select * from, select 1,2, select version(), select @@version
+    "Eok",
+    "E1,",
+    "E1k",
+    "Ef",
+    "Ev",
+    "Enknk",
+    "Enkn;",
+    "Eknk",
+    "Ekn;",
+    // Writing query results to a file: ' into outfile '/var/www/x.php
+    "skk",
+    // A function call concatenated into a literal: '+sleep(5)+'
+    "sof",
+};
+
+bool char_matches(char want, char got) {
+  switch (want) {
+    case 'V':
+      return std::strchr("1snvf", got) != nullptr;
+    case 'W':
+      return std::strchr("1svf", got) != nullptr;
+    default:
+      return want == got;
+  }
+}
+
+bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
+  size_t j = at;
+  for (char want : shape) {
+    if (want == '$') return j == fp.size();
+    if (want == 'Z') {
+      if (j == fp.size()) return true;
+      if (std::strchr("c;&BU)k", fp[j]) == nullptr) return false;
+      ++j;
+      continue;
+    }
+    if (j >= fp.size() || !char_matches(want, fp[j])) return false;
+    ++j;
+  }
+  return true;
+}
+
+// `as_is`: the input was read as it is, not from inside a literal. A literal it
+// starts with is then the user's own ('yes' or 'no'), not a way out of the query's.
+bool is_attack_shape(std::string_view fp, bool as_is) {
+  for (std::string_view shape : kShapes) {
+    if (as_is && shape[0] == sqli::kString) continue;
+    if (shape[0] == '*') {
+      for (size_t at = 0; at < fp.size(); ++at) {
+        if (matches_at(shape.substr(1), fp, at)) return true;
+      }
+    } else if (matches_at(shape, fp, 0)) {
+      return true;
+    }
+  }
+  return false;
+}
+
+struct Reading {
+  char fp[kFingerprintSize];
+  size_t len = 0;
+  bool subquery = false;
+};
+
+Reading read_as_sql(std::string_view input, char quote) {
+  Lexer lexer(input, quote);
+  Folder folder;
+  Token t;
+  while (lexer.next(t)) {
+    if (!folder.add(t)) break;
+  }
+  Reading r;
+  r.len = folder.fingerprint(r.fp);
+  r.subquery = folder.subquery();
+  return r;
+}
+
+}  // namespace
+
+bool detect_sqli(std::string_view input, std::string* fingerprint) {
+  static constexpr char kContexts[] = {0, '\'', '"'};
+  for (char quote : kContexts) {
+    // Read from inside a literal, an input without that quote is one whole literal.
+    if (quote != 0 && std::memchr(input.data(), quote, input.size()) == nullptr) continue;
+    const Reading r = read_as_sql(input, quote);
+    const std::string_view fp(r.fp, r.len);
+    if (r.subquery || is_attack_shape(fp, quote == 0)) {
+      if (fingerprint) fingerprint->assign(fp);
+      return true;
+    }
+  }
+  return false;
+}
+
+}  // namespace rampart::seclang
+
+namespace rampart::seclang::sqli {
+std::string fingerprint(std::string_view input, char quote) {
+  const Reading r = read_as_sql(input, quote);
+  return std::string(r.fp, r.len);
+}
+}  // namespace rampart::seclang::sqli

@@ -1,0 +1,165 @@
+// The words @detectSQLi gives a meaning to. Only words that change the shape of an
+// injection are here: those that start or join statements, combine conditions, compare,
+// stand for a constant, or name a function attackers call (to sleep, read files,
+// raise errors that leak data, or probe a value character by character). Any other
+// word is a bareword (a column, table or alias name, or plain English).
+
+#include <algorithm>
+#include <array>
+
+#include "seclang/detect_sqli_internal.h"
+
+namespace rampart::seclang::sqli {
+namespace {
+
+// A known function is a bareword that becomes a call when a '(' follows.
+constexpr char kKnownFunction = 'F';
+
+struct Word {
+  std::string_view word;
+  char type;
+};
+
+// Sorted by word (checked at compile time below).
+constexpr std::array kWords = std::to_array<Word>({
+    {"all", kKeyword},
+    {"alter", kStatement},
+    {"and", kLogic},
+    {"as", kKeyword},
+    {"ascii", kKnownFunction},
+    {"benchmark", kKnownFunction},
+    {"between", kOperator},
+    {"bin", kKnownFunction},
+    {"by", kKeyword},
+    {"case", kKeyword},
+    {"cast", kKnownFunction},
+    {"char", kKnownFunction},
+    {"chr", kKnownFunction},
+    {"coalesce", kKnownFunction},
+    {"collate", kOperator},
+    {"concat", kKnownFunction},
+    {"concat_ws", kKnownFunction},
+    {"conv", kKnownFunction},
+    {"convert", kKnownFunction},
+    {"count", kKnownFunction},
+    {"create", kStatement},
+    {"current_user", kKnownFunction},
+    {"database", kKnownFunction},
+    {"db_name", kKnownFunction},
+    {"declare", kTsql},
+    {"delete", kStatement},
+    {"distinct", kKeyword},
+    {"div", kOperator},
+    {"drop", kStatement},
+    {"dumpfile", kKeyword},
+    {"else", kKeyword},
+    {"elt", kKnownFunction},
+    {"end", kKeyword},
+    {"except", kUnion},
+    {"exec", kTsql},
+    {"execute", kTsql},
+    {"exists", kKnownFunction},
+    {"extractvalue", kKnownFunction},
+    {"false", kNumber},
+    {"floor", kKnownFunction},
+    {"from", kKeyword},
+    {"geometrycollection", kKnownFunction},
+    {"glob", kOperator},
+    {"grant", kStatement},
+    {"group_concat", kKnownFunction},
+    {"gtid_subset", kKnownFunction},
+    {"having", kClause},
+    {"hex", kKnownFunction},
+    {"if", kKnownFunction},
+    {"ifnull", kKnownFunction},
+    {"ilike", kOperator},
+    {"in", kOperator},
+    {"insert", kStatement},
+    {"instr", kKnownFunction},
+    {"intersect", kUnion},
+    {"into", kKeyword},
+    {"is", kOperator},
+    {"isnull", kKnownFunction},
+    {"join", kKeyword},
+    {"json_extract", kKnownFunction},
+    {"length", kKnownFunction},
+    {"like", kOperator},
+    {"limit", kClause},
+    {"load_file", kKnownFunction},
+    {"lower", kKnownFunction},
+    {"make_set", kKnownFunction},
+    {"md5", kKnownFunction},
+    {"mid", kKnownFunction},
+    {"mod", kOperator},
+    {"name_const", kKnownFunction},
+    {"not", kOperator},
+    {"null", kNumber},
+    {"nullif", kKnownFunction},
+    {"or", kLogic},
+    {"ord", kKnownFunction},
+    {"outfile", kKeyword},
+    {"pg_sleep", kKnownFunction},
+    {"polygon", kKnownFunction},
+    {"procedure", kClause},
+    {"rand", kKnownFunction},
+    {"randomblob", kKnownFunction},
+    {"regexp", kOperator},
+    {"rlike", kOperator},
+    {"select", kStatement},
+    {"sha1", kKnownFunction},
+    {"shutdown", kTsql},
+    {"sleep", kKnownFunction},
+    {"sounds", kOperator},
+    {"sqlite_version", kKnownFunction},
+    {"string_agg", kKnownFunction},
+    {"substr", kKnownFunction},
+    {"substring", kKnownFunction},
+    {"sys_eval", kKnownFunction},
+    {"system_user", kKnownFunction},
+    {"table", kKeyword},
+    {"then", kKeyword},
+    {"true", kNumber},
+    {"truncate", kStatement},
+    {"unhex", kKnownFunction},
+    {"union", kUnion},
+    {"update", kStatement},
+    {"updatexml", kKnownFunction},
+    {"upper", kKnownFunction},
+    {"user", kKnownFunction},
+    {"user_name", kKnownFunction},
+    {"values", kKeyword},
+    {"version", kKnownFunction},
+    {"waitfor", kTsql},
+    {"when", kKeyword},
+    {"where", kKeyword},
+    {"xor", kLogic},
+    {"xp_cmdshell", kKnownFunction},
+});
+
+static_assert(std::is_sorted(kWords.begin(), kWords.end(),
+                             [](const Word& a, const Word& b) { return a.word < b.word; }));
+
+constexpr size_t kLongestWord = 32;
+
+}  // namespace
+
+char classify_word(std::string_view word, bool& known_function) {
+  known_function = false;
+  if (word.empty() || word.size() > kLongestWord) return kBareword;
+  char buf[kLongestWord];
+  for (size_t i = 0; i < word.size(); ++i) {
+    char c = word[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  const std::string_view lower(buf, word.size());
+  auto it = std::lower_bound(kWords.begin(), kWords.end(), lower,
+                             [](const Word& w, std::string_view key) { return w.word < key; });
+  if (it == kWords.end() || it->word != lower) return kBareword;
+  if (it->type == kKnownFunction) {
+    known_function = true;
+    return kBareword;
+  }
+  return it->type;
+}
+
+}  // namespace rampart::seclang::sqli

@@ -1,0 +1,259 @@
+// The names @detectXSS flags: tags that run or load active content, attributes whose
+// value is script, CSS or a URL, and the URL schemes that run script.
+
+#include <algorithm>
+#include <array>
+#include <cstdint>
+
+#include "seclang/detect_xss_internal.h"
+
+namespace rampart::seclang::xss {
+namespace {
+
+constexpr size_t kLongestName = 40;
+
+// Lower-cases `name` into `buf`; empty if it is too long to be any name listed here.
+std::string_view lower(std::string_view name, char* buf) {
+  if (name.size() > kLongestName) return {};
+  for (size_t i = 0; i < name.size(); ++i) {
+    char c = name[i];
+    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return std::string_view(buf, name.size());
+}
+
+template <size_t N>
+bool listed(const std::array<std::string_view, N>& sorted, std::string_view key) {
+  return std::binary_search(sorted.begin(), sorted.end(), key);
+}
+
+constexpr auto kTags = std::to_array<std::string_view>({
+    "applet", "base",    "embed",    "frame",    "frameset", "handler", "iframe",
+    "import", "isindex", "link",     "listener", "meta",     "object",  "script",
+    "style",  "svg",     "vmlframe", "xml",      "xss",
+});
+static_assert(std::is_sorted(kTags.begin(), kTags.end()));
+
+// DOM events, without their "on".
+constexpr auto kEvents = std::to_array<std::string_view>({
+    "abort",
+    "activate",
+    "afterprint",
+    "auxclick",
+    "beforecopy",
+    "beforecut",
+    "beforeinput",
+    "beforepaste",
+    "beforeprint",
+    "beforetoggle",
+    "beforeunload",
+    "begin",
+    "blur",
+    "bounce",
+    "canplay",
+    "canplaythrough",
+    "change",
+    "click",
+    "close",
+    "contextmenu",
+    "copy",
+    "cuechange",
+    "cut",
+    "dblclick",
+    "durationchange",
+    "emptied",
+    "end",
+    "ended",
+    "error",
+    "finish",
+    "formdata",
+    "fullscreenchange",
+    "hashchange",
+    "input",
+    "invalid",
+    "load",
+    "loadeddata",
+    "loadedmetadata",
+    "loadend",
+    "loadstart",
+    "message",
+    "offline",
+    "online",
+    "pagehide",
+    "pageshow",
+    "paste",
+    "pause",
+    "play",
+    "playing",
+    "popstate",
+    "progress",
+    "ratechange",
+    "readystatechange",
+    "repeat",
+    "reset",
+    "resize",
+    "scroll",
+    "scrollend",
+    "search",
+    "seeked",
+    "seeking",
+    "select",
+    "selectionchange",
+    "selectstart",
+    "show",
+    "stalled",
+    "start",
+    "storage",
+    "submit",
+    "suspend",
+    "timeupdate",
+    "toggle",
+    "unload",
+    "volumechange",
+    "wheel",
+});
+static_assert(std::is_sorted(kEvents.begin(), kEvents.end()));
+
+// Families of events named by a common prefix (onmousedown, onkeyup, ontouchmove...).
+constexpr auto kEventFamilies = std::to_array<std::string_view>({
+    "after",
+    "animation",
+    "before",
+    "drag",
+    "focus",
+    "key",
+    "moz",
+    "mouse",
+    "pointer",
+    "touch",
+    "transition",
+    "webkit",
+});
+
+constexpr auto kUrlAttributes = std::to_array<std::string_view>({
+    "action",
+    "background",
+    "codebase",
+    "data",
+    "dynsrc",
+    "folder",
+    "formaction",
+    "from",
+    "href",
+    "lowsrc",
+    "poster",
+    "src",
+    "to",
+    "values",
+    "xlink:href",
+    "xml:base",
+});
+static_assert(std::is_sorted(kUrlAttributes.begin(), kUrlAttributes.end()));
+
+// srcdoc holds a whole document; xmlns and attributename change what other markup
+// means (an SVG <animate attributename=href> rewrites a link).
+constexpr auto kActiveAttributes =
+    std::to_array<std::string_view>({"attributename", "srcdoc", "xmlns"});
+static_assert(std::is_sorted(kActiveAttributes.begin(), kActiveAttributes.end()));
+
+constexpr auto kSchemes =
+    std::to_array<std::string_view>({"data", "javascript", "livescript", "mocha", "vbscript"});
+static_assert(std::is_sorted(kSchemes.begin(), kSchemes.end()));
+
+bool is_event(std::string_view name) {
+  if (name.size() < 5 || name[0] != 'o' || name[1] != 'n') return false;
+  const std::string_view event = name.substr(2);
+  if (listed(kEvents, event)) return true;
+  for (std::string_view family : kEventFamilies) {
+    if (event.starts_with(family)) return true;
+  }
+  return false;
+}
+
+// The next character a browser sees in an attribute value at `i`, decoding a
+// character reference; advances `i`. 0 ends the scheme (end of value, a character
+// outside ASCII or an unknown reference); ' ' is one the URL parser drops.
+char next_url_char(std::string_view v, size_t& i) {
+  if (i >= v.size()) return 0;
+  const unsigned char c = static_cast<unsigned char>(v[i]);
+  if (c != '&') {
+    ++i;
+    if (c <= 0x20) return ' ';
+    return c < 0x80 ? static_cast<char>(c) : 0;
+  }
+  size_t j = i + 1;
+  if (j < v.size() && v[j] == '#') {
+    ++j;
+    const bool hex = j < v.size() && (v[j] == 'x' || v[j] == 'X');
+    if (hex) ++j;
+    uint32_t code = 0;
+    size_t digits = 0;
+    while (j < v.size() && code < 0x110000) {
+      const char d = v[j];
+      int value = -1;
+      if (d >= '0' && d <= '9') value = d - '0';
+      if (hex && d >= 'a' && d <= 'f') value = d - 'a' + 10;
+      if (hex && d >= 'A' && d <= 'F') value = d - 'A' + 10;
+      if (value < 0) break;
+      code = code * (hex ? 16 : 10) + static_cast<uint32_t>(value);
+      ++digits;
+      ++j;
+    }
+    if (digits == 0) return 0;
+    if (j < v.size() && v[j] == ';') ++j;
+    i = j;
+    if (code <= 0x20) return ' ';
+    return code < 0x80 ? static_cast<char>(code) : 0;
+  }
+  // The named references an obfuscated scheme uses.
+  struct Named {
+    std::string_view name;
+    char c;
+  };
+  static constexpr Named kNamed[] = {{"colon;", ':'}, {"tab;", ' '}, {"newline;", ' '}};
+  char buf[kLongestName];
+  const std::string_view rest = lower(v.substr(j, std::min<size_t>(v.size() - j, 8)), buf);
+  for (const Named& n : kNamed) {
+    if (rest.starts_with(n.name)) {
+      i = j + n.name.size();
+      return n.c;
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
+bool is_dangerous_tag(std::string_view name) {
+  char buf[kLongestName];
+  const std::string_view l = lower(name, buf);
+  return listed(kTags, l) || l.starts_with("svg");
+}
+
+AttributeKind attribute_kind(std::string_view name) {
+  char buf[kLongestName];
+  const std::string_view l = lower(name, buf);
+  if (l.empty()) return AttributeKind::kPlain;
+  if (is_event(l)) return AttributeKind::kHandler;
+  if (l == "style") return AttributeKind::kStyle;
+  if (listed(kUrlAttributes, l)) return AttributeKind::kUrl;
+  if (listed(kActiveAttributes, l)) return AttributeKind::kActive;
+  return AttributeKind::kPlain;
+}
+
+bool is_dangerous_url(std::string_view value) {
+  char scheme[16];
+  size_t len = 0;
+  size_t i = 0;
+  for (;;) {
+    char c = next_url_char(value, i);
+    if (c == 0) return false;
+    if (c == ' ') continue;
+    if (c == ':') break;
+    if (len == sizeof(scheme)) return false;
+    scheme[len++] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  }
+  return listed(kSchemes, std::string_view(scheme, len));
+}
+
+}  // namespace rampart::seclang::xss
