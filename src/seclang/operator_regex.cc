@@ -140,6 +140,8 @@ std::string rewrite_for_re2(std::string_view p) {
       }
       if (e == 's') {
         out += in_class ? "\\s\\x0B" : "[\\s\\x0B]";
+      } else if (e == 'S' && !in_class) {
+        out += "[^\\s\\x0B]";  // inside a class \S keeps RE2's meaning (VT included)
       } else {
         out += c;
         out += e;

@@ -42,7 +42,8 @@ class PcreCompatRegex {
 };
 
 // The pattern rewritten for RE2 so that it means what PCRE reads: `\s` also matches
-// the vertical tab (PCRE2's \s does, RE2's does not). Exposed for tests.
+// the vertical tab and `\S` does not (PCRE2's \s includes VT, RE2's does not); `\S`
+// inside a class is left as RE2 reads it. Exposed for tests.
 std::string rewrite_for_re2(std::string_view pattern);
 
 // True when RE2 would read the pattern differently from PCRE in a way the rewrite
