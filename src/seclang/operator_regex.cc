@@ -170,6 +170,39 @@ std::string rewrite_for_re2(std::string_view p) {
   return out;
 }
 
+bool has_line_start_anchor(std::string_view p) {
+  bool in_class = false;
+  for (size_t i = 0; i < p.size(); ++i) {
+    char c = p[i];
+    if (c == '\\' && i + 1 < p.size()) {
+      if (p[i + 1] == 'Q') {
+        size_t end = p.find("\\E", i + 2);
+        if (end == std::string_view::npos) return false;
+        i = end + 1;
+      } else {
+        ++i;
+      }
+      continue;
+    }
+    if (!in_class && c == '[') {
+      in_class = true;
+      if (i + 1 < p.size() && p[i + 1] == '^') ++i;
+      if (i + 1 < p.size() && p[i + 1] == ']') ++i;
+      continue;
+    }
+    if (in_class && c == '[' && i + 1 < p.size() && p[i + 1] == ':') {
+      size_t end = p.find(":]", i + 2);
+      if (end != std::string_view::npos) {
+        i = end + 1;
+        continue;
+      }
+    }
+    if (in_class && c == ']') in_class = false;
+    if (!in_class && c == '^') return true;
+  }
+  return false;
+}
+
 bool needs_pcre_semantics(std::string_view p) {
   if (!turns_on_caseless(p)) return false;
   for (size_t i = 0; i < p.size(); ++i) {
@@ -210,13 +243,16 @@ std::unique_ptr<PcreCompatRegex> PcreCompatRegex::compile(const std::string& pat
     if (compiled->ok()) {
       re->groups_ = compiled->NumberOfCapturingGroups();
       re->re2_ = std::move(compiled);
-      return re;
+      // RE2's multi-line ^ also matches after a newline that ends the input, PCRE's
+      // does not: such inputs go to a PCRE2 twin of the pattern.
+      if (!has_line_start_anchor(pattern)) return re;
     }
   }
   int code = 0;
   PCRE2_SIZE offset = 0;
   pcre2_code* pc = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
                                  PCRE2_DOTALL | PCRE2_MULTILINE, &code, &offset, nullptr);
+  if (pc == nullptr && re->re2_) return re;  // keep RE2 alone; PCRE2 has its own limits
   if (pc == nullptr) {
     PCRE2_UCHAR message[256];
     pcre2_get_error_message(code, message, sizeof(message));
@@ -228,7 +264,7 @@ std::unique_ptr<PcreCompatRegex> PcreCompatRegex::compile(const std::string& pat
   pcre2_jit_compile(pc, PCRE2_JIT_COMPLETE);
   uint32_t groups = 0;
   pcre2_pattern_info(pc, PCRE2_INFO_CAPTURECOUNT, &groups);
-  re->groups_ = static_cast<int>(groups);
+  if (!re->re2_) re->groups_ = static_cast<int>(groups);
   re->pcre_ = pc;
   return re;
 }
@@ -238,7 +274,8 @@ PcreCompatRegex::~PcreCompatRegex() {
 }
 
 MatchResult PcreCompatRegex::match(std::string_view input, Captures* captures) const {
-  return re2_ ? match_re2(input, captures) : match_pcre2(input, captures);
+  bool re2_differs = pcre_ != nullptr && !input.empty() && input.back() == '\n';
+  return re2_ && !re2_differs ? match_re2(input, captures) : match_pcre2(input, captures);
 }
 
 MatchResult PcreCompatRegex::match_re2(std::string_view input, Captures* captures) const {

@@ -26,7 +26,8 @@ class PcreCompatRegex {
 
   // `captures` (may be null) receives group 0 and up to 9 groups on a match.
   MatchResult match(std::string_view input, Captures* captures) const;
-  bool uses_pcre2() const { return pcre_ != nullptr; }
+  // PCRE2 for every input (RE2 may still have a PCRE2 twin for inputs ending in '\n').
+  bool uses_pcre2() const { return re2_ == nullptr; }
   const std::string& pattern() const { return pattern_; }
 
  private:
@@ -50,5 +51,8 @@ std::string rewrite_for_re2(std::string_view pattern);
 // cannot fix: case-insensitive matching of bytes >= 0x80 (RE2 in Latin-1 mode folds
 // À/à, PCRE without UTF folds only ASCII).
 bool needs_pcre_semantics(std::string_view pattern);
+
+// Whether the pattern holds a `^` line-start anchor (outside classes and \Q..\E).
+bool has_line_start_anchor(std::string_view pattern);
 
 }  // namespace rampart::seclang::detail

@@ -45,6 +45,19 @@ TEST(RxOperatorTest, AnchorsAreMultilineAsInModSecurity) {
   EXPECT_FALSE(anchored.matches("x\nadmin"));
 }
 
+TEST(RxOperatorTest, LineStartDoesNotMatchAfterAFinalNewline) {
+  // PCRE's multi-line ^ never matches at the very end, even after a newline.
+  auto empty_line = compile("rx", "^$");
+  EXPECT_FALSE(empty_line.matches("a\n"));
+  EXPECT_TRUE(empty_line.matches("a\n\nb"));
+  EXPECT_TRUE(empty_line.matches(""));
+  EXPECT_FALSE(compile("rx", "a\n^").matches("a\n"));
+  EXPECT_TRUE(compile("rx", "^b").matches("a\nb\n"));
+  EXPECT_FALSE(uses_pcre2("^$"));
+  EXPECT_TRUE(detail::has_line_start_anchor("x|^y"));
+  EXPECT_FALSE(detail::has_line_start_anchor("[^a]\\^\\Q^\\E"));
+}
+
 TEST(RxOperatorTest, WhitespaceClassIncludesVerticalTab) {
   // PCRE2's \s includes VT; RE2's does not, so the pattern is rewritten for RE2.
   auto rx = compile("rx", "union\\s+select");
