@@ -35,7 +35,12 @@ struct MultipartFlags {
   bool invalid_part = false;
   bool invalid_header_folding = false;
   bool file_limit_exceeded = false;
+  // MULTIPART_UNMATCHED_BOUNDARY == 1 (what rule 200004 tests); ModSecurity's value 2
+  // (a matched boundary came after one) is reported as false.
   bool unmatched_boundary = false;
+  // ModSecurity's internal parse-error flag: not a variable of its own, but part of
+  // MULTIPART_STRICT_ERROR (bad Content-Type boundary, malformed boundary line, ...).
+  bool parse_error = false;
   // MULTIPART_STRICT_ERROR: any of the above that ModSecurity folds into it.
   bool strict_error() const;
 };
@@ -54,6 +59,7 @@ struct ParsedBody {
   bool error = false;                  // REQBODY_ERROR
   std::string error_message;           // REQBODY_ERROR_MSG
   std::string xml_text;                // XML:/* (text content), XML processor only
+  std::vector<std::string> xml_attribute_values;  // XML://@*, in document order
 };
 
 // `a=1&b=2` (also the query string for ARGS_GET): names and values %-decoded and '+' →
