@@ -34,8 +34,9 @@ bool compile_variables(const std::vector<VariableRef>& refs, const SourceLocatio
         ok = false;
         continue;
       }
-      if (*variable == Variable::kXml && (ref.selector_is_regex || ref.selector != "/*")) {
-        cx.error(where, "XML:" + ref.selector + ": only the XPath '/*' is supported");
+      if (*variable == Variable::kXml &&
+          (ref.selector_is_regex || (ref.selector != "/*" && ref.selector != "//@*"))) {
+        cx.error(where, "XML:" + ref.selector + ": only the XPaths '/*' and '//@*' are supported");
         ok = false;
         continue;
       }

@@ -146,7 +146,16 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       for (const auto& [key, value] : t.matched_vars_) member(key, key, nullptr);
       break;
     case Variable::kXml:
-      single(body.xml_text, t.body_phase_ran_ && t.body_processor_ == "XML", true);
+      if (!t.body_phase_ran_ || t.body_processor_ != "XML") break;
+      if (s.key == "//@*") {
+        // Every attribute value (the selector names the XPath, not a member).
+        for (const auto& value : body.xml_attribute_values) {
+          ++count;
+          if (!s.count) out.push_back({name, {}, value, value.data()});
+        }
+      } else {
+        single(body.xml_text, true, true);
+      }
       break;
     case Variable::kEnv:
     case Variable::kGeo:
