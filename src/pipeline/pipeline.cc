@@ -98,6 +98,43 @@ RequestResult Pipeline::run_request(RequestContext& ctx) const {
   return RequestResult::kForward;
 }
 
+size_t Pipeline::request_body_limit(const RequestContext& ctx) const {
+  size_t limit = 0;
+  for (const auto& entry : entries_) {
+    if (ctx.phase_skipped(entry->module->phase())) continue;
+    // A module that throws here asks for nothing; run_request_body meets the same
+    // throw and applies its fail mode.
+    try {
+      limit = std::max(limit, entry->module->request_body_limit(ctx));
+    } catch (...) {
+    }
+  }
+  return limit;
+}
+
+RequestResult Pipeline::run_request_body(RequestContext& ctx, std::string_view body,
+                                         bool truncated) const {
+  for (const auto& entry : entries_) {
+    if (ctx.phase_skipped(entry->module->phase())) continue;
+    Outcome outcome;
+    try {
+      size_t limit = entry->module->request_body_limit(ctx);
+      if (limit == 0) continue;
+      // Each module sees the body as if the server had buffered for it alone: a module
+      // that asked for less than another gets its own prefix and truncation flag.
+      bool cut = body.size() > limit;
+      outcome =
+          entry->module->on_request_body(ctx, cut ? body.substr(0, limit) : body, truncated || cut);
+    } catch (...) {
+      outcome = Outcome::kError;
+    }
+    if (outcome == Outcome::kContinue) continue;
+    if (outcome == Outcome::kRespond) return RequestResult::kRespond;
+    if (handle_failure(*entry, ctx, "request body phase")) return RequestResult::kRespond;
+  }
+  return RequestResult::kForward;
+}
+
 void Pipeline::run_response(RequestContext& ctx) const {
   for (const Entry* entry : response_entries_) {
     Outcome outcome;

@@ -422,11 +422,20 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
                       http::iequals(a_->head.upgrade_protocol, "websocket");
       a_->scratch.clear();
       proxy::build_upstream_headers(a_->head, facts, a_->scratch, a_->upstream_headers);
-      if (snapshot_->pipeline->run_request(ctx) == pipeline::RequestResult::kRespond) {
+      const pipeline::Pipeline& pipeline = *snapshot_->pipeline;
+      if (pipeline.run_request(ctx) == pipeline::RequestResult::kRespond) {
         flow = co_await respond_redirect_or_local(ctx, record, must_close || !body_done_);
       } else {
-        flow = co_await serve_with_cache(ctx, record, must_close);
-        if (must_close) flow = Flow::kClose;
+        std::optional<Flow> answered;
+        if (size_t limit = pipeline.request_body_limit(ctx); limit > 0) {
+          answered = co_await inspect_request_body(ctx, record, limit, must_close);
+        }
+        if (answered) {
+          flow = *answered;
+        } else {
+          flow = co_await serve_with_cache(ctx, record, must_close);
+          if (must_close) flow = Flow::kClose;
+        }
       }
     }
   }
@@ -437,6 +446,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
     a_->rbuf.append({a_->body_buf.get() + a_->body_begin, a_->body_end - a_->body_begin});
   }
   a_->body_begin = a_->body_end = 0;
+  if (!a_->held_body.empty()) {
+    // Read ahead for an inspection: sent by now, or never (the connection then closes);
+    // either way not the next request's body.
+    a_->held_body.clear();
+    a_->held_begin = 0;
+  }
   co_return flow;
 }
 

@@ -106,6 +106,13 @@ class ClientSession {
   asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);
+  // The modules' request-body hooks (client_session_inspect.cc): reads up to `limit`
+  // body bytes before anything goes upstream and runs Pipeline::run_request_body. The
+  // flow when the request was answered (blocked, or its body failed); nullopt: forward
+  // it, with the bytes read ahead (a_->held_body) sent first.
+  asio::awaitable<std::optional<Flow>> inspect_request_body(pipeline::RequestContext& ctx,
+                                                            RequestRecord& record, size_t limit,
+                                                            bool must_close);
   // The cache's part of a request (client_session_cache.cc): a stored answer, a place
   // in a collapsed fetch, or forward() with what the cache learnt.
   asio::awaitable<Flow> serve_with_cache(pipeline::RequestContext& ctx, RequestRecord& record,

@@ -33,14 +33,20 @@ asio::awaitable<bool> ClientSession::send_request_body(proxy::UpstreamConnection
     auto [ec, n] = co_await up.io.write(buffers.view());
     co_return !ec;
   };
-  // The next bytes of the body: what is left in the head buffer, then a_->body_buf.
+  // The next bytes of the body: what an inspection read ahead, what is left in the head
+  // buffer, then a_->body_buf.
   auto available = [&]() -> std::string_view {
+    if (a_->held_begin < a_->held_body.size()) {
+      return std::string_view(a_->held_body).substr(a_->held_begin);
+    }
     if (!a_->rbuf.empty()) return a_->rbuf.readable();
     return {a_->body_buf ? a_->body_buf.get() + a_->body_begin : nullptr,
             a_->body_end - a_->body_begin};
   };
   auto consume = [&](size_t n) {
-    if (!a_->rbuf.empty()) {
+    if (a_->held_begin < a_->held_body.size()) {
+      a_->held_begin += n;
+    } else if (!a_->rbuf.empty()) {
       a_->rbuf.consume(n);
     } else {
       a_->body_begin += n;

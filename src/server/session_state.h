@@ -26,6 +26,11 @@ struct SessionState {
   std::unique_ptr<char[]> body_buf;
   size_t body_begin = 0;
   size_t body_end = 0;
+  // Request body bytes read ahead for the modules' body hooks, as they came off the wire
+  // (client_session_inspect.cc); send_request_body sends them before anything else.
+  std::string held_body;
+  size_t held_begin = 0;
+  std::string inspected;  // a chunked body's data, decoded for the hooks
 
   // Back to the state of a new connection, keeping allocations that are cheap to keep.
   void reset_for_reuse() {
@@ -39,6 +44,18 @@ struct SessionState {
     out.clear();
     body_buf.reset();  // 64 KiB: only bodies need it
     body_begin = body_end = 0;
+    // Kept when small; a large inspection buffer is not worth keeping for another client.
+    release_if_large(held_body);
+    held_begin = 0;
+    release_if_large(inspected);
+  }
+
+  static void release_if_large(std::string& s) {
+    if (s.capacity() > 16 * 1024) {
+      std::string().swap(s);
+    } else {
+      s.clear();
+    }
   }
 };
 
