@@ -375,4 +375,18 @@ TEST_F(RequestBodyInspectTest, Http2BodiesAreInspectedLikeHttp1Ones) {
   EXPECT_EQ(calls[2].body, "");
 }
 
+TEST_F(RequestBodyInspectTest, Http2StreamBlockedMidBodyLeavesTheConnectionUsable) {
+  // The body is far larger than the limit and the stream's window: the stream ends with
+  // the 403 and its unread body; the connection's other streams are unaffected.
+  H2Client client(port_);
+  auto blocked = client.request("POST", "/form", "evil" + std::string(300'000, 'z'));
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->status, 403);
+  auto next = client.request("POST", "/form", "fine");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  ASSERT_EQ(origin_.requests().size(), 1u);
+  EXPECT_EQ(origin_.requests()[0].body, "fine");
+}
+
 }  // namespace
