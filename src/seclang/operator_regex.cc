@@ -16,9 +16,11 @@ namespace rampart::seclang::detail {
 namespace {
 
 constexpr int kMaxGroups = 10;  // group 0 + TX.1 .. TX.9
-// RE2's budget for its compiled program and DFA caches; large CRS alternations exceed
-// the 8 MiB default and would otherwise fall back to PCRE2.
-constexpr int64_t kRe2MaxMem = 64 << 20;
+// RE2's memory budget per regex (compiled program plus the DFA state cache it fills
+// lazily). A few hundred CRS regexes live at once, so the cache a hostile input can
+// fill is bounded low; every CRS 3.3 pattern still compiles within it, and a DFA that
+// runs out of room resets or falls back to RE2's NFA (slower, still linear).
+constexpr int64_t kRe2MaxMem = 2 << 20;
 
 pcre2_code* as_code(void* p) {
   return static_cast<pcre2_code*>(p);
