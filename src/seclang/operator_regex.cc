@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <list>
 #include <utility>
 
@@ -281,7 +282,8 @@ MatchResult PcreCompatRegex::match(std::string_view input, Captures* captures) c
 }
 
 MatchResult PcreCompatRegex::match_re2(std::string_view input, Captures* captures) const {
-  re2::StringPiece text(input.data(), input.size());
+  // A null data pointer would make an empty group 0 look like "did not participate".
+  re2::StringPiece text(input.empty() ? "" : input.data(), input.size());
   if (captures == nullptr) {
     // No submatches: RE2 answers from its DFA alone.
     return re2_->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0) ? MatchResult::kMatch
@@ -305,7 +307,8 @@ MatchResult PcreCompatRegex::match_re2(std::string_view input, Captures* capture
 MatchResult PcreCompatRegex::match_pcre2(std::string_view input, Captures* captures) const {
   thread_local PcreThreadState state;
   if (state.data == nullptr || state.context == nullptr) return MatchResult::kError;
-  pcre2_set_match_limit(state.context, static_cast<uint32_t>(match_limit_));
+  pcre2_set_match_limit(state.context,
+                        static_cast<uint32_t>(std::min<size_t>(match_limit_, UINT32_MAX)));
   static const char kEmpty[] = "";
   auto subject = reinterpret_cast<PCRE2_SPTR>(input.empty() ? kEmpty : input.data());
   int rc = pcre2_match(as_code(pcre_), subject, input.size(), 0, 0, state.data, state.context);

@@ -193,6 +193,10 @@ TEST(RxOperatorTest, CapturesGroupsLikeTx0To9) {
   EXPECT_EQ(captures.groups[2], "42");
   EXPECT_EQ(captures.groups[3], "");
   EXPECT_EQ(rx.run("nothing", &captures), MatchResult::kNoMatch);
+  auto empty = compile("rx", "^(x?)$");
+  ASSERT_EQ(empty.run("", &captures), MatchResult::kMatch);
+  EXPECT_EQ(captures.count, 2);
+  EXPECT_EQ(captures.groups[0], "");
 }
 
 TEST(RxOperatorTest, CapturesStopAtGroupNine) {
