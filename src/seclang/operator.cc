@@ -1,13 +1,6 @@
 // compile_operator: maps an operator name onto its family's factory (one file per
 // family: operator_regex, operator_string, operator_numeric, operator_ip,
-// operator_validate, operator_detect), plus the shared helpers they use.
-
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <cstring>
+// operator_validate, operator_detect); the helpers they share are in operator_util.cc.
 
 #include "seclang/operator.h"
 #include "seclang/operator_internal.h"
@@ -28,61 +21,6 @@ class ConstantOperator final : public Operator {
 };
 
 }  // namespace
-
-bool iequals(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x += 'a' - 'A';
-    if (y >= 'A' && y <= 'Z') y += 'a' - 'A';
-    if (x != y) return false;
-  }
-  return true;
-}
-
-std::string file_name_macro_error(std::string_view name) {
-  std::string message = "@";
-  message += name;
-  message += " does not take macros in its file name";
-  return message;
-}
-
-std::string resolve_data_path(std::string_view path, const OperatorLoadContext& context) {
-  if (path.starts_with('/') || context.rules_dir.empty()) return std::string(path);
-  std::string out = context.rules_dir;
-  if (!out.ends_with('/')) out += '/';
-  out += path;
-  return out;
-}
-
-std::optional<std::string> read_data_file(const std::string& path, size_t max_bytes,
-                                          std::string& error) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    error = "cannot open " + path + ": " + std::strerror(errno);
-    return std::nullopt;
-  }
-  std::string content;
-  char buf[16384];
-  while (true) {
-    ssize_t n = ::read(fd, buf, sizeof(buf));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      error = "cannot read " + path + ": " + std::strerror(errno);
-      ::close(fd);
-      return std::nullopt;
-    }
-    if (n == 0) break;
-    if (content.size() + static_cast<size_t>(n) > max_bytes) {
-      error = path + " is larger than " + std::to_string(max_bytes) + " bytes";
-      ::close(fd);
-      return std::nullopt;
-    }
-    content.append(buf, static_cast<size_t>(n));
-  }
-  ::close(fd);
-  return content;
-}
 
 }  // namespace detail
 

@@ -6,6 +6,7 @@
 #include <re2/re2.h>
 
 #include <algorithm>
+#include <cstdint>
 #include <list>
 #include <utility>
 
@@ -16,9 +17,11 @@ namespace rampart::seclang::detail {
 namespace {
 
 constexpr int kMaxGroups = 10;  // group 0 + TX.1 .. TX.9
-// RE2's budget for its compiled program and DFA caches; large CRS alternations exceed
-// the 8 MiB default and would otherwise fall back to PCRE2.
-constexpr int64_t kRe2MaxMem = 64 << 20;
+// RE2's memory budget per regex (compiled program plus the DFA state cache it fills
+// lazily). A few hundred CRS regexes live at once, so the cache a hostile input can
+// fill is bounded low; every CRS 3.3 pattern still compiles within it, and a DFA that
+// runs out of room resets or falls back to RE2's NFA (slower, still linear).
+constexpr int64_t kRe2MaxMem = 2 << 20;
 
 pcre2_code* as_code(void* p) {
   return static_cast<pcre2_code*>(p);
@@ -279,7 +282,8 @@ MatchResult PcreCompatRegex::match(std::string_view input, Captures* captures) c
 }
 
 MatchResult PcreCompatRegex::match_re2(std::string_view input, Captures* captures) const {
-  re2::StringPiece text(input.data(), input.size());
+  // A null data pointer would make an empty group 0 look like "did not participate".
+  re2::StringPiece text(input.empty() ? "" : input.data(), input.size());
   if (captures == nullptr) {
     // No submatches: RE2 answers from its DFA alone.
     return re2_->Match(text, 0, text.size(), RE2::UNANCHORED, nullptr, 0) ? MatchResult::kMatch
@@ -303,7 +307,8 @@ MatchResult PcreCompatRegex::match_re2(std::string_view input, Captures* capture
 MatchResult PcreCompatRegex::match_pcre2(std::string_view input, Captures* captures) const {
   thread_local PcreThreadState state;
   if (state.data == nullptr || state.context == nullptr) return MatchResult::kError;
-  pcre2_set_match_limit(state.context, static_cast<uint32_t>(match_limit_));
+  pcre2_set_match_limit(state.context,
+                        static_cast<uint32_t>(std::min<size_t>(match_limit_, UINT32_MAX)));
   static const char kEmpty[] = "";
   auto subject = reinterpret_cast<PCRE2_SPTR>(input.empty() ? kEmpty : input.data());
   int rc = pcre2_match(as_code(pcre_), subject, input.size(), 0, 0, state.data, state.context);

@@ -56,7 +56,9 @@ asio::awaitable<std::optional<ClientSession::Flow>> ClientSession::inspect_reque
   // from the client when both are empty), at most `max`; empty: the client failed.
   auto next_bytes = [&](size_t max) -> asio::awaitable<std::string_view> {
     if (!a_->rbuf.empty()) co_return a_->rbuf.readable().substr(0, max);
-    if (a_->body_begin == a_->body_end && !co_await read_body_bytes(max)) co_return {};
+    if (a_->body_begin == a_->body_end && !co_await read_body_bytes(max)) {
+      co_return std::string_view();
+    }
     co_return std::string_view(a_->body_buf.get() + a_->body_begin,
                                std::min(max, a_->body_end - a_->body_begin));
   };

@@ -1,6 +1,8 @@
 // @rx: PCRE semantics on RE2 and the PCRE2 fallback, captures, limits, dynamic patterns.
 
+#define PCRE2_CODE_UNIT_WIDTH 8
 #include <gtest/gtest.h>
+#include <pcre2.h>
 
 #include <thread>
 #include <vector>
@@ -116,6 +118,65 @@ TEST(RxOperatorTest, PcreOnlyConstructsFallBackToPcre2) {
   }
 }
 
+// PCRE2 compiled as ModSecurity compiles @rx: the reference the RE2 path must agree with.
+bool pcre2_matches(const std::string& pattern, const std::string& input) {
+  int code = 0;
+  PCRE2_SIZE offset = 0;
+  pcre2_code* re = pcre2_compile(reinterpret_cast<PCRE2_SPTR>(pattern.data()), pattern.size(),
+                                 PCRE2_DOTALL | PCRE2_MULTILINE, &code, &offset, nullptr);
+  EXPECT_NE(re, nullptr) << pattern;
+  if (re == nullptr) return false;
+  pcre2_match_data* md = pcre2_match_data_create_from_pattern(re, nullptr);
+  int rc =
+      pcre2_match(re, reinterpret_cast<PCRE2_SPTR>(input.c_str()), input.size(), 0, 0, md, nullptr);
+  pcre2_match_data_free(md);
+  pcre2_code_free(re);
+  return rc >= 0;
+}
+
+TEST(RxOperatorTest, AgreesWithPcre2OnRandomInputs) {
+  const std::vector<std::string> patterns = {
+      "^a",
+      "a$",
+      "^$",
+      "(?i)A\\s+b",
+      "\\S+$",
+      "[^\\s]b",
+      "(?i)[a-c]+\\b",
+      "\\bab\\B",
+      "a.?b",
+      "\\w+\\W",
+      "^b$",
+      "a\\z",
+      "\\Aa",
+      "[\\w\\s]+z",
+      "(?i)z[^a]",
+      "\\s$",
+      "(?i)\\xc9",
+      "\\x{e9}",
+      "[[:space:]]b",
+      "(?i)[[:upper:]]",
+      "a\\n^b",
+      "(?i)\\Qa.\\E",
+  };
+  // 17 bytes: the letters, separators, control bytes, two Latin-1 letters and a NUL.
+  const std::string alphabet = std::string("aAbBzZ_- .\n\v\t\r\xc9\xe9", 17);
+  uint32_t seed = 7;
+  for (const std::string& pattern : patterns) {
+    auto rx = compile("rx", pattern);
+    for (int i = 0; i < 3000; ++i) {
+      std::string input;
+      int len = i % 7;
+      for (int k = 0; k < len; ++k) {
+        seed = seed * 1103515245 + 12345;
+        input += alphabet[(seed >> 16) % alphabet.size()];
+      }
+      ASSERT_EQ(rx.matches(input), pcre2_matches(pattern, input))
+          << "pattern " << pattern << " on " << ::testing::PrintToString(input);
+    }
+  }
+}
+
 TEST(RxOperatorTest, InvalidPatternsAreLoadErrors) {
   EXPECT_NE(compile_error("rx", "(abc").find("@rx"), std::string::npos);
   compile_error("rx", "a{2,1}");
@@ -132,6 +193,10 @@ TEST(RxOperatorTest, CapturesGroupsLikeTx0To9) {
   EXPECT_EQ(captures.groups[2], "42");
   EXPECT_EQ(captures.groups[3], "");
   EXPECT_EQ(rx.run("nothing", &captures), MatchResult::kNoMatch);
+  auto empty = compile("rx", "^(x?)$");
+  ASSERT_EQ(empty.run("", &captures), MatchResult::kMatch);
+  EXPECT_EQ(captures.count, 2);
+  EXPECT_EQ(captures.groups[0], "");
 }
 
 TEST(RxOperatorTest, CapturesStopAtGroupNine) {

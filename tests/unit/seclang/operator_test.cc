@@ -237,6 +237,26 @@ TEST(PmFromFileTest, MissingOversizedRemoteAndDynamicFilesAreErrors) {
   EXPECT_FALSE(error.empty());
 }
 
+TEST(PmFromFileTest, EveryCrsDataFileLoads) {
+  const std::string dir = "/usr/share/modsecurity-crs/rules";
+  if (!std::filesystem::is_directory(dir)) GTEST_SKIP() << "no CRS at " << dir;
+  OperatorLoadContext context;
+  context.rules_dir = dir;
+  int files = 0;
+  for (const auto& entry : std::filesystem::directory_iterator(dir)) {
+    if (entry.path().extension() != ".data") continue;
+    ++files;
+    auto pm = compile("pmFromFile", entry.path().filename().string(), false, context);
+    ASSERT_TRUE(pm.op);
+    EXPECT_FALSE(pm.matches("zzzz")) << entry.path();
+  }
+  EXPECT_GT(files, 10);
+  auto lfi = compile("pmFromFile", "lfi-os-files.data", false, context);
+  EXPECT_TRUE(lfi.matches("/../../etc/passwd"));
+  auto ua = compile("pmFromFile", "scanners-user-agents.data", false, context);
+  EXPECT_TRUE(ua.matches("Mozilla/5.0 sqlmap/1.5"));
+}
+
 TEST(NumericOperatorTest, ComparesIntegers) {
   EXPECT_TRUE(compile("eq", "5").matches("5"));
   EXPECT_FALSE(compile("eq", "5").matches("6"));

@@ -299,8 +299,9 @@ TEST_F(CrsRegexTest, PrefilterHasNoFalseNegatives) {
               std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
   std::vector<uint32_t> never_filtered;
   prefilter->scan("\x01", never_filtered);
-  std::printf("prefilter: %zu of %zu patterns reported on every input\n", never_filtered.size(),
+  std::printf("prefilter: %zu of %zu patterns reported on every input:\n", never_filtered.size(),
               patterns_.size());
+  for (uint32_t i : never_filtered) std::printf("  %.100s\n", patterns_[i].c_str());
 
   std::vector<std::unique_ptr<Operator>> ops;
   for (const std::string& p : patterns_) {

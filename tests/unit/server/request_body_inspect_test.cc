@@ -39,6 +39,10 @@ struct ProbeState {
   size_t limit = 16;
   std::vector<Seen> seen;
 
+  void set_limit(size_t n) {
+    std::lock_guard lock(mutex);
+    limit = n;
+  }
   std::vector<Seen> calls() {
     std::lock_guard lock(mutex);
     return seen;
@@ -83,7 +87,8 @@ class RequestBodyInspectTest : public ::testing::Test {
                    }});
     port_ = rampart::test::free_port();
     std::string yaml =
-        "version: t1\nworkers: 1\nlisteners:\n  - name: main\n    address: 127.0.0.1:" +
+        "version: t1\nworkers: 1\naccess_log:\n  path: off\nlisteners:\n  - name: main\n    "
+        "address: 127.0.0.1:" +
         std::to_string(port_) +
         "\ntimeouts:\n  body_read: 2s\nsites:\n  - name: main\n    default: true\n"
         "    hosts: [main.test]\n    origin:\n      endpoints: [\"127.0.0.1:" +
@@ -246,6 +251,37 @@ TEST_F(RequestBodyInspectTest, ChunkedBodyOfExactlyTheLimitIsNotTruncated) {
   EXPECT_EQ(origin_.requests().at(0).body, "0123456789abcdef");
 }
 
+TEST_F(RequestBodyInspectTest, ChunkFramingBeyondItsShareCutsTheInspectionNotTheBody) {
+  // One body byte per chunk with a padded size line: 21 wire bytes per body byte, more
+  // than rampart holds for the limit, so the modules get less than they asked for and
+  // are told so; the origin still gets every byte.
+  probe_.set_limit(6000);
+  std::string chunks;
+  std::string body;
+  for (int i = 0; i < 8000; ++i) {
+    char c = static_cast<char>('a' + i % 26);
+    body += c;
+    chunks += "0000000000000001\r\n";
+    chunks += c;
+    chunks += "\r\n";
+  }
+  chunks += "0\r\n\r\n";
+  auto fd = connect_loopback(port_);
+  ASSERT_TRUE(send_all(fd.get(), chunked_post(chunks)));
+  std::string pending;
+  auto r = read_response(fd.get(), pending);
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  ASSERT_EQ(probe_.calls().size(), 1u);
+  Seen seen = probe_.calls()[0];
+  EXPECT_TRUE(seen.truncated);
+  EXPECT_LT(seen.body.size(), 6000u);
+  EXPECT_GT(seen.body.size(), 4000u);
+  EXPECT_EQ(seen.body, body.substr(0, seen.body.size()));
+  ASSERT_EQ(origin_.requests().size(), 1u);
+  EXPECT_EQ(origin_.requests()[0].body, body);
+}
+
 TEST_F(RequestBodyInspectTest, PipelinedRequestAfterAForwardedChunkedBodyIsItsOwn) {
   auto fd = connect_loopback(port_);
   ASSERT_TRUE(send_all(fd.get(), chunked_post("4\r\ndata\r\n0\r\n\r\n") + std::string(kGet)));
@@ -303,7 +339,7 @@ TEST_F(RequestBodyInspectTest, ExpectContinueGetsOneInterimAnswer) {
 }
 
 TEST_F(RequestBodyInspectTest, NoModuleAskingLeavesTheBodyAlone) {
-  probe_.limit = 0;
+  probe_.set_limit(0);
   auto fd = connect_loopback(port_);
   ASSERT_TRUE(send_all(fd.get(), post("q=evil")));
   std::string pending;
@@ -337,6 +373,20 @@ TEST_F(RequestBodyInspectTest, Http2BodiesAreInspectedLikeHttp1Ones) {
   EXPECT_EQ(calls[1].body, std::string(16, 'b'));
   EXPECT_TRUE(calls[1].truncated);
   EXPECT_EQ(calls[2].body, "");
+}
+
+TEST_F(RequestBodyInspectTest, Http2StreamBlockedMidBodyLeavesTheConnectionUsable) {
+  // The body is far larger than the limit and the stream's window: the stream ends with
+  // the 403 and its unread body; the connection's other streams are unaffected.
+  H2Client client(port_);
+  auto blocked = client.request("POST", "/form", "evil" + std::string(300'000, 'z'));
+  ASSERT_TRUE(blocked);
+  EXPECT_EQ(blocked->status, 403);
+  auto next = client.request("POST", "/form", "fine");
+  ASSERT_TRUE(next);
+  EXPECT_EQ(next->status, 200);
+  ASSERT_EQ(origin_.requests().size(), 1u);
+  EXPECT_EQ(origin_.requests()[0].body, "fine");
 }
 
 }  // namespace
