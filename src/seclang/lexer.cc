@@ -25,7 +25,7 @@ bool split_words(std::string_view s, std::vector<LexWord>& words, std::string& e
       while (i < n) {
         const char c = s[i];
         if (c == '\\' && i + 1 < n && s[i + 1] == quote && (i == start || s[i - 1] != '\\')) {
-          word.text += quote;
+          word.text += s.substr(i, 2);
           i += 2;
           continue;
         }

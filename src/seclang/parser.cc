@@ -290,13 +290,23 @@ void Loader::directive(const LexDirective& lexed, const std::string& name,
   } else if (key == "secruleremovebyid") {
     if (!arg_count(1, kNone, "rule ids or ranges")) return;
     d.kind = DirectiveKind::kRemoveById;
-    for (size_t i = 1; i < words.size(); ++i) {
-      if (!is_rule_id_or_range(words[i].text)) {
-        problem = "'" + words[i].text + "' is not a rule id or an id range (such as 100-200)";
-        break;
+    // A quoted argument may hold several ids ("1 2 10-20"), as ModSecurity allows.
+    for (size_t i = 1; i < words.size() && problem.empty(); ++i) {
+      std::string_view rest = words[i].text;
+      while (problem.empty()) {
+        const size_t start = rest.find_first_not_of(" \t");
+        if (start == std::string_view::npos) break;
+        rest.remove_prefix(start);
+        const std::string_view id = rest.substr(0, rest.find_first_of(" \t"));
+        rest.remove_prefix(id.size());
+        if (!is_rule_id_or_range(id)) {
+          problem = "'" + std::string(id) + "' is not a rule id or an id range (such as 100-200)";
+        } else {
+          d.args.emplace_back(id);
+        }
       }
-      d.args.push_back(words[i].text);
     }
+    if (problem.empty() && d.args.empty()) problem = "SecRuleRemoveById needs rule ids";
   } else if (key == "secruleupdatetargetbyid" || key == "secruleupdatetargetbytag" ||
              key == "secruleupdatetargetbymsg") {
     if (!arg_count(2, 3, "a rule selector, VARIABLES and an optional replaced variable")) return;

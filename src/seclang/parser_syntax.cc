@@ -19,12 +19,13 @@ void skip_blanks(std::string_view s, size_t& i) {
   while (i < s.size() && is_blank(s[i])) ++i;
 }
 
-// Reads a single-quoted text starting at s[i] == '\''; `\'` stands for a quote.
+// Reads a single-quoted text starting at s[i] == '\''. As in ModSecurity v3, `\'`
+// does not close it and is kept as written (a message `'it\'s'` logs `it\'s`).
 bool read_single_quoted(std::string_view s, size_t& i, std::string& out) {
-  ++i;
+  const size_t start = ++i;
   while (i < s.size()) {
-    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\'') {
-      out += '\'';
+    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\'' && (i == start || s[i - 1] != '\\')) {
+      out.append(s.substr(i, 2));
       i += 2;
       continue;
     }

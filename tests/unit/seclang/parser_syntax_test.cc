@@ -96,7 +96,7 @@ TEST(ParseVariables, SingleQuotedSelectors) {
   EXPECT_TRUE(v[1].exclude);
   EXPECT_TRUE(v[1].selector_is_regex);
   EXPECT_EQ(v[1].selector, "^x-");
-  EXPECT_EQ(v[2].selector, "it's");
+  EXPECT_EQ(v[2].selector, "it\\'s");
 }
 
 TEST(ParseVariables, BlanksAroundPipes) {
@@ -180,7 +180,7 @@ TEST(ParseActions, CtlSetvarAndEscapedQuotes) {
   EXPECT_EQ(a[0].name, "ctl");
   EXPECT_EQ(a[0].value, "ruleRemoveTargetByTag=xyz;ARGS:password");
   EXPECT_EQ(a[1].value, "tx.anomaly_score_pl1=+%{tx.critical_anomaly_score}");
-  EXPECT_EQ(a[2].value, "prefix 'UP' seen");
+  EXPECT_EQ(a[2].value, "prefix \\'UP\\' seen");
   EXPECT_TRUE(a[3].has_value);
   EXPECT_EQ(a[3].value, "");
   EXPECT_EQ(a[4].value, "42");

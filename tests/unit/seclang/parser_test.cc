@@ -112,7 +112,7 @@ TEST(ParseDirectives, SecActionMarkerDefaultActionAndSignature) {
 
 TEST(ParseDirectives, RemovalsAndUpdates) {
   const ParsedFiles p = parse(
-      "SecRuleRemoveById 942100 1-10 920000-920999\n"
+      "SecRuleRemoveById 942100 1-10 \"920000-920999 5\"\n"
       "SecRuleRemoveByTag \"attack-sqli\"\n"
       "SecRuleRemoveByMsg 'Bad thing'\n"
       "SecRuleUpdateTargetById 942100 \"!ARGS:password|!ARGS:/^pw/\"\n"
@@ -123,7 +123,8 @@ TEST(ParseDirectives, RemovalsAndUpdates) {
   ASSERT_TRUE(p.errors.empty()) << errors_text(p);
   ASSERT_EQ(p.directives.size(), 8u);
   EXPECT_EQ(p.directives[0].kind, DirectiveKind::kRemoveById);
-  EXPECT_EQ(p.directives[0].args, (std::vector<std::string>{"942100", "1-10", "920000-920999"}));
+  EXPECT_EQ(p.directives[0].args,
+            (std::vector<std::string>{"942100", "1-10", "920000-920999", "5"}));
   EXPECT_EQ(p.directives[1].kind, DirectiveKind::kRemoveByTag);
   EXPECT_EQ(p.directives[1].args, std::vector<std::string>{"attack-sqli"});
   EXPECT_EQ(p.directives[2].kind, DirectiveKind::kRemoveByMsg);
@@ -180,8 +181,9 @@ TEST(ParseDirectives, EachMalformedDirectiveIsReportedAtItsLine) {
       "SecRuleUpdateActionById 1:a \"pass\"\n"        // 12 bad offset
       "SecDefaultAction \"phase:2,\"\n"               // 13 bad actions
       "\"SecRuleEngine\" On\n"                        // 14 quoted name
-      "SecRuleEngine Off\n");                         // 15 fine
-  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}))
+      "SecRuleRemoveById \"\"\n"                      // 15 no ids
+      "SecRuleEngine Off\n");                         // 16 fine
+  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}))
       << errors_text(p);
   ASSERT_EQ(p.directives.size(), 2u);
   EXPECT_EQ(p.directives[1].args, std::vector<std::string>{"Off"});
