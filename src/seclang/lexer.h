@@ -4,7 +4,8 @@
 // The rules follow ModSecurity v3 (which keeps Apache's configuration syntax):
 // - one directive per line; a line whose last non-blank character is `\` goes on
 //   the next line (the backslash and the line break are removed, nothing else);
-// - a line whose first non-blank character is `#` is a comment, continuation included;
+// - a line whose first non-blank character is `#` is a comment; unlike Apache, and
+//   like ModSecurity v3, a backslash at its end does not pull the next line in;
 // - words are separated by blanks; a word that starts with `"` or `'` runs to the
 //   matching quote. A backslash right before that quote keeps it from closing the word,
 //   and stays in the text: ModSecurity v3 passes `"@streq a\"b"` to the operator as

@@ -42,23 +42,6 @@ bool is_update_action_id(std::string_view s) {
          offset.find('-') == offset.npos;
 }
 
-// ModSecurity accepts blanks around the `|` of an unquoted variable list
-// (`SecRule ARGS | ARGS_NAMES "@rx x"`): glues those words back into one.
-void join_piped_variables(std::vector<LexWord>& words) {
-  std::vector<LexWord> joined;
-  joined.reserve(words.size());
-  for (size_t i = 0; i < words.size(); ++i) {
-    const bool glue = i >= 2 && !joined.back().quoted && !words[i].quoted && joined.size() == 2 &&
-                      (joined.back().text.back() == '|' || words[i].text.front() == '|');
-    if (glue) {
-      joined.back().text += words[i].text;
-    } else {
-      joined.push_back(std::move(words[i]));
-    }
-  }
-  words = std::move(joined);
-}
-
 // The rule a `chain` action left open in the file being parsed.
 struct OpenChain {
   size_t head = kNone;  // index in ParsedFiles::directives
@@ -80,7 +63,7 @@ class Loader {
   }
   void directive(const LexDirective& lexed, const std::string& name, const std::string& base_dir,
                  size_t depth, OpenChain& chain);
-  void rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
+  void rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
             OpenChain& chain);
   void include(const std::string& pattern, const SourceLocation& where, const std::string& base_dir,
                size_t depth);
@@ -178,9 +161,8 @@ void Loader::parse(std::string_view text, const std::string& name, const std::st
   }
 }
 
-void Loader::rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
+void Loader::rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
                   OpenChain& chain) {
-  if (!is_action) join_piped_variables(words);
   RuleDecl decl;
   decl.where = where;
   decl.is_action = is_action;

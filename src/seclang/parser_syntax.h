@@ -12,11 +12,11 @@
 
 namespace rampart::seclang {
 
-// `ARGS|!ARGS:foo|&TX:/^a|b$/|REQUEST_HEADERS:'User-Agent'`; blanks around `|` are
-// allowed. A selector in single quotes loses its quotes (ModSecurity 3.0.9 keeps them
-// as part of the name); a `/.../` inside is still a regex. `/.../` is a regex only when
-// the closing slash ends the entry, so XPath selectors such as `XML:/*` and `XML://@*`
-// stay plain.
+// `ARGS|!ARGS:foo|&TX:/^a|b$/|REQUEST_HEADERS:'User-Agent'`; as in ModSecurity v3 a
+// blank outside a quoted or regex selector is an error. A selector in single quotes loses its
+// quotes (ModSecurity 3.0.9 keeps them as part of the name); a `/.../` inside is still a regex.
+// `/.../` is a regex only when the closing slash ends the entry, so XPath selectors such as
+// `XML:/*` and `XML://@*` stay plain.
 std::string parse_variables(std::string_view text, std::vector<VariableRef>& out);
 
 // `@name argument`, `!@name argument`, `@name` or a bare pattern (meaning `@rx`).

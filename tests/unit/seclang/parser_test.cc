@@ -81,11 +81,12 @@ TEST(ParseDirectives, RuleWithAndWithoutActions) {
   EXPECT_EQ(p.directives[1].where.line, 2);
 }
 
-TEST(ParseDirectives, UnquotedVariableListWithBlanksAroundPipes) {
-  const ParsedFiles p = parse("SecRule ARGS | ARGS_NAMES |REQUEST_URI \"@rx x\" \"id:1\"\n");
-  ASSERT_TRUE(p.errors.empty()) << errors_text(p);
-  ASSERT_EQ(p.directives[0].rule.variables.size(), 3u);
-  EXPECT_EQ(p.directives[0].rule.variables[2].collection, "REQUEST_URI");
+TEST(ParseDirectives, BlanksInAVariableListAreErrors) {
+  const ParsedFiles p = parse(
+      "SecMarker A\n"
+      "SecRule ARGS | ARGS_NAMES \"@rx x\" \"id:1\"\n"
+      "SecRule \"ARGS |ARGS_NAMES\" \"@rx x\" \"id:2\"\n");
+  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3})) << errors_text(p);
 }
 
 TEST(ParseDirectives, SecActionMarkerDefaultActionAndSignature) {
