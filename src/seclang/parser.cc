@@ -45,8 +45,11 @@ bool is_update_action_id(std::string_view s) {
 // The rule a `chain` action left open in the file being parsed.
 struct OpenChain {
   size_t head = kNone;  // index in ParsedFiles::directives
+  // The head had a syntax error: its links are still checked, then dropped, so that
+  // they do not turn up as rules of their own (without ids, phases...).
+  bool discard = false;
   SourceLocation where;
-  bool open() const { return head != kNone; }
+  bool open() const { return head != kNone || discard; }
 };
 
 class Loader {
@@ -187,9 +190,18 @@ void Loader::rule(const SourceLocation& where, const std::vector<LexWord>& words
   const bool chains = has_chain_action(decl.actions);
   if (!problem.empty()) {
     error(where, std::move(problem));
-    // A broken link keeps the chain open only if its own `chain` action was readable,
+    // A broken rule opens or keeps a chain only if its own `chain` action was readable,
     // so that the next rule is not also reported.
-    if (chain.open() && !chains) chain = OpenChain{};
+    if (chain.open() && !chains) {
+      chain = OpenChain{};
+    } else if (!chain.open() && chains) {
+      chain.discard = true;
+      chain.where = where;
+    }
+    return;
+  }
+  if (chain.discard) {
+    if (!chains) chain = OpenChain{};
     return;
   }
   if (chain.open()) {

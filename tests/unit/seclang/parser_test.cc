@@ -256,6 +256,17 @@ TEST(ParseChains, BrokenLinkWithChainKeepsTheChainOpen) {
   EXPECT_EQ(p.directives[0].rule.chained[0].op.argument, "c");
 }
 
+TEST(ParseChains, LinksOfABrokenHeadAreCheckedThenDropped) {
+  const ParsedFiles p = parse(
+      "SecRule ARGS| \"@rx a\" \"id:1,chain\"\n"
+      "  SecRule ARGS \"@rx b\" \"chain\"\n"
+      "  SecRule ARGS \"@ c\"\n"
+      "SecRule ARGS \"@rx d\" \"id:2\"\n");
+  EXPECT_EQ(error_lines(p), (std::vector<int>{1, 3})) << errors_text(p);
+  ASSERT_EQ(p.directives.size(), 1u);
+  EXPECT_EQ(p.directives[0].rule.op.argument, "d");
+}
+
 TEST(ParseChains, ChainLengthLimit) {
   ParseLimits limits;
   limits.max_chain_length = 3;
