@@ -25,7 +25,7 @@ bool split_words(std::string_view s, std::vector<LexWord>& words, std::string& e
       while (i < n) {
         const char c = s[i];
         if (c == '\\' && i + 1 < n && s[i + 1] == quote && (i == start || s[i - 1] != '\\')) {
-          word.text += quote;
+          word.text += s.substr(i, 2);
           i += 2;
           continue;
         }
@@ -80,6 +80,13 @@ LexResult lex(std::string_view text) {
           text.substr(pos, eol == std::string_view::npos ? std::string_view::npos : eol - pos);
       pos = eol == std::string_view::npos ? text.size() : eol + 1;
       if (eol != std::string_view::npos) ++line;
+      const size_t lead = segment.find_first_not_of(" \t\r\f\v");
+      if (lead != std::string_view::npos && segment[lead] == '#' &&
+          logical.find_first_not_of(" \t\r\f\v") == std::string::npos) {
+        // A comment ends with its line even after a backslash, as in ModSecurity v3.
+        logical.clear();
+        break;
+      }
       size_t end = segment.size();
       while (end > 0 && is_blank(segment[end - 1])) --end;
       if (end > 0 && segment[end - 1] == '\\') {

@@ -4,12 +4,13 @@
 // The rules follow ModSecurity v3 (which keeps Apache's configuration syntax):
 // - one directive per line; a line whose last non-blank character is `\` goes on
 //   the next line (the backslash and the line break are removed, nothing else);
-// - a line whose first non-blank character is `#` is a comment, continuation included;
+// - a line whose first non-blank character is `#` is a comment; unlike Apache, and
+//   like ModSecurity v3, a backslash at its end does not pull the next line in;
 // - words are separated by blanks; a word that starts with `"` or `'` runs to the
-//   matching unescaped quote. Inside it `\"` (resp. `\'`) stands for the quote and
-//   loses its backslash; every other backslash is kept, so regular expressions pass
-//   through untouched. As in ModSecurity v3, a quote preceded by two backslashes
-//   closes the word (`"a\\"` is the word `a\\`);
+//   matching quote. A backslash right before that quote keeps it from closing the word,
+//   and stays in the text: ModSecurity v3 passes `"@streq a\"b"` to the operator as
+//   `a\"b` and `"@rx ['\"]"` to the regex engine as `['\"]`. A quote preceded by two
+//   backslashes closes the word (`"a\\"` is the word `a\\`);
 // - in an unquoted word a single-quoted part is kept whole, quotes included, so that
 //   `ARGS:'a b'` stays one word.
 
@@ -20,7 +21,7 @@
 namespace rampart::seclang {
 
 struct LexWord {
-  std::string text;     // quotes removed, escaped quotes unescaped
+  std::string text;     // surrounding quotes removed; backslashes kept
   bool quoted = false;  // the whole word was in double or single quotes
 };
 

@@ -42,28 +42,14 @@ bool is_update_action_id(std::string_view s) {
          offset.find('-') == offset.npos;
 }
 
-// ModSecurity accepts blanks around the `|` of an unquoted variable list
-// (`SecRule ARGS | ARGS_NAMES "@rx x"`): glues those words back into one.
-void join_piped_variables(std::vector<LexWord>& words) {
-  std::vector<LexWord> joined;
-  joined.reserve(words.size());
-  for (size_t i = 0; i < words.size(); ++i) {
-    const bool glue = i >= 2 && !joined.back().quoted && !words[i].quoted && joined.size() == 2 &&
-                      (joined.back().text.back() == '|' || words[i].text.front() == '|');
-    if (glue) {
-      joined.back().text += words[i].text;
-    } else {
-      joined.push_back(std::move(words[i]));
-    }
-  }
-  words = std::move(joined);
-}
-
 // The rule a `chain` action left open in the file being parsed.
 struct OpenChain {
   size_t head = kNone;  // index in ParsedFiles::directives
+  // The head had a syntax error: its links are still checked, then dropped, so that
+  // they do not turn up as rules of their own (without ids, phases...).
+  bool discard = false;
   SourceLocation where;
-  bool open() const { return head != kNone; }
+  bool open() const { return head != kNone || discard; }
 };
 
 class Loader {
@@ -80,7 +66,7 @@ class Loader {
   }
   void directive(const LexDirective& lexed, const std::string& name, const std::string& base_dir,
                  size_t depth, OpenChain& chain);
-  void rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
+  void rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
             OpenChain& chain);
   void include(const std::string& pattern, const SourceLocation& where, const std::string& base_dir,
                size_t depth);
@@ -178,9 +164,8 @@ void Loader::parse(std::string_view text, const std::string& name, const std::st
   }
 }
 
-void Loader::rule(const SourceLocation& where, std::vector<LexWord> words, bool is_action,
+void Loader::rule(const SourceLocation& where, const std::vector<LexWord>& words, bool is_action,
                   OpenChain& chain) {
-  if (!is_action) join_piped_variables(words);
   RuleDecl decl;
   decl.where = where;
   decl.is_action = is_action;
@@ -205,9 +190,18 @@ void Loader::rule(const SourceLocation& where, std::vector<LexWord> words, bool 
   const bool chains = has_chain_action(decl.actions);
   if (!problem.empty()) {
     error(where, std::move(problem));
-    // A broken link keeps the chain open only if its own `chain` action was readable,
+    // A broken rule opens or keeps a chain only if its own `chain` action was readable,
     // so that the next rule is not also reported.
-    if (chain.open() && !chains) chain = OpenChain{};
+    if (chain.open() && !chains) {
+      chain = OpenChain{};
+    } else if (!chain.open() && chains) {
+      chain.discard = true;
+      chain.where = where;
+    }
+    return;
+  }
+  if (chain.discard) {
+    if (!chains) chain = OpenChain{};
     return;
   }
   if (chain.open()) {
@@ -290,13 +284,23 @@ void Loader::directive(const LexDirective& lexed, const std::string& name,
   } else if (key == "secruleremovebyid") {
     if (!arg_count(1, kNone, "rule ids or ranges")) return;
     d.kind = DirectiveKind::kRemoveById;
-    for (size_t i = 1; i < words.size(); ++i) {
-      if (!is_rule_id_or_range(words[i].text)) {
-        problem = "'" + words[i].text + "' is not a rule id or an id range (such as 100-200)";
-        break;
+    // A quoted argument may hold several ids ("1 2 10-20"), as ModSecurity allows.
+    for (size_t i = 1; i < words.size() && problem.empty(); ++i) {
+      std::string_view rest = words[i].text;
+      while (problem.empty()) {
+        const size_t start = rest.find_first_not_of(" \t");
+        if (start == std::string_view::npos) break;
+        rest.remove_prefix(start);
+        const std::string_view id = rest.substr(0, rest.find_first_of(" \t"));
+        rest.remove_prefix(id.size());
+        if (!is_rule_id_or_range(id)) {
+          problem = "'" + std::string(id) + "' is not a rule id or an id range (such as 100-200)";
+        } else {
+          d.args.emplace_back(id);
+        }
       }
-      d.args.push_back(words[i].text);
     }
+    if (problem.empty() && d.args.empty()) problem = "SecRuleRemoveById needs rule ids";
   } else if (key == "secruleupdatetargetbyid" || key == "secruleupdatetargetbytag" ||
              key == "secruleupdatetargetbymsg") {
     if (!arg_count(2, 3, "a rule selector, VARIABLES and an optional replaced variable")) return;

@@ -19,12 +19,13 @@ void skip_blanks(std::string_view s, size_t& i) {
   while (i < s.size() && is_blank(s[i])) ++i;
 }
 
-// Reads a single-quoted text starting at s[i] == '\''; `\'` stands for a quote.
+// Reads a single-quoted text starting at s[i] == '\''. As in ModSecurity v3, `\'`
+// does not close it and is kept as written (a message `'it\'s'` logs `it\'s`).
 bool read_single_quoted(std::string_view s, size_t& i, std::string& out) {
-  ++i;
+  const size_t start = ++i;
   while (i < s.size()) {
-    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\'') {
-      out += '\'';
+    if (s[i] == '\\' && i + 1 < s.size() && s[i + 1] == '\'' && (i == start || s[i - 1] != '\\')) {
+      out.append(s.substr(i, 2));
       i += 2;
       continue;
     }
@@ -92,10 +93,8 @@ bool parse_u64(std::string_view s, uint64_t& out) {
 
 std::string parse_variables(std::string_view s, std::vector<VariableRef>& out) {
   size_t i = 0;
-  skip_blanks(s, i);
-  if (i == s.size()) return "empty variable list";
+  if (s.empty()) return "empty variable list";
   while (true) {
-    skip_blanks(s, i);
     VariableRef var;
     while (i < s.size() && (s[i] == '!' || s[i] == '&')) {
       bool& flag = s[i] == '!' ? var.exclude : var.count;
@@ -118,8 +117,11 @@ std::string parse_variables(std::string_view s, std::vector<VariableRef>& out) {
       if (!error.empty()) return error;
     }
     out.push_back(std::move(var));
-    skip_blanks(s, i);
     if (i == s.size()) return {};
+    if (is_blank(s[i])) {
+      // ModSecurity v3 rejects blanks anywhere in a variable list but inside quotes.
+      return "blank in the variable list (write VAR1|VAR2 without spaces)";
+    }
     if (s[i] != '|') {
       return std::string("expected '|' between variables, found '") + s[i] + "'";
     }
@@ -129,6 +131,13 @@ std::string parse_variables(std::string_view s, std::vector<VariableRef>& out) {
 
 std::string parse_operator(std::string_view s, OperatorSpec& out) {
   size_t i = 0;
+  // ModSecurity v3 accepts `" @rx x"`; a bare pattern keeps its blanks.
+  size_t lead = 0;
+  while (lead < s.size() && (s[lead] == ' ' || s[lead] == '\t')) ++lead;
+  if (lead < s.size() &&
+      (s[lead] == '@' || (s[lead] == '!' && lead + 1 < s.size() && s[lead + 1] == '@'))) {
+    i = lead;
+  }
   if (i < s.size() && s[i] == '!') {
     out.negated = true;
     ++i;

@@ -52,21 +52,25 @@ TEST(Lexer, CrLfLineEndingsAndBlanksAfterTheBackslash) {
   EXPECT_EQ(r.directives[1].line, 3);
 }
 
-TEST(Lexer, CommentEndingInBackslashSwallowsTheNextLine) {
-  const LexResult r = lex("# SecRule ARGS x \\\n  \"id:1\"\nSecMarker A\n");
+// Checked against libmodsecurity 3.0.9: the rule after such a comment is loaded.
+TEST(Lexer, CommentEndingInBackslashDoesNotSwallowTheNextLine) {
+  const LexResult r = lex("# SecRule ARGS x \\\n  SecMarker A\n# \\\n");
   ASSERT_TRUE(r.errors.empty());
   ASSERT_EQ(r.directives.size(), 1u);
-  EXPECT_EQ(r.directives[0].line, 3);
+  EXPECT_EQ(r.directives[0].line, 2);
+  EXPECT_EQ(texts(r.directives[0]), (std::vector<std::string>{"SecMarker", "A"}));
 }
 
-TEST(Lexer, EscapedDoubleQuotesLoseTheirBackslashOthersKeepIt) {
+// As ModSecurity v3 does (checked against libmodsecurity 3.0.9): an escaped quote does
+// not close the word and keeps its backslash.
+TEST(Lexer, EscapedQuotesDoNotCloseTheWordAndKeepTheirBackslash) {
   const LexResult r = lex(R"(SecRule ARGS "@rx ['\";=]\d\\" "msg:'the \"magic\" one'")");
   ASSERT_TRUE(r.errors.empty());
   ASSERT_EQ(r.directives.size(), 1u);
   const std::vector<std::string> words = texts(r.directives[0]);
   ASSERT_EQ(words.size(), 4u);
-  EXPECT_EQ(words[2], R"(@rx ['";=]\d\\)");
-  EXPECT_EQ(words[3], R"(msg:'the "magic" one')");
+  EXPECT_EQ(words[2], R"(@rx ['\";=]\d\\)");
+  EXPECT_EQ(words[3], R"(msg:'the \"magic\" one')");
   EXPECT_TRUE(r.directives[0].words[2].quoted);
   EXPECT_FALSE(r.directives[0].words[1].quoted);
 }
@@ -84,7 +88,7 @@ TEST(Lexer, SingleQuotedWordsAndQuotedPartsOfUnquotedWords) {
   ASSERT_TRUE(r.errors.empty());
   ASSERT_EQ(r.directives.size(), 1u);
   EXPECT_EQ(texts(r.directives[0]),
-            (std::vector<std::string>{"SecRule", "ARGS:'a b'|ARGS", "x ' y", ""}));
+            (std::vector<std::string>{"SecRule", "ARGS:'a b'|ARGS", "x \\' y", ""}));
   EXPECT_TRUE(r.directives[0].words[3].quoted);
 }
 

@@ -81,11 +81,12 @@ TEST(ParseDirectives, RuleWithAndWithoutActions) {
   EXPECT_EQ(p.directives[1].where.line, 2);
 }
 
-TEST(ParseDirectives, UnquotedVariableListWithBlanksAroundPipes) {
-  const ParsedFiles p = parse("SecRule ARGS | ARGS_NAMES |REQUEST_URI \"@rx x\" \"id:1\"\n");
-  ASSERT_TRUE(p.errors.empty()) << errors_text(p);
-  ASSERT_EQ(p.directives[0].rule.variables.size(), 3u);
-  EXPECT_EQ(p.directives[0].rule.variables[2].collection, "REQUEST_URI");
+TEST(ParseDirectives, BlanksInAVariableListAreErrors) {
+  const ParsedFiles p = parse(
+      "SecMarker A\n"
+      "SecRule ARGS | ARGS_NAMES \"@rx x\" \"id:1\"\n"
+      "SecRule \"ARGS |ARGS_NAMES\" \"@rx x\" \"id:2\"\n");
+  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3})) << errors_text(p);
 }
 
 TEST(ParseDirectives, SecActionMarkerDefaultActionAndSignature) {
@@ -112,7 +113,7 @@ TEST(ParseDirectives, SecActionMarkerDefaultActionAndSignature) {
 
 TEST(ParseDirectives, RemovalsAndUpdates) {
   const ParsedFiles p = parse(
-      "SecRuleRemoveById 942100 1-10 920000-920999\n"
+      "SecRuleRemoveById 942100 1-10 \"920000-920999 5\"\n"
       "SecRuleRemoveByTag \"attack-sqli\"\n"
       "SecRuleRemoveByMsg 'Bad thing'\n"
       "SecRuleUpdateTargetById 942100 \"!ARGS:password|!ARGS:/^pw/\"\n"
@@ -123,7 +124,8 @@ TEST(ParseDirectives, RemovalsAndUpdates) {
   ASSERT_TRUE(p.errors.empty()) << errors_text(p);
   ASSERT_EQ(p.directives.size(), 8u);
   EXPECT_EQ(p.directives[0].kind, DirectiveKind::kRemoveById);
-  EXPECT_EQ(p.directives[0].args, (std::vector<std::string>{"942100", "1-10", "920000-920999"}));
+  EXPECT_EQ(p.directives[0].args,
+            (std::vector<std::string>{"942100", "1-10", "920000-920999", "5"}));
   EXPECT_EQ(p.directives[1].kind, DirectiveKind::kRemoveByTag);
   EXPECT_EQ(p.directives[1].args, std::vector<std::string>{"attack-sqli"});
   EXPECT_EQ(p.directives[2].kind, DirectiveKind::kRemoveByMsg);
@@ -180,8 +182,9 @@ TEST(ParseDirectives, EachMalformedDirectiveIsReportedAtItsLine) {
       "SecRuleUpdateActionById 1:a \"pass\"\n"        // 12 bad offset
       "SecDefaultAction \"phase:2,\"\n"               // 13 bad actions
       "\"SecRuleEngine\" On\n"                        // 14 quoted name
-      "SecRuleEngine Off\n");                         // 15 fine
-  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14}))
+      "SecRuleRemoveById \"\"\n"                      // 15 no ids
+      "SecRuleEngine Off\n");                         // 16 fine
+  EXPECT_EQ(error_lines(p), (std::vector<int>{2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15}))
       << errors_text(p);
   ASSERT_EQ(p.directives.size(), 2u);
   EXPECT_EQ(p.directives[1].args, std::vector<std::string>{"Off"});
@@ -251,6 +254,17 @@ TEST(ParseChains, BrokenLinkWithChainKeepsTheChainOpen) {
   ASSERT_EQ(p.directives.size(), 1u);
   ASSERT_EQ(p.directives[0].rule.chained.size(), 1u);
   EXPECT_EQ(p.directives[0].rule.chained[0].op.argument, "c");
+}
+
+TEST(ParseChains, LinksOfABrokenHeadAreCheckedThenDropped) {
+  const ParsedFiles p = parse(
+      "SecRule ARGS| \"@rx a\" \"id:1,chain\"\n"
+      "  SecRule ARGS \"@rx b\" \"chain\"\n"
+      "  SecRule ARGS \"@ c\"\n"
+      "SecRule ARGS \"@rx d\" \"id:2\"\n");
+  EXPECT_EQ(error_lines(p), (std::vector<int>{1, 3})) << errors_text(p);
+  ASSERT_EQ(p.directives.size(), 1u);
+  EXPECT_EQ(p.directives[0].rule.op.argument, "d");
 }
 
 TEST(ParseChains, ChainLengthLimit) {
