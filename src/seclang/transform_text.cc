@@ -71,7 +71,19 @@ bool remove_whitespace(std::string_view in, std::string& out) {
 }
 
 bool remove_nulls(std::string_view in, std::string& out) {
-  return drop_bytes(in, out, [](unsigned char c) { return c == 0; });
+  size_t i = find_byte(in, 0, '\0');
+  if (i == in.size()) {
+    out.assign(in);
+    return false;
+  }
+  ShrinkWriter w(out, in.size());
+  for (i = 0; i < in.size();) {
+    size_t nul = find_byte(in, i, '\0');
+    w.copy(in.substr(i, nul - i));
+    i = nul + 1;
+  }
+  w.finish();
+  return true;
 }
 
 bool replace_nulls(std::string_view in, std::string& out) {
