@@ -193,6 +193,13 @@ bool utf8_to_unicode(std::string_view in, std::string& out) {
   // overlong sequence is followed by its lead byte, as ModSecurity writes them.
   const size_t n = in.size();
   auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
+  // The common case, ASCII without NULs, is returned as is after one scan.
+  bool plain = true;
+  for (unsigned char c : in) plain &= (c != 0) & (c < 0x80);
+  if (plain) {
+    out.assign(in);
+    return false;
+  }
   out.reserve(n);
   for (size_t i = 0; i < n;) {
     unsigned char c = in[i];

@@ -72,6 +72,7 @@ class ShrinkWriter {
     if (!s.empty()) std::memcpy(d_, s.data(), s.size());
     d_ += s.size();
   }
+  void unput() { --d_; }
   void finish() { out_.resize(static_cast<size_t>(d_ - out_.data())); }
 
  private:

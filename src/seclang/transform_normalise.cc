@@ -8,9 +8,10 @@
 namespace rampart::seclang::transform_detail {
 
 bool cmd_line(std::string_view in, std::string& out) {
-  out.reserve(in.size());
+  ShrinkWriter w(out, in.size());
   bool space = false;  // the last byte written is a collapsed separator
-  for (char c : in) {
+  for (char ch : in) {
+    auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
       case '\'':
@@ -24,22 +25,23 @@ bool cmd_line(std::string_view in, std::string& out) {
       case '\r':
       case '\n':
         if (!space) {
-          out.push_back(' ');
+          w.put(' ');
           space = true;
         }
         break;
       case '/':
       case '(':
-        if (space) out.pop_back();
+        if (space) w.unput();
         space = false;
-        out.push_back(c);
+        w.put(c);
         break;
       default:
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        w.put(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
         space = false;
         break;
     }
   }
+  w.finish();
   return differs(in, out);
 }
 
@@ -123,7 +125,13 @@ bool normalise_path(std::string_view in, std::string& out, bool windows) {
   return differs(in, out);
 }
 
+constexpr ByteSet kRemoveCommentsStart = byte_set("/<-#");
+
 bool remove_comments(std::string_view in, std::string& out) {
+  if (find_in_set(in, 0, kRemoveCommentsStart) == in.size()) {
+    out.assign(in);
+    return false;
+  }
   // ModSecurity copies the byte right after a comment's end marker unexamined — the
   // string's terminating NUL when the marker ends the value — and cuts the value at an
   // SQL "--" or a "#" outside comments.
@@ -162,7 +170,13 @@ bool remove_comments(std::string_view in, std::string& out) {
   return differs(in, out);
 }
 
+constexpr ByteSet kCommentMarkerStart = byte_set("/*<-#");
+
 bool remove_comments_char(std::string_view in, std::string& out) {
+  if (find_in_set(in, 0, kCommentMarkerStart) == in.size()) {
+    out.assign(in);
+    return false;
+  }
   // Deletes the markers /* */ <!-- --> -- # themselves; after a deletion the scan goes on
   // at the byte that followed the marker, so this is one left-to-right pass.
   const size_t n = in.size();
@@ -190,6 +204,10 @@ bool remove_comments_char(std::string_view in, std::string& out) {
 bool replace_comments(std::string_view in, std::string& out) {
   // Each /* ... */ becomes one space; an unterminated one runs to the end.
   const size_t n = in.size();
+  if (find_byte(in, 0, '/') == n) {
+    out.assign(in);
+    return false;
+  }
   out.reserve(n);
   bool in_comment = false;
   for (size_t i = 0; i < n;) {
