@@ -387,9 +387,9 @@ bool escape_seq_decode(std::string_view in, std::string& out) {
 
 bool hex_decode(std::string_view in, std::string& out) {
   // Pairs of bytes, unvalidated; an odd last byte is dropped.
-  out.reserve(in.size() / 2);
-  for (size_t i = 0; i + 1 < in.size(); i += 2) {
-    out.push_back(static_cast<char>(x2c(in[i], in[i + 1])));
+  out.resize(in.size() / 2);
+  for (size_t k = 0; k < out.size(); ++k) {
+    out[k] = static_cast<char>(x2c(in[2 * k], in[2 * k + 1]));
   }
   return !in.empty();
 }
@@ -401,20 +401,23 @@ bool sql_hex_decode(std::string_view in, std::string& out) {
   // run that reaches the end copies.
   const size_t n = in.size();
   auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
-  out.reserve(n);
+  ShrinkWriter w(out, n);
+  bool decoded_nul = false;
   for (size_t p = 0; p + 1 < n && at(p) != 0; ++p) {
     if (at(p) == '0' && (at(p + 1) | 0x20) == 'x' && is_hex(at(p + 2)) && is_hex(at(p + 3))) {
       p += 2;
-      while (is_hex(at(p)) && is_hex(at(p + 1))) {
+      while (!decoded_nul && is_hex(at(p)) && is_hex(at(p + 1))) {
         unsigned char b = x2c(at(p), at(p + 1));
-        if (b == 0) return differs(in, out);
-        out.push_back(static_cast<char>(b));
+        decoded_nul = b == 0;
+        if (!decoded_nul) w.put(b);
         p += 2;
       }
+      if (decoded_nul) break;
     }
     if (at(p) == 0) break;
-    out.push_back(static_cast<char>(at(p)));
+    w.put(at(p));
   }
+  w.finish();
   return differs(in, out);
 }
 

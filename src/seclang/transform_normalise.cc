@@ -137,7 +137,7 @@ bool remove_comments(std::string_view in, std::string& out) {
   // SQL "--" or a "#" outside comments.
   const size_t n = in.size();
   auto at = [&](size_t k) -> char { return k < n ? in[k] : '\0'; };
-  out.reserve(n);
+  ShrinkWriter w(out, n);
   bool in_comment = false;
   size_t i = 0;
   while (i < n) {
@@ -152,21 +152,22 @@ bool remove_comments(std::string_view in, std::string& out) {
       } else if ((in[i] == '-' && i + 1 < n && in[i + 1] == '-') || in[i] == '#') {
         break;
       } else {
-        out.push_back(in[i++]);
+        w.put(static_cast<unsigned char>(in[i++]));
       }
     } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
       in_comment = false;
       i += 2;
-      out.push_back(at(i++));
+      w.put(static_cast<unsigned char>(at(i++)));
     } else if (in[i] == '-' && i + 2 < n && in[i + 1] == '-' && in[i + 2] == '>') {
       in_comment = false;
       i += 3;
-      out.push_back(at(i++));
+      w.put(static_cast<unsigned char>(at(i++)));
     } else {
       ++i;
     }
   }
-  if (in_comment) out.push_back(' ');
+  if (in_comment) w.put(static_cast<unsigned char>(' '));
+  w.finish();
   return differs(in, out);
 }
 
@@ -180,7 +181,7 @@ bool remove_comments_char(std::string_view in, std::string& out) {
   // Deletes the markers /* */ <!-- --> -- # themselves; after a deletion the scan goes on
   // at the byte that followed the marker, so this is one left-to-right pass.
   const size_t n = in.size();
-  out.reserve(n);
+  ShrinkWriter w(out, n);
   size_t i = 0;
   auto next_is = [&](std::string_view marker) { return in.substr(i, marker.size()) == marker; };
   while (i < n) {
@@ -195,9 +196,10 @@ bool remove_comments_char(std::string_view in, std::string& out) {
     } else if (in[i] == '#') {
       i += 1;
     } else {
-      out.push_back(in[i++]);
+      w.put(static_cast<unsigned char>(in[i++]));
     }
   }
+  w.finish();
   return out.size() != n;
 }
 
@@ -208,7 +210,7 @@ bool replace_comments(std::string_view in, std::string& out) {
     out.assign(in);
     return false;
   }
-  out.reserve(n);
+  ShrinkWriter w(out, n);
   bool in_comment = false;
   for (size_t i = 0; i < n;) {
     if (!in_comment) {
@@ -216,17 +218,18 @@ bool replace_comments(std::string_view in, std::string& out) {
         in_comment = true;
         i += 2;
       } else {
-        out.push_back(in[i++]);
+        w.put(static_cast<unsigned char>(in[i++]));
       }
     } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
       in_comment = false;
       i += 2;
-      out.push_back(' ');
+      w.put(static_cast<unsigned char>(' '));
     } else {
       ++i;
     }
   }
-  if (in_comment) out.push_back(' ');
+  if (in_comment) w.put(static_cast<unsigned char>(' '));
+  w.finish();
   return differs(in, out);
 }
 
