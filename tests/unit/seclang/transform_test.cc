@@ -213,8 +213,11 @@ TEST(TransformTest, NamesRoundTripAndAliases) {
   EXPECT_EQ(transform_by_name("normalizePathWin"), Transform::kNormalisePathWin);
   EXPECT_EQ(transform_by_name("utf8toUnicode"), Transform::kUtf8ToUnicode);
   EXPECT_EQ(transform_by_name("cmdLine"), Transform::kCmdLine);
-  EXPECT_FALSE(transform_by_name("LOWERCASE").has_value());
-  EXPECT_FALSE(transform_by_name("urldecode").has_value());
+  // ModSecurity v3 matches t: names without regard to case.
+  EXPECT_EQ(transform_by_name("LOWERCASE"), Transform::kLowercase);
+  EXPECT_EQ(transform_by_name("urldecodeuni"), Transform::kUrlDecodeUni);
+  EXPECT_FALSE(transform_by_name("urlDecodeUnicode").has_value());
+  EXPECT_FALSE(transform_by_name("utf8t\x10unicode").has_value());
   EXPECT_FALSE(transform_by_name("").has_value());
 }
 
