@@ -217,7 +217,7 @@ TEST(TransformTest, NamesRoundTripAndAliases) {
   EXPECT_EQ(transform_by_name("LOWERCASE"), Transform::kLowercase);
   EXPECT_EQ(transform_by_name("urldecodeuni"), Transform::kUrlDecodeUni);
   EXPECT_FALSE(transform_by_name("urlDecodeUnicode").has_value());
-  EXPECT_FALSE(transform_by_name("utf8t\x10unicode").has_value());
+  EXPECT_FALSE(transform_by_name("utf\x18toUnicode").has_value());  // a control byte, not the "8"
   EXPECT_FALSE(transform_by_name("").has_value());
 }
 
