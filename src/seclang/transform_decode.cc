@@ -20,8 +20,10 @@ unsigned char strtol_low_byte(std::string_view digits, int base) {
   uint64_t value = 0;
   for (unsigned char c : digits) {
     uint64_t digit = std::isdigit(c) ? c - '0' : (std::tolower(c) - 'a') + 10;
+    if (value > (static_cast<uint64_t>(LONG_MAX) - digit) / static_cast<uint64_t>(base)) {
+      return 0xff;
+    }
     value = value * static_cast<uint64_t>(base) + digit;
-    if (value > static_cast<uint64_t>(LONG_MAX)) return 0xff;
   }
   return static_cast<unsigned char>(value);
 }

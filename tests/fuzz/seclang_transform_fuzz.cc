@@ -33,8 +33,6 @@ bool is_idempotent(Transform t) {
     case Transform::kRemoveNulls:
     case Transform::kReplaceNulls:
     case Transform::kParityZero7bit:
-    case Transform::kParityEven7bit:
-    case Transform::kParityOdd7bit:
     case Transform::kNone:
       return true;
     default:

@@ -60,6 +60,7 @@ const Case kCases[] = {
     {T::kHtmlEntityDecode, "&LT;&gt&amp;&quot;&nbsp;", "<>&\"\xa0"},
     {T::kHtmlEntityDecode, "&apos;&foo&#;&#x;&", "&apos;&foo&#;&#x;&"},
     {T::kHtmlEntityDecode, "&#99999999999999999999;", "\xff"},
+    {T::kHtmlEntityDecode, "&#X11111111111111111111a", "\xff"},  // saturates, not wraps
     {T::kHtmlEntityDecode, "&#321;", "A"},  // only the low byte of the code point
     // jsDecode: \uHHHH (low byte, full-width folded), \xHH, octal up to one byte, \C.
     {T::kJsDecode, "\\u0041\\uff21\\x42\\101",
