@@ -34,10 +34,25 @@ constexpr std::array<int8_t, 256> kForgivingTable = [] {
   return t;
 }();
 
+// The digests are fetched once and each thread reuses one context, so hashing a value
+// allocates nothing but `out`.
+const EVP_MD* fetched(const char* name) {
+  return EVP_MD_fetch(nullptr, name, nullptr);
+}
+
 bool digest(const EVP_MD* md, std::string_view in, std::string& out) {
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(in.data(), in.size(), buf, &len, md, nullptr) != 1) len = 0;
+  if (md == nullptr || context.ctx == nullptr || EVP_DigestInit_ex(context.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, in.data(), in.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, buf, &len) != 1) {
+    len = 0;
+  }
   out.assign(reinterpret_cast<const char*>(buf), len);
   return differs(in, out);
 }
@@ -240,10 +255,12 @@ bool length(std::string_view in, std::string& out) {
 }
 
 bool md5(std::string_view in, std::string& out) {
-  return digest(EVP_md5(), in, out);
+  static const EVP_MD* const kMd5 = fetched("MD5");
+  return digest(kMd5, in, out);
 }
 bool sha1(std::string_view in, std::string& out) {
-  return digest(EVP_sha1(), in, out);
+  static const EVP_MD* const kSha1 = fetched("SHA1");
+  return digest(kSha1, in, out);
 }
 
 }  // namespace rampart::seclang::transform_detail
