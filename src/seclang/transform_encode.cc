@@ -209,9 +209,9 @@ bool utf8_to_unicode(std::string_view in, std::string& out) {
   const size_t n = in.size();
   auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
   // The common case, ASCII without NULs, is returned as is after one scan.
-  bool plain = true;
-  for (unsigned char c : in) plain &= (c != 0) & (c < 0x80);
-  if (plain) {
+  unsigned char high_bits = 0;
+  for (unsigned char c : in) high_bits |= c;
+  if ((high_bits & 0x80) == 0 && find_byte(in, 0, '\0') == n) {
     out.assign(in);
     return false;
   }

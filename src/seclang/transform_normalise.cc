@@ -174,24 +174,29 @@ bool remove_comments(std::string_view in, std::string& out) {
 constexpr ByteSet kCommentMarkerStart = byte_set("/*<-#");
 
 bool remove_comments_char(std::string_view in, std::string& out) {
-  if (find_in_set(in, 0, kCommentMarkerStart) == in.size()) {
-    out.assign(in);
-    return false;
-  }
   // Deletes the markers /* */ <!-- --> -- # themselves; after a deletion the scan goes on
   // at the byte that followed the marker, so this is one left-to-right pass.
   const size_t n = in.size();
+  size_t i = find_in_set(in, 0, kCommentMarkerStart);
+  if (i == n) {
+    out.assign(in);
+    return false;
+  }
   ShrinkWriter w(out, n);
-  size_t i = 0;
-  auto next_is = [&](std::string_view marker) { return in.substr(i, marker.size()) == marker; };
+  w.copy(in.substr(0, i));
   while (i < n) {
-    if (next_is("/*") || next_is("*/")) {
+    size_t next = find_in_set(in, i, kCommentMarkerStart);
+    w.copy(in.substr(i, next - i));
+    i = next;
+    if (i == n) break;
+    std::string_view rest = in.substr(i);
+    if (rest.starts_with("/*") || rest.starts_with("*/")) {
       i += 2;
-    } else if (next_is("<!--")) {
+    } else if (rest.starts_with("<!--")) {
       i += 4;
-    } else if (next_is("-->")) {
+    } else if (rest.starts_with("-->")) {
       i += 3;
-    } else if (next_is("--")) {
+    } else if (rest.starts_with("--")) {
       i += 2;
     } else if (in[i] == '#') {
       i += 1;
