@@ -1,6 +1,7 @@
 // The decoders: urlDecode, urlDecodeUni, htmlEntityDecode, jsDecode, cssDecode,
 // escapeSeqDecode, hexDecode, sqlHexDecode — byte for byte as ModSecurity v3 decodes,
 // including how it treats malformed escapes (the differential test depends on it).
+#include <algorithm>
 #include <cctype>
 #include <climits>
 #include <cstdint>
@@ -404,20 +405,31 @@ bool sql_hex_decode(std::string_view in, std::string& out) {
   const size_t n = in.size();
   auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
   ShrinkWriter w(out, n);
-  bool decoded_nul = false;
-  for (size_t p = 0; p + 1 < n && at(p) != 0; ++p) {
-    if (at(p) == '0' && (at(p + 1) | 0x20) == 'x' && is_hex(at(p + 2)) && is_hex(at(p + 3))) {
+  // Plain bytes are copied in runs: the loop only looks at bytes before the last one and
+  // before the first NUL.
+  const size_t stop = std::min(n == 0 ? 0 : n - 1, find_byte(in, 0, '\0'));
+  size_t p = 0;
+  while (p < stop) {
+    size_t zero = std::min(find_byte(in, p, '0'), stop);
+    w.copy(in.substr(p, zero - p));
+    p = zero;
+    if (p == stop) break;
+    if ((at(p + 1) | 0x20) == 'x' && is_hex(at(p + 2)) && is_hex(at(p + 3))) {
       p += 2;
-      while (!decoded_nul && is_hex(at(p)) && is_hex(at(p + 1))) {
+      while (is_hex(at(p)) && is_hex(at(p + 1))) {
         unsigned char b = x2c(at(p), at(p + 1));
-        decoded_nul = b == 0;
-        if (!decoded_nul) w.put(b);
+        if (b == 0) {
+          w.finish();
+          return differs(in, out);
+        }
+        w.put(b);
         p += 2;
       }
-      if (decoded_nul) break;
     }
+    // The byte after a run is copied unexamined, even the last one; a NUL ends the value.
     if (at(p) == 0) break;
     w.put(at(p));
+    ++p;
   }
   w.finish();
   return differs(in, out);
