@@ -151,23 +151,25 @@ bool base64_decode_ext(std::string_view in, std::string& out) {
 }
 
 bool base64_encode(std::string_view in, std::string& out) {
-  out.reserve((in.size() + 2) / 3 * 4);
+  out.resize((in.size() + 2) / 3 * 4);
+  char* d = out.data();
+  auto byte = [&](size_t k) { return uint32_t{static_cast<uint8_t>(in[k])}; };
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<uint8_t>(in[i])} << 16) |
-                 (uint32_t{static_cast<uint8_t>(in[i + 1])} << 8) | static_cast<uint8_t>(in[i + 2]);
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out.push_back(kBase64Alphabet[v & 63]);
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    d[0] = kBase64Alphabet[v >> 18];
+    d[1] = kBase64Alphabet[(v >> 12) & 63];
+    d[2] = kBase64Alphabet[(v >> 6) & 63];
+    d[3] = kBase64Alphabet[v & 63];
+    d += 4;
   }
   if (i < in.size()) {
-    uint32_t v = uint32_t{static_cast<uint8_t>(in[i])} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{static_cast<uint8_t>(in[i + 1])} << 8;
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kBase64Alphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
+    bool two = i + 1 < in.size();
+    uint32_t v = (byte(i) << 16) | (two ? byte(i + 1) << 8 : 0);
+    d[0] = kBase64Alphabet[v >> 18];
+    d[1] = kBase64Alphabet[(v >> 12) & 63];
+    d[2] = two ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    d[3] = '=';
   }
   return !in.empty();
 }

@@ -1,6 +1,7 @@
 // Byte-wise transformations: case, whitespace, NULs, trimming and 7-bit parity. Whitespace
 // is the C locale's isspace set; removeWhitespace also drops the NBSP bytes 0xa0 and 0xc2
 // as ModSecurity v3 does.
+#include <array>
 #include <bit>
 #include <cctype>
 
@@ -108,16 +109,24 @@ bool trim(std::string_view in, std::string& out, bool left, bool right) {
 }
 
 // ModSecurity counts the bits of the whole byte, its bit 7 included, before setting bit 7.
+// Tables, as a per-byte popcount does not vectorise.
+template <bool kOdd>
+constexpr std::array<unsigned char, 256> kParityTable = [] {
+  std::array<unsigned char, 256> t{};
+  for (int c = 0; c < 256; ++c) {
+    bool odd_bits = (std::popcount(static_cast<unsigned>(c)) & 1) != 0;
+    bool set_high = kOdd ? !odd_bits : odd_bits;
+    t[c] = static_cast<unsigned char>(set_high ? (c | 0x80) : (c & 0x7f));
+  }
+  return t;
+}();
+
 bool parity_even(std::string_view in, std::string& out) {
-  return map_bytes(in, out, [](unsigned char c) -> unsigned char {
-    return (std::popcount(c) & 1) ? (c | 0x80) : (c & 0x7f);
-  });
+  return map_bytes(in, out, [](unsigned char c) { return kParityTable<false>[c]; });
 }
 
 bool parity_odd(std::string_view in, std::string& out) {
-  return map_bytes(in, out, [](unsigned char c) -> unsigned char {
-    return (std::popcount(c) & 1) ? (c & 0x7f) : (c | 0x80);
-  });
+  return map_bytes(in, out, [](unsigned char c) { return kParityTable<true>[c]; });
 }
 
 bool parity_zero(std::string_view in, std::string& out) {
