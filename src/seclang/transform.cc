@@ -58,11 +58,20 @@ constexpr std::array kNames = {
     NamedTransform{"utf8toUnicode", Transform::kUtf8ToUnicode},
 };
 
+bool equal_ignoring_case(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if ((a[i] | 0x20) != (b[i] | 0x20)) return false;
+    if (((a[i] | 0x20) < 'a' || (a[i] | 0x20) > 'z') && a[i] != b[i]) return false;
+  }
+  return true;
+}
+
 }  // namespace
 
 std::optional<Transform> transform_by_name(std::string_view name) {
   for (const auto& entry : kNames) {
-    if (entry.name == name) return entry.transform;
+    if (equal_ignoring_case(entry.name, name)) return entry.transform;
   }
   return std::nullopt;
 }

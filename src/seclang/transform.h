@@ -48,7 +48,8 @@ enum class Transform : uint8_t {
   kUtf8ToUnicode,
 };
 
-// Case-sensitive as ModSecurity is ("lowercase", "urlDecodeUni", ...); nullopt if unknown.
+// ASCII case-insensitive, as ModSecurity v3's rule scanner matches `t:` names
+// ("urlDecodeUni", "urldecodeuni", ...); nullopt if unknown.
 std::optional<Transform> transform_by_name(std::string_view name);
 std::string_view transform_name(Transform t);
 

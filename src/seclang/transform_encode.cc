@@ -34,10 +34,25 @@ constexpr std::array<int8_t, 256> kForgivingTable = [] {
   return t;
 }();
 
+// The digests are fetched once and each thread reuses one context, so hashing a value
+// allocates nothing but `out`.
+const EVP_MD* fetched(const char* name) {
+  return EVP_MD_fetch(nullptr, name, nullptr);
+}
+
 bool digest(const EVP_MD* md, std::string_view in, std::string& out) {
+  struct Context {
+    EVP_MD_CTX* ctx = EVP_MD_CTX_new();
+    ~Context() { EVP_MD_CTX_free(ctx); }
+  };
+  thread_local Context context;
   unsigned char buf[EVP_MAX_MD_SIZE];
   unsigned int len = 0;
-  if (EVP_Digest(in.data(), in.size(), buf, &len, md, nullptr) != 1) len = 0;
+  if (md == nullptr || context.ctx == nullptr || EVP_DigestInit_ex(context.ctx, md, nullptr) != 1 ||
+      EVP_DigestUpdate(context.ctx, in.data(), in.size()) != 1 ||
+      EVP_DigestFinal_ex(context.ctx, buf, &len) != 1) {
+    len = 0;
+  }
   out.assign(reinterpret_cast<const char*>(buf), len);
   return differs(in, out);
 }
@@ -136,23 +151,25 @@ bool base64_decode_ext(std::string_view in, std::string& out) {
 }
 
 bool base64_encode(std::string_view in, std::string& out) {
-  out.reserve((in.size() + 2) / 3 * 4);
+  out.resize((in.size() + 2) / 3 * 4);
+  char* d = out.data();
+  auto byte = [&](size_t k) { return uint32_t{static_cast<uint8_t>(in[k])}; };
   size_t i = 0;
   for (; i + 2 < in.size(); i += 3) {
-    uint32_t v = (uint32_t{static_cast<uint8_t>(in[i])} << 16) |
-                 (uint32_t{static_cast<uint8_t>(in[i + 1])} << 8) | static_cast<uint8_t>(in[i + 2]);
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(kBase64Alphabet[(v >> 6) & 63]);
-    out.push_back(kBase64Alphabet[v & 63]);
+    uint32_t v = (byte(i) << 16) | (byte(i + 1) << 8) | byte(i + 2);
+    d[0] = kBase64Alphabet[v >> 18];
+    d[1] = kBase64Alphabet[(v >> 12) & 63];
+    d[2] = kBase64Alphabet[(v >> 6) & 63];
+    d[3] = kBase64Alphabet[v & 63];
+    d += 4;
   }
   if (i < in.size()) {
-    uint32_t v = uint32_t{static_cast<uint8_t>(in[i])} << 16;
-    if (i + 1 < in.size()) v |= uint32_t{static_cast<uint8_t>(in[i + 1])} << 8;
-    out.push_back(kBase64Alphabet[v >> 18]);
-    out.push_back(kBase64Alphabet[(v >> 12) & 63]);
-    out.push_back(i + 1 < in.size() ? kBase64Alphabet[(v >> 6) & 63] : '=');
-    out.push_back('=');
+    bool two = i + 1 < in.size();
+    uint32_t v = (byte(i) << 16) | (two ? byte(i + 1) << 8 : 0);
+    d[0] = kBase64Alphabet[v >> 18];
+    d[1] = kBase64Alphabet[(v >> 12) & 63];
+    d[2] = two ? kBase64Alphabet[(v >> 6) & 63] : '=';
+    d[3] = '=';
   }
   return !in.empty();
 }
@@ -193,6 +210,13 @@ bool utf8_to_unicode(std::string_view in, std::string& out) {
   // overlong sequence is followed by its lead byte, as ModSecurity writes them.
   const size_t n = in.size();
   auto at = [&](size_t k) -> unsigned char { return k < n ? in[k] : 0; };
+  // The common case, ASCII without NULs, is returned as is after one scan.
+  unsigned char high_bits = 0;
+  for (unsigned char c : in) high_bits |= c;
+  if ((high_bits & 0x80) == 0 && find_byte(in, 0, '\0') == n) {
+    out.assign(in);
+    return false;
+  }
   out.reserve(n);
   for (size_t i = 0; i < n;) {
     unsigned char c = in[i];
@@ -233,10 +257,12 @@ bool length(std::string_view in, std::string& out) {
 }
 
 bool md5(std::string_view in, std::string& out) {
-  return digest(EVP_md5(), in, out);
+  static const EVP_MD* const kMd5 = fetched("MD5");
+  return digest(kMd5, in, out);
 }
 bool sha1(std::string_view in, std::string& out) {
-  return digest(EVP_sha1(), in, out);
+  static const EVP_MD* const kSha1 = fetched("SHA1");
+  return digest(kSha1, in, out);
 }
 
 }  // namespace rampart::seclang::transform_detail

@@ -6,7 +6,9 @@
 // ModSecurity's hex helpers do arithmetic on any byte, not only hex digits (hexDecode
 // never validates its input), so x2c/x1c below reproduce that arithmetic exactly.
 
+#include <array>
 #include <cstddef>
+#include <cstring>
 #include <string>
 #include <string_view>
 
@@ -33,6 +35,50 @@ inline unsigned char x2c(unsigned char hi, unsigned char lo) {
 inline bool differs(std::string_view in, const std::string& out) {
   return std::string_view(out) != in;
 }
+
+using ByteSet = std::array<bool, 256>;
+
+constexpr ByteSet byte_set(std::string_view bytes) {
+  ByteSet set{};
+  for (char c : bytes) set[static_cast<unsigned char>(c)] = true;
+  return set;
+}
+
+// Position of the first byte at or after `from` in `set`, or in.size().
+inline size_t find_in_set(std::string_view in, size_t from, const ByteSet& set) {
+  while (from < in.size() && !set[static_cast<unsigned char>(in[from])]) ++from;
+  return from;
+}
+
+// Position of the first `c` at or after `from`, or in.size() (memchr: SIMD in glibc).
+inline size_t find_byte(std::string_view in, size_t from, char c) {
+  if (from >= in.size()) return in.size();
+  const void* hit = std::memchr(in.data() + from, c, in.size() - from);
+  return hit == nullptr ? in.size()
+                        : static_cast<size_t>(static_cast<const char*>(hit) - in.data());
+}
+
+// Output cursor for the transformations whose result is never longer than their input:
+// `out` is sized to the input once, written through a raw pointer (no per-byte capacity
+// checks) and cut to length by finish().
+class ShrinkWriter {
+ public:
+  ShrinkWriter(std::string& out, size_t capacity) : out_(out) {
+    out_.resize(capacity);
+    d_ = out_.data();
+  }
+  void put(unsigned char c) { *d_++ = static_cast<char>(c); }
+  void copy(std::string_view s) {
+    if (!s.empty()) std::memcpy(d_, s.data(), s.size());
+    d_ += s.size();
+  }
+  void unput() { --d_; }
+  void finish() { out_.resize(static_cast<size_t>(d_ - out_.data())); }
+
+ private:
+  std::string& out_;
+  char* d_;
+};
 
 // transform_decode.cc
 bool url_decode(std::string_view in, std::string& out);

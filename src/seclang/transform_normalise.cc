@@ -8,9 +8,10 @@
 namespace rampart::seclang::transform_detail {
 
 bool cmd_line(std::string_view in, std::string& out) {
-  out.reserve(in.size());
+  ShrinkWriter w(out, in.size());
   bool space = false;  // the last byte written is a collapsed separator
-  for (char c : in) {
+  for (char ch : in) {
+    auto c = static_cast<unsigned char>(ch);
     switch (c) {
       case '"':
       case '\'':
@@ -24,22 +25,23 @@ bool cmd_line(std::string_view in, std::string& out) {
       case '\r':
       case '\n':
         if (!space) {
-          out.push_back(' ');
+          w.put(' ');
           space = true;
         }
         break;
       case '/':
       case '(':
-        if (space) out.pop_back();
+        if (space) w.unput();
         space = false;
-        out.push_back(c);
+        w.put(c);
         break;
       default:
-        out.push_back(static_cast<char>(std::tolower(static_cast<unsigned char>(c))));
+        w.put(c | (static_cast<unsigned char>(c - 'A') < 26 ? 0x20 : 0));
         space = false;
         break;
     }
   }
+  w.finish();
   return differs(in, out);
 }
 
@@ -123,13 +125,19 @@ bool normalise_path(std::string_view in, std::string& out, bool windows) {
   return differs(in, out);
 }
 
+constexpr ByteSet kRemoveCommentsStart = byte_set("/<-#");
+
 bool remove_comments(std::string_view in, std::string& out) {
+  if (find_in_set(in, 0, kRemoveCommentsStart) == in.size()) {
+    out.assign(in);
+    return false;
+  }
   // ModSecurity copies the byte right after a comment's end marker unexamined — the
   // string's terminating NUL when the marker ends the value — and cuts the value at an
   // SQL "--" or a "#" outside comments.
   const size_t n = in.size();
   auto at = [&](size_t k) -> char { return k < n ? in[k] : '\0'; };
-  out.reserve(n);
+  ShrinkWriter w(out, n);
   bool in_comment = false;
   size_t i = 0;
   while (i < n) {
@@ -144,53 +152,70 @@ bool remove_comments(std::string_view in, std::string& out) {
       } else if ((in[i] == '-' && i + 1 < n && in[i + 1] == '-') || in[i] == '#') {
         break;
       } else {
-        out.push_back(in[i++]);
+        w.put(static_cast<unsigned char>(in[i++]));
       }
     } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
       in_comment = false;
       i += 2;
-      out.push_back(at(i++));
+      w.put(static_cast<unsigned char>(at(i++)));
     } else if (in[i] == '-' && i + 2 < n && in[i + 1] == '-' && in[i + 2] == '>') {
       in_comment = false;
       i += 3;
-      out.push_back(at(i++));
+      w.put(static_cast<unsigned char>(at(i++)));
     } else {
       ++i;
     }
   }
-  if (in_comment) out.push_back(' ');
+  if (in_comment) w.put(static_cast<unsigned char>(' '));
+  w.finish();
   return differs(in, out);
 }
+
+constexpr ByteSet kCommentMarkerStart = byte_set("/*<-#");
 
 bool remove_comments_char(std::string_view in, std::string& out) {
   // Deletes the markers /* */ <!-- --> -- # themselves; after a deletion the scan goes on
   // at the byte that followed the marker, so this is one left-to-right pass.
   const size_t n = in.size();
-  out.reserve(n);
-  size_t i = 0;
-  auto next_is = [&](std::string_view marker) { return in.substr(i, marker.size()) == marker; };
+  size_t i = find_in_set(in, 0, kCommentMarkerStart);
+  if (i == n) {
+    out.assign(in);
+    return false;
+  }
+  ShrinkWriter w(out, n);
+  w.copy(in.substr(0, i));
   while (i < n) {
-    if (next_is("/*") || next_is("*/")) {
+    size_t next = find_in_set(in, i, kCommentMarkerStart);
+    w.copy(in.substr(i, next - i));
+    i = next;
+    if (i == n) break;
+    std::string_view rest = in.substr(i);
+    if (rest.starts_with("/*") || rest.starts_with("*/")) {
       i += 2;
-    } else if (next_is("<!--")) {
+    } else if (rest.starts_with("<!--")) {
       i += 4;
-    } else if (next_is("-->")) {
+    } else if (rest.starts_with("-->")) {
       i += 3;
-    } else if (next_is("--")) {
+    } else if (rest.starts_with("--")) {
       i += 2;
     } else if (in[i] == '#') {
       i += 1;
     } else {
-      out.push_back(in[i++]);
+      w.put(static_cast<unsigned char>(in[i++]));
     }
   }
+  w.finish();
   return out.size() != n;
 }
 
 bool replace_comments(std::string_view in, std::string& out) {
   // Each /* ... */ becomes one space; an unterminated one runs to the end.
   const size_t n = in.size();
-  out.reserve(n);
+  if (find_byte(in, 0, '/') == n) {
+    out.assign(in);
+    return false;
+  }
+  ShrinkWriter w(out, n);
   bool in_comment = false;
   for (size_t i = 0; i < n;) {
     if (!in_comment) {
@@ -198,17 +223,18 @@ bool replace_comments(std::string_view in, std::string& out) {
         in_comment = true;
         i += 2;
       } else {
-        out.push_back(in[i++]);
+        w.put(static_cast<unsigned char>(in[i++]));
       }
     } else if (in[i] == '*' && i + 1 < n && in[i + 1] == '/') {
       in_comment = false;
       i += 2;
-      out.push_back(' ');
+      w.put(static_cast<unsigned char>(' '));
     } else {
       ++i;
     }
   }
-  if (in_comment) out.push_back(' ');
+  if (in_comment) w.put(static_cast<unsigned char>(' '));
+  w.finish();
   return differs(in, out);
 }
 

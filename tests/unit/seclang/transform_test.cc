@@ -60,6 +60,7 @@ const Case kCases[] = {
     {T::kHtmlEntityDecode, "&LT;&gt&amp;&quot;&nbsp;", "<>&\"\xa0"},
     {T::kHtmlEntityDecode, "&apos;&foo&#;&#x;&", "&apos;&foo&#;&#x;&"},
     {T::kHtmlEntityDecode, "&#99999999999999999999;", "\xff"},
+    {T::kHtmlEntityDecode, "&#X11111111111111111111a", "\xff"},  // saturates, not wraps
     {T::kHtmlEntityDecode, "&#321;", "A"},  // only the low byte of the code point
     // jsDecode: \uHHHH (low byte, full-width folded), \xHH, octal up to one byte, \C.
     {T::kJsDecode, "\\u0041\\uff21\\x42\\101",
@@ -213,8 +214,11 @@ TEST(TransformTest, NamesRoundTripAndAliases) {
   EXPECT_EQ(transform_by_name("normalizePathWin"), Transform::kNormalisePathWin);
   EXPECT_EQ(transform_by_name("utf8toUnicode"), Transform::kUtf8ToUnicode);
   EXPECT_EQ(transform_by_name("cmdLine"), Transform::kCmdLine);
-  EXPECT_FALSE(transform_by_name("LOWERCASE").has_value());
-  EXPECT_FALSE(transform_by_name("urldecode").has_value());
+  // ModSecurity v3 matches t: names without regard to case.
+  EXPECT_EQ(transform_by_name("LOWERCASE"), Transform::kLowercase);
+  EXPECT_EQ(transform_by_name("urldecodeuni"), Transform::kUrlDecodeUni);
+  EXPECT_FALSE(transform_by_name("urlDecodeUnicode").has_value());
+  EXPECT_FALSE(transform_by_name("utf\x18toUnicode").has_value());  // a control byte, not the "8"
   EXPECT_FALSE(transform_by_name("").has_value());
 }
 
