@@ -83,7 +83,7 @@ class Answer:
         self.elapsed_ms = elapsed_ms
 
 
-def _read_answer(sock, deadline):
+def _read_answer(sock, deadline, method):
     buf = b""
 
     def fill():
@@ -114,6 +114,8 @@ def _read_answer(sock, deadline):
     if not sep:
         return Answer(status, headers, b"", error="connection closed inside the header")
     buf = rest
+    if method == "HEAD" or status in (204, 304) or 100 <= status < 200:
+        return Answer(status, headers, b"")
     if "content-length" in headers and headers["content-length"].isdigit():
         want = int(headers["content-length"])
         while len(buf) < want and fill():
@@ -123,8 +125,6 @@ def _read_answer(sock, deadline):
         while not buf.endswith(b"0\r\n\r\n") and fill():
             pass
         return Answer(status, headers, buf)
-    if status in (204, 304) or 100 <= status < 200:
-        return Answer(status, headers, b"")
     while fill():
         pass
     return Answer(status, headers, buf)
@@ -143,7 +143,7 @@ def send(entry, port, host="127.0.0.1", timeout=10.0):
                 s.sendall(data)
             except (BrokenPipeError, ConnectionResetError):
                 pass  # the proxy may answer (400, 413) and close before reading it all
-            a = _read_answer(s, deadline)
+            a = _read_answer(s, deadline, entry["method"])
     except (OSError, TimeoutError) as exc:
         a = Answer(0, {}, b"", error="%s: %s" % (type(exc).__name__, exc))
     a.elapsed_ms = (time.monotonic() - t0) * 1000.0

@@ -69,7 +69,8 @@ def protocol(b):
     P = "protocol"
     bh = b.browser_headers
     form = [("Content-Type", "application/x-www-form-urlencoded")]
-    for m in ["PUT", "DELETE", "PATCH", "TRACE", "PROPFIND", "MKCOL", "FOO", "CONNECTX", "DEBUG", "TRACK"]:
+    # TRACE is not here: nginx answers it with 405 before ModSecurity sees it.
+    for m in ["PUT", "DELETE", "PATCH", "PROPFIND", "MKCOL", "FOO", "CONNECTX", "DEBUG", "TRACK"]:
         b.add(P, "attack", m, "/resource/1", bh(), note="method not in tx.allowed_methods")
     for ct in ["application/x-evil", "text/x-php", "application/x-shockwave-flash", "image/svg+xml",
                "application/java-archive", "text/html"]:
@@ -137,7 +138,7 @@ def protocol(b):
     b.add(P, "attack", "GET", "/", bh([("Accept-Encoding", "gzip," * 40 + "br")]), note="long Accept-Encoding")
     b.add(P, "attack", "GET", "/", bh([("X-Forwarded-For", "1.1.1.1, 2.2.2.2, ' or 1=1--")]),
           note="injection in X-Forwarded-For")
-    b.add(P, "attack", "GET", "/%2e%2e/%2e%2e/etc/passwd", bh(), note="encoded dot segments in the path")
+    b.add(P, "attack", "GET", "/a/b/%2e%2e/%2e%2e/etc/passwd", bh(), note="encoded dot segments in the path")
     b.add(P, "attack", "GET", "/index.php/..%5c..%5cwindows/win.ini", bh(), note="backslash traversal")
     b.add(P, "attack", "GET", "/" + "a/" * 200 + "x", bh(), note="deep path")
     b.add(P, "attack", "POST", "/api/v1/items", b.api_headers([("Content-Type", "application/json")]),
