@@ -251,7 +251,7 @@ def benign_traffic(b):
             "city": rng.choice(["Portland", "Köln", "Lyon"]), "zip": "%05d" % rng.randint(0, 99999),
             "notes": rng.choice(["Leave at the door, please.", "Ring twice", "", "Call me (555) 123-4567"]),
             "csrf_token": "%040x" % rng.getrandbits(160)})
-        body += "&x" * 0 + "&pad=" + "a" * rng.randint(0, 200)
+        body += "&pad=" + "a" * rng.randint(0, 200)
         b.add(B, "benign", "POST", rng.choice(["/checkout", "/account/address", "/newsletter"]),
               b.browser_headers([("Content-Type", "application/x-www-form-urlencoded"),
                                  ("Origin", "https://shop.example.com")]), body=body, point="form")
