@@ -126,6 +126,14 @@ def test_compare_counts_and_lists_differences(tmp_path):
     assert missing.returncode == 0
     assert "a-10 " in missing.stdout and "MISSING" in missing.stdout
 
+    # A 400 denial is not a block unless --block-status says so.
+    cand = json.loads(json.dumps(ref))
+    cand[20].update(status=400, blocked=False)
+    _write(tmp_path / "cand.jsonl", cand)
+    assert "same verdict 99.00%" in _compare(tmp_path / "ref.jsonl", tmp_path / "cand.jsonl").stdout
+    wide = _compare(tmp_path / "ref.jsonl", tmp_path / "cand.jsonl", "--block-status", "403,400")
+    assert "same verdict 100.00%" in wide.stdout and wide.returncode == 0
+
 
 @pytest.mark.skipif(not os.path.exists(helpers.RAMPART_BIN), reason="no rampart binary (RAMPART_BIN)")
 def test_rampart_side_matches_every_answer_to_its_access_log_entry():

@@ -3,7 +3,7 @@
 run_rampart.py): the reference (nginx + ModSecurity) and a candidate (rampart).
 
 For every request id in the reference:
-  verdict   blocked (status 403) or not; the same on both sides?
+  verdict   blocked (status 403, or --block-status) or not; the same on both sides?
   rule ids  the set of matched rule ids; the same on both sides?
 Prints both percentages overall and per category, then every difference (id, category,
 status and rule ids on each side, which ids only one side matched). A request missing from
@@ -38,8 +38,9 @@ def load(path):
     return out
 
 
-def compare(ref, cand, ignore=frozenset()):
-    """Returns (totals, per-category stats, differences)."""
+def compare(ref, cand, ignore=frozenset(), block_statuses=frozenset({403})):
+    """Returns (totals, per-category stats, differences). A request counts as blocked when its
+    status is one of block_statuses."""
     stats = OrderedDict()
     diffs = []
     for rid, r in ref.items():
@@ -47,15 +48,17 @@ def compare(ref, cand, ignore=frozenset()):
         cat = r.get("category", "?")
         s = stats.setdefault(cat, {"n": 0, "verdict": 0, "rules": 0, "ref_blocked": 0, "cand_blocked": 0})
         s["n"] += 1
-        s["ref_blocked"] += bool(r["blocked"])
+        ref_blocked = r["status"] in block_statuses
+        s["ref_blocked"] += ref_blocked
         rr = set(r["rule_ids"]) - ignore
         if c is None:
             diffs.append({"id": rid, "category": cat, "missing": True, "ref_status": r["status"],
                           "ref_rules": sorted(rr)})
             continue
-        s["cand_blocked"] += bool(c["blocked"])
+        cand_blocked = c["status"] in block_statuses
+        s["cand_blocked"] += cand_blocked
         cr = set(c["rule_ids"]) - ignore
-        same_v = bool(r["blocked"]) == bool(c["blocked"])
+        same_v = ref_blocked == cand_blocked
         same_r = rr == cr
         s["verdict"] += same_v
         s["rules"] += same_r
@@ -102,6 +105,9 @@ def main(argv=None):
     ap.add_argument("--ignore-rules", default="",
                     help="comma-separated rule ids left out of both sides' sets (e.g. rules of "
                          "modsecurity.conf the candidate does not load)")
+    ap.add_argument("--block-status", default="403",
+                    help="comma-separated statuses that count as blocked (default 403; e.g. 403,400 "
+                         "to count modsecurity.conf's 400 denials of unparsable bodies too)")
     ap.add_argument("--json-out", help="also write the totals, categories and differences as JSON")
     ap.add_argument("--max-list", type=int, default=100000, help="list at most N differences")
     args = ap.parse_args(argv)
@@ -110,11 +116,16 @@ def main(argv=None):
     except ValueError:
         print("--ignore-rules: not a list of integers", file=sys.stderr)
         return 2
+    try:
+        block = frozenset(int(x) for x in args.block_status.split(",") if x.strip())
+    except ValueError:
+        print("--block-status: not a list of integers", file=sys.stderr)
+        return 2
     ref, cand = load(args.reference), load(args.candidate)
     if not ref:
         print("the reference has no results", file=sys.stderr)
         return 2
-    total, stats, diffs = compare(ref, cand, ignore)
+    total, stats, diffs = compare(ref, cand, ignore, block)
     extra = [i for i in cand if i not in ref]
     report(total, stats, diffs, extra, args.max_list)
     v, r = pct(total["verdict"], total["n"]), pct(total["rules"], total["n"])
