@@ -46,6 +46,8 @@
 #                            to the temp dir); 0: SecAuditEngine Off (rampart's access log is
 #                            off in this bench too)
 #   BENCH_NGINX_KEEPALIVE=1024 idle upstream connections each proxy keeps per worker
+#   BENCH_IDLE_WAIT=240      after each warm-up and measured run, wait up to this many seconds
+#                            for the peer to finish the requests wrk abandoned (wait_idle)
 #   BENCH_MAX_OTHER_LOAD=10  before each measured run, wait until other processes use at
 #   BENCH_QUIET_WAIT=60      most this % of all CPUs, for up to this many seconds
 #   BENCH_NICE=0             nice level for origin, proxies and wrk
@@ -75,6 +77,7 @@ WARM=${BENCH_WARMUP_SECONDS:-2}
 ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-64}
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-30}
+IDLE_WAIT=${BENCH_IDLE_WAIT:-240}
 BODY=${BENCH_BODY_BYTES:-4096}
 AUDIT=${BENCH_MODSEC_AUDIT:-0}
 NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-1024}
@@ -88,7 +91,7 @@ default_peers="nginx modsec-pl1 modsec-pl4"
 [[ -n $WAF_FRAGMENT ]] && default_peers+=" rampart rampart-pl1 rampart-pl4"
 read -r -a PEERS <<<"${BENCH_WAF_PEERS:-$default_peers}"
 read -r -a LOADS <<<"${BENCH_WAF_LOADS:-get-benign get-attack post-form post-json}"
-for val in "$W" "$SECS" "$WARM" "$ROUNDS" "$CONNS" "$WRK_TIMEOUT" "$BODY" "$NGINX_KEEPALIVE" "$MAX_OTHER" "$QUIET_WAIT"; do
+for val in "$W" "$SECS" "$WARM" "$ROUNDS" "$CONNS" "$WRK_TIMEOUT" "$IDLE_WAIT" "$BODY" "$NGINX_KEEPALIVE" "$MAX_OTHER" "$QUIET_WAIT"; do
   [[ $val =~ ^[1-9][0-9]*$ ]] || die "not a positive integer: '$val' (check BENCH_* variables)"
 done
 ((${#PEERS[@]} > 0 && ${#LOADS[@]} > 0)) || die "BENCH_WAF_PEERS and BENCH_WAF_LOADS must not be empty"
@@ -112,7 +115,7 @@ MODSEC_MODULE=/usr/lib/nginx/modules/ngx_http_modsecurity_module.so
 bench_lock "another benchmark"
 
 # TMP, STARTED, REAPED, the traps, the watchdog, CLK_TCK, NPROC, NOFILE (see bench/lib.sh).
-bench_prepare wafbench $((300 + ROUNDS * ${#PEERS[@]} * ${#LOADS[@]} * (SECS + WARM + QUIET_WAIT + 2 * WRK_TIMEOUT + 40)))
+bench_prepare wafbench $((300 + ROUNDS * ${#PEERS[@]} * ${#LOADS[@]} * (SECS + WARM + QUIET_WAIT + 2 * IDLE_WAIT + 40)))
 
 mapfile -t PORTS < <(free_ports $((${#PEERS[@]} + 2)))
 ((${#PORTS[@]} == ${#PEERS[@]} + 2)) || die "could not find free ports"
@@ -274,6 +277,22 @@ for l in "${LOADS[@]}"; do
   for p in "${PEERS[@]}"; do VARIANTS+=("$l@$p"); done
 done
 
+# wait_idle PEER: waits (up to IDLE_WAIT seconds) until the peer's processes use under 3% of a
+# CPU over one second. A WAF that needs a quarter of a second per request still has dozens of
+# requests to work through when wrk stops and closes its connections (nginx finishes each
+# one it has read); without this wait that backlog would land in the next measured run.
+wait_idle() {
+  local pid=${PID_OF[$1]} deadline=$((SECONDS + IDLE_WAIT)) c0 c1
+  while :; do
+    c0=$(tree_cpu_ticks "$pid"); sleep 1; c1=$(tree_cpu_ticks "$pid")
+    (((c1 - c0) * 100 < 3 * CLK_TCK)) && return 0
+    if ((SECONDS >= deadline)); then
+      bench_log "$1 still busy after ${IDLE_WAIT}s (a backlog of abandoned requests); measuring anyway"
+      return 0
+    fi
+  done
+}
+
 # run_load VARIANT ROUND: warm-up, then one measured run; results under "VARIANT,ROUND".
 run_load() {
   local v=$1 key="$1,$2" l=${1%@*} p=${1#*@} pid out t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se
@@ -283,7 +302,7 @@ run_load() {
   wait_quiet
   "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + WRK_TIMEOUT + 30)) wrk -t1 "-c$CONNS" "-d${WARM}s" "--timeout=${WRK_TIMEOUT}s" -s "$here/waf_load.lua" \
     "http://127.0.0.1:${PORT_OF[$p]}/" -- "$l" "$BODY" >"$TMP/warmup-$l-$p.txt" 2>&1 9>&-
-  sleep 1
+  wait_idle "$p"
   kill -0 "$pid" 2>/dev/null || { NOTE[$key]="$p died during warm-up"; return 1; }
   log "$v round $2/$ROUNDS: ${cmd[*]//$here/bench}"
   t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
@@ -292,6 +311,7 @@ run_load() {
   t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
   sed 's/^/    /' "$out" >&2
   kill -0 "$pid" 2>/dev/null || { NOTE[$key]="$p died during the measured run"; return 1; }
+  wait_idle "$p"
   parsed=$(parse_wrk "$out") || { NOTE[$key]="could not parse wrk's output"; return 1; }
   read -r rps reqs p50 p99 n2 se <<<"$parsed"
   RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99 NON2XX[$key]=$n2 SOCKERR[$key]=$se REQS[$key]=$reqs
@@ -309,7 +329,7 @@ for v in "${VARIANTS[@]}"; do
   median_rounds "$v"
   n2=0 reqs=0
   for ((r = 1; r <= ROUNDS; r++)); do n2=$((n2 + NON2XX[$v,$r])) reqs=$((reqs + REQS[$v,$r])); done
-  BLOCKED_PCT[$v]=$(awk -v a="$n2" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f\n", 100 * a / n; else print "n/a" }')
+  BLOCKED_PCT[$v]=$(awk -v a="$n2" -v n="$reqs" 'BEGIN { if (n > 0) printf "%.1f%%\n", 100 * a / n; else print "n/a" }')
   kill -0 "${PID_OF[${v#*@}]}" 2>/dev/null || NOTE[$v]+="${NOTE[$v]:+; }exited before the end of the run"
 done
 for p in "${PEERS[@]}"; do
@@ -340,7 +360,7 @@ load_table() {
       ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
       other="${OTHER_PCT[$v]}%"
       awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
-      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s%% | %s | %s |\n' "$(load_label "$l")" "$p" "$rps" \
+      printf '| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(load_label "$l")" "$p" "$rps" \
         "$(fmt_us "${P50[$v]}")" "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" \
         "$(awk -v r="${RPS[$v]}" -v u="${CPU_US[$v]}" 'BEGIN { printf "%.2f\n", r * u / 1e6 }')" \
         "${ORIGIN_CPU_US[$v]}" "${BLOCKED_PCT[$v]}" "$other" "${NOTE[$v]:-}"
@@ -371,7 +391,8 @@ ratio_table() {
       printf '| %s | %s ÷ %s | %s | %s | %s | %s | %s | %s |\n' "$(load_label "$l")" "$a" "$b" "$r" \
         "$(round_ratios "$l@$a" "$l@$b")" "$([[ $t == - ]] && echo - || echo "≥ $t")" \
         "$([[ $t == - ]] && echo - || check "$r" ge "$t")" "$(ratio "${CPU_US[$l@$a]}" "${CPU_US[$l@$b]}")" \
-        "$(awk -v x="${CPU_US[$l@$a]}" -v y="${CPU_US[$l@$b]}" 'BEGIN { printf "%.1f\n", x - y }')"
+        "$(awk -v x="${CPU_US[$l@$a]}" -v y="${CPU_US[$l@$b]}" \
+          'BEGIN { if (x == "n/a" || y == "n/a") print "n/a"; else printf "%.1f\n", x - y }')"
     done
   done
 }
@@ -386,7 +407,7 @@ memory_table() {
 }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
-env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_ROUNDS=$ROUNDS BENCH_CONNS=$CONNS BENCH_WRK_TIMEOUT=$WRK_TIMEOUT BENCH_WAF_PEERS=\"${PEERS[*]}\" BENCH_WAF_LOADS=\"${LOADS[*]}\" BENCH_BODY_BYTES=$BODY BENCH_MODSEC_AUDIT=$AUDIT BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"
+env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_ROUNDS=$ROUNDS BENCH_CONNS=$CONNS BENCH_WRK_TIMEOUT=$WRK_TIMEOUT BENCH_IDLE_WAIT=$IDLE_WAIT BENCH_WAF_PEERS=\"${PEERS[*]}\" BENCH_WAF_LOADS=\"${LOADS[*]}\" BENCH_BODY_BYTES=$BODY BENCH_MODSEC_AUDIT=$AUDIT BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"
 [[ -n $WAF_FRAGMENT ]] && env_prefix+=" RAMPART_WAF_CONFIG=$WAF_FRAGMENT"
 [[ -n ${BENCH_RESULTS:-} ]] && env_prefix+=" BENCH_RESULTS=$BENCH_RESULTS"
 rampart_line="not run (set RAMPART_WAF_CONFIG)"
@@ -409,7 +430,8 @@ load" per row.
 - **Origin:** a separate nginx, 1 worker, 13-byte body, over kept-alive HTTP/1.1; $( ((PIN)) && echo "pinned: proxies on CPU 1, origin and wrk on CPU 0" || echo "not pinned")
 - **Probes before the load:** $(for p in "${PEERS[@]}"; do printf '%s: %s; ' "$p" "${PROBE[$p]}"; done)
 - **Load:** \`wrk -t1 -c$CONNS -d${SECS}s --timeout=${WRK_TIMEOUT}s --latency -s bench/waf_load.lua URL -- LOAD $BODY\`
-- **Rounds:** $ROUNDS, each run after a ${WARM}s warm-up with the same settings; rotating order
+- **Rounds:** $ROUNDS, each run after a ${WARM}s warm-up with the same settings and after the peer
+  finished the requests the warm-up left (wait_idle); rotating order
 
 ### Throughput, latency, CPU (medians over $ROUNDS round(s))
 
