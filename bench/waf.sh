@@ -421,7 +421,7 @@ ratio_table() {
       read -r a b t <<<"$c"
       have_peer "$a" && have_peer "$b" || continue
       r=$(ratio "${RPS[$l@$a]}" "${RPS[$l@$b]}")
-      rc=$(ratio "${CPU_US[$l@$b]}" "${CPU_US[$l@$a]}")
+      rc=$(ratio "${CPU_US[$l@$b]}" "${CPU_US[$l@$a]}" 3)
       printf '| %s | %s ÷ %s | %s | %s | %s | %s | %s | %s | %s |\n' "$(load_label "$l")" "$a" "$b" "$r" \
         "$(round_ratios "$l@$a" "$l@$b")" "$rc" "$([[ $t == - ]] && echo - || echo "≥ $t")" \
         "$([[ $t == - ]] && echo - || echo "$(check "$r" ge "$t"); $(check "$rc" ge "$t")")" \
