@@ -140,6 +140,8 @@ ORIGINS_HEADING="## Load balancing across 4 origins: rampart vs HAProxy and ngin
 CACHE_HEADING="## CDN cache hits: rampart vs Varnish and nginx proxy_cache"  # bench/cache.sh's section
 # shellcheck disable=SC2034  # used by run.sh and tls.sh
 TLS_HEADING="## TLS termination: rampart vs nginx (handshakes, HTTP/1.1, HTTP/2)"  # bench/tls.sh's section
+# shellcheck disable=SC2034  # used by waf.sh
+WAF_HEADING="## Managed WAF: nginx, nginx + ModSecurity + CRS, rampart with and without the CRS"  # bench/waf.sh's section
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {
