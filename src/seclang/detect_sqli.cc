@@ -49,8 +49,10 @@ class Folder {
   bool add(const Token& in) {
     if (in.type == sqli::kComment) {
       comment_ = true;
+      comment_text_ = in.text;
       return true;
     }
+    ++raw_;
     Token t = in;
     if (comment_) {
       t.spaced = true;
@@ -72,6 +74,9 @@ class Folder {
   }
 
   bool subquery() const { return subquery_; }
+  int raw_tokens() const { return raw_; }
+  std::string_view comment_text() const { return comment_ ? comment_text_ : std::string_view(); }
+  const Token& token(int i) const { return st_[i]; }
 
   // The fingerprint: the first five types, then 'c' if the input ends in a comment.
   size_t fingerprint(char* out) const {
@@ -172,7 +177,9 @@ class Folder {
   bool head_[kStackSize] = {};  // st_[i] is a name whose '(' follows: a call not yet closed
   int n_ = 0;
   bool comment_ = false;
+  std::string_view comment_text_;
   bool subquery_ = false;
+  int raw_ = 0;  // tokens read, comments aside
 };
 
 // Attack shapes, matched against the start of a fingerprint. Besides token types:
@@ -285,11 +292,13 @@ bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
 // `as_is`: the input was read as it is, not from inside a literal. A literal it
 // starts with is then the user's own ('yes' or 'no'), not a way out of the query's.
 bool is_attack_shape(std::string_view fp, bool as_is) {
+  if (fp.empty()) return false;
   for (std::string_view shape : kShapes) {
+    if (shape[0] != fp[0] && shape[0] != '*') continue;
     if (as_is && shape[0] == sqli::kString) continue;
     if (shape[0] == '*') {
       for (size_t at = 0; at < fp.size(); ++at) {
-        if (matches_at(shape.substr(1), fp, at)) return true;
+        if (fp[at] == shape[1] && matches_at(shape.substr(1), fp, at)) return true;
       }
     } else if (matches_at(shape, fp, 0)) {
       return true;
@@ -302,7 +311,25 @@ struct Reading {
   char fp[kFingerprintSize];
   size_t len = 0;
   bool subquery = false;
+  // Whether a short fingerprint is an injection rather than ordinary text.
+  bool short_is_attack = true;
 };
+
+// Short fingerprints are also the shapes of ordinary text, so they count only with
+// signs of SQL beyond the shape.
+bool short_fingerprint_is_attack(std::string_view fp, const Folder& folder) {
+  if (fp.size() == 2 && fp == "sc") {
+    // "admin'--" or "admin'/*" ends the query; "it's -- fine" or "#1 fan" is prose.
+    const std::string_view c = folder.comment_text();
+    return c == "--" || c.starts_with("/*");
+  }
+  if (fp.size() == 3 && fp[1] == sqli::kLogic && folder.raw_tokens() == 3) {
+    // "x' or 'y" is a way out of a literal and back into one; "17 or 18", "x' or y"
+    // and "'yes' or 'no'" (nothing computed on either side) are not.
+    return fp == "s&s" && !folder.token(2).closed;
+  }
+  return true;
+}
 
 Reading read_as_sql(std::string_view input, char quote) {
   Lexer lexer(input, quote);
@@ -314,6 +341,7 @@ Reading read_as_sql(std::string_view input, char quote) {
   Reading r;
   r.len = folder.fingerprint(r.fp);
   r.subquery = folder.subquery();
+  r.short_is_attack = short_fingerprint_is_attack(std::string_view(r.fp, r.len), folder);
   return r;
 }
 
@@ -326,7 +354,7 @@ bool detect_sqli(std::string_view input, std::string* fingerprint) {
     if (quote != 0 && std::memchr(input.data(), quote, input.size()) == nullptr) continue;
     const Reading r = read_as_sql(input, quote);
     const std::string_view fp(r.fp, r.len);
-    if (r.subquery || is_attack_shape(fp, quote == 0)) {
+    if (r.subquery || (r.short_is_attack && is_attack_shape(fp, quote == 0))) {
       if (fingerprint) fingerprint->assign(fp);
       return true;
     }

@@ -33,6 +33,7 @@ struct Token {
   bool spaced = false;          // whitespace or a comment separates it from the previous token
   bool known_function = false;  // a bareword naming a SQL function
   bool opens_call = false;      // a bareword followed by '(': the name of a call
+  bool closed = true;           // a string literal with its closing quote
   std::string_view text;        // the token's bytes (a string's without its quotes)
 };
 

@@ -52,6 +52,12 @@ TEST(DetectXss, FlagsWhatRunsScript) {
            "<!--[if IE]><script>alert(1)</script><![endif]-->",
            "<button formaction=javascript:alert(1)>",
            "<div onmouseenter=alert(1)>",
+           "<div onerrorx=alert(1)>",
+           "<!DOCTYPE html><html>",
+           "<?xml version=\"1.0\"?><x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">",
+           "<!ENTITY x SYSTEM \"file:///etc/passwd\">",
+           "<!-- `><img src=x onerror=alert(1)> -->",
+           "<xsl:value-of select=\"x\"/>",
        }) {
     EXPECT_TRUE(detect_xss(input)) << input;
   }
