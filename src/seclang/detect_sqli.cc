@@ -55,8 +55,10 @@ class Folder {
     ++raw_;
     Token t = in;
     if (comment_) {
+      // A comment used as whitespace is a sign of evasion: it counts as a token.
       t.spaced = true;
       comment_ = false;
+      ++raw_;
     }
     if (n_ > 0 && merge_into_top(t)) return true;
     // A subquery where a value belongs: "= (select", "in (select", "and (select",
@@ -179,7 +181,7 @@ class Folder {
   bool comment_ = false;
   std::string_view comment_text_;
   bool subquery_ = false;
-  int raw_ = 0;  // tokens read, comments aside
+  int raw_ = 0;  // tokens read, a trailing comment aside
 };
 
 // Attack shapes, matched against the start of a fingerprint. Besides token types:

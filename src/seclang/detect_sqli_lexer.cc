@@ -215,6 +215,16 @@ void Lexer::symbol(Token& out, size_t start) {
   pos_ = start + len;
 }
 
+size_t Lexer::next_quote(size_t from) {
+  // Remembered, so that a line of many comment signs is still read once.
+  if (!quote_at_known_ || quote_at_ < from) {
+    quote_at_known_ = true;
+    const void* hit = std::memchr(in_.data() + from, quote_, in_.size() - from);
+    quote_at_ = hit ? static_cast<size_t>(static_cast<const char*>(hit) - in_.data()) : in_.size();
+  }
+  return quote_at_;
+}
+
 bool Lexer::next(Token& out) {
   out = Token{};
   if (quote_ != 0 && !started_) {
@@ -281,7 +291,7 @@ bool Lexer::next(Token& out) {
     if (end == std::string_view::npos) end = in_.size();
     // Read from inside a literal, a quote after the comment sign means the sign was
     // quoted text ('#', "--"), not the end of an injection.
-    if (quote_ != 0 && in_.substr(start, end - start).find(quote_) != std::string_view::npos) {
+    if (quote_ != 0 && next_quote(start) < end) {
       out.type = kUnknown;
       out.text = in_.substr(start, 1);
       pos_ = start + 1;

@@ -115,6 +115,10 @@ class Scanner {
         case AttributeKind::kUrl:
           if (xss::is_dangerous_url(value)) return true;
           break;
+        case AttributeKind::kOnName:
+          // Browsers keep adding events; a value that calls something is script.
+          if (value.find_first_of("(`") != std::string_view::npos) return true;
+          break;
         case AttributeKind::kPlain:
           break;
       }

@@ -289,6 +289,7 @@ AttributeKind attribute_kind(std::string_view name) {
   const std::string_view l = lower(name, buf);
   if (l.empty()) return AttributeKind::kPlain;
   if (is_event(l)) return AttributeKind::kHandler;
+  if (l.size() >= 5 && l.starts_with("on")) return AttributeKind::kOnName;
   if (l == "style" || l == "filter") return AttributeKind::kStyle;
   // xmlns* declares namespaces that make arbitrary elements; xlink:* links anywhere.
   if (l.starts_with("xmlns") || l.starts_with("xlink")) return AttributeKind::kActive;
