@@ -361,6 +361,7 @@ bool detect_sqli(std::string_view input, std::string* fingerprint) {
       return true;
     }
   }
+  if (fingerprint) fingerprint->clear();
   return false;
 }
 
