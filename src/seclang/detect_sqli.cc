@@ -6,7 +6,10 @@
 // into, then add a condition, a clause, a union, another statement or a comment that
 // cuts off the rest.
 
+#include <array>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "seclang/detect_sqli.h"
 #include "seclang/detect_sqli_internal.h"
@@ -264,12 +267,20 @@ constexpr std::string_view kShapes[] = {
     "sof",
 };
 
+bool is_value_type(char c) {
+  return c == '1' || c == 's' || c == 'n' || c == 'v' || c == 'f';
+}
+
+bool ends_condition(char c) {
+  return c == 'c' || c == ';' || c == '&' || c == 'B' || c == 'U' || c == ')' || c == 'k';
+}
+
 bool char_matches(char want, char got) {
   switch (want) {
     case 'V':
-      return std::strchr("1snvf", got) != nullptr;
+      return is_value_type(got);
     case 'W':
-      return std::strchr("1svf", got) != nullptr;
+      return got != 'n' && is_value_type(got);
     default:
       return want == got;
   }
@@ -281,7 +292,7 @@ bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
     if (want == '$') return j == fp.size();
     if (want == 'Z') {
       if (j == fp.size()) return true;
-      if (std::strchr("c;&BU)k", fp[j]) == nullptr) return false;
+      if (!ends_condition(fp[j])) return false;
       ++j;
       continue;
     }
@@ -291,20 +302,49 @@ bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
   return true;
 }
 
+// The shapes by their first type (a leading '*' counts as its own type), so a
+// fingerprint is only compared with the shapes that can match it.
+constexpr size_t kShapeCount = std::size(kShapes);
+static_assert(kShapeCount < 256);
+
+struct ShapeIndex {
+  std::array<uint8_t, kShapeCount> order{};  // shape indices grouped by first type
+  std::array<uint8_t, 128> begin{}, end{};   // each first type's group in `order`
+};
+
+constexpr ShapeIndex kShapeIndex = [] {
+  ShapeIndex index;
+  size_t n = 0;
+  for (int c = 0; c < 128; ++c) {
+    index.begin[static_cast<size_t>(c)] = static_cast<uint8_t>(n);
+    for (size_t i = 0; i < kShapeCount; ++i) {
+      if (kShapes[i][0] == c) index.order[n++] = static_cast<uint8_t>(i);
+    }
+    index.end[static_cast<size_t>(c)] = static_cast<uint8_t>(n);
+  }
+  return index;
+}();
+
 // `as_is`: the input was read as it is, not from inside a literal. A literal it
 // starts with is then the user's own ('yes' or 'no'), not a way out of the query's.
 bool is_attack_shape(std::string_view fp, bool as_is) {
-  if (fp.empty()) return false;
-  for (std::string_view shape : kShapes) {
-    if (shape[0] != fp[0] && shape[0] != '*') continue;
-    if (as_is && shape[0] == sqli::kString) continue;
-    if (shape[0] == '*') {
-      for (size_t at = 0; at < fp.size(); ++at) {
-        if (fp[at] == shape[1] && matches_at(shape.substr(1), fp, at)) return true;
-      }
-    } else if (matches_at(shape, fp, 0)) {
-      return true;
+  if (fp.empty() || static_cast<unsigned char>(fp[0]) >= 128) return false;
+  for (size_t k = kShapeIndex.begin['*']; k < kShapeIndex.end['*']; ++k) {
+    const std::string_view shape = kShapes[kShapeIndex.order[k]];
+    for (size_t at = 0; at < fp.size(); ++at) {
+      if (fp[at] == shape[1] && matches_at(shape.substr(1), fp, at)) return true;
     }
+  }
+  if (as_is && fp[0] == sqli::kString) return false;
+  const size_t first = static_cast<size_t>(fp[0]);
+  for (size_t k = kShapeIndex.begin[first]; k < kShapeIndex.end[first]; ++k) {
+    const std::string_view shape = kShapes[kShapeIndex.order[k]];
+    // Most shapes of the group already differ in their second type.
+    if (fp.size() > 1 && shape.size() > 1 && shape[1] != 'Z' && shape[1] != '$' &&
+        !char_matches(shape[1], fp[1])) {
+      continue;
+    }
+    if (matches_at(shape, fp, 0)) return true;
   }
   return false;
 }
