@@ -6,7 +6,10 @@
 // into, then add a condition, a clause, a union, another statement or a comment that
 // cuts off the rest.
 
+#include <array>
+#include <cstdint>
 #include <cstring>
+#include <iterator>
 
 #include "seclang/detect_sqli.h"
 #include "seclang/detect_sqli_internal.h"
@@ -49,12 +52,16 @@ class Folder {
   bool add(const Token& in) {
     if (in.type == sqli::kComment) {
       comment_ = true;
+      comment_text_ = in.text;
       return true;
     }
+    ++raw_;
     Token t = in;
     if (comment_) {
+      // A comment used as whitespace is a sign of evasion: it counts as a token.
       t.spaced = true;
       comment_ = false;
+      ++raw_;
     }
     if (n_ > 0 && merge_into_top(t)) return true;
     // A subquery where a value belongs: "= (select", "in (select", "and (select",
@@ -72,6 +79,9 @@ class Folder {
   }
 
   bool subquery() const { return subquery_; }
+  int raw_tokens() const { return raw_; }
+  std::string_view comment_text() const { return comment_ ? comment_text_ : std::string_view(); }
+  const Token& token(int i) const { return st_[i]; }
 
   // The fingerprint: the first five types, then 'c' if the input ends in a comment.
   size_t fingerprint(char* out) const {
@@ -172,7 +182,9 @@ class Folder {
   bool head_[kStackSize] = {};  // st_[i] is a name whose '(' follows: a call not yet closed
   int n_ = 0;
   bool comment_ = false;
+  std::string_view comment_text_;
   bool subquery_ = false;
+  int raw_ = 0;  // tokens read, a trailing comment aside
 };
 
 // Attack shapes, matched against the start of a fingerprint. Besides token types:
@@ -255,12 +267,20 @@ constexpr std::string_view kShapes[] = {
     "sof",
 };
 
+bool is_value_type(char c) {
+  return c == '1' || c == 's' || c == 'n' || c == 'v' || c == 'f';
+}
+
+bool ends_condition(char c) {
+  return c == 'c' || c == ';' || c == '&' || c == 'B' || c == 'U' || c == ')' || c == 'k';
+}
+
 bool char_matches(char want, char got) {
   switch (want) {
     case 'V':
-      return std::strchr("1snvf", got) != nullptr;
+      return is_value_type(got);
     case 'W':
-      return std::strchr("1svf", got) != nullptr;
+      return got != 'n' && is_value_type(got);
     default:
       return want == got;
   }
@@ -272,7 +292,7 @@ bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
     if (want == '$') return j == fp.size();
     if (want == 'Z') {
       if (j == fp.size()) return true;
-      if (std::strchr("c;&BU)k", fp[j]) == nullptr) return false;
+      if (!ends_condition(fp[j])) return false;
       ++j;
       continue;
     }
@@ -282,18 +302,49 @@ bool matches_at(std::string_view shape, std::string_view fp, size_t at) {
   return true;
 }
 
+// The shapes by their first type (a leading '*' counts as its own type), so a
+// fingerprint is only compared with the shapes that can match it.
+constexpr size_t kShapeCount = std::size(kShapes);
+static_assert(kShapeCount < 256);
+
+struct ShapeIndex {
+  std::array<uint8_t, kShapeCount> order{};  // shape indices grouped by first type
+  std::array<uint8_t, 128> begin{}, end{};   // each first type's group in `order`
+};
+
+constexpr ShapeIndex kShapeIndex = [] {
+  ShapeIndex index;
+  size_t n = 0;
+  for (int c = 0; c < 128; ++c) {
+    index.begin[static_cast<size_t>(c)] = static_cast<uint8_t>(n);
+    for (size_t i = 0; i < kShapeCount; ++i) {
+      if (kShapes[i][0] == c) index.order[n++] = static_cast<uint8_t>(i);
+    }
+    index.end[static_cast<size_t>(c)] = static_cast<uint8_t>(n);
+  }
+  return index;
+}();
+
 // `as_is`: the input was read as it is, not from inside a literal. A literal it
 // starts with is then the user's own ('yes' or 'no'), not a way out of the query's.
 bool is_attack_shape(std::string_view fp, bool as_is) {
-  for (std::string_view shape : kShapes) {
-    if (as_is && shape[0] == sqli::kString) continue;
-    if (shape[0] == '*') {
-      for (size_t at = 0; at < fp.size(); ++at) {
-        if (matches_at(shape.substr(1), fp, at)) return true;
-      }
-    } else if (matches_at(shape, fp, 0)) {
-      return true;
+  if (fp.empty() || static_cast<unsigned char>(fp[0]) >= 128) return false;
+  for (size_t k = kShapeIndex.begin['*']; k < kShapeIndex.end['*']; ++k) {
+    const std::string_view shape = kShapes[kShapeIndex.order[k]];
+    for (size_t at = 0; at < fp.size(); ++at) {
+      if (fp[at] == shape[1] && matches_at(shape.substr(1), fp, at)) return true;
     }
+  }
+  if (as_is && fp[0] == sqli::kString) return false;
+  const size_t first = static_cast<size_t>(fp[0]);
+  for (size_t k = kShapeIndex.begin[first]; k < kShapeIndex.end[first]; ++k) {
+    const std::string_view shape = kShapes[kShapeIndex.order[k]];
+    // Most shapes of the group already differ in their second type.
+    if (fp.size() > 1 && shape.size() > 1 && shape[1] != 'Z' && shape[1] != '$' &&
+        !char_matches(shape[1], fp[1])) {
+      continue;
+    }
+    if (matches_at(shape, fp, 0)) return true;
   }
   return false;
 }
@@ -302,7 +353,25 @@ struct Reading {
   char fp[kFingerprintSize];
   size_t len = 0;
   bool subquery = false;
+  // Whether a short fingerprint is an injection rather than ordinary text.
+  bool short_is_attack = true;
 };
+
+// Short fingerprints are also the shapes of ordinary text, so they count only with
+// signs of SQL beyond the shape.
+bool short_fingerprint_is_attack(std::string_view fp, const Folder& folder) {
+  if (fp.size() == 2 && fp == "sc") {
+    // "admin'--" or "admin'/*" ends the query; "it's -- fine" or "#1 fan" is prose.
+    const std::string_view c = folder.comment_text();
+    return c == "--" || c.starts_with("/*");
+  }
+  if (fp.size() == 3 && fp[1] == sqli::kLogic && folder.raw_tokens() == 3) {
+    // "x' or 'y" is a way out of a literal and back into one; "17 or 18", "x' or y"
+    // and "'yes' or 'no'" (nothing computed on either side) are not.
+    return fp == "s&s" && !folder.token(2).closed;
+  }
+  return true;
+}
 
 Reading read_as_sql(std::string_view input, char quote) {
   Lexer lexer(input, quote);
@@ -314,6 +383,7 @@ Reading read_as_sql(std::string_view input, char quote) {
   Reading r;
   r.len = folder.fingerprint(r.fp);
   r.subquery = folder.subquery();
+  r.short_is_attack = short_fingerprint_is_attack(std::string_view(r.fp, r.len), folder);
   return r;
 }
 
@@ -326,11 +396,12 @@ bool detect_sqli(std::string_view input, std::string* fingerprint) {
     if (quote != 0 && std::memchr(input.data(), quote, input.size()) == nullptr) continue;
     const Reading r = read_as_sql(input, quote);
     const std::string_view fp(r.fp, r.len);
-    if (r.subquery || is_attack_shape(fp, quote == 0)) {
+    if (r.subquery || (r.short_is_attack && is_attack_shape(fp, quote == 0))) {
       if (fingerprint) fingerprint->assign(fp);
       return true;
     }
   }
+  if (fingerprint) fingerprint->clear();
   return false;
 }
 

@@ -33,6 +33,7 @@ struct Token {
   bool spaced = false;          // whitespace or a comment separates it from the previous token
   bool known_function = false;  // a bareword naming a SQL function
   bool opens_call = false;      // a bareword followed by '(': the name of a call
+  bool closed = true;           // a string literal with its closing quote
   std::string_view text;        // the token's bytes (a string's without its quotes)
 };
 
@@ -50,11 +51,15 @@ class Lexer {
   void word(Token& out, size_t start);
   void number(Token& out, size_t start);
   void symbol(Token& out, size_t start);
+  // Where the next `quote_` at or after `from` is (the input's size if none).
+  size_t next_quote(size_t from);
 
   std::string_view in_;
   char quote_;
   size_t pos_ = 0;
   bool started_ = false;
+  size_t quote_at_ = 0;
+  bool quote_at_known_ = false;
 };
 
 // What a word is as SQL: one of the token types above (kBareword for an ordinary name);

@@ -2,6 +2,8 @@
 // PostgreSQL, MSSQL, Oracle, SQLite) loosely enough that a fragment of a statement
 // still splits into the tokens a database would see.
 
+#include <array>
+#include <cstdint>
 #include <cstring>
 
 #include "seclang/detect_sqli_internal.h"
@@ -9,19 +11,35 @@
 namespace rampart::seclang::sqli {
 namespace {
 
-bool is_space(unsigned char c) {
+// Byte classes, looked up once per byte.
+enum : uint8_t { kSpaceClass = 1, kDigitClass = 2, kWordClass = 4 };
+
+constexpr std::array<uint8_t, 256> kClasses = [] {
+  std::array<uint8_t, 256> t{};
   // MySQL also takes a non-breaking space (0xA0) as whitespace; a NUL byte is
   // dropped by many of the layers a value crosses before it reaches a database.
-  return c == ' ' || (c >= '\t' && c <= '\r') || c == 0xA0 || c == 0;
+  for (int c : {0x20, 0x09, 0x0A, 0x0B, 0x0C, 0x0D, 0xA0, 0x00}) t[c] |= kSpaceClass;
+  for (int c = '0'; c <= '9'; ++c) t[c] |= kDigitClass | kWordClass;
+  for (int c = 'a'; c <= 'z'; ++c) t[c] |= kWordClass;
+  for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kWordClass;
+  for (int c = 0x80; c <= 0xFF; ++c) {
+    if (c != 0xA0) t[c] |= kWordClass;
+  }
+  t[static_cast<unsigned char>('_')] |= kWordClass;
+  t[static_cast<unsigned char>('$')] |= kWordClass;
+  return t;
+}();
+
+bool is_space(unsigned char c) {
+  return (kClasses[c] & kSpaceClass) != 0;
 }
 
 bool is_digit(unsigned char c) {
-  return c >= '0' && c <= '9';
+  return (kClasses[c] & kDigitClass) != 0;
 }
 
 bool is_word_char(unsigned char c) {
-  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || is_digit(c) || c == '_' || c == '$' ||
-         c >= 0x80;
+  return (kClasses[c] & kWordClass) != 0;
 }
 
 bool is_hex(unsigned char c) {
@@ -85,6 +103,7 @@ void Lexer::word(Token& out, size_t start) {
     size_t end = string_end(i + 1, in_[i], closed);
     out.type = kString;
     out.text = in_.substr(i + 1, end - i - 1);
+    out.closed = closed;
     pos_ = closed ? end + 1 : end;
     return;
   }
@@ -196,6 +215,16 @@ void Lexer::symbol(Token& out, size_t start) {
   pos_ = start + len;
 }
 
+size_t Lexer::next_quote(size_t from) {
+  // Remembered, so that a line of many comment signs is still read once.
+  if (!quote_at_known_ || quote_at_ < from) {
+    quote_at_known_ = true;
+    const void* hit = std::memchr(in_.data() + from, quote_, in_.size() - from);
+    quote_at_ = hit ? static_cast<size_t>(static_cast<const char*>(hit) - in_.data()) : in_.size();
+  }
+  return quote_at_;
+}
+
 bool Lexer::next(Token& out) {
   out = Token{};
   if (quote_ != 0 && !started_) {
@@ -204,6 +233,7 @@ bool Lexer::next(Token& out) {
     size_t end = string_end(0, quote_, closed);
     out.type = kString;
     out.text = in_.substr(0, end);
+    out.closed = closed;
     pos_ = closed ? end + 1 : end;
     return true;
   }
@@ -230,6 +260,7 @@ bool Lexer::next(Token& out) {
     size_t end = string_end(start + 1, static_cast<char>(c), closed);
     out.type = kString;
     out.text = in_.substr(start + 1, end - start - 1);
+    out.closed = closed;
     pos_ = closed ? end + 1 : end;
   } else if (c == '`') {
     // A quoted identifier is a name whatever it spells.
@@ -260,7 +291,7 @@ bool Lexer::next(Token& out) {
     if (end == std::string_view::npos) end = in_.size();
     // Read from inside a literal, a quote after the comment sign means the sign was
     // quoted text ('#', "--"), not the end of an injection.
-    if (quote_ != 0 && in_.substr(start, end - start).find(quote_) != std::string_view::npos) {
+    if (quote_ != 0 && next_quote(start) < end) {
       out.type = kUnknown;
       out.text = in_.substr(start, 1);
       pos_ = start + 1;

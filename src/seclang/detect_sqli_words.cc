@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <array>
+#include <cstdint>
 
 #include "seclang/detect_sqli_internal.h"
 
@@ -139,27 +140,52 @@ constexpr std::array kWords = std::to_array<Word>({
 static_assert(std::is_sorted(kWords.begin(), kWords.end(),
                              [](const Word& a, const Word& b) { return a.word < b.word; }));
 
-constexpr size_t kLongestWord = 32;
+// Every word in the table starts with a lower-case letter; the words of one letter
+// are contiguous, so a lookup only compares against those (most input words then
+// cost a length check or two).
+struct Range {
+  uint8_t begin = 0;
+  uint8_t end = 0;
+};
+
+constexpr std::array<Range, 26> kByLetter = [] {
+  std::array<Range, 26> r{};
+  for (size_t i = 0; i < kWords.size(); ++i) {
+    const size_t letter = static_cast<size_t>(kWords[i].word[0] - 'a');
+    if (r[letter].end == 0) r[letter].begin = static_cast<uint8_t>(i);
+    r[letter].end = static_cast<uint8_t>(i + 1);
+  }
+  return r;
+}();
+static_assert(kWords.size() < 256);
+
+constexpr size_t kLongestWord = 18;  // "geometrycollection"
+static_assert([] {
+  for (const Word& w : kWords) {
+    if (w.word.size() > kLongestWord || w.word[0] < 'a' || w.word[0] > 'z') return false;
+  }
+  return true;
+}());
 
 }  // namespace
 
 char classify_word(std::string_view word, bool& known_function) {
   known_function = false;
   if (word.empty() || word.size() > kLongestWord) return kBareword;
-  char buf[kLongestWord];
-  for (size_t i = 0; i < word.size(); ++i) {
-    char c = word[i];
-    buf[i] = (c >= 'A' && c <= 'Z') ? static_cast<char>(c - 'A' + 'a') : c;
+  char first = word[0];
+  if (first >= 'A' && first <= 'Z') first = static_cast<char>(first - 'A' + 'a');
+  if (first < 'a' || first > 'z') return kBareword;
+  const Range range = kByLetter[static_cast<size_t>(first - 'a')];
+  for (size_t i = range.begin; i < range.end; ++i) {
+    const Word& w = kWords[i];
+    if (w.word.size() != word.size() || !word_is(word, w.word)) continue;
+    if (w.type == kKnownFunction) {
+      known_function = true;
+      return kBareword;
+    }
+    return w.type;
   }
-  const std::string_view lower(buf, word.size());
-  auto it = std::lower_bound(kWords.begin(), kWords.end(), lower,
-                             [](const Word& w, std::string_view key) { return w.word < key; });
-  if (it == kWords.end() || it->word != lower) return kBareword;
-  if (it->type == kKnownFunction) {
-    known_function = true;
-    return kBareword;
-  }
-  return it->type;
+  return kBareword;
 }
 
 }  // namespace rampart::seclang::sqli

@@ -40,6 +40,11 @@ bool contains_ci(std::string_view hay, std::string_view lower_needle) {
   return false;
 }
 
+bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
+  return s.size() >= lower_prefix.size() &&
+         contains_ci(s.substr(0, lower_prefix.size()), lower_prefix);
+}
+
 class Scanner {
  public:
   explicit Scanner(std::string_view in) : in_(in) {}
@@ -88,10 +93,12 @@ class Scanner {
         if (is_space(c) || c == '/' || c == '>' || c == '=') break;
         ++pos_;
       }
-      const AttributeKind kind = xss::attribute_kind(in_.substr(name_start, pos_ - name_start));
+      const std::string_view name = in_.substr(name_start, pos_ - name_start);
       size_t j = pos_;
       while (j < in_.size() && is_space(static_cast<unsigned char>(in_[j]))) ++j;
+      // Only an attribute with a value can do anything.
       if (j >= in_.size() || in_[j] != '=') continue;
+      const AttributeKind kind = xss::attribute_kind(name);
       pos_ = j + 1;
       while (pos_ < in_.size() && is_space(static_cast<unsigned char>(in_[pos_]))) ++pos_;
       char quote = 0;
@@ -107,6 +114,10 @@ class Scanner {
           return true;
         case AttributeKind::kUrl:
           if (xss::is_dangerous_url(value)) return true;
+          break;
+        case AttributeKind::kOnName:
+          // Browsers keep adding events; a value that calls something is script.
+          if (value.find_first_of("(`") != std::string_view::npos) return true;
           break;
         case AttributeKind::kPlain:
           break;
@@ -131,23 +142,36 @@ class Scanner {
         }
         if (xss::is_dangerous_tag(in_.substr(start, pos_ - start))) return true;
         if (in_tag()) return true;
-      } else if (c == '/' || c == '?') {
-        // End tags and processing instructions carry nothing that runs.
-        skip_past('>');
-      } else if (c == '!') {
-        if (in_.substr(pos_).starts_with("!--")) {
-          const size_t end = in_.find("-->", pos_ + 3);
-          const std::string_view body =
-              in_.substr(pos_ + 3, (end == std::string_view::npos ? in_.size() : end) - pos_ - 3);
-          // IE's conditional comments hold markup it parses and runs.
-          if (contains_ci(body, "[if") || contains_ci(body, "<![endif")) return true;
-          pos_ = end == std::string_view::npos ? in_.size() : end + 3;
-        } else {
-          skip_past('>');
+      } else if (c == '/') {
+        skip_past('>');  // an end tag carries nothing that runs
+      } else if (c == '!' && in_.substr(pos_).starts_with("!--")) {
+        const size_t end = in_.find("-->", pos_ + 3);
+        const std::string_view body =
+            in_.substr(pos_ + 3, (end == std::string_view::npos ? in_.size() : end) - pos_ - 3);
+        if (dangerous_comment(body)) return true;
+        pos_ = end == std::string_view::npos ? in_.size() : end + 3;
+      } else if (c == '!' || c == '?') {
+        // <!DOCTYPE starts a document of its own; <!ENTITY, <?xml and <?import make
+        // the rest of the input XML that IE and XSLT act on. Other <! and <? are
+        // comments to an HTML parser.
+        const size_t end = in_.find('>', pos_);
+        const std::string_view body =
+            in_.substr(pos_ + 1, (end == std::string_view::npos ? in_.size() : end) - pos_ - 1);
+        if (c == '!' && starts_with_ci(body, "doctype")) return true;
+        if (dangerous_comment(body) || starts_with_ci(body, "xml") ||
+            starts_with_ci(body, "import") || starts_with_ci(body, "entity")) {
+          return true;
         }
+        pos_ = end == std::string_view::npos ? in_.size() : end + 1;
       }
     }
     return false;
+  }
+
+  // IE ran markup in conditional comments, and took a backtick for a tag's end.
+  static bool dangerous_comment(std::string_view body) {
+    return contains_ci(body, "[if") || contains_ci(body, "<![endif") ||
+           body.find('`') != std::string_view::npos;
   }
 
   void skip_past(char c) {
@@ -163,7 +187,14 @@ class Scanner {
 
 bool detect_xss(std::string_view input) {
   // Every finding needs a tag ('<') or an attribute value ('='): most input has neither.
-  if (input.find_first_of("<=") == std::string_view::npos) return false;
+  bool markup = false;
+  for (char c : input) {
+    if (c == '<' || c == '=') {
+      markup = true;
+      break;
+    }
+  }
+  if (!markup) return false;
   Scanner scanner(input);
   static constexpr char kContexts[] = {0, ' ', '"', '\'', '`'};
   for (char quote : kContexts) {

@@ -22,15 +22,33 @@ std::string_view lower(std::string_view name, char* buf) {
   return std::string_view(buf, name.size());
 }
 
+// The lists are short: a scan that compares lengths first beats a binary search of
+// string comparisons.
 template <size_t N>
-bool listed(const std::array<std::string_view, N>& sorted, std::string_view key) {
-  return std::binary_search(sorted.begin(), sorted.end(), key);
+bool listed(const std::array<std::string_view, N>& list, std::string_view key) {
+  for (std::string_view item : list) {
+    if (item.size() == key.size() && item == key) return true;
+  }
+  return false;
+}
+
+// A bit per letter a-z: whether any name of interest starts with it.
+constexpr uint32_t letters(std::string_view initials) {
+  uint32_t mask = 0;
+  for (char c : initials) mask |= uint32_t{1} << (c - 'a');
+  return mask;
+}
+
+bool may_start(std::string_view name, uint32_t mask) {
+  if (name.empty()) return false;
+  const unsigned char c = static_cast<unsigned char>(name[0]) | 0x20;
+  return c >= 'a' && c <= 'z' && (mask >> (c - 'a') & 1) != 0;
 }
 
 constexpr auto kTags = std::to_array<std::string_view>({
-    "applet", "base",    "embed",    "frame",    "frameset", "handler", "iframe",
-    "import", "isindex", "link",     "listener", "meta",     "object",  "script",
-    "style",  "svg",     "vmlframe", "xml",      "xss",
+    "applet", "base",   "comment", "embed", "frame",    "frameset", "handler",
+    "iframe", "import", "isindex", "link",  "listener", "meta",     "noscript",
+    "object", "script", "style",   "svg",   "vmlframe", "xml",      "xss",
 });
 static_assert(std::is_sorted(kTags.begin(), kTags.end()));
 
@@ -133,12 +151,14 @@ constexpr auto kEventFamilies = std::to_array<std::string_view>({
 constexpr auto kUrlAttributes = std::to_array<std::string_view>({
     "action",
     "background",
+    "by",
     "codebase",
     "data",
     "dynsrc",
     "folder",
     "formaction",
     "from",
+    "handler",
     "href",
     "lowsrc",
     "poster",
@@ -150,20 +170,51 @@ constexpr auto kUrlAttributes = std::to_array<std::string_view>({
 });
 static_assert(std::is_sorted(kUrlAttributes.begin(), kUrlAttributes.end()));
 
-// srcdoc holds a whole document; xmlns and attributename change what other markup
-// means (an SVG <animate attributename=href> rewrites a link).
-constexpr auto kActiveAttributes =
-    std::to_array<std::string_view>({"attributename", "srcdoc", "xmlns"});
+// srcdoc holds a whole document; attributename changes what other markup means (an
+// SVG <animate attributename=href> rewrites a link); datasrc and dataformatas bind
+// (old IE) data into the page as HTML.
+constexpr auto kActiveAttributes = std::to_array<std::string_view>({
+    "attributename",
+    "dataformatas",
+    "datasrc",
+    "srcdoc",
+});
 static_assert(std::is_sorted(kActiveAttributes.begin(), kActiveAttributes.end()));
 
-constexpr auto kSchemes =
-    std::to_array<std::string_view>({"data", "javascript", "livescript", "mocha", "vbscript"});
+constexpr auto kSchemes = std::to_array<std::string_view>({
+    "data",
+    "javascript",
+    "livescript",
+    "mocha",
+    "vbscript",
+    "view-source",
+});
 static_assert(std::is_sorted(kSchemes.begin(), kSchemes.end()));
 
+template <size_t N>
+constexpr bool initials_in(const std::array<std::string_view, N>& list, uint32_t mask) {
+  for (std::string_view item : list) {
+    if ((mask >> (item[0] - 'a') & 1) == 0) return false;
+  }
+  return true;
+}
+
+// Initials of the dangerous tags (and of svg*, xsl*), and of the attributes that can
+// be dangerous (and of on*, style, filter, xmlns*, xlink*).
+constexpr uint32_t kTagInitials = letters("abcefhilmnosvx");
+constexpr uint32_t kAttributeInitials = letters("abcdfhlopstvx");
+static_assert(initials_in(kTags, kTagInitials));
+static_assert(initials_in(kUrlAttributes, kAttributeInitials));
+static_assert(initials_in(kActiveAttributes, kAttributeInitials));
+
+// Any attribute that starts with on<event> is taken as a handler: browsers add events
+// often, and names like "onerrorx" are only ever written to slip past exact lists.
 bool is_event(std::string_view name) {
   if (name.size() < 5 || name[0] != 'o' || name[1] != 'n') return false;
   const std::string_view event = name.substr(2);
-  if (listed(kEvents, event)) return true;
+  for (std::string_view e : kEvents) {
+    if (event.starts_with(e)) return true;
+  }
   for (std::string_view family : kEventFamilies) {
     if (event.starts_with(family)) return true;
   }
@@ -225,17 +276,23 @@ char next_url_char(std::string_view v, size_t& i) {
 }  // namespace
 
 bool is_dangerous_tag(std::string_view name) {
+  if (!may_start(name, kTagInitials)) return false;
   char buf[kLongestName];
   const std::string_view l = lower(name, buf);
-  return listed(kTags, l) || l.starts_with("svg");
+  // Any SVG or XSLT element: both can carry script of their own.
+  return listed(kTags, l) || l.starts_with("svg") || l.starts_with("xsl");
 }
 
 AttributeKind attribute_kind(std::string_view name) {
+  if (!may_start(name, kAttributeInitials)) return AttributeKind::kPlain;
   char buf[kLongestName];
   const std::string_view l = lower(name, buf);
   if (l.empty()) return AttributeKind::kPlain;
   if (is_event(l)) return AttributeKind::kHandler;
-  if (l == "style") return AttributeKind::kStyle;
+  if (l.size() >= 5 && l.starts_with("on")) return AttributeKind::kOnName;
+  if (l == "style" || l == "filter") return AttributeKind::kStyle;
+  // xmlns* declares namespaces that make arbitrary elements; xlink:* links anywhere.
+  if (l.starts_with("xmlns") || l.starts_with("xlink")) return AttributeKind::kActive;
   if (listed(kUrlAttributes, l)) return AttributeKind::kUrl;
   if (listed(kActiveAttributes, l)) return AttributeKind::kActive;
   return AttributeKind::kPlain;

@@ -52,7 +52,7 @@ TEST(DetectSqli, ReportsStableFingerprints) {
   const Case cases[] = {
       {"' or 1=1--", "s&1c"},
       {"admin'--", "sc"},
-      {"admin'#", "sc"},
+      {"admin'/*", "sc"},
       {"1 union select 1,2,3", "1UE1,"},
       {"-1' union all select null,@@version--", "sUE1,"},
       {"1' order by 3-- ", "sB1c"},
@@ -81,6 +81,23 @@ TEST(DetectSqli, LeavesNamesApostrophesAndProseAlone) {
     EXPECT_FALSE(detect_sqli(input, &fp)) << input << " -> " << fp;
     EXPECT_TRUE(fp.empty()) << input;
   }
+}
+
+// A fingerprint of two or three types is also the shape of ordinary text; it counts
+// only with more to it than the shape.
+TEST(DetectSqli, WantsMoreThanAShortShape) {
+  // A bare "--" or "/*" ends the query; a "#" or "-- text" is as likely prose.
+  EXPECT_TRUE(detect_sqli("admin'--"));
+  EXPECT_FALSE(detect_sqli("admin'#"));
+  EXPECT_FALSE(detect_sqli("it's fine' -- really"));
+  // "x or y" with nothing computed on either side is a sentence...
+  EXPECT_FALSE(detect_sqli("1 or 2"));
+  EXPECT_FALSE(detect_sqli("x' or y"));
+  EXPECT_FALSE(detect_sqli("sexy and 17"));
+  // ...while a comparison, or a literal reopened without closing, is an injection.
+  EXPECT_TRUE(detect_sqli("1 or 1=1"));
+  EXPECT_TRUE(detect_sqli("x' or 'y"));
+  EXPECT_FALSE(detect_sqli("x' or 'y'"));
 }
 
 TEST(DetectSqli, FoldsExpressionsIntoOneValue) {

@@ -52,6 +52,13 @@ TEST(DetectXss, FlagsWhatRunsScript) {
            "<!--[if IE]><script>alert(1)</script><![endif]-->",
            "<button formaction=javascript:alert(1)>",
            "<div onmouseenter=alert(1)>",
+           "<div onerrorx=alert(1)>",
+           "<body onsomefutureevent=alert(1)>",
+           "<!DOCTYPE html><html>",
+           "<?xml version=\"1.0\"?><x:script xmlns:x=\"http://www.w3.org/1999/xhtml\">",
+           "<!ENTITY x SYSTEM \"file:///etc/passwd\">",
+           "<!-- `><img src=x onerror=alert(1)> -->",
+           "<xsl:value-of select=\"x\"/>",
        }) {
     EXPECT_TRUE(detect_xss(input)) << input;
   }
@@ -75,6 +82,7 @@ TEST(DetectXss, LeavesHarmlessMarkupAndTextAlone) {
            "vector<int> v;",
            "The onload event fires when the page loads",
            "online=yes",
+           "only=true&once=yes",
            "style is everything",
            "<a title=\"javascript:alert(1)\">tooltip</a>",
            "<div data-onload=\"x\">",
