@@ -267,6 +267,7 @@ asio::awaitable<void> ClientSession::serve_h2(std::string_view received) {
 }
 
 void ClientSession::release_idle_memory() {
+  if (ClientLayer* layer = io_.layer()) layer->release_idle_memory();
   worker_.session_states.release(std::move(a_));
   snapshot_.reset();
 }
