@@ -36,6 +36,8 @@ class ClientLayer {
   virtual void cancel() = 0;
   // Whether the connection may wait idle as a bare descriptor (nothing held above it).
   virtual bool parkable() const { return false; }
+  // The connection is about to wait idle: buffers kept for speed while it was busy can go.
+  virtual void release_idle_memory() {}
   // What the session wants done when the client vanishes in the middle of a request
   // (an HTTP/2 stream reset): typically, stop waiting for the origin.
   void on_gone(std::function<void()> fn) { on_gone_ = std::move(fn); }

@@ -267,6 +267,7 @@ asio::awaitable<void> ClientSession::serve_h2(std::string_view received) {
 }
 
 void ClientSession::release_idle_memory() {
+  if (ClientLayer* layer = io_.layer()) layer->release_idle_memory();
   worker_.session_states.release(std::move(a_));
   snapshot_.reset();
 }
@@ -374,7 +375,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   const config::Config& cfg = *snapshot_->config;
   RequestRecord record;
   record.bytes_in = head_size;
-  pipeline::RequestContext ctx(cfg, a_->head, a_->upstream_headers);
+  pipeline::RequestContext& ctx = a_->ctx.emplace(cfg, a_->head, a_->upstream_headers);
   ctx.request_id = request_id;
   ctx.client_ip = proxy::effective_client_ip(a_->head, peer_, cfg.trusted_proxies);
   ctx.tls = info_ != nullptr && info_->tls != nullptr;
@@ -440,6 +441,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
     }
   }
   finish_request(&ctx, record, started);
+  a_->ctx.reset();
   if (!body_done_) flow = Flow::kClose;  // unread body bytes would be taken for a request
   if (flow == Flow::kKeepAlive && a_->body_begin < a_->body_end) {
     // Bytes read past a chunked body belong to the next pipelined request.

@@ -87,6 +87,7 @@ asio::awaitable<void> H2Connection::read_loop(std::string_view received) {
   while (!stop_reading_ && !failed_ && codec_.want_read()) {
     if (streams_.empty()) {
       read_idle_.expire_after(timeouts.client_idle);
+      if (ClientLayer* layer = io_.layer()) layer->release_idle_memory();
     } else {
       read_idle_.disarm();  // each stream's session keeps its own time
     }

@@ -39,6 +39,9 @@ class H2Connection final : public http::H2ServerEvents {
   void detach(int32_t stream_id);
   void count_stall() { worker_.metrics.h2_stalls.fetch_add(1, std::memory_order_relaxed); }
   core::Executor executor() const { return worker_.io.get_executor(); }
+  // Where a stream layer parses its session's response head: used and cleared within
+  // one call, so one per connection does, and its header vector keeps its capacity.
+  http::ResponseHead& response_scratch() { return response_scratch_; }
 
  private:
   void on_request(const http::H2Request& request) override;
@@ -64,6 +67,7 @@ class H2Connection final : public http::H2ServerEvents {
   core::Deadline read_idle_;    // no stream open and nothing received for client_idle
   core::Deadline write_stall_;  // a write to the client stalled for the send timeout
   std::string out_;
+  http::ResponseHead response_scratch_;
   bool stop_reading_ = false;  // flood or protocol error: only the GOAWAY is left to send
   bool reading_done_ = false;
   bool failed_ = false;  // a write failed: the client is gone

@@ -192,30 +192,30 @@ bool H2StreamLayer::feed(std::string_view bytes) {
 bool H2StreamLayer::feed_head(std::string_view bytes) {
   if (head_.size() + bytes.size() > kResponseHeadLimits.max_header_bytes + 1024) return false;
   head_.append(bytes);
+  http::ResponseHead& response = connection_.response_scratch();
   for (;;) {
-    http::ParseResult r = http::parse_response_head(head_, method_, kResponseHeadLimits, response_);
+    http::ParseResult r = http::parse_response_head(head_, method_, kResponseHeadLimits, response);
     if (r.status == http::ParseStatus::kIncomplete) return true;
     if (r.status == http::ParseStatus::kError) return false;
-    if (response_.status >= 100 && response_.status < 200) {
+    if (response.status >= 100 && response.status < 200) {
       // 100 Continue and other interim answers have no HTTP/2 counterpart worth sending.
       head_.erase(0, r.consumed);
       if (head_.empty()) return true;
       continue;
     }
-    bool tunnel = method_ == "CONNECT" && response_.status >= 200 && response_.status < 300;
-    bool no_body = !tunnel && response_.body == http::BodyKind::kNone;
-    if (!connection_.codec().submit_head(stream_id_, response_.status, response_.headers,
-                                         no_body)) {
+    bool tunnel = method_ == "CONNECT" && response.status >= 200 && response.status < 300;
+    bool no_body = !tunnel && response.body == http::BodyKind::kNone;
+    if (!connection_.codec().submit_head(stream_id_, response.status, response.headers, no_body)) {
       return false;
     }
     if (tunnel) {
       out_ = Out::kUntilEnd;
     } else if (no_body) {
       out_ = Out::kDone;
-    } else if (response_.body == http::BodyKind::kContentLength) {
+    } else if (response.body == http::BodyKind::kContentLength) {
       out_ = Out::kFixed;
-      remaining_ = response_.content_length;
-    } else if (response_.body == http::BodyKind::kChunked) {
+      remaining_ = response.content_length;
+    } else if (response.body == http::BodyKind::kChunked) {
       out_ = Out::kChunked;
       chunks_.keep_trailers();  // they become the stream's trailing HEADERS
     } else {
@@ -224,7 +224,7 @@ bool H2StreamLayer::feed_head(std::string_view bytes) {
     std::string rest = head_.substr(r.consumed);
     head_.clear();
     head_.shrink_to_fit();
-    response_.clear();
+    response.clear();
     return rest.empty() || feed(rest);
   }
 }

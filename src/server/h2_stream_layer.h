@@ -63,7 +63,6 @@ class H2StreamLayer final : public ClientLayer {
   // Response translation.
   Out out_ = Out::kHead;
   std::string head_;
-  http::ResponseHead response_;
   uint64_t remaining_ = 0;
   http::ChunkedDecoder chunks_;
   std::string chunk_rest_;  // undecoded tail of a chunked body

@@ -1,5 +1,6 @@
 #include "server/server.h"
 
+#include <algorithm>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -81,12 +82,15 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
 }
 
 // After a burst of connections goes idle, a worker hands back what it kept for the
-// burst: spare session states, and then the heap pages they freed (glibc keeps freed
-// pages resident otherwise). Only done when the worker has no session at all, so the
-// cost never lands on a request.
+// burst: spare session states beyond what its live sessions could use again, and once
+// it has no session at all the heap pages they freed (glibc keeps freed pages resident
+// otherwise), so the cost never lands on a request.
 void release_memory_after_burst(WorkerContext& worker, std::chrono::steady_clock::time_point now) {
-  if (worker.sessions.size() != 0) return;
-  if (worker.session_states.trim(8) > 0) worker.trim_heap_after = now + std::chrono::seconds(2);
+  constexpr size_t kSpareWhileBusy = 128;
+  size_t live = worker.sessions.size();
+  size_t keep = live == 0 ? 8 : std::max(kSpareWhileBusy, live);
+  if (worker.session_states.trim(keep) > 0) worker.trim_heap_after = now + std::chrono::seconds(2);
+  if (live != 0) return;
   if (worker.trim_heap_after != std::chrono::steady_clock::time_point{} &&
       now >= worker.trim_heap_after) {
     worker.trim_heap_after = {};

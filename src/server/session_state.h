@@ -5,11 +5,13 @@
 // the heap with per-connection buffers.
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "core/read_buffer.h"
 #include "http/message.h"
+#include "pipeline/request_context.h"
 #include "proxy/forward_headers.h"
 
 namespace rampart::server {
@@ -32,8 +34,14 @@ struct SessionState {
   size_t held_begin = 0;
   std::string inspected;  // a chunked body's data, decoded for the hooks
 
+  // The request in progress. Kept here rather than in the request's coroutine frame:
+  // it is over 1 kB, and frames that large are a fresh slow-path malloc for every
+  // request (Asio recycles frames only up to 1020 bytes).
+  std::optional<pipeline::RequestContext> ctx;
+
   // Back to the state of a new connection, keeping allocations that are cheap to keep.
   void reset_for_reuse() {
+    ctx.reset();
     rbuf.consume(rbuf.size());
     head.clear();
     response.clear();
@@ -62,7 +70,10 @@ struct SessionState {
 // Per worker, unlocked.
 class SessionStatePool {
  public:
-  explicit SessionStatePool(size_t max_spare = 128) : max_spare_(max_spare) {}
+  // Enough for the stream sessions of a few busy HTTP/2 connections (up to 128 each):
+  // a state made afresh costs several allocations of a kilobyte or more. The worker's
+  // housekeeping trims spares that outnumber its live sessions.
+  explicit SessionStatePool(size_t max_spare = 1024) : max_spare_(max_spare) {}
   std::unique_ptr<SessionState> acquire() {
     if (spare_.empty()) return std::make_unique<SessionState>();
     auto state = std::move(spare_.back());

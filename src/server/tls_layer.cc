@@ -58,6 +58,10 @@ asio::awaitable<void> TlsLayer::shutdown() {
   co_return;
 }
 
-void TlsLayer::cancel() {}  // the socket's cancel ends any wait in progress
+void TlsLayer::cancel() {}
+
+void TlsLayer::release_idle_memory() {
+  if (stream_.usable()) SSL_free_buffers(ssl_);
+}  // the socket's cancel ends any wait in progress
 
 }  // namespace rampart::server

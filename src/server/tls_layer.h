@@ -33,6 +33,8 @@ class TlsLayer final : public ClientLayer {
   asio::awaitable<boost::system::error_code> wait_readable() override;
   asio::awaitable<void> shutdown() override;
   void cancel() override;
+  // Frees OpenSSL's record buffers unless they hold bytes not yet taken.
+  void release_idle_memory() override;
 
  private:
   SSL* ssl_;
