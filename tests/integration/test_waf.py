@@ -36,15 +36,15 @@ def waf_log(r, resp):
 @needs_crs
 def test_crs_blocks_attacks_and_passes_benign_traffic(rampart_factory, origin):
     r = start(rampart_factory, origin)
-    ok = send(r, "/search?q=" + urllib.parse.quote("blue suede shoes") + "&page=2")
+    ok = send(r, "/echo?q=" + urllib.parse.quote("blue suede shoes") + "&page=2")
     assert ok.status == 200, ok
     assert waf_log(r, ok) is None
 
     attacks = [
-        "/search?q=" + urllib.parse.quote("1' UNION SELECT username, password FROM users--"),
-        "/comment?text=" + urllib.parse.quote("<script>alert(document.cookie)</script>"),
-        "/download?file=" + urllib.parse.quote("../../../../etc/passwd"),
-        "/run?cmd=" + urllib.parse.quote(";cat /etc/passwd"),
+        "/echo?q=" + urllib.parse.quote("1' UNION SELECT username, password FROM users--"),
+        "/echo?text=" + urllib.parse.quote("<script>alert(document.cookie)</script>"),
+        "/echo?file=" + urllib.parse.quote("../../../../etc/passwd"),
+        "/echo?cmd=" + urllib.parse.quote(";cat /etc/passwd"),
     ]
     for target in attacks:
         resp = send(r, target)
@@ -81,7 +81,7 @@ def test_request_bodies_are_inspected(rampart_factory, origin):
 @needs_crs
 def test_detection_only_logs_but_forwards(rampart_factory, origin):
     r = start(rampart_factory, origin, mode="detect")
-    resp = send(r, "/search?q=" + urllib.parse.quote("1' UNION SELECT password FROM users--"))
+    resp = send(r, "/echo?q=" + urllib.parse.quote("1' UNION SELECT password FROM users--"))
     assert resp.status == 200, resp
     log = waf_log(r, resp)
     assert log["action"] == "log", log
@@ -91,12 +91,12 @@ def test_detection_only_logs_but_forwards(rampart_factory, origin):
 @needs_crs
 def test_paranoia_level_and_threshold_come_from_yaml(rampart_factory, origin):
     # A lone quote in an argument scores at paranoia level 2+ only (942432-like rules).
-    target = "/search?q=" + urllib.parse.quote("it's a test -- really")
+    target = "/echo?q=" + urllib.parse.quote("it's a test -- really")
     r1 = start(rampart_factory, origin, paranoia_level=1)
     assert send(r1, target).status == 200
     # An absurd threshold lets even an obvious attack through (it is still logged).
     r2 = start(rampart_factory, origin, inbound_threshold=10000)
-    resp = send(r2, "/search?q=" + urllib.parse.quote("<script>alert(1)</script>"))
+    resp = send(r2, "/echo?q=" + urllib.parse.quote("<script>alert(1)</script>"))
     assert resp.status == 200, resp
     assert waf_log(r2, resp)["action"] == "log"
 
@@ -115,7 +115,7 @@ def test_inline_rules_without_crs(rampart_factory, origin):
 
 def test_rule_errors_are_config_errors_with_lines(tmp_path):
     cfg = {
-        "listeners": [{"address": "127.0.0.1:0"}],
+        "listeners": [{"address": "127.0.0.1:18080"}],
         "sites": [{"name": "s", "default": True, "origin": {"endpoints": ["127.0.0.1:9"]}}],
         "waf": {"crs": False, "rules": 'SecRule ARGS "@rx a" "id:1,phase:2,pass"\n'
                                        'SecRule NOTAVARIABLE "@rx a" "id:2,phase:2,pass"\n'},
@@ -133,7 +133,7 @@ def test_rule_file_errors_name_the_rule_file(tmp_path):
     rules = tmp_path / "custom.conf"
     rules.write_text('# custom rules\nSecRule ARGS "@rx a" "id:1,phase:2,pass,t:nosuchthing"\n')
     cfg = {
-        "listeners": [{"address": "127.0.0.1:0"}],
+        "listeners": [{"address": "127.0.0.1:18080"}],
         "sites": [{"name": "s", "default": True, "origin": {"endpoints": ["127.0.0.1:9"]}}],
         "waf": {"crs": False, "files": [str(rules)]},
     }
