@@ -9,7 +9,7 @@ in a temp file, limits wide enough for the corpus, and the WAF section from waf_
 Sends every corpus request with corpus_client (the very bytes the reference receives), then
 reads the access log: one JSON object per request, matched to the request by the
 X-Request-Id response header (= the entry's `request_id`). The matched rule ids of a request
-are the entry's `waf_rules` field (a list of integers: the ids of the rules that matched and
+are the `rules` list of the entry's `waf` field (integers: the ids of the rules that matched and
 logged, as ModSecurity's audit log lists them); an entry without the field has none.
 
     RAMPART_BIN=build/release/rampart /usr/bin/python3 tests/waf/run_rampart.py \
@@ -56,24 +56,18 @@ def default_binary():
 
 
 def waf_config(paranoia):
-    """The part of rampart's YAML config that turns the managed WAF on, running the CRS at
-    the given paranoia level with its default anomaly thresholds, in blocking mode.
-
-    The key names are those the waf module (src/waf/, documented in docs/configuration.md)
-    accepts: the dict returned here is merged at the top level of the generated config, so
-    it must follow that module's schema -- the CRS setup file and rules directory the
-    reference loads (CRS_SETUP, CRS_RULES_DIR) and the paranoia level, mapped by rampart onto
-    the CRS `tx.paranoia_level` variable the reference sets with its SecAction 900000.
+    """The part of rampart's YAML config that turns the managed WAF on the way the reference
+    runs ModSecurity: Debian's modsecurity.conf first (its body-processor and body-error
+    rules 200000-200007), then the CRS setup and rules (`crs: true`, the defaults of
+    docs/configuration.md's `waf` section), in blocking mode at the given paranoia level
+    (rampart presets `tx.paranoia_level`, as the reference's SecAction 900000 does).
     A different layout can be given without editing this file: --waf-yaml FILE.
     """
     return {
         "waf": {
             "mode": "block",
-            "crs": {
-                "setup": CRS_SETUP,
-                "rules": CRS_RULES_DIR,
-                "paranoia_level": paranoia,
-            },
+            "files": ["/etc/nginx/modsecurity.conf"],
+            "paranoia_level": paranoia,
         }
     }
 
@@ -172,8 +166,9 @@ class Candidate:
 
 
 def waf_rules_of(entry):
-    """The matched rule ids an access-log entry carries: its `waf_rules` list of integers."""
-    rules = entry.get("waf_rules") or []
+    """The matched rule ids an access-log entry carries: the `rules` list of its `waf`
+    field (absent when no WAF rule matched)."""
+    rules = (entry.get("waf") or {}).get("rules") or []
     return [int(r) for r in rules if isinstance(r, int) or (isinstance(r, str) and r.isdigit())]
 
 
