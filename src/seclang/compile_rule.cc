@@ -171,7 +171,7 @@ std::optional<Macro> macro_or_error(std::string_view text, const SourceLocation&
 // Actions that only describe the rule (accepted anywhere, no run-time effect).
 bool is_metadata_action(std::string_view name) {
   return name == "ver" || name == "rev" || name == "maturity" || name == "accuracy" ||
-         name == "auditlog" || name == "noauditlog" || name == "xmlns" || name == "multiMatch";
+         name == "auditlog" || name == "noauditlog" || name == "xmlns";
 }
 
 }  // namespace
@@ -240,6 +240,10 @@ bool apply_action(const Action& a, bool head, CompileContext& cx, Rule& rule, Ru
   }
   if (n == "capture") {
     link.capture = true;
+    return true;
+  }
+  if (n == "multiMatch") {
+    link.multi_match = true;
     return true;
   }
   if (n == "chain") return true;  // the parser already grouped the chain

@@ -76,6 +76,7 @@ struct RuleLink {
   std::vector<Transform> transforms;  // defaults and t:none already applied
   uint32_t transform_chain = 0;       // interned id of `transforms` (cache key)
   bool capture = false;
+  bool multi_match = false;  // match the value before and after every changing transformation
   std::vector<SetVarAction> setvars;   // run for every matched value
   std::vector<CtlAction> ctls;         // run when the whole chain matched
   std::vector<SetVarAction> initcols;  // `initcol:ip=...` (name = collection key)

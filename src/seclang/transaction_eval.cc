@@ -134,30 +134,48 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       if (!t.removed_targets_by_id_.empty() || !t.removed_targets_by_tag_.empty()) {
         if (target_removed(rule, value)) continue;
       }
-      std::string_view input = transformed(link, value);
-      captures.count = 0;
-      MatchResult result = link.op->match(input, argument, link.capture ? &captures : nullptr);
-      if (result == MatchResult::kError) {
-        ++t.operator_errors_;
-        result = MatchResult::kNoMatch;
-      }
-      bool matched = (result == MatchResult::kMatch) != link.negated;
-      if (!matched) continue;
-      any = true;
-      if (link.capture && result == MatchResult::kMatch) {
-        for (int g = 0; g < captures.count && g < 10; ++g) {
-          t.tx_[std::string(1, static_cast<char>('0' + g))] = captures.groups[g];
+      if (link.multi_match) {
+        // The value before and after every transformation that changed it.
+        std::string current(value.value);
+        std::string next;
+        if (try_match(rule, link, value, current, argument, captures)) any = true;
+        for (Transform tr : link.transforms) {
+          if (!apply_transform(tr, current, next)) continue;
+          current.swap(next);
+          if (try_match(rule, link, value, current, argument, captures)) any = true;
         }
+        continue;
       }
-      std::string name(value.collection);
-      if (!value.key.empty()) name.append(":").append(value.key);
-      t.matched_var_.assign(input);
-      t.matched_var_name_ = name;
-      t.matched_vars_.emplace_back(std::move(name), std::string(input));
-      for (const auto& sv : link.setvars) run_setvar(sv, rule);
+      if (try_match(rule, link, value, transformed(link, value), argument, captures)) any = true;
     }
   }
   return any;
+}
+
+bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Value& value,
+                                std::string_view input, std::string_view argument,
+                                Captures& captures) {
+  Transaction& t = t_;
+  captures.count = 0;
+  MatchResult result = link.op->match(input, argument, link.capture ? &captures : nullptr);
+  if (result == MatchResult::kError) {
+    ++t.operator_errors_;
+    result = MatchResult::kNoMatch;
+  }
+  bool matched = (result == MatchResult::kMatch) != link.negated;
+  if (!matched) return false;
+  if (link.capture && result == MatchResult::kMatch) {
+    for (int g = 0; g < captures.count && g < 10; ++g) {
+      t.tx_[std::string(1, static_cast<char>('0' + g))] = captures.groups[g];
+    }
+  }
+  std::string name(value.collection);
+  if (!value.key.empty()) name.append(":").append(value.key);
+  t.matched_var_.assign(input);
+  t.matched_var_name_ = name;
+  t.matched_vars_.emplace_back(std::move(name), std::string(input));
+  for (const auto& sv : link.setvars) run_setvar(sv, rule);
+  return true;
 }
 
 void TransactionEval::after_full_match(const Rule& rule) {

@@ -25,6 +25,10 @@ class TransactionEval {
  private:
   bool evaluate_rule(const Rule& rule);
   bool evaluate_link(const Rule& rule, const RuleLink& link);
+  // Runs the link's operator on one (transformed) value; on a match updates MATCHED_VAR*,
+  // captures and runs the link's setvars.
+  bool try_match(const Rule& rule, const RuleLink& link, const Value& value, std::string_view input,
+                 std::string_view argument, Captures& captures);
   void after_full_match(const Rule& rule);
   void run_setvar(const SetVarAction& setvar, const Rule& rule);
   void run_ctl(const CtlAction& ctl);
