@@ -66,6 +66,11 @@ TEST(BodyJson, ErrorTexts) {
             "JSON parsing error: parse error: premature EOF\n");
 }
 
+TEST(BodyJson, TruncatedSurrogateEscapeIsAnError) {
+  EXPECT_TRUE(parse_json("[\"\\ud83d\\", {}).error);
+  EXPECT_TRUE(parse_json("[\"\\ud83d\\u12", {}).error);
+}
+
 TEST(BodyJson, EmptyBodyIsNotAnError) {
   EXPECT_FALSE(parse_json("", {}).error);
 }
