@@ -323,7 +323,7 @@ class JsonParser {
             i += 4;
             unsigned low = 0;
             if ((cp & 0xFC00) == 0xD800) {
-              if (i + 2 < in_.size() && in_[i + 2] == '\\' && in_[i + 3] == 'u' &&
+              if (i + 3 < in_.size() && in_[i + 2] == '\\' && in_[i + 3] == 'u' &&
                   hex4(i + 4, low)) {
                 cp = ((cp & 0x3F) << 10) | ((((cp >> 6) & 0xF) + 1) << 16) | (low & 0x3FF);
                 i += 6;

@@ -55,6 +55,7 @@ class MultipartParser {
 
   void run(std::string_view body) {
     if (body.empty()) return;
+    seen_data_ = true;
     size_t pos = 0;
     bool line_start = true;
     while (pos < body.size()) {
@@ -80,8 +81,10 @@ class MultipartParser {
         leftover_line_start_ = line_start;
         break;
       }
-      if (!process_chunk(chunk, line_start)) return;
+      if (!process_chunk(chunk, line_start, chunk.size() == kBufSize || chunk.back() != '\n'))
+        return;
       line_start = chunk.back() == '\n';
+      prev_ending_ = !line_start ? 0 : chunk.size() >= 2 && chunk[chunk.size() - 2] == '\r' ? 2 : 1;
       if (complete_ && pos < body.size()) {
         flags_.data_after = true;
         return;
@@ -94,7 +97,11 @@ class MultipartParser {
     if (!complete_) {
       if (boundary_count_ > 0) {
         std::string final_line = "--" + boundary_ + "--";
-        if (leftover_line_start_ && leftover_ == final_line && part_ && part_->headers_done) {
+        // A final boundary with no line break after it ends the body even when the last
+        // part's headers never ended (that part is then flagged invalid).
+        if (leftover_line_start_ && leftover_ == final_line) {
+          if (part_ && !part_->has_data) flags_.invalid_part = true;
+          note_preceding_line_end();
           finish_part(true);
           complete_ = true;
         }
@@ -125,8 +132,8 @@ class MultipartParser {
   }
 
   // false: parsing stops here (ModSecurity's process() returning an error).
-  bool process_chunk(std::string_view chunk, bool line_start) {
-    seen_data_ = true;
+  // `full`: the chunk filled the line buffer (or stopped short of a '\r' that would have).
+  bool process_chunk(std::string_view chunk, bool line_start, bool full) {
     bool as_boundary = false;
     if (line_start && chunk.size() > 3 && chunk[0] == '-' && chunk[1] == '-') {
       if (matches_at(chunk, 2)) {
@@ -152,6 +159,7 @@ class MultipartParser {
             return false;
           }
           (rest == "\n" ? flags_.lf_line : crlf_line_) = true;
+          note_preceding_line_end();
           finish_part(is_final);
           if (is_final) complete_ = true;
           as_boundary = true;
@@ -187,7 +195,7 @@ class MultipartParser {
       return true;
     }
     if (!part_->headers_done) {
-      if (chunk.back() != '\n') {
+      if (full) {  // ModSecurity checks the buffer, not the line: 4096 bytes with '\n' fail too
         flags_.parse_error = true;
         set_error("Multipart: Part header line over " + std::to_string(kBufSize) + " bytes long");
         return false;
@@ -199,13 +207,19 @@ class MultipartParser {
     return true;
   }
 
+  // The line break in front of a boundary belongs to it: a bare LF there is flagged too
+  // (a bare LF inside a value is not; a CRLF there does not count as a CRLF line).
+  void note_preceding_line_end() {
+    if (prev_ending_ == 1) flags_.lf_line = true;
+  }
+
   void finish_part(bool last) {
     if (part_) {
+      // MULTIPART_PART_HEADERS is filled as each part ends, even if the body is cut short.
+      for (std::string& line : part_->header_lines) {
+        out_.part_headers.push_back(Argument{part_->name, std::move(line)});
+      }
       if (!part_->name.empty()) {
-        // MULTIPART_PART_HEADERS is filled as each part ends, even if the body is cut short.
-        for (std::string& line : part_->header_lines) {
-          out_.part_headers.push_back(Argument{part_->name, std::move(line)});
-        }
         parts_.push_back(std::move(*part_));
       } else {
         flags_.invalid_part = true;
@@ -293,8 +307,6 @@ class MultipartParser {
     if (chunk.back() == '\n') held = chunk.size() >= 2 && chunk[chunk.size() - 2] == '\r' ? 2 : 1;
     std::string_view data = chunk.substr(0, chunk.size() - held);
     p.has_data = true;
-    if (held == 1) flags_.lf_line = true;
-    if (held == 2) crlf_line_ = true;
     if (p.is_file) {
       if (p.file_size == 0 && !p.counted) {
         p.counted = true;
@@ -321,6 +333,7 @@ class MultipartParser {
   size_t reserve_ = 0;
   size_t files_ = 0;
   int unmatched_value_ = 0;
+  int prev_ending_ = 0;  // how the last chunk ended: 0 no line break, 1 LF, 2 CRLF
   bool crlf_line_ = false;
   bool complete_ = false;
   bool seen_data_ = false;

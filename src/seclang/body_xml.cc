@@ -192,7 +192,10 @@ class XmlChecker {
         ++pos_;
       }
       ++pos_;
-      out_.xml_attribute_values.push_back(std::move(value));
+      // Namespace declarations are not attributes to XPath (`//@*` leaves them out).
+      if (attr != "xmlns" && attr.substr(0, 6) != "xmlns:") {
+        out_.xml_attribute_values.push_back(std::move(value));
+      }
     }
   }
 
