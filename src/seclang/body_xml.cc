@@ -1,8 +1,9 @@
 // XML bodies: a well-formedness check that collects what ModSecurity's XML:/* yields
 // (the root element's text content: text and CDATA of every descendant, references
 // decoded, comments and processing instructions left out) and XML://@* (attribute
-// values). No DTD is read: a DOCTYPE, or any entity other than the five predefined ones
-// and character references, is an error, which also rules out entity-expansion attacks.
+// values). No DTD is read and no entity is expanded: a DOCTYPE is accepted (as libxml2
+// accepts it) and the entities it declares are left as they are, which also rules out
+// entity-expansion and external-entity attacks; any other entity is an error.
 // Nesting is bounded by an explicit stack (libxml2's default limit of 256 levels).
 
 #include <string>
@@ -62,6 +63,7 @@ class XmlChecker {
     }
     if (!misc()) return false;
     if (!starts("<") || !element()) return false;
+    seen_root_ = true;
     if (!misc()) return false;
     return pos_ == in_.size();
   }
@@ -85,10 +87,48 @@ class XmlChecker {
         if (!comment()) return false;
       } else if (starts("<?")) {
         if (!pi()) return false;
+      } else if (starts("<!DOCTYPE") && !seen_doctype_ && !seen_root_) {
+        if (!doctype()) return false;
       } else {
-        return true;  // a DOCTYPE ends here too: it is not an element, so run() fails
+        return true;
       }
     }
+    return true;
+  }
+
+  // `<!DOCTYPE name ... [internal subset]>`, accepted as libxml2 accepts it without loading
+  // anything: the entities it declares are remembered so their references are not errors,
+  // and are never expanded (no external entity is ever read).
+  bool doctype() {
+    seen_doctype_ = true;
+    pos_ += 9;
+    size_t subset = std::string_view::npos;
+    for (size_t i = pos_; i < in_.size(); ++i) {
+      if (in_[i] == '[') {
+        subset = i;
+        break;
+      }
+      if (in_[i] == '>') {
+        pos_ = i + 1;
+        return true;
+      }
+    }
+    if (subset == std::string_view::npos) return false;
+    size_t close = in_.find("]", subset);
+    if (close == std::string_view::npos) return false;
+    std::string_view decls = in_.substr(subset + 1, close - subset - 1);
+    for (size_t at = decls.find("<!ENTITY"); at != std::string_view::npos;
+         at = decls.find("<!ENTITY", at + 8)) {
+      size_t i = at + 8;
+      while (i < decls.size() && (space(decls[i]) || decls[i] == '%')) ++i;
+      size_t start = i;
+      while (i < decls.size() && !space(decls[i]) && decls[i] != '>') ++i;
+      if (i > start && declared_.size() < 256) declared_.push_back(decls.substr(start, i - start));
+    }
+    size_t end = close + 1;
+    while (end < in_.size() && space(in_[end])) ++end;
+    if (end >= in_.size() || in_[end] != '>') return false;
+    pos_ = end + 1;
     return true;
   }
 
@@ -135,6 +175,9 @@ class XmlChecker {
     if (ref == "amp") return out.push_back('&'), true;
     if (ref == "apos") return out.push_back('\''), true;
     if (ref == "quot") return out.push_back('"'), true;
+    for (std::string_view entity : declared_) {
+      if (entity == ref) return true;  // declared in the DOCTYPE: kept unexpanded
+    }
     if (ref.size() < 2 || ref[0] != '#') return false;
     bool hex = ref[1] == 'x';
     std::string_view digits = ref.substr(hex ? 2 : 1);
@@ -266,6 +309,9 @@ class XmlChecker {
   std::string_view in_;
   ParsedBody& out_;
   size_t pos_ = 0;
+  bool seen_doctype_ = false;
+  bool seen_root_ = false;
+  std::vector<std::string_view> declared_;
 };
 
 }  // namespace
