@@ -182,7 +182,10 @@ class Transaction {
     }
   };
   std::unordered_map<CacheKey, std::string, CacheKeyHash> transform_cache_;
-  std::deque<std::string> scratch_;  // strings made while evaluating one rule
+  // Strings made while evaluating one rule: a deque so views into them stay valid while
+  // more are added; reused (capacity kept) from rule to rule.
+  std::deque<std::string> scratch_;
+  size_t scratch_used_ = 0;
 };
 
 }  // namespace rampart::seclang

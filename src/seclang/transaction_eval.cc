@@ -45,7 +45,7 @@ void TransactionEval::run_phase(int phase) {
       }
     }
     ++t.rules_evaluated_;
-    t.scratch_.clear();
+    t.scratch_used_ = 0;
     if (evaluate_rule(*rule)) after_full_match(*rule);
   }
   if (t.allow_ == Transaction::Allow::kPhase) t.allow_ = Transaction::Allow::kNone;

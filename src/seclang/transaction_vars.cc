@@ -131,14 +131,28 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
     case Variable::kGlobal:
     case Variable::kSession:
     case Variable::kUser:
-    case Variable::kResource:
-      for (const auto& [key, value] : *collection(s.variable)) {
-        // Copied: a setvar run while this rule's values are in use may rewrite the entry.
+    case Variable::kResource: {
+      // Values are copied: a setvar run while this rule's values are in use may rewrite
+      // the entry. Only selected members are copied, and a plain key is one lookup.
+      const Transaction::Collection& c = *collection(s.variable);
+      auto add_copy = [&](const std::string& key, const std::string& value) {
+        if (excluded(exclusions, s.variable, key)) return;
+        ++count;
+        if (s.count) return;
         std::string& copy = scratch();
         copy = value;
-        member(key, copy, nullptr);
+        out.push_back({name, key, copy, nullptr});
+      };
+      if (!s.key.empty() && !s.key_regex) {
+        auto it = c.find(s.key);
+        if (it != c.end()) add_copy(it->first, it->second);
+      } else {
+        for (const auto& [key, value] : c) {
+          if (key_selected(s, key)) add_copy(key, value);
+        }
       }
       break;
+    }
     case Variable::kMatchedVars:
       for (const auto& [key, value] : t.matched_vars_) member(key, value, nullptr);
       break;

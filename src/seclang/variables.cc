@@ -112,10 +112,14 @@ std::optional<Variable> variable_by_name(std::string_view name) {
 }
 
 const VariableInfo& variable_info(Variable v) {
-  for (const auto& entry : kVariables) {
-    if (entry.id == v) return entry.info;
-  }
-  return kVariables[0].info;  // unreachable: every enumerator is in the table
+  // Indexed by enumerator, built once: this runs for every value a rule reads.
+  static const auto by_id = [] {
+    std::array<const VariableInfo*, 256> table{};
+    for (const auto& entry : kVariables) table[static_cast<size_t>(entry.id)] = &entry.info;
+    return table;
+  }();
+  const VariableInfo* info = by_id[static_cast<size_t>(v)];
+  return info != nullptr ? *info : kVariables[0].info;
 }
 
 std::optional<Variable> writable_collection(std::string_view lowercase_name) {
