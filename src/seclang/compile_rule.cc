@@ -373,6 +373,7 @@ void compile_link(const RuleDecl& decl, bool head, CompileContext& cx, Rule& rul
   link.where = decl.where;
   if (decl.is_action) {
     link.op_name = "unconditionalMatch";
+    link.unconditional = true;
   } else {
     compile_variables(decl.variables, decl.where, cx, link.selectors, link.exclusions);
     if (link.selectors.empty() && !decl.variables.empty()) {

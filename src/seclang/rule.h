@@ -71,6 +71,7 @@ struct RuleLink {
   std::unique_ptr<Operator> op;
   std::string op_name;
   bool negated = false;
+  bool unconditional = false;  // SecAction: matches once, reads no variable
   bool dynamic_argument = false;
   Macro argument;                     // expanded per evaluation when dynamic
   std::vector<Transform> transforms;  // defaults and t:none already applied

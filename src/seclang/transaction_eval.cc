@@ -103,12 +103,19 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   } else {
     slot = &scratch();
   }
-  std::string current(value.value);
-  std::string next;
+  // `slot` ends up holding the result; `spare` takes turns with it so no step copies more
+  // than its own output, and an unchanged value is copied once at the end.
+  std::string_view current = value.value;
+  bool in_slot = false;
+  std::string& spare = scratch();
   for (Transform tr : link.transforms) {
-    if (apply_transform(tr, current, next)) current.swap(next);
+    std::string& out = in_slot ? spare : *slot;
+    if (!apply_transform(tr, current, out)) continue;
+    if (in_slot) slot->swap(spare);
+    in_slot = true;
+    current = *slot;
   }
-  *slot = std::move(current);
+  if (!in_slot) slot->assign(value.value);
   return *slot;
 }
 
@@ -120,7 +127,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
     expand(link.argument, &rule, argument_);
     argument = argument_;
   }
-  if (link.op_name == "unconditionalMatch" && link.selectors.empty()) {
+  if (link.unconditional) {
     for (const auto& sv : link.setvars) run_setvar(sv, rule);
     return true;
   }
