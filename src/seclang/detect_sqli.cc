@@ -79,6 +79,8 @@ class Folder {
   }
 
   bool subquery() const { return subquery_; }
+  // The type of the argument of a call concatenated to a leading literal, or 0.
+  char concat_call() const { return concat_call_; }
   int raw_tokens() const { return raw_; }
   std::string_view comment_text() const { return comment_ ? comment_text_ : std::string_view(); }
   const Token& token(int i) const { return st_[i]; }
@@ -103,7 +105,7 @@ class Folder {
     }
     if (top.type == sqli::kUnion && (word_is(t.text, "all") || word_is(t.text, "distinct")))
       return true;
-    if (top.type == sqli::kTsql && word_is(top.text, "waitfor") &&
+    if (top.type == sqli::kStatement && word_is(top.text, "waitfor") &&
         (word_is(t.text, "delay") || word_is(t.text, "time"))) {
       return true;
     }
@@ -158,8 +160,20 @@ class Folder {
         }
         if (n >= 3 && value_at(n - 2) && st_[n - 3].type == '(') {
           if (n >= 4 && head_[n - 4]) {
+            // A literal joined to a call of a number or a literal, the way script is
+            // concatenated into a string: x'+alert(1), x"<b>alert('a').
+            if (n == 6 && st_[0].type == sqli::kString && st_[1].type == sqli::kOperator &&
+                (st_[4].type == sqli::kNumber || st_[4].type == sqli::kString)) {
+              concat_call_ = st_[4].type;
+            }
             head_[n - 4] = false;  // name(value)
             pop_to(n - 3);
+          } else if (n >= 4 &&
+                     (st_[n - 4].type == sqli::kBareword || st_[n - 4].type == sqli::kTsql ||
+                      st_[n - 4].type == sqli::kKeyword)) {
+            // "call me (1)", "while (1)", "as ('x')": the parentheses are kept, an
+            // argument list after a command or a name is part of the shape.
+            return;
           } else {
             st_[n - 3] = st_[n - 2];  // (value)
             head_[n - 3] = false;
@@ -184,13 +198,14 @@ class Folder {
   bool comment_ = false;
   std::string_view comment_text_;
   bool subquery_ = false;
+  char concat_call_ = 0;
   int raw_ = 0;  // tokens read, a trailing comment aside
 };
 
 // Attack shapes, matched against the start of a fingerprint. Besides token types:
 //   V  any value (1 s n v f), W  a value that is not a bare name (1 s v f),
 //   Z  the end, or a token that ends a condition (c ; & B U k ) ),
-//   $  the end; a leading * lets the rest match anywhere.
+//   .  any token, $  the end; a leading * lets the rest match anywhere.
 constexpr std::string_view kShapes[] = {
     // Out of a quoted literal into a condition: ' or 1=1, ' and sleep(5), ' or 'a'='a
     "s&W",
@@ -218,14 +233,26 @@ constexpr std::string_view kShapes[] = {
     "s)c",
     "s))c",
     "s;c",
-    // Another statement: '; drop table users--, 1; exec xp_cmdshell
-    "s;E",
-    "s;T",
-    "s);E",
+    // Another statement: '; drop table users--, 1;select 1 from t, 1;exec sp_x 'y'.
+    // A command needs something after its name to be one.
+    "s;E..",
+    "s);E.",
+    "1;E..",
+    "1);E.",
+    "s;Tn.",
+    "s;Tv",
+    "s;Ts",
+    "s;Tf",
+    "s;Ef",
+    "s;T(",
     "s);T",
-    "1;E",
-    "1;T",
-    "1);E",
+    "1;Tn.",
+    "1;Tv",
+    "1;Ts",
+    "1;Tf",
+    "1;Ef",
+    "1;T(",
+    "n;Tn.",
     // A clause appended to the query: ' order by 3--, 1 group by 1
     "sB1",
     "sBn",
@@ -233,34 +260,26 @@ constexpr std::string_view kShapes[] = {
     "s)B",
     "1B1",
     "1)B",
-    // MSSQL delays and commands: ' waitfor delay '0:0:5', exec master..xp_cmdshell 'dir'
-    "sTsc",
-    "sTs;",
-    "sTn",
-    "sTv",
-    "sTf",
-    "s)T",
-    "1T",
-    "Ts",
-    "Tv",
-    "Tf",
-    "Tns",
-    "Tnv",
-    "Tn.",
+    "nB1",
+    // A delay after a literal: ' waitfor delay '0:0:5'--
+    "sEsc",
+    // A command or loop with arguments: call proc (1), exec me (1), ' while(1)
+    "Tn(1",
+    "nTn(1",
+    "sT(1",
+    "sT(s",
     // Unions and subqueries wherever they appear.
     "*UE",
     "*U(E",
     "*X",
-    // A whole statement: select * from, select 1,2, select version(), select @@version
-    "Eok",
-    "E1,",
-    "E1k",
-    "Ef",
-    "Ev",
+    // A whole statement that reads a table: select 1 from t, select a from b where
+    "E1kn",
     "Enknk",
     "Enkn;",
-    "Eknk",
+    "Eoknk",
     "Ekn;",
+    // A keyword applied to a literal in parentheses: x as ('y'), new Function('...')
+    "nk(s",
     // Writing query results to a file: ' into outfile '/var/www/x.php
     "skk",
     // A function call concatenated into a literal: '+sleep(5)+'
@@ -277,6 +296,8 @@ bool ends_condition(char c) {
 
 bool char_matches(char want, char got) {
   switch (want) {
+    case '.':
+      return true;
     case 'V':
       return is_value_type(got);
     case 'W':
@@ -325,12 +346,19 @@ constexpr ShapeIndex kShapeIndex = [] {
   return index;
 }();
 
+// Two words, or a word and a semicolon, to start with: a sentence ("the trade union
+// select committee"), or a list of cookies, not a query (libinjection agrees).
+bool starts_as_prose(std::string_view fp) {
+  return fp.size() >= 2 && fp[0] == sqli::kBareword && (fp[1] == sqli::kBareword || fp[1] == ';');
+}
+
 // `as_is`: the input was read as it is, not from inside a literal. A literal it
 // starts with is then the user's own ('yes' or 'no'), not a way out of the query's.
 bool is_attack_shape(std::string_view fp, bool as_is) {
   if (fp.empty() || static_cast<unsigned char>(fp[0]) >= 128) return false;
   for (size_t k = kShapeIndex.begin['*']; k < kShapeIndex.end['*']; ++k) {
     const std::string_view shape = kShapes[kShapeIndex.order[k]];
+    if (shape[1] == sqli::kUnion && starts_as_prose(fp)) continue;
     for (size_t at = 0; at < fp.size(); ++at) {
       if (fp[at] == shape[1] && matches_at(shape.substr(1), fp, at)) return true;
     }
@@ -353,6 +381,7 @@ struct Reading {
   char fp[kFingerprintSize];
   size_t len = 0;
   bool subquery = false;
+  char concat_call = 0;
   // Whether a short fingerprint is an injection rather than ordinary text.
   bool short_is_attack = true;
 };
@@ -382,7 +411,8 @@ Reading read_as_sql(std::string_view input, char quote) {
   }
   Reading r;
   r.len = folder.fingerprint(r.fp);
-  r.subquery = folder.subquery();
+  r.subquery = folder.subquery() && !starts_as_prose(std::string_view(r.fp, r.len));
+  r.concat_call = folder.concat_call();
   r.short_is_attack = short_fingerprint_is_attack(std::string_view(r.fp, r.len), folder);
   return r;
 }
@@ -396,6 +426,10 @@ bool detect_sqli(std::string_view input, std::string* fingerprint) {
     if (quote != 0 && std::memchr(input.data(), quote, input.size()) == nullptr) continue;
     const Reading r = read_as_sql(input, quote);
     const std::string_view fp(r.fp, r.len);
+    if (quote != 0 && r.concat_call != 0) {
+      if (fingerprint) *fingerprint = std::string("son(") + r.concat_call;
+      return true;
+    }
     if (r.subquery || (r.short_is_attack && is_attack_shape(fp, quote == 0))) {
       if (fingerprint) fingerprint->assign(fp);
       return true;

@@ -45,15 +45,20 @@ bool starts_with_ci(std::string_view s, std::string_view lower_prefix) {
          contains_ci(s.substr(0, lower_prefix.size()), lower_prefix);
 }
 
+// The context of a value pasted inside a tag, where an attribute name would go.
+constexpr char kInTag = '<';
+
 class Scanner {
  public:
   explicit Scanner(std::string_view in) : in_(in) {}
 
-  // `quote`: 0 to start in text, ' ' inside an unquoted attribute value, else the
-  // quote the value is inside of.
+  // `quote`: 0 to start in text, kInTag among a tag's attributes, ' ' inside an
+  // unquoted attribute value, else the quote the value is inside of.
   bool run(char quote) {
     pos_ = 0;
-    if (quote != 0) {
+    if (quote == kInTag) {
+      if (in_tag()) return true;
+    } else if (quote != 0) {
       value_end(quote == ' ' ? 0 : quote);
       if (in_tag()) return true;
     }
@@ -114,10 +119,6 @@ class Scanner {
           return true;
         case AttributeKind::kUrl:
           if (xss::is_dangerous_url(value)) return true;
-          break;
-        case AttributeKind::kOnName:
-          // Browsers keep adding events; a value that calls something is script.
-          if (value.find_first_of("(`") != std::string_view::npos) return true;
           break;
         case AttributeKind::kPlain:
           break;
@@ -196,10 +197,12 @@ bool detect_xss(std::string_view input) {
   }
   if (!markup) return false;
   Scanner scanner(input);
-  static constexpr char kContexts[] = {0, ' ', '"', '\'', '`'};
+  static constexpr char kContexts[] = {0, kInTag, ' ', '"', '\'', '`'};
   for (char quote : kContexts) {
     // Inside a quoted value that the input never closes, nothing of it is markup.
-    if (quote != 0 && quote != ' ' && input.find(quote) == std::string_view::npos) continue;
+    if (quote != 0 && quote != ' ' && quote != kInTag &&
+        input.find(quote) == std::string_view::npos)
+      continue;
     if (scanner.run(quote)) return true;
   }
   return false;

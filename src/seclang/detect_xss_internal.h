@@ -12,7 +12,6 @@ bool is_dangerous_tag(std::string_view name);
 enum class AttributeKind {
   kPlain,
   kHandler,  // an event handler (onload, onerror, ...): its value is script
-  kOnName,   // named like a handler but of no event we know: script if it calls
   kUrl,      // holds a URL that a javascript:-like scheme turns into script
   kStyle,    // CSS, which old browsers let run script (expression(), behavior)
   kActive,   // changes what another attribute or the document means (xmlns, srcdoc...)
