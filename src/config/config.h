@@ -435,16 +435,17 @@ struct WafSettings {
   bool crs = true;       // load crs_setup then every *.conf of crs_rules, in name order
   std::string crs_setup = "/etc/modsecurity/crs/crs-setup.conf";
   std::string crs_rules = "/usr/share/modsecurity-crs/rules";
-  std::vector<std::string> files;  // more SecLang files, loaded before the CRS
-  std::string rules;               // inline SecLang, loaded after everything else
-  int rules_line = 0;              // where `rules:` starts in the YAML
-  std::string mode = "block";      // block (SecRuleEngine On) or detect (DetectionOnly)
-  uint32_t paranoia_level = 1;     // tx.paranoia_level (and executing level)
-  uint32_t inbound_threshold = 5;  // tx.inbound_anomaly_score_threshold
-  uint32_t outbound_threshold = 4;  // tx.outbound_anomaly_score_threshold
+  std::vector<std::string> files;            // more SecLang files, loaded before the CRS
+  std::string rules;                         // inline SecLang, loaded after everything else
+  int rules_line = 0;                        // where `rules:` starts in the YAML
+  std::string mode = "block";                // block (SecRuleEngine On) or detect (DetectionOnly)
+  uint32_t paranoia_level = 1;               // tx.paranoia_level (and executing level)
+  uint32_t inbound_threshold = 5;            // tx.inbound_anomaly_score_threshold
+  uint32_t outbound_threshold = 4;           // tx.outbound_anomaly_score_threshold
   uint64_t request_body_limit = 1ull << 20;  // bytes of a request body inspected
   Millis time_budget{50};                    // per request; past it the fail mode applies
-  int line = 0;                              // where `waf:` starts
+  bool prefilter = false;  // Vectorscan prefilters for @rx (compiled in the background)
+  int line = 0;            // where `waf:` starts
 };
 
 // On-the-fly compression of the site's responses (gzip, brotli, zstd by Accept-Encoding).

@@ -21,7 +21,8 @@ const Keys kWafKeys = {"enabled",
                        "inbound_threshold",
                        "outbound_threshold",
                        "request_body_limit",
-                       "time_budget"};
+                       "time_budget",
+                       "prefilter"};
 const Keys kWafModes = {"block", "detect"};
 constexpr size_t kMaxWafFiles = 256;
 
@@ -75,6 +76,8 @@ void Walker::waf(const At& at) {
       if (auto n = integer(v, 1, 10000)) w.outbound_threshold = static_cast<uint32_t>(*n);
     } else if (key == "request_body_limit") {
       if (auto n = size(v, 0, 64ull << 20)) w.request_body_limit = *n;
+    } else if (key == "prefilter") {
+      if (auto b = boolean(v)) w.prefilter = *b;
     } else if (key == "time_budget") {
       if (auto d = duration_in(v, Millis(1), Millis(10'000))) w.time_budget = *d;
     }

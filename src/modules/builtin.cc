@@ -9,7 +9,8 @@ namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
-  registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module});
+  registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,
+                [](const config::Config& c) { return c.waf.enabled; }});
   registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});
   registry.add(
       {pipeline::Phase::kCacheLookup, "cache_rules", &cache_rules::build_cache_rules_module});

@@ -23,6 +23,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](auto* a, auto* b) { return a->phase < b->phase; });
   for (const ModuleDescriptor* d : ordered) {
+    if (d->configured != nullptr && !d->configured(config)) continue;
     const config::ModuleSettings& settings = config.module(d->name);
     if (!settings.enabled) {
       core::log(core::LogLevel::kInfo, "module {} disabled by its kill switch", d->name);

@@ -21,6 +21,9 @@ struct ModuleDescriptor {
   Phase phase;
   std::string_view name;  // the key under `modules:` in the config
   ModuleFactory factory;
+  // Whether the config gives the module anything to do (null: always). A module that has
+  // nothing to do is left out of the pipeline, so it costs requests nothing.
+  bool (*configured)(const config::Config&) = nullptr;
 };
 
 class ModuleRegistry {

@@ -76,6 +76,7 @@ struct RuleLink {
   Macro argument;                     // expanded per evaluation when dynamic
   std::vector<Transform> transforms;  // defaults and t:none already applied
   uint32_t transform_chain = 0;       // interned id of `transforms` (cache key)
+  int32_t prefilter_slot = -1;        // index among its chain's static @rx patterns (-1: none)
   bool capture = false;
   bool multi_match = false;  // match the value before and after every changing transformation
   std::vector<SetVarAction> setvars;   // run for every matched value

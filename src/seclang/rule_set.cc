@@ -78,6 +78,16 @@ class RuleSetBuilder {
     for (const Rule* rule : removed) set->by_id_.erase(rule->id);
     check_markers(*set);
     set->chain_count_ = static_cast<uint32_t>(cx_.chains.size());
+    set->chain_patterns_.resize(set->chain_count_);
+    for (const auto& rule : set->rules_) {
+      for (auto& link : rule->links) {
+        const std::string* pattern = link.op ? link.op->static_regex() : nullptr;
+        if (pattern == nullptr || link.multi_match) continue;
+        auto& patterns = set->chain_patterns_[link.transform_chain];
+        link.prefilter_slot = static_cast<int32_t>(patterns.size());
+        patterns.push_back(*pattern);
+      }
+    }
     if (!cx_.errors.empty()) return nullptr;
     return set;
   }
@@ -196,6 +206,27 @@ std::shared_ptr<const RuleSet> RuleSet::load(const std::vector<std::string>& fil
   if (!parsed.errors.empty()) return nullptr;
   RuleSetBuilder builder(options, errors);
   return builder.build(parsed);
+}
+
+void RuleSet::build_prefilters() const {
+  if (prefilters_ready_.load(std::memory_order_acquire) != nullptr) return;
+  auto built = std::make_unique<PrefilterSet>();
+  built->by_chain.resize(chain_patterns_.size());
+  for (size_t chain = 0; chain < chain_patterns_.size(); ++chain) {
+    if (chain_patterns_[chain].empty()) continue;
+    std::string error;
+    // A set Vectorscan refuses leaves that chain without a prefilter: its rules are
+    // then confirmed directly, as before.
+    built->by_chain[chain] = build_regex_prefilter(chain_patterns_[chain], error);
+  }
+  prefilters_ = std::move(built);
+  prefilters_ready_.store(prefilters_.get(), std::memory_order_release);
+}
+
+size_t RuleSet::prefilter_pattern_count() const {
+  size_t n = 0;
+  for (const auto& patterns : chain_patterns_) n += patterns.size();
+  return n;
 }
 
 const Rule* RuleSet::find(int64_t id) const {

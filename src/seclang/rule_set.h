@@ -4,6 +4,7 @@
 // by every worker. Loading runs parse → compile → check and reports every error with
 // file:line; a rule set is only built when there are none.
 
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -13,6 +14,7 @@
 #include <vector>
 
 #include "seclang/ast.h"
+#include "seclang/operator.h"
 #include "seclang/parser.h"
 #include "seclang/rule.h"
 
@@ -46,6 +48,12 @@ struct LoadOptions {
   size_t max_pattern_bytes = 64 * 1024;  // one operator argument
 };
 
+// The Vectorscan prefilters of a rule set, one per transformation chain: every static
+// @rx pattern applied after that chain, matched together in one pass per value.
+struct PrefilterSet {
+  std::vector<std::unique_ptr<RegexPrefilter>> by_chain;  // null: none for that chain
+};
+
 struct LoadError {
   SourceLocation where;
   std::string message;
@@ -69,6 +77,17 @@ class RuleSet {
   uint32_t transform_chain_count() const { return chain_count_; }
   const std::vector<std::string>& files() const { return files_; }
 
+  // Compiles the prefilters (seconds of CPU for the whole CRS: callers run it off the
+  // request path, e.g. on a thread of its own, and rules work without it meanwhile).
+  // Safe to call once, from any thread, while transactions run.
+  void build_prefilters() const;
+  // Null until build_prefilters() has finished.
+  const PrefilterSet* prefilters() const {
+    return prefilters_ready_.load(std::memory_order_acquire);
+  }
+  size_t prefilter_pattern_count() const;
+  size_t prefilter_chain_size(uint32_t chain) const { return chain_patterns_[chain].size(); }
+
  private:
   friend class RuleSetBuilder;
   EngineSettings settings_;
@@ -77,6 +96,9 @@ class RuleSet {
   std::unordered_map<int64_t, const Rule*> by_id_;
   uint32_t chain_count_ = 0;
   std::vector<std::string> files_;
+  std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain
+  mutable std::unique_ptr<PrefilterSet> prefilters_;
+  mutable std::atomic<const PrefilterSet*> prefilters_ready_{nullptr};
 };
 
 }  // namespace rampart::seclang

@@ -45,6 +45,7 @@ Transaction::Transaction(const RuleSet& rules, const RequestData& request,
                          std::span<const std::pair<std::string, std::string>> initial_tx,
                          Clock::time_point deadline)
     : rules_(rules),
+      prefilters_(rules.prefilters()),
       request_(request),
       deadline_(deadline),
       mode_(rules.settings().mode),

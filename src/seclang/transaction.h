@@ -106,6 +106,7 @@ class Transaction {
   void apply_body(std::string_view body);
 
   const RuleSet& rules_;
+  const PrefilterSet* prefilters_;  // as published when the transaction began (may be null)
   const RequestData& request_;
   Clock::time_point deadline_;
 
@@ -181,7 +182,13 @@ class Transaction {
              (static_cast<size_t>(k.chain) << 17);
     }
   };
-  std::unordered_map<CacheKey, std::string, CacheKeyHash> transform_cache_;
+  struct CacheEntry {
+    std::string text;                 // the value after the chain
+    bool scanned = false;             // the chain's prefilter ran on `text`
+    std::vector<uint64_t> may_match;  // by prefilter slot, once scanned
+  };
+  std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> transform_cache_;
+  std::vector<uint32_t> prefilter_hits_;
   // Strings made while evaluating one rule: a deque so views into them stay valid while
   // more are added; reused (capacity kept) from rule to rule.
   std::deque<std::string> scratch_;

@@ -92,14 +92,22 @@ bool TransactionEval::evaluate_rule(const Rule& rule) {
   return true;
 }
 
-std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value) {
-  if (link.transforms.empty()) return value.value;
+std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value,
+                                              Transaction::CacheEntry** entry) {
+  *entry = nullptr;
+  bool wants_entry = link.prefilter_slot >= 0 && t_.prefilters_ != nullptr;
+  if (link.transforms.empty() && !(wants_entry && value.source != nullptr)) return value.value;
   std::string* slot;
   if (value.source != nullptr) {
     Transaction::CacheKey key{value.source, value.value.size(), link.transform_chain};
     auto [it, inserted] = t_.transform_cache_.try_emplace(key);
-    if (!inserted) return it->second;
-    slot = &it->second;
+    *entry = &it->second;
+    if (!inserted) return it->second.text;
+    slot = &it->second.text;
+    if (link.transforms.empty()) {
+      slot->assign(value.value);
+      return *slot;
+    }
   } else {
     slot = &scratch();
   }
@@ -153,18 +161,47 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
         }
         continue;
       }
-      if (try_match(rule, link, value, transformed(link, value), argument, captures)) any = true;
+      Transaction::CacheEntry* entry;
+      std::string_view input = transformed(link, value, &entry);
+      if (entry != nullptr && link.prefilter_slot >= 0 && t.prefilters_ != nullptr &&
+          !may_match(link, *entry)) {
+        // The regex cannot match: only a negated operator matches then.
+        if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
+          any = true;
+        }
+        continue;
+      }
+      if (try_match(rule, link, value, input, argument, captures)) any = true;
     }
   }
   return any;
 }
 
+bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& entry) {
+  const RegexPrefilter* prefilter = t_.prefilters_->by_chain[link.transform_chain].get();
+  if (prefilter == nullptr) return true;
+  if (!entry.scanned) {
+    entry.scanned = true;
+    t_.prefilter_hits_.clear();
+    prefilter->scan(entry.text, t_.prefilter_hits_);
+    size_t patterns = t_.rules_.prefilter_chain_size(link.transform_chain);
+    entry.may_match.assign((patterns + 63) / 64, 0);
+    for (uint32_t hit : t_.prefilter_hits_) {
+      if (hit < patterns) entry.may_match[hit / 64] |= uint64_t{1} << (hit % 64);
+    }
+  }
+  uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
+  return (entry.may_match[slot / 64] >> (slot % 64)) & 1u;
+}
+
 bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Value& value,
                                 std::string_view input, std::string_view argument,
-                                Captures& captures) {
+                                Captures& captures, bool known_no_match) {
   Transaction& t = t_;
   captures.count = 0;
-  MatchResult result = link.op->match(input, argument, link.capture ? &captures : nullptr);
+  MatchResult result = known_no_match
+                           ? MatchResult::kNoMatch
+                           : link.op->match(input, argument, link.capture ? &captures : nullptr);
   if (result == MatchResult::kError) {
     ++t.operator_errors_;
     result = MatchResult::kNoMatch;

@@ -28,13 +28,18 @@ class TransactionEval {
   // Runs the link's operator on one (transformed) value; on a match updates MATCHED_VAR*,
   // captures and runs the link's setvars.
   bool try_match(const Rule& rule, const RuleLink& link, const Value& value, std::string_view input,
-                 std::string_view argument, Captures& captures);
+                 std::string_view argument, Captures& captures, bool known_no_match = false);
   void after_full_match(const Rule& rule);
   void run_setvar(const SetVarAction& setvar, const Rule& rule);
   void run_ctl(const CtlAction& ctl);
   bool removed(const Rule& rule) const;
   bool target_removed(const Rule& rule, const Value& value) const;
-  std::string_view transformed(const RuleLink& link, const Value& value);
+  // The value after the link's transformations; `entry` is set when the result is in the
+  // per-request cache (stable values), for the prefilter.
+  std::string_view transformed(const RuleLink& link, const Value& value,
+                               Transaction::CacheEntry** entry);
+  // False only when the chain's prefilter proves the link's @rx cannot match `entry`.
+  bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);
   std::string_view first_value(Variable variable, const std::string& key, const Rule* rule);
   Transaction::Collection* collection(Variable variable);
   std::string& scratch();

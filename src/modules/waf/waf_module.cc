@@ -3,6 +3,7 @@
 #include <atomic>
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "seclang/rule_set.h"
 #include "seclang/transaction.h"
@@ -74,6 +75,14 @@ class WafModule final : public pipeline::Module {
       }
     }
     rule_matches_ = std::make_unique<std::atomic<uint64_t>[]>(rule_ids_.size());
+    // The Vectorscan prefilters take seconds of CPU for the whole CRS: they are compiled
+    // on a thread of their own and used from the first request that finds them ready;
+    // until then every regex is confirmed directly. The thread keeps the rule set alive.
+    // Off by default: as built today they cost more per request than they save
+    // (bench/micro/seclang_crs_bench.cc).
+    if (settings.prefilter) {
+      std::thread([rules = rules_] { rules->build_prefilters(); }).detach();
+    }
   }
 
   std::string_view name() const override { return "waf"; }
@@ -223,20 +232,11 @@ class WafModule final : public pipeline::Module {
   mutable std::atomic<uint64_t> counters_[kCounterCount]{};
 };
 
-// The WAF when no `waf:` section enables it: nothing to run.
-class DisabledWaf final : public pipeline::Module {
- public:
-  std::string_view name() const override { return "waf"; }
-  pipeline::Phase phase() const override { return pipeline::Phase::kWaf; }
-  Outcome on_request(RequestContext&) const override { return Outcome::kContinue; }
-};
-
 }  // namespace
 
 std::unique_ptr<pipeline::Module> build_waf_module(const config::Config& config,
                                                    std::vector<config::Diagnostic>& errors) {
   const config::WafSettings& settings = config.waf;
-  if (!settings.enabled) return std::make_unique<DisabledWaf>();
   size_t errors_before = errors.size();
   std::vector<std::string> files = waf_rule_files(settings, errors);
   for (size_t i = errors_before; i < errors.size(); ++i) {

