@@ -260,6 +260,7 @@ class H2Client final : public http::H2ClientEvents {
     std::vector<http::Header> headers;
     int32_t id = session_.submit_request(method, "http", "main.test", path, headers, !body);
     if (id < 0) return std::nullopt;
+    current_ = id;
     if (body) {
       session_.send_data(id, *body);
       session_.end_data(id);
@@ -281,17 +282,26 @@ class H2Client final : public http::H2ClientEvents {
     return Response{status_, body_, false, 0};
   }
 
-  void on_response_head(int32_t, int status, std::span<const http::Header>, bool end) override {
+  // Events of an earlier stream (e.g. the reset that closes a refused upload after its
+  // answer arrived) may come while a later request waits; only its own stream counts.
+  void on_response_head(int32_t id, int status, std::span<const http::Header>, bool end) override {
+    if (id != current_) return;
     if (status >= 200) status_ = status;
     if (end) done_ = true;
   }
   void on_response_data(int32_t id, std::string_view data) override {
-    body_.append(data);
     session_.consume(id, data.size());
+    if (id == current_) body_.append(data);
   }
-  void on_response_trailers(int32_t, std::span<const http::Header>) override { done_ = true; }
-  void on_response_end(int32_t) override { done_ = true; }
-  void on_stream_close(int32_t, uint32_t) override { done_ = true; }
+  void on_response_trailers(int32_t id, std::span<const http::Header>) override {
+    if (id == current_) done_ = true;
+  }
+  void on_response_end(int32_t id) override {
+    if (id == current_) done_ = true;
+  }
+  void on_stream_close(int32_t id, uint32_t) override {
+    if (id == current_) done_ = true;
+  }
 
  private:
   static int64_t now_ms() {
@@ -305,6 +315,7 @@ class H2Client final : public http::H2ClientEvents {
   int status_ = 0;
   std::string body_;
   bool done_ = false;
+  int32_t current_ = -1;  // the stream of the request in progress
 };
 
 }  // namespace rampart::test
