@@ -157,6 +157,8 @@ struct ActionParameters {
   std::vector<std::string> skip_rules;   // ids of later rules
   std::vector<std::string> skip_phases;  // later security phases: rate_limit, bot, waf
   bool skip_remaining_rules = false;     // the rest of the firewall rules
+  // Managed-WAF (SecLang) rules not to run for the request: ids and inclusive id ranges.
+  std::vector<std::pair<int64_t, int64_t>> skip_waf_rules;
   // redirect
   std::optional<DynamicValue> target_url;
   int redirect_status = 302;  // 301, 302, 303, 307 or 308

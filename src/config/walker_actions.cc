@@ -15,7 +15,7 @@ namespace rampart::config::detail {
 namespace {
 
 const Keys kBlockParameters = {"status_code", "content_type", "content"};
-const Keys kSkipParameters = {"rules", "phases", "remaining_rules"};
+const Keys kSkipParameters = {"rules", "phases", "remaining_rules", "waf_rules"};
 const Keys kRedirectParameters = {"target_url", "status_code", "preserve_query_string"};
 const Keys kRewriteParameters = {"path", "query"};
 const Keys kRouteParameters = {"pool", "pools", "fallback"};
@@ -119,6 +119,32 @@ void Walker::block_parameters(const At& at, ActionParameters& params) {
   }
 }
 
+// A managed-rule id (942100) or an inclusive range ("942000-942999").
+std::optional<std::pair<int64_t, int64_t>> Walker::waf_rule_range(const At& at) {
+  if (!at.node.IsScalar()) {
+    wrong_type(at, "a rule id or a range such as \"942000-942999\"");
+    return std::nullopt;
+  }
+  const std::string& text = at.node.Scalar();
+  size_t dash = text.find('-');
+  auto number = [](std::string_view t) -> std::optional<int64_t> {
+    if (t.empty() || t.size() > 12) return std::nullopt;
+    int64_t n = 0;
+    for (char c : t) {
+      if (c < '0' || c > '9') return std::nullopt;
+      n = n * 10 + (c - '0');
+    }
+    return n > 0 ? std::optional<int64_t>(n) : std::nullopt;
+  };
+  auto first = number(std::string_view(text).substr(0, dash));
+  auto last = dash == std::string::npos ? first : number(std::string_view(text).substr(dash + 1));
+  if (!first || !last || *last < *first) {
+    error(at, quote(text) + " is not a rule id or an id range such as \"942000-942999\"");
+    return std::nullopt;
+  }
+  return std::make_pair(*first, *last);
+}
+
 void Walker::skip_parameters(const At& at, ActionParameters& params, RuleSource& src) {
   bool bad = false;
   bool is_map = fields_or(
@@ -160,14 +186,23 @@ void Walker::skip_parameters(const At& at, ActionParameters& params, RuleSource&
           auto b = boolean(v);
           if (b) params.skip_remaining_rules = *b;
           bad |= !b;
+        } else if (key == "waf_rules") {
+          bad |= !items(v, kMaxRulesPerRuleset, "WAF rule ids", [&](const At& item, size_t) {
+            auto range = waf_rule_range(item);
+            if (!range) {
+              bad = true;
+              return;
+            }
+            params.skip_waf_rules.push_back(*range);
+          });
         }
       });
   // A skip that skips nothing is a mistake, not a no-op to keep quietly.
   if (is_map && !bad && params.skip_rules.empty() && params.skip_phases.empty() &&
-      !params.skip_remaining_rules) {
+      !params.skip_remaining_rules && params.skip_waf_rules.empty()) {
     error(at,
           "a skip rule needs at least one of: rules (ids of later rules), phases "
-          "(rate_limit, bot, waf), remaining_rules: true");
+          "(rate_limit, bot, waf), remaining_rules: true, waf_rules (managed rule ids)");
   }
 }
 

@@ -98,6 +98,17 @@ class RequestContext {
     return (skipped_phases_ >> static_cast<unsigned>(phase)) & 1u;
   }
 
+  // Managed-WAF rule ids (inclusive ranges) a firewall `skip` rule said not to run for
+  // this request; views of config-owned lists. At most 8 lists (later ones dropped).
+  using RuleIdRanges = std::span<const std::pair<int64_t, int64_t>>;
+  void exclude_waf_rules(RuleIdRanges ranges) {
+    if (waf_exclusion_count_ < waf_exclusions_.size())
+      waf_exclusions_[waf_exclusion_count_++] = ranges;
+  }
+  std::span<const RuleIdRanges> waf_exclusions() const {
+    return {waf_exclusions_.data(), waf_exclusion_count_};
+  }
+
   ChallengeKind challenge = ChallengeKind::kNone;
   std::string_view challenge_rule;  // id of the rule that asked for it
 
@@ -136,6 +147,8 @@ class RequestContext {
   size_t verdict_count_ = 0;
   std::array<std::string_view, 16> rules_{};
   std::array<LogField, 4> log_fields_{};
+  std::array<RuleIdRanges, 8> waf_exclusions_{};
+  size_t waf_exclusion_count_ = 0;
   size_t log_field_count_ = 0;
   size_t rule_count_ = 0;
   uint32_t skipped_phases_ = 0;

@@ -64,6 +64,12 @@ class Transaction {
               std::span<const std::pair<std::string, std::string>> initial_tx = {},
               Clock::time_point deadline = Clock::time_point::max());
 
+  // Rules the embedding program excludes for this request (like ctl:ruleRemoveById at the
+  // start), e.g. rampart's firewall `skip` rules. Call before process_request_headers.
+  void remove_rules(int64_t first_id, int64_t last_id) {
+    removed_ids_.emplace_back(first_id, last_id);
+  }
+
   void process_request_headers();  // phase 1
   // Whether phase 2 wants the request body buffered (body access on, engine not off).
   bool wants_request_body() const;

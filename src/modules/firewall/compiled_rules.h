@@ -43,6 +43,7 @@ struct CompiledRule {
   uint32_t skip_phase_mask = 0;  // bits by pipeline::Phase
   std::vector<RulePosition> skip_rules;
   bool skip_remaining = false;
+  std::vector<std::pair<int64_t, int64_t>> skip_waf_rules;
   // redirect
   std::optional<CompiledValue> target_url;
   int redirect_status = 302;

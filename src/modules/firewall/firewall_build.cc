@@ -95,6 +95,7 @@ class RulesetCompiler {
       c.content_type = p.content_type;
       c.content = p.content;
       c.skip_remaining = p.skip_remaining_rules;
+      c.skip_waf_rules = p.skip_waf_rules;
       for (const std::string& phase_name : p.skip_phases) {
         if (auto phase = pipeline::phase_from_name(phase_name)) {
           c.skip_phase_mask |= 1u << static_cast<unsigned>(*phase);

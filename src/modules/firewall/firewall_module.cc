@@ -166,6 +166,7 @@ class FirewallModule final : public pipeline::Module {
           if ((rule.skip_phase_mask >> p) & 1u) ctx.skip_phase(static_cast<pipeline::Phase>(p));
         }
         for (const RulePosition& target : rule.skip_rules) mark_skipped(run, target);
+        if (!rule.skip_waf_rules.empty()) ctx.exclude_waf_rules(rule.skip_waf_rules);
         run.last_verdict = "skip";
         return rule.skip_remaining ? Step::kStop : Step::kNext;
       case RuleAction::kChallenge:

@@ -107,6 +107,9 @@ class WafModule final : public pipeline::Module {
         std::make_unique<seclang::Transaction>(*rules_, d, initial_tx_, Clock::now() + budget_);
     count(kInspected);
     seclang::Transaction& tx = *state->tx;
+    for (const auto& ranges : ctx.waf_exclusions()) {
+      for (const auto& [first, last] : ranges) tx.remove_rules(first, last);
+    }
     tx.process_request_headers();
     if (head.body == http::BodyKind::kNone) {
       // Nothing to wait for: phase 2 runs now, so body-less requests never suspend.

@@ -141,6 +141,40 @@ firewall:
   EXPECT_TRUE(p.skip_remaining_rules);
 }
 
+TEST(ActionParametersTest, SkipWafRules) {
+  auto r = load_body(R"(
+firewall:
+  rules:
+    - id: notes
+      expression: x
+      action: skip
+      action_parameters:
+        waf_rules: [942100, "941000-941999"]
+    - id: bad
+      expression: x
+      action: skip
+      action_parameters:
+        waf_rules: ["9-1", abc, 0]
+)");
+  EXPECT_TRUE(has_error_at(r, 14, 21, "\"9-1\" is not a rule id or an id range"));
+  EXPECT_TRUE(has_error_at(r, 14, 28, "\"abc\" is not a rule id or an id range"));
+  EXPECT_TRUE(has_error_at(r, 14, 33, "\"0\" is not a rule id or an id range"));
+  EXPECT_EQ(r.errors.size(), 3u) << all_errors(r);
+  auto ok = load_body(R"(
+firewall:
+  rules:
+    - id: notes
+      expression: x
+      action: skip
+      action_parameters:
+        waf_rules: [942100, "941000-941999"]
+)");
+  ASSERT_TRUE(ok.ok()) << all_errors(ok);
+  const ActionParameters& p = account_rule(ok, 0).parameters;
+  EXPECT_EQ(p.skip_waf_rules,
+            (std::vector<std::pair<int64_t, int64_t>>{{942100, 942100}, {941000, 941999}}));
+}
+
 TEST(ActionParametersTest, SkipErrors) {
   auto r = load_body(R"(
 firewall:
@@ -161,7 +195,7 @@ firewall:
   EXPECT_TRUE(has_error_at(r, 5, 7,
                            "firewall.rules[0].action_parameters: a skip rule needs at least one "
                            "of: rules (ids of later rules), phases (rate_limit, bot, waf), "
-                           "remaining_rules: true"));
+                           "remaining_rules: true, waf_rules (managed rule ids)"));
   EXPECT_TRUE(has_error_at(r, 10, 9, "firewall.rules[1].action_parameters: a skip rule needs"));
   EXPECT_TRUE(has_error_at(r, 15, 23, "\"cache\" is not one of: rate_limit, bot, waf"));
   EXPECT_TRUE(has_error_at(r, 15, 30, "phase \"waf\" is listed twice"));
