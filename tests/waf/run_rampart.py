@@ -61,6 +61,8 @@ def waf_config(paranoia):
     rules 200000-200007), then the CRS setup and rules (`crs: true`, the defaults of
     docs/configuration.md's `waf` section), in blocking mode at the given paranoia level
     (rampart presets `tx.paranoia_level`, as the reference's SecAction 900000 does).
+    ModSecurity has no time budget, so the comparison gives rampart a generous one: a slow
+    sanitizer build must not turn a verdict into the budget's fail-open.
     A different layout can be given without editing this file: --waf-yaml FILE.
     """
     return {
@@ -68,6 +70,7 @@ def waf_config(paranoia):
             "mode": "block",
             "files": ["/etc/nginx/modsecurity.conf"],
             "paranoia_level": paranoia,
+            "time_budget": "10s",
         }
     }
 
