@@ -217,6 +217,7 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
                    sum_workers(w, worker_count_, member));
   }
   render_protocol_metrics(out);
+  render_guard_metrics(out);
   fmt::format_to(it,
                  "# HELP rampart_active_connections Open client connections.\n"
                  "# TYPE rampart_active_connections gauge\nrampart_active_connections {}\n",
