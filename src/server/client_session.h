@@ -139,7 +139,8 @@ class ClientSession {
   // HTTP/2 connection has its own flow-control stall limit.
   void arm_client_wait(std::chrono::steady_clock::duration timeout, const core::RateFloor& floor,
                        uint64_t pending, GuardClose reason);
-  // After a failed wait: counts the close when a floor's deadline ended it.
+  // After a failed wait: when a floor's deadline ended it, counts the close and makes
+  // the connection end with a reset.
   void note_floor_expiry();
   // True when overload protection sheds this request (record filled for the 503).
   bool shed_for_overload(const pipeline::RequestContext& ctx, RequestRecord& record);

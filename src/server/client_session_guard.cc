@@ -24,6 +24,11 @@ void ClientSession::note_floor_expiry() {
   if (armed_floor_ && deadline_.expired()) {
     worker_.metrics.count_close(*armed_floor_);
     armed_floor_.reset();
+    // Close with a reset: a graceful close would leave what the kernel still buffers
+    // for a slow reader (megabytes) to trickle out to it, holding the memory.
+    boost::system::error_code ignored;
+    io_.socket().set_option(asio::socket_base::linger(true, 0), ignored);
+    closing_ = true;
   }
 }
 

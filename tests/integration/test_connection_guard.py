@@ -271,7 +271,9 @@ def test_slowloris_5000_connections_legit_client_unaffected(origin, rampart_fact
 
 
 def test_slow_reader_is_dropped(origin, rampart_factory):
-    r = rampart_factory([origin], limits={"min_send_rate": 200000, "min_rate_window": "1s"},
+    # Bytes handed to the kernel earn time too, and loopback send buffers grow to a few
+    # MiB: a floor of 1 MB/s cuts a stalled reader within seconds of filling them.
+    r = rampart_factory([origin], limits={"min_send_rate": 1000000, "min_rate_window": "1s"},
                         timeouts={"send": "30s"})
     size = 64 << 20
     # A normal reader gets the whole body.
@@ -286,7 +288,8 @@ def test_slow_reader_is_dropped(origin, rampart_factory):
         total += len(chunk)
     s.close()
     assert total > size
-    # A reader draining 4 KiB a second is cut off long before the send timeout.
+    # A reader draining 4 KiB a second is cut off well before the send timeout, with a
+    # reset (so the megabytes the kernel buffered for it are dropped, not trickled out).
     s = connect_from(r.port, "127.7.0.2", rcvbuf=4096)
     s.sendall(build_request("GET", "/bytes?n=%d" % size, headers=[("Connection", "close")]))
     t0 = time.monotonic()
@@ -310,7 +313,7 @@ def test_slow_reader_is_dropped(origin, rampart_factory):
     elapsed = time.monotonic() - t0
     assert closed, "slow reader still connected after %.0fs (%d bytes)" % (elapsed, got)
     assert got < size
-    assert elapsed < 25
+    assert elapsed < 15, elapsed
     assert closed_metric(r, "slow_send") == 1
 
 
