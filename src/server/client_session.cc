@@ -521,34 +521,6 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
 }
 
-asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
-  arm_client_wait(snapshot_ ? snapshot_->config->timeouts.send : std::chrono::milliseconds(30'000),
-                  send_floor_, bytes.size(), GuardClose::kSlowSend);
-  auto waited_from = Clock::now();
-  auto [ec, n] = co_await io_.write(bytes);
-  if (ec) {
-    note_floor_expiry();
-    closing_ = true;
-    co_return false;
-  }
-  send_floor_.record(n, Clock::now() - waited_from);
-  co_return true;
-}
-
-asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
-  arm_client_wait(snapshot_->config->timeouts.send, send_floor_, asio::buffer_size(buffers),
-                  GuardClose::kSlowSend);
-  auto waited_from = Clock::now();
-  auto [ec, n] = co_await io_.write(buffers);
-  if (ec) {
-    note_floor_expiry();
-    closing_ = true;
-    co_return false;
-  }
-  send_floor_.record(n, Clock::now() - waited_from);
-  co_return true;
-}
-
 void ClientSession::count_cache_result(std::string_view result) {
   if (result.empty()) return;
   std::atomic<uint64_t>* counter = result == "hit"           ? &worker_.metrics.cache_hit

@@ -1,10 +1,17 @@
 // The connection guard's part of a client session: the slow-client rate floors on each
-// wait for the client, and overload shedding of new requests.
+// wait for the client (and the writes to it, which they bound), and overload shedding
+// of new requests.
+
+#include <boost/asio/buffer.hpp>
 
 #include "server/client_session.h"
 #include "server/overload.h"
 
 namespace rampart::server {
+
+namespace {
+using Clock = std::chrono::steady_clock;
+}
 
 void ClientSession::arm_client_wait(std::chrono::steady_clock::duration timeout,
                                     const core::RateFloor& floor, uint64_t pending,
@@ -53,6 +60,34 @@ bool ClientSession::shed_for_overload(const pipeline::RequestContext& ctx, Reque
   record.retry_after_s = static_cast<uint32_t>(
       std::chrono::duration_cast<std::chrono::seconds>(settings.retry_after).count());
   return true;
+}
+
+asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
+  arm_client_wait(snapshot_ ? snapshot_->config->timeouts.send : std::chrono::milliseconds(30'000),
+                  send_floor_, bytes.size(), GuardClose::kSlowSend);
+  auto waited_from = Clock::now();
+  auto [ec, n] = co_await io_.write(bytes);
+  if (ec) {
+    note_floor_expiry();
+    closing_ = true;
+    co_return false;
+  }
+  send_floor_.record(n, Clock::now() - waited_from);
+  co_return true;
+}
+
+asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
+  arm_client_wait(snapshot_->config->timeouts.send, send_floor_, asio::buffer_size(buffers),
+                  GuardClose::kSlowSend);
+  auto waited_from = Clock::now();
+  auto [ec, n] = co_await io_.write(buffers);
+  if (ec) {
+    note_floor_expiry();
+    closing_ = true;
+    co_return false;
+  }
+  send_floor_.record(n, Clock::now() - waited_from);
+  co_return true;
 }
 
 }  // namespace rampart::server
