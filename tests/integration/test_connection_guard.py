@@ -197,6 +197,9 @@ while time.monotonic() < end:
         if not data.startswith(b"HTTP/1.1 200"):
             raise OSError(data[:40])
         lat.append(time.monotonic() - t0)
+        if len(lat) % 4 == 0:  # every fourth request on a new connection: accepts count too
+            s.close()
+            s = None
     except OSError:
         fails += 1
         if s is not None:
