@@ -4,8 +4,10 @@ Per-IP behaviour is exercised for real: client sockets are bound to distinct 127
 source addresses (all of 127.0.0.0/8 is loopback on Linux)."""
 
 import json
+import os
 import resource
 import select
+import signal
 import socket
 import subprocess
 import sys
@@ -415,3 +417,24 @@ def test_overload_sheds_on_memory_and_recovers_after_reload(origin, rampart_fact
     assert try_request(port, "127.0.0.1") == 200
     lag = [v for _, v in r.metrics().find("rampart_event_loop_lag_seconds")]
     assert len(lag) == 2 and all(0 <= v < 1 for v in lag), lag
+
+
+def test_overload_sheds_on_event_loop_lag_and_recovers(origin, rampart_factory):
+    # A stopped process is the bluntest event-loop stall: when it runs again every
+    # worker's probe fires a second late, and the requests right after are shed until the
+    # remembered lag decays below the threshold.
+    r = rampart_factory([origin], overload={"max_event_loop_lag": "100ms"})
+    port = r.port
+    assert try_request(port, "127.0.0.1") == 200
+    os.kill(r.pid, signal.SIGSTOP)
+    try:
+        time.sleep(1.0)
+    finally:
+        os.kill(r.pid, signal.SIGCONT)
+    time.sleep(0.03)  # the probes run first, then the request arrives
+    assert try_request(port, "127.0.0.1") == 503
+    lag = max(v for _, v in r.metrics().find("rampart_event_loop_lag_seconds"))
+    assert lag > 0.1, lag
+    wait_until(lambda: try_request(port, "127.0.0.1") == 200, 5 * SLOW,
+               what="lag decayed and requests served again")
+    assert r.metrics().value("rampart_overload_shed_total", reason="event_loop_lag") >= 1
