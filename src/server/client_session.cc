@@ -407,6 +407,10 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
 
   Flow flow;
   std::optional<size_t> site = snapshot_->router->route(a_->head.host);
+  if (site) {  // before shedding, so a shed request counts for its site
+    ctx.site = &cfg.sites[*site];
+    ctx.site_index = *site;
+  }
   if (shed_for_overload(ctx, record)) {
     flow = co_await respond_local(503, "The server is overloaded. Please retry shortly.", true,
                                   record);
@@ -415,8 +419,6 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
     flow = co_await respond_local(404, "No site is configured for this host name.",
                                   must_close || !body_done_, record);
   } else {
-    ctx.site = &cfg.sites[*site];
-    ctx.site_index = *site;
     if (a_->head.method == "CONNECT" && !cfg.allow_connect) {
       record.error = "CONNECT not allowed";
       flow = co_await respond_local(501, "CONNECT is not enabled on this server.", true, record);
