@@ -227,6 +227,8 @@ class Walker {
   // known (resolve_ip_matches, at the end of the root walk).
   void ip_match(const At& at, IpMatch& out);
   void resolve_ip_matches();
+  // overload.max_connections below limits.max_connections, which would refuse first.
+  void check_overload_limits();
   void modules(const At& at);
   void cache_settings(const At& at);
   void waf(const At& at);  // walker_waf.cc
@@ -329,6 +331,7 @@ class Walker {
     std::vector<std::pair<std::string, At>> names;
   };
   std::vector<PendingIpMatch> pending_ip_matches_;
+  std::optional<At> overload_max_connections_at_;
 };
 
 }  // namespace rampart::config::detail

@@ -45,7 +45,10 @@ void Walker::overload(const At& at) {
     if (key == "max_event_loop_lag") {
       if (auto d = duration_in(v, Millis(0), Millis(60'000))) o.max_event_loop_lag = *d;
     } else if (key == "max_connections") {
-      if (auto n = integer(v, 0, 10'000'000)) o.max_connections = static_cast<uint32_t>(*n);
+      if (auto n = integer(v, 0, 10'000'000)) {
+        o.max_connections = static_cast<uint32_t>(*n);
+        overload_max_connections_at_ = v;
+      }
     } else if (key == "max_memory") {
       // 0 switches it off; anything else below a few MiB would shed from the start.
       if (auto n = size(v, 0, uint64_t{1} << 40)) {
@@ -64,6 +67,16 @@ void Walker::overload(const At& at) {
       if (auto d = duration_in(v, Millis(1'000), Millis(3'600'000))) o.retry_after = *d;
     }
   });
+}
+
+void Walker::check_overload_limits() {
+  uint32_t high_water = cfg_.overload.max_connections;
+  uint32_t cap = cfg_.limits.max_connections;
+  if (overload_max_connections_at_ && high_water != 0 && high_water >= cap) {
+    error(*overload_max_connections_at_,
+          "must be below limits.max_connections (" + std::to_string(cap) +
+              "), which refuses connections before shedding would start");
+  }
 }
 
 void Walker::ip_match(const At& at, IpMatch& out) {

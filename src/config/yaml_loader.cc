@@ -81,6 +81,7 @@ void Walker::root(const YAML::Node& node) {
     }
   });
   resolve_ip_matches();
+  check_overload_limits();
   if (node.IsMap()) {
     if (!has_listeners) missing(pos, "", "listeners", "at least one listener is needed");
     if (!has_sites) missing(pos, "", "sites", "at least one site is needed");

@@ -118,5 +118,18 @@ limits:
   EXPECT_TRUE(has_error_at(r, 10, 24, "out of range"));
 }
 
+TEST(GuardConfig, OverloadHighWaterMustBeBelowTheConnectionCap) {
+  LoadResult r = load_body(R"(
+limits:
+  max_connections: 1000
+overload:
+  max_connections: 1000
+)");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(has_error_at(r, 6, 20, "must be below limits.max_connections (1000)"));
+  EXPECT_TRUE(load_body("overload: {max_connections: 19999}\n").ok());
+  EXPECT_FALSE(load_body("overload: {max_connections: 20000}\n").ok());
+}
+
 }  // namespace
 }  // namespace rampart::config
