@@ -23,7 +23,7 @@ namespace {
 const Keys kRootKeys = {
     "version",         "workers", "listeners", "admin",         "access_log", "log_level",
     "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
-    "firewall",        "pools",   "sites",     "cache",         "waf"};
+    "firewall",        "pools",   "sites",     "cache",         "waf",        "overload"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -63,6 +63,8 @@ void Walker::root(const YAML::Node& node) {
       limits(v);
     } else if (key == "timeouts") {
       timeouts(v);
+    } else if (key == "overload") {
+      overload(v);
     } else if (key == "allow_connect") {
       if (auto b = boolean(v)) cfg_.allow_connect = *b;
     } else if (key == "modules") {
@@ -78,6 +80,8 @@ void Walker::root(const YAML::Node& node) {
       sites(v);
     }
   });
+  resolve_ip_matches();
+  check_overload_limits();
   if (node.IsMap()) {
     if (!has_listeners) missing(pos, "", "listeners", "at least one listener is needed");
     if (!has_sites) missing(pos, "", "sites", "at least one site is needed");
