@@ -137,7 +137,10 @@ void parse_cidr(const std::string& text, ClassSpec& spec) {
 uint32_t source_address(const ClassSpec& spec, uint32_t n) {
   if (spec.source_span == 1) return spec.source_base;
   uint32_t count = spec.source_count ? spec.source_count : spec.source_span;
-  n %= count;
+  // Consecutive connections come from addresses spread over the whole range, as a
+  // botnet's would, not from one /24 after the other.
+  uint32_t stride = count % 7919 == 0 ? 1 : 7919;
+  n = static_cast<uint32_t>((static_cast<uint64_t>(n) * stride) % count);
   uint32_t per_256 = 254;
   uint32_t addr = spec.source_base + (n / per_256) * 256 + 1 + (n % per_256);
   if (addr - spec.source_base >= spec.source_span) addr = spec.source_base + 1 + n % 254;

@@ -1,0 +1,68 @@
+#pragma once
+// Memory-bounded summaries of one attribute of a site's traffic (client prefix, user
+// agent, path, method, JA4): `TopK` counts the heavy hitters of one window with the
+// Space-Saving algorithm (fixed capacity; a value's count is over-estimated by at most
+// its `error`), and `ShareTable` keeps the baseline: the long-run share of the values
+// that were heavy hitters, as exponentially weighted averages, also of fixed size.
+
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace rampart::modules::ddos {
+
+// Values longer than this are kept as their prefix (the rule then uses starts_with).
+inline constexpr size_t kMaxValueBytes = 200;
+
+uint64_t hash_value(std::string_view value);
+
+struct TopKEntry {
+  uint64_t hash = 0;
+  uint32_t count = 0;
+  uint32_t error = 0;
+  uint16_t length = 0;
+  bool truncated = false;
+  std::array<char, kMaxValueBytes> text{};
+
+  std::string_view value() const { return {text.data(), length}; }
+  uint32_t guaranteed() const { return count - error; }
+};
+
+template <size_t Capacity>
+class TopK {
+ public:
+  void add(std::string_view value, uint64_t hash, uint32_t count = 1, uint32_t error = 0,
+           bool truncated = false);
+  void add_entry(const TopKEntry& e) { add(e.value(), e.hash, e.count, e.error, e.truncated); }
+  void clear() { size_ = 0; }
+  size_t size() const { return size_; }
+  const TopKEntry& operator[](size_t i) const { return entries_[i]; }
+  // The entry with the largest guaranteed count, or null when empty.
+  const TopKEntry* top() const;
+
+ private:
+  std::array<TopKEntry, Capacity> entries_{};
+  size_t size_ = 0;
+};
+
+class ShareTable {
+ public:
+  static constexpr size_t kCapacity = 64;
+  // Moves every share toward this window's: share = (1-alpha)*share + alpha*observed.
+  // `window` holds the window's heavy hitters and `total` its request count.
+  template <size_t N>
+  void learn(const TopK<N>& window, uint64_t total, double alpha);
+  // The baseline share of a value (0 when it was never a heavy hitter).
+  double share(uint64_t hash) const;
+  size_t size() const { return size_; }
+
+ private:
+  struct Entry {
+    uint64_t hash = 0;
+    double share = 0;
+  };
+  std::array<Entry, kCapacity> entries_{};
+  size_t size_ = 0;
+};
+
+}  // namespace rampart::modules::ddos
