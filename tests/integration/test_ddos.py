@@ -81,9 +81,11 @@ def mitigations(r):
 class Watcher(threading.Thread):
     """Polls the admin API and rampart's RSS while the flood runs."""
 
-    def __init__(self, r):
+    def __init__(self, r, reload_at=None):
         super().__init__(daemon=True)
         self.r = r
+        self.reload_at = reload_at  # seconds into the flood: reload the config once
+        self.reloaded = None
         self.t0 = time.monotonic()
         self.samples = []  # (seconds, active mitigation ids, rules)
         self.max_rss_kib = 0
@@ -99,6 +101,10 @@ class Watcher(threading.Thread):
             self.samples.append((time.monotonic() - self.t0, [m["id"] for m in active],
                                  [m["rule"] for m in active]))
             self.max_rss_kib = max(self.max_rss_kib, self.r.rss_kib())
+            if self.reload_at is not None and self.reloaded is None and \
+                    self.samples[-1][0] >= self.reload_at:
+                assert self.r.reload()[0] == 200
+                self.reloaded = time.monotonic() - self.t0
 
     def first_seen(self, predicate):
         for t, ids, rules in self.samples:
@@ -112,7 +118,8 @@ def test_attack_is_fingerprinted_mitigated_and_withdrawn(origin, rampart_factory
     assert os.path.exists(FLOOD_BIN), "build rampart_flood next to rampart"
     r = ddos_site(rampart_factory, origin)
     onset, attack_s, total_s, rate = 8, 14, 30, 2500
-    watcher = Watcher(r)
+    # A reload in the middle of the attack keeps what was learned and the mitigation.
+    watcher = Watcher(r, reload_at=onset + 5)
     watcher.start()
     out = flood(r.port, legit_class(0, total_s), attack_class(onset, attack_s, rate))
     watcher.stop.set()
@@ -147,6 +154,11 @@ def test_attack_is_fingerprinted_mitigated_and_withdrawn(origin, rampart_factory
     for _, _, rules in watcher.samples:
         for rule in rules:
             assert "Mozilla" not in rule and "127.30." not in rule, rule
+    assert watcher.reloaded is not None
+    first_id = next(ids for t, ids, _ in watcher.samples if t >= started)
+    after_reload = [ids for t, ids, _ in watcher.samples
+                    if watcher.reloaded < t < onset + attack_s - 1]
+    assert after_reload and all(ids == first_id for ids in after_reload), after_reload
 
     # It is withdrawn after the attack stops, while visitors keep coming.
     ended = onset + attack_s

@@ -220,7 +220,7 @@ TEST(DdosDetector, AConcentratedNetworkBecomesAPrefixInTheRule) {
   });
   ASSERT_EQ(s.d.active_count(), 1u);
   EXPECT_EQ(s.d.active_rules(),
-            std::vector<std::string>{R"(http.user_agent eq "Mozilla/5.0 (X11)" and )"
+            std::vector<std::string>{"http.user_agent eq \"Mozilla/5.0 (X11)\" and "
                                      R"(http.request.uri.path eq "/" and )"
                                      R"(ip.src in {192.0.2.0/24})"});
   // The same browser on the same page from the visitors' networks passes.
