@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "core/log.h"
 #include "modules/ddos/rule_synth.h"
@@ -97,13 +98,21 @@ std::string mitigation_json(const Mitigation& m, int64_t now_ms, int64_t withdra
 
 std::string_view client_prefix(const core::IpAddress& ip, std::array<char, 48>& buf) {
   const auto& b = ip.bytes;
-  int n;
   if (ip.v4) {
-    n = std::snprintf(buf.data(), buf.size(), "%u.%u.%u.0/24", b[12], b[13], b[14]);
-  } else {
-    n = std::snprintf(buf.data(), buf.size(), "%x:%x:%x:%x::/64", (b[0] << 8) | b[1],
-                      (b[2] << 8) | b[3], (b[4] << 8) | b[5], (b[6] << 8) | b[7]);
+    // By hand: this runs for every request, and snprintf costs more than the rest.
+    char* p = buf.data();
+    for (int i = 12; i < 15; ++i) {
+      unsigned v = b[i];
+      if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+      if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+      *p++ = static_cast<char>('0' + v % 10);
+      *p++ = '.';
+    }
+    std::memcpy(p, "0/24", 4);
+    return {buf.data(), static_cast<size_t>(p + 4 - buf.data())};
   }
+  int n = std::snprintf(buf.data(), buf.size(), "%x:%x:%x:%x::/64", (b[0] << 8) | b[1],
+                        (b[2] << 8) | b[3], (b[4] << 8) | b[5], (b[6] << 8) | b[7]);
   return {buf.data(), n > 0 ? static_cast<size_t>(n) : 0};
 }
 
@@ -191,7 +200,7 @@ void SiteDetector::collect(Window& window) {
     window.total += shard.total;
     shard.total = 0;
     for (size_t d = 0; d < kDims; ++d) {
-      for (size_t i = 0; i < shard.dims[d].size(); ++i) window.dims[d].add_entry(shard.dims[d][i]);
+      for (size_t i = 0; i < shard.dims[d].size(); ++i) window.dims[d].add_item(shard.dims[d][i]);
       shard.dims[d].clear();
     }
   }
@@ -203,8 +212,8 @@ std::vector<FingerprintPart> SiteDetector::fingerprint(const Window& window, dou
   double excess_total = rate - baseline_rate_;
   if (excess_total <= 0) return parts;
   for (size_t d = 0; d < kDims; ++d) {
-    const TopKEntry* top = window.dims[d].top();
-    if (top == nullptr || top->length == 0) continue;
+    std::optional<TopKItem> top = window.dims[d].top();
+    if (!top || top->value.empty()) continue;
     double value_rate = static_cast<double>(top->guaranteed()) / seconds;
     double base_share = shares_[d].share(top->hash);
     double excess = value_rate - base_share * baseline_rate_;
@@ -212,7 +221,7 @@ std::vector<FingerprintPart> SiteDetector::fingerprint(const Window& window, dou
     // Over-represented: far more of the traffic than in the baseline. A value most of
     // the usual traffic has (GET, the one office network) says nothing of the attack.
     if (value_rate / rate < 2 * base_share) continue;
-    parts.push_back({static_cast<Dim>(d), std::string(top->value()), top->truncated, base_share});
+    parts.push_back({static_cast<Dim>(d), std::string(top->value), top->truncated, base_share});
   }
   return parts;
 }

@@ -27,9 +27,10 @@
 
 namespace rampart::modules::ddos {
 
-inline constexpr size_t kShardCapacity = 32;   // heavy hitters per attribute per shard
-inline constexpr size_t kMergedCapacity = 64;  // after merging the shards
-inline constexpr size_t kShards = 8;
+// ~60 KiB per site: shards x attributes x capacity x (value bytes + 24).
+inline constexpr size_t kShardCapacity = 16;   // heavy hitters per attribute per shard
+inline constexpr size_t kMergedCapacity = 32;  // after merging the shards
+inline constexpr size_t kShards = 4;
 inline constexpr size_t kMaxActive = 8;  // mitigations at once per site
 
 // The attributes a fingerprint is made of, in the order a rule names them.

@@ -2,29 +2,25 @@
 
 #include <algorithm>
 #include <cstring>
+#include <functional>
 
 #include "modules/ddos/detector.h"
 
 namespace rampart::modules::ddos {
 
 uint64_t hash_value(std::string_view value) {
-  // FNV-1a: values are short, and an attacker gains nothing from collisions here but
-  // sharing a counter with another value (the rule still names the value itself).
-  uint64_t h = 1469598103934665603ull;
-  for (unsigned char c : value) {
-    h ^= c;
-    h *= 1099511628211ull;
-  }
-  return h;
+  // libstdc++'s string hash reads 8 bytes at a time. A collision only makes two values
+  // share a counter; the rule still names the value that was stored.
+  return std::hash<std::string_view>{}(value);
 }
 
 template <size_t Capacity>
 void TopK<Capacity>::add(std::string_view value, uint64_t hash, uint32_t count, uint32_t error,
                          bool truncated) {
   for (size_t i = 0; i < size_; ++i) {
-    if (entries_[i].hash == hash) {
-      entries_[i].count += count;
-      entries_[i].error += error;
+    if (hashes_[i] == hash) {
+      counts_[i] += count;
+      values_[i].error += error;
       return;
     }
   }
@@ -37,25 +33,26 @@ void TopK<Capacity>::add(std::string_view value, uint64_t hash, uint32_t count, 
     // as its possible over-estimate.
     slot = 0;
     for (size_t i = 1; i < Capacity; ++i) {
-      if (entries_[i].count < entries_[slot].count) slot = i;
+      if (counts_[i] < counts_[slot]) slot = i;
     }
-    inherited = entries_[slot].count;
+    inherited = counts_[slot];
   }
-  TopKEntry& e = entries_[slot];
-  e.hash = hash;
-  e.count = inherited + count;
-  e.error = inherited + error;
+  hashes_[slot] = hash;
+  counts_[slot] = inherited + count;
+  Stored& v = values_[slot];
+  v.error = inherited + error;
   size_t n = std::min(value.size(), kMaxValueBytes);
-  std::memcpy(e.text.data(), value.data(), n);
-  e.length = static_cast<uint16_t>(n);
-  e.truncated = truncated || value.size() > kMaxValueBytes;
+  std::memcpy(v.text.data(), value.data(), n);
+  v.length = static_cast<uint16_t>(n);
+  v.truncated = truncated || value.size() > kMaxValueBytes;
 }
 
 template <size_t Capacity>
-const TopKEntry* TopK<Capacity>::top() const {
-  const TopKEntry* best = nullptr;
+std::optional<TopKItem> TopK<Capacity>::top() const {
+  std::optional<TopKItem> best;
   for (size_t i = 0; i < size_; ++i) {
-    if (best == nullptr || entries_[i].guaranteed() > best->guaranteed()) best = &entries_[i];
+    TopKItem item = (*this)[i];
+    if (!best || item.guaranteed() > best->guaranteed()) best = item;
   }
   return best;
 }
@@ -65,7 +62,7 @@ void ShareTable::learn(const TopK<N>& window, uint64_t total, double alpha) {
   if (total == 0) return;
   for (size_t i = 0; i < size_; ++i) entries_[i].share *= (1 - alpha);
   for (size_t k = 0; k < window.size(); ++k) {
-    const TopKEntry& w = window[k];
+    TopKItem w = window[k];
     double add = alpha * static_cast<double>(w.guaranteed()) / static_cast<double>(total);
     if (add <= 0) continue;
     size_t i = 0;

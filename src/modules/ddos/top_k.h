@@ -7,41 +7,53 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string_view>
 
 namespace rampart::modules::ddos {
 
 // Values longer than this are kept as their prefix (the rule then uses starts_with).
-inline constexpr size_t kMaxValueBytes = 200;
+inline constexpr size_t kMaxValueBytes = 160;
 
 uint64_t hash_value(std::string_view value);
 
-struct TopKEntry {
+// One heavy hitter as read out of a TopK (views into it).
+struct TopKItem {
   uint64_t hash = 0;
   uint32_t count = 0;
-  uint32_t error = 0;
-  uint16_t length = 0;
+  uint32_t error = 0;  // count may exceed the true count by this much
+  std::string_view value;
   bool truncated = false;
-  std::array<char, kMaxValueBytes> text{};
-
-  std::string_view value() const { return {text.data(), length}; }
   uint32_t guaranteed() const { return count - error; }
 };
 
+// Hashes and counts sit in their own arrays, so the per-request lookup reads a few
+// cache lines, not every stored value.
 template <size_t Capacity>
 class TopK {
  public:
   void add(std::string_view value, uint64_t hash, uint32_t count = 1, uint32_t error = 0,
            bool truncated = false);
-  void add_entry(const TopKEntry& e) { add(e.value(), e.hash, e.count, e.error, e.truncated); }
+  void add_item(const TopKItem& e) { add(e.value, e.hash, e.count, e.error, e.truncated); }
   void clear() { size_ = 0; }
   size_t size() const { return size_; }
-  const TopKEntry& operator[](size_t i) const { return entries_[i]; }
-  // The entry with the largest guaranteed count, or null when empty.
-  const TopKEntry* top() const;
+  TopKItem operator[](size_t i) const {
+    const Stored& v = values_[i];
+    return {hashes_[i], counts_[i], v.error, {v.text.data(), v.length}, v.truncated};
+  }
+  // The item with the largest guaranteed count, if any.
+  std::optional<TopKItem> top() const;
 
  private:
-  std::array<TopKEntry, Capacity> entries_{};
+  struct Stored {
+    uint32_t error = 0;
+    uint16_t length = 0;
+    bool truncated = false;
+    std::array<char, kMaxValueBytes> text{};
+  };
+  std::array<uint64_t, Capacity> hashes_{};
+  std::array<uint32_t, Capacity> counts_{};
+  std::array<Stored, Capacity> values_{};
   size_t size_ = 0;
 };
 

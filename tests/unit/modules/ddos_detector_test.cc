@@ -329,8 +329,8 @@ TEST(DdosDetector, TopKStaysBoundedAndKeepsTheHeavyHitter) {
     top.add(v, hash_value(v));
   }
   EXPECT_LE(top.size(), kMergedCapacity);
-  ASSERT_NE(top.top(), nullptr);
-  EXPECT_EQ(top.top()->value(), "heavy");
+  ASSERT_TRUE(top.top().has_value());
+  EXPECT_EQ(top.top()->value, "heavy");
   EXPECT_GE(top.top()->count, 66'667u);
 }
 
@@ -350,6 +350,20 @@ TEST(DdosRuleSynth, WritesEachAttributeAsItsField) {
   Mitigation m;
   std::string error;
   EXPECT_TRUE(compile_rule(text, m, error)) << error;
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DdosDetector, ClientPrefixIsTheSlash24OrSlash64) {
+  std::array<char, 48> buf;
+  auto prefix = [&](const char* ip) {
+    return std::string(client_prefix(*rampart::core::IpAddress::parse(ip), buf));
+  };
+  EXPECT_EQ(prefix("10.0.5.77"), "10.0.5.0/24");
+  EXPECT_EQ(prefix("255.199.100.1"), "255.199.100.0/24");
+  EXPECT_EQ(prefix("2001:db8:aa:bb:1:2:3:4"), "2001:db8:aa:bb::/64");
 }
 
 }  // namespace
