@@ -23,8 +23,9 @@
 //
 // Every socket binds to its source address before connect, so the server sees
 // thousands of distinct clients on loopback. The output (stdout or --out) is one JSON
-// object: per class the requests sent, the status histogram ("error" for connection
-// failures and timeouts), latency percentiles in milliseconds, and a per-second
+// object: per class the requests sent, the status histogram ("error" for requests lost
+// to a failed connection or a timeout; "connect_error"/"bind_error" count connections
+// that failed before carrying a request), latency percentiles in milliseconds, and a per-second
 // timeline (seconds from the class's start) of [sent, 2xx, 403, other, error].
 // Only loopback targets and sources are accepted; every loop is bounded in time.
 #include <arpa/inet.h>
@@ -410,10 +411,12 @@ class Runner {
       socklen_t len = sizeof err;
       getsockopt(conn.fd, SOL_SOCKET, SO_ERROR, &err, &len);
       if (err != 0 || (events & (EPOLLERR | EPOLLHUP))) {
-        if (!conn.out.empty()) record(c, conn, "error", 0);
-        c.stats.statuses["connect_error"]++;
-        if (getenv("FLOOD_DEBUG"))
-          std::fprintf(stderr, "connect: %s ev=%x\n", strerror(err), events);
+        // A request waiting on the connect is lost; a bare connect failure is not one.
+        if (!conn.out.empty()) {
+          record(c, conn, "error", 0);
+        } else {
+          c.stats.statuses["connect_error"]++;
+        }
         drop(conn);
         return;
       }
