@@ -70,7 +70,17 @@ void DdosStore::run_timer() {
     if (stopping_) break;
     std::vector<std::shared_ptr<SiteDetector>> sites;
     sites.reserve(sites_.size());
-    for (const auto& [name, d] : sites_) sites.push_back(d);
+    for (auto it = sites_.begin(); it != sites_.end();) {
+      // Only the store holds it: no live config has the site any more (references are
+      // only handed out under this lock, so none can appear meanwhile). Forgetting it
+      // bounds memory to the configured sites; a site added back learns anew.
+      if (it->second.use_count() == 1) {
+        it = sites_.erase(it);
+        continue;
+      }
+      sites.push_back(it->second);
+      ++it;
+    }
     lock.unlock();
     int64_t now = now_ms();
     for (const auto& d : sites) d->advance(now);

@@ -1,7 +1,8 @@
 #pragma once
 // The process-wide home of the sites' DDoS state: one SiteDetector per site name,
 // created the first time a config names the site and kept across reloads, so a reload
-// neither forgets the baseline nor drops an active mitigation. A timer thread advances
+// neither forgets the baseline nor drops an active mitigation; forgotten once no live
+// config snapshot has the site. A timer thread advances
 // every detector once a second, so mitigations are withdrawn even when traffic stops.
 // Also serves the admin API routes under /ddos/.
 

@@ -6,6 +6,8 @@
 #include "modules/ddos/ddos_module.h"
 
 #include <algorithm>
+#include <chrono>
+#include <thread>
 
 #include "modules/ddos/ddos_store.h"
 
@@ -111,6 +113,24 @@ TEST(DdosModule, TheAdminRoutesListTheSite) {
       {"POST", "/ddos/under_attack", "site=admin-site&enabled=config"});
   EXPECT_EQ(run(*module, *config, get("/")).challenge, ChallengeKind::kNone);
   EXPECT_FALSE(rampart::pipeline::call_admin_route({"GET", "/ddos/nothing", ""}).has_value());
+}
+
+}  // namespace
+
+namespace {
+
+TEST(DdosModule, ASiteNoConfigHasAnyMoreIsForgotten) {
+  using rampart::modules::ddos::DdosStore;
+  {
+    auto config = load_config(ddos_yaml("gone-site", "{}"));
+    auto module = build_ddos(*config);
+    EXPECT_NE(DdosStore::instance().find("gone-site"), nullptr);
+  }
+  // The store's timer drops it within a tick or two (bounded wait).
+  for (int i = 0; i < 40 && DdosStore::instance().find("gone-site") != nullptr; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(50));
+  }
+  EXPECT_EQ(DdosStore::instance().find("gone-site"), nullptr);
 }
 
 }  // namespace
