@@ -194,7 +194,8 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     for (const pipeline::CounterSample& c : snapshot->pipeline->counters()) {
       auto out = std::back_inserter(response.body);
       if (c.metric != last_metric) {
-        fmt::format_to(out, "# HELP {} {}\n# TYPE {} counter\n", c.metric, c.help, c.metric);
+        fmt::format_to(out, "# HELP {} {}\n# TYPE {} {}\n", c.metric, c.help, c.metric,
+                       c.gauge ? "gauge" : "counter");
         last_metric = c.metric;
       }
       fmt::format_to(out, "{}{{{}=\"{}\"}} {}\n", c.metric, c.label, c.label_value, c.value);

@@ -177,6 +177,7 @@ def test_attack_is_fingerprinted_mitigated_and_withdrawn(origin, rampart_factory
     text = body.decode()
     assert 'rampart_ddos_mitigations_started_total{site="main"} 1' in text
     assert 'rampart_ddos_mitigations_active{site="main"} 0' in text
+    assert "# TYPE rampart_ddos_mitigations_active gauge" in text
     print("max RSS %.1f MiB" % (watcher.max_rss_kib / 1024))
     assert 0 < watcher.max_rss_kib < RSS_CAP_MIB * 1024
 

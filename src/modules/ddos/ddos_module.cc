@@ -75,8 +75,8 @@ class DdosModule final : public pipeline::Module {
     }
     for (const auto& d : detectors_) {
       if (!d) continue;
-      out.push_back({"rampart_ddos_mitigations_active", "Mitigation rules in force now (a gauge)",
-                     "site", d->site(), d->active_count()});
+      out.push_back({"rampart_ddos_mitigations_active", "Mitigation rules in force now", "site",
+                     d->site(), d->active_count(), true});
     }
     for (const auto& d : detectors_) {
       if (!d) continue;
