@@ -455,6 +455,23 @@ struct SiteCompression {
   bool enabled = true;
 };
 
+// Adaptive layer-7 DDoS mitigation of one site (modules/ddos/). Present only when the
+// site has a `ddos:` section.
+enum class DdosSensitivity : uint8_t { kOff, kLow, kMedium, kHigh };
+
+struct SiteDdos {
+  bool configured = false;
+  DdosSensitivity sensitivity = DdosSensitivity::kMedium;
+  // What a synthesized rule does: kChallenge, kJsChallenge, kManagedChallenge, kBlock or kLog.
+  RuleAction action = RuleAction::kChallenge;
+  bool block_high_confidence = true;  // a fingerprint of values never seen before: block
+  bool under_attack = false;          // challenge every visitor without a clearance
+  uint32_t min_rate = 50;             // requests/s below which no attack is declared
+  Millis learning_period{60'000};     // baseline age before detection starts
+  Millis baseline_window{600'000};    // time constant of the baseline's averages
+  Millis withdraw_after{60'000};      // calm time before a mitigation is withdrawn
+};
+
 struct Site {
   std::string name;
   std::vector<std::string> hosts;  // lowercase; exact names or "*.suffix" wildcards
@@ -468,6 +485,7 @@ struct Site {
   SiteCache cache;
   SiteCompression compression;
   SiteTls tls;
+  SiteDdos ddos;
 };
 
 // Client addresses a guard setting matches: inline prefixes and named `lists:`, merged

@@ -288,6 +288,9 @@ class Walker {
   // A file path written in the config, resolved against the config's directory.
   std::optional<std::string> file_path(const At& at);
 
+  // A site's adaptive DDoS mitigation (walker_ddos.cc).
+  void site_ddos(const At& at, SiteDdos& out);
+
   // Named lists (walker_lists.cc).
   void lists(const At& at);
   void named_list(const At& at, const std::string& name, Pos name_pos);

@@ -1,6 +1,8 @@
 #include "modules/builtin.h"
 
 #include "modules/cache_rules/cache_rules_module.h"
+#include "modules/ddos/ddos_module.h"
+#include "modules/ddos/ddos_store.h"
 #include "modules/firewall/firewall_module.h"
 #include "modules/transform/transform_module.h"
 #include "modules/waf/waf_module.h"
@@ -8,6 +10,9 @@
 namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
+  registry.add(
+      {pipeline::Phase::kDdosL7, "ddos_l7", &ddos::build_ddos_module, &ddos::ddos_configured});
+  ddos::register_ddos_admin_routes();
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
   registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,
                 [](const config::Config& c) { return c.waf.enabled; }});
