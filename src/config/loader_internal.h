@@ -34,6 +34,13 @@ inline constexpr size_t kMaxErrors = 1'000;
 inline constexpr size_t kMaxPools = 1'000;
 inline constexpr size_t kMaxEndpointsPerPool = 256;
 inline constexpr size_t kMaxCertificatesPerSite = 8;
+// Rate-limit rules: each owns a fixed-size key table, so their number and the keys
+// they track are capped to keep a config's memory predictable (~55 bytes a key).
+inline constexpr size_t kMaxRateLimitRulesPerList = 100;
+inline constexpr size_t kMaxRateLimitRules = 1'000;
+inline constexpr size_t kMaxRateLimitCharacteristics = 8;
+inline constexpr uint64_t kMaxRateLimitKeysPerRule = 20'000'000;
+inline constexpr uint64_t kMaxRateLimitKeysTotal = 40'000'000;
 
 // A 1-based position in the source; line 0 means "the file as a whole".
 struct Pos {
@@ -105,10 +112,11 @@ struct SiteSource {
   std::vector<Pos> hosts;               // parallel to Site::hosts
   std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
   Pos is_default;
-  std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
-  std::vector<RuleSource> cache_rules;     // parallel to Site::cache.rules
-  std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
-  std::optional<Pos> tls;                  // where the site's `tls:` is written
+  std::vector<RuleSource> firewall_rules;    // parallel to Site::firewall.rules
+  std::vector<RuleSource> cache_rules;       // parallel to Site::cache.rules
+  std::vector<RuleSource> rate_limit_rules;  // parallel to Site::rate_limit.rules
+  std::vector<PoolRef> pool_refs;            // origin pool, pools and fallback
+  std::optional<Pos> tls;                    // where the site's `tls:` is written
 };
 
 struct SourceMap {
@@ -117,8 +125,9 @@ struct SourceMap {
   std::optional<Pos> admin_address;    // set only when written (and valid)
   bool admin_address_invalid = false;  // written but refused: the default is not in use
   std::vector<SiteSource> sites;
-  std::vector<RuleSource> firewall_rules;  // parallel to Config::firewall.rules
-  std::vector<PoolSource> pools;           // parallel to Config::pools
+  std::vector<RuleSource> firewall_rules;    // parallel to Config::firewall.rules
+  std::vector<RuleSource> rate_limit_rules;  // parallel to Config::rate_limit.rules
+  std::vector<PoolSource> pools;             // parallel to Config::pools
   std::optional<Pos> max_request_line;
   std::optional<Pos> max_header_bytes;
   std::optional<Pos> max_connections;
