@@ -493,9 +493,10 @@ struct Site {
   std::vector<HeaderRule> request_headers;
   std::vector<HeaderRule> response_headers;
   std::vector<Redirect> redirects;
-  bool websocket = true;      // pass Upgrade: websocket through
-  Ruleset firewall;           // evaluated after the config-wide firewall rules
-  RateLimitRules rate_limit;  // evaluated after the config-wide rate-limit rules
+  bool websocket = true;  // pass Upgrade: websocket through
+  Ruleset firewall;       // evaluated after the config-wide firewall rules
+  // Evaluated after the config-wide rate-limit rules.
+  RateLimitRules rate_limit;
   SiteCache cache;
   SiteCompression compression;
   SiteTls tls;
@@ -554,11 +555,12 @@ struct Config {
   bool allow_connect = false;
   std::map<std::string, ModuleSettings, std::less<>> modules;  // by module name
   std::map<std::string, NamedList, std::less<>> lists;         // by list name
-  Ruleset firewall;           // config-wide ("account") rules, evaluated before each site's
-  RateLimitRules rate_limit;  // config-wide rate-limit rules, evaluated before each site's
-  std::vector<Pool> pools;    // named pools plus the sites' implicit ones
+  Ruleset firewall;         // config-wide ("account") rules, evaluated before each site's
+  std::vector<Pool> pools;  // named pools plus the sites' implicit ones
   CacheSettings cache;
   WafSettings waf;
+  // Config-wide rate-limit rules, evaluated before each site's.
+  RateLimitRules rate_limit;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

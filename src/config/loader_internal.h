@@ -112,11 +112,12 @@ struct SiteSource {
   std::vector<Pos> hosts;               // parallel to Site::hosts
   std::vector<std::string> host_paths;  // "sites[i].hosts[j]" as written
   Pos is_default;
-  std::vector<RuleSource> firewall_rules;    // parallel to Site::firewall.rules
-  std::vector<RuleSource> cache_rules;       // parallel to Site::cache.rules
-  std::vector<RuleSource> rate_limit_rules;  // parallel to Site::rate_limit.rules
-  std::vector<PoolRef> pool_refs;            // origin pool, pools and fallback
-  std::optional<Pos> tls;                    // where the site's `tls:` is written
+  std::vector<RuleSource> firewall_rules;  // parallel to Site::firewall.rules
+  std::vector<RuleSource> cache_rules;     // parallel to Site::cache.rules
+  std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
+  std::optional<Pos> tls;                  // where the site's `tls:` is written
+  // Parallel to Site::rate_limit.rules.
+  std::vector<RuleSource> rate_limit_rules;
 };
 
 struct SourceMap {
@@ -125,13 +126,14 @@ struct SourceMap {
   std::optional<Pos> admin_address;    // set only when written (and valid)
   bool admin_address_invalid = false;  // written but refused: the default is not in use
   std::vector<SiteSource> sites;
-  std::vector<RuleSource> firewall_rules;    // parallel to Config::firewall.rules
-  std::vector<RuleSource> rate_limit_rules;  // parallel to Config::rate_limit.rules
-  std::vector<PoolSource> pools;             // parallel to Config::pools
+  std::vector<RuleSource> firewall_rules;  // parallel to Config::firewall.rules
+  std::vector<PoolSource> pools;           // parallel to Config::pools
   std::optional<Pos> max_request_line;
   std::optional<Pos> max_header_bytes;
   std::optional<Pos> max_connections;
   std::optional<Pos> max_connections_per_ip;
+  // Parallel to Config::rate_limit.rules.
+  std::vector<RuleSource> rate_limit_rules;
 };
 
 // Checks relations between values that were each valid on their own: duplicate
