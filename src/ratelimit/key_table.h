@@ -58,7 +58,7 @@ class KeyTable {
     return fn(set.words[victim]);
   }
 
-  size_t memory_bytes() const { return set_count_ * sizeof(Set); }
+  size_t memory_bytes() const { return sets_.get_deleter().bytes; }
   size_t slot_count() const { return set_count_ * kWays; }
   // Keys whose state still matters at `now` (walks the whole table: tests, admin).
   size_t live_keys(Nanos now) const;
@@ -87,8 +87,13 @@ class KeyTable {
     return sets_[static_cast<size_t>((static_cast<unsigned __int128>(key) * set_count_) >> 64)];
   }
 
+  struct Release {
+    size_t bytes;
+    void operator()(Set* sets) const;
+  };
+
   size_t set_count_;
-  std::unique_ptr<Set[]> sets_;
+  std::unique_ptr<Set[], Release> sets_;
   std::atomic<uint64_t> evictions_{0};
 };
 
