@@ -34,6 +34,9 @@ struct LocalResponse {
   std::string content_type;  // empty: the server's branded error page is used
   std::string body;
   std::string_view reason;  // short machine-readable cause, e.g. "redirect"
+  // More header fields to send (Retry-After of a 429); values must outlive the request
+  // (config strings or keep()'d ones).
+  std::vector<http::Header> headers;
 };
 
 // A challenge a rule asked for. The bot phase serves the page; until a module has
