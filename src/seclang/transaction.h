@@ -224,6 +224,7 @@ class Transaction {
   // Strings made while evaluating one rule: a deque so views into them stay valid while
   // more are added; reused (capacity kept) from rule to rule.
   std::deque<std::string> scratch_;
+  std::string transform_spare_;  // the second buffer of a chain of transformations
   size_t scratch_used_ = 0;
 };
 

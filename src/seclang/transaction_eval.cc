@@ -127,7 +127,8 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   // than its own output, and an unchanged value is copied once at the end.
   std::string_view current = value.value;
   bool in_slot = false;
-  std::string& spare = scratch();
+  // Only used within this call: one buffer for the whole transaction, its capacity kept.
+  std::string& spare = t_.transform_spare_;
   for (Transform tr : link.transforms) {
     std::string& out = in_slot ? spare : *slot;
     if (!apply_transform(tr, current, out)) continue;
@@ -159,7 +160,9 @@ Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
   // Entries (for the prefilter) only where the chain has one; otherwise an untransformed
   // value is used in place.
   bool entries = chain_prefilter(link) != nullptr;
-  for (const Value& value : set_values(link)) {
+  const std::vector<Value>& values = set_values(link);
+  g.values.reserve(values.size());
+  for (const Value& value : values) {
     Transaction::CacheEntry* entry = nullptr;
     std::string_view text = transformed(link, value, &entry, entries);
     g.values.push_back({value, text, entry});
