@@ -213,7 +213,7 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
   const bool check_targets =
       !t_.removed_targets_by_id_.empty() || !t_.removed_targets_by_tag_.empty();
   bool any = false;
-  Captures captures;
+  Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& gv : g.values) {
     if (check_targets && target_removed(rule, gv.value)) continue;
     if (prefilter != nullptr && !may_match(link, *gv.entry)) {
@@ -242,7 +242,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
   }
   if (link.value_group >= 0) return evaluate_group(rule, link, argument);
   bool any = false;
-  Captures captures;
+  Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& selector : link.selectors) {
     values_.clear();
     collect(selector, &link.exclusions, values_);

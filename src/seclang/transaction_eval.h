@@ -62,6 +62,7 @@ class TransactionEval {
   std::vector<Value> values_;
   std::string argument_;
   std::string rule_text_;
+  Captures captures_;  // reused by every link (ten strings are not free to make)
 };
 
 }  // namespace rampart::seclang
