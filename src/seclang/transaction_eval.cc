@@ -12,6 +12,9 @@ namespace {
 
 // Checking the clock on every rule would cost more than most rules.
 constexpr uint32_t kDeadlineCheckEvery = 16;
+// A prefilter scan runs several Vectorscan databases: on a short value it costs more than
+// the few regexes it would spare, on a long one (a body, a big argument) far less.
+constexpr size_t kPrefilterMinBytes = 128;
 
 }  // namespace
 
@@ -195,6 +198,10 @@ bool TransactionEval::group_may_match(const RuleLink& link, const RegexPrefilter
     size_t words = (t_.rules_.prefilter_chain_size(link.transform_chain) + 63) / 64;
     g.may_match.assign(words, 0);
     for (auto& gv : g.values) {
+      if (gv.text.size() < kPrefilterMinBytes) {
+        g.may_match.assign(words, ~uint64_t{0});  // a short value is not scanned: may match
+        break;
+      }
       scan(link, prefilter, *gv.entry);
       for (size_t w = 0; w < words; ++w) g.may_match[w] |= gv.entry->may_match[w];
     }
@@ -216,7 +223,8 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
   Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& gv : g.values) {
     if (check_targets && target_removed(rule, gv.value)) continue;
-    if (prefilter != nullptr && !may_match(link, *gv.entry)) {
+    if (prefilter != nullptr && gv.text.size() >= kPrefilterMinBytes &&
+        !may_match(link, *gv.entry)) {
       // The regex cannot match: only a negated operator matches then.
       if (link.negated && try_match(rule, link, gv.value, gv.text, argument, captures, true)) {
         any = true;
@@ -266,7 +274,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       Transaction::CacheEntry* entry;
       std::string_view input = transformed(link, value, &entry);
       if (entry != nullptr && link.prefilter_slot >= 0 && t.prefilters_ != nullptr &&
-          !may_match(link, *entry)) {
+          input.size() >= kPrefilterMinBytes && !may_match(link, *entry)) {
         // The regex cannot match: only a negated operator matches then.
         if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
           any = true;
