@@ -19,7 +19,7 @@ namespace {
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
     "redirects", "websocket", "firewall", "cache",  "compression",     "tls",
-    "ddos", "rate_limit"};
+    "ddos",      "rate_limit"};
 const Keys kOriginKeys = {"endpoints",   "pool", "pools", "fallback", "retries",
                           "retry_after", "tls",  "http2", "max_idle"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
