@@ -47,6 +47,9 @@ bench: build
 	@bash bench/origins.sh $(BUILD_DIR)/rampart
 	@bash bench/cache.sh $(BUILD_DIR)/rampart
 	@bash bench/tls.sh $(BUILD_DIR)/rampart
+	@bash bench/ratelimit.sh $(BUILD_DIR)/rampart
+	@bash bench/ddos.sh $(BUILD_DIR)/rampart
+	@RAMPART_WAF_CONFIG=bench/waf_rampart.yaml bash bench/waf.sh $(BUILD_DIR)/rampart
 	@bash bench/micro.sh $(BUILD_DIR)/rampart_micro_bench
 
 format:

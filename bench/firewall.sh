@@ -176,31 +176,7 @@ for v in "${VARIANTS[@]}"; do read -r _ m < <(rule_matches "$v"); MATCHES_BEFORE
 
 declare -A RPS P50 P99 CPU_US ORIGIN_CPU_US OTHER_PCT NON2XX SOCKERR NOTE
 
-# run_load VARIANT ROUND: warm-up, then one measured wrk run; results under "VARIANT,ROUND".
-run_load() {
-  local v=$1 key="$1,$2" pid=${PID_OF[$1]} url="http://127.0.0.1:${PORT_OF[$1]}$REQ_PATH"
-  local out="$TMP/wrk-$1-r$2.txt" t0 o0 s0 t1 o1 s1 parsed rps reqs p50 p99 n2 se
-  wait_quiet
-  log "$v: warm-up ${WARM}s"
-  "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((WARM + 30)) wrk -t1 -c"$C" -d"${WARM}s" "${WRK_H[@]}" "$url" >"$TMP/wrk-warmup-$v.txt" 2>&1
-  sleep 1
-  kill -0 "$pid" 2>/dev/null || { NOTE[$key]="rampart died during warm-up"; return 1; }
-  log "$v round $2/$ROUNDS: wrk -t1 -c$C -d${SECS}s --latency $url"
-  t0=$(tree_cpu_ticks "$pid"); o0=$(tree_cpu_ticks "$ORIGIN_PID"); s0=$(system_busy_ticks)
-  TIMEFORMAT='%3U %3S'
-  { time "${PRIO[@]}" "${PIN_OTHERS[@]}" timeout $((SECS + 30)) wrk -t1 -c"$C" -d"${SECS}s" --latency "${WRK_H[@]}" "$url" >"$out" 2>&1; } 2>"$out.time"
-  t1=$(tree_cpu_ticks "$pid"); o1=$(tree_cpu_ticks "$ORIGIN_PID"); s1=$(system_busy_ticks)
-  sed 's/^/    /' "$out" >&2
-  kill -0 "$pid" 2>/dev/null || { NOTE[$key]="rampart died during the measured run"; return 1; }
-  parsed=$(parse_wrk "$out") || { NOTE[$key]="could not parse wrk output"; return 1; }
-  read -r rps reqs p50 p99 n2 se <<<"$parsed"
-  RPS[$key]=$rps P50[$key]=$p50 P99[$key]=$p99 NON2XX[$key]=$n2 SOCKERR[$key]=$se
-  CPU_US[$key]=$(us_per_req $((t1 - t0)) "$reqs")
-  ORIGIN_CPU_US[$key]=$(us_per_req $((o1 - o0)) "$reqs")
-  OTHER_PCT[$key]=$(other_load_pct $((s1 - s0)) $((t1 - t0)) $((o1 - o0)) "$out.time")
-  ((n2 > 0 || se > 0)) && NOTE[$key]="wrk saw $n2 non-2xx/3xx responses and $se socket errors"
-  return 0
-}
+run_load() { wrk_variant_round "$@"; }  # bench/lib.sh
 
 run_rounds  # run_load over VARIANTS, ROUNDS times, rotating the order
 
