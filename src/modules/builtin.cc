@@ -1,5 +1,8 @@
 #include "modules/builtin.h"
 
+#include "modules/bot/bot_module.h"
+#include "modules/bot/bot_runtime.h"
+#include "modules/bot/clearance_module.h"
 #include "modules/cache_rules/cache_rules_module.h"
 #include "modules/firewall/firewall_module.h"
 #include "modules/transform/transform_module.h"
@@ -8,7 +11,12 @@
 namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
+  // Extension fields must exist before any rule compiles.
+  bot::register_fields();
+  registry.add({pipeline::Phase::kNormalize, "bot_clearance", &bot::build_clearance_module,
+                &bot::bot_configured});
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
+  registry.add({pipeline::Phase::kBot, "bot", &bot::build_bot_module, &bot::bot_configured});
   registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,
                 [](const config::Config& c) { return c.waf.enabled; }});
   registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});

@@ -474,6 +474,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
     a_->response_headers.push_back({"Content-Type", local.content_type});
   a_->response_headers.push_back({"Content-Length", content_length});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  for (const http::Header& h : local.headers) a_->response_headers.push_back(h);
   if (must_close) a_->response_headers.push_back({"Connection", "close"});
   a_->out.clear();
   http::write_response_head(a_->out, local.status, a_->response_headers);
