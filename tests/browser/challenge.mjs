@@ -94,14 +94,14 @@ async function screenshots(browser) {
   for (const [locale, name] of [['en-US', 'en'], ['fr-FR', 'fr']]) {
     const context = await browser.newContext({ locale, viewport: { width: 800, height: 600 } });
     const page = await context.newPage();
-    // Hold the answer so the page stays on screen for the picture.
-    let held;
-    await page.route('**/.rampart/challenge*', (route) => { held = route; });
+    // Answer the page's POST with 204 No Content: the browser stays on the page for the
+    // picture.
+    await page.route('**/.rampart/challenge*', (route) => route.fulfill({ status: 204 }));
     await page.goto(base + '/echo?shot=' + name);
     const lang = await page.getAttribute('html', 'lang');
     check(lang === name, 'Accept-Language ' + locale + ' gives the ' + name + ' page');
+    await page.waitForTimeout(500);
     await page.screenshot({ path: path.join(artifacts, 'challenge-' + name + '.png') });
-    if (held) await held.abort().catch(() => {});
     await context.close();
   }
 }
