@@ -6,7 +6,9 @@
 #include <string>
 #include <vector>
 
+#include "modules/bot/challenge.h"
 #include "modules/bot/clearance.h"
+#include "modules/bot/page.h"
 
 namespace {
 
@@ -50,5 +52,54 @@ void BM_BotClearanceIssue(benchmark::State& state) {
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_BotClearanceIssue);
+
+void BM_BotChallengeIssue(benchmark::State& state) {
+  std::vector<KeySpec> specs{{1, std::string(32, 'o')}};
+  KeyRing ring(specs);
+  ChallengeParams p;
+  p.now = 1'800'000'000;
+  p.binding = {"chrome", "t13d1516h2_8daaf6152771_02713d6af862"};
+  for (auto _ : state) {
+    random_bytes(p.nonce);
+    std::string challenge = issue_challenge(ring, p);
+    PageParams page;
+    page.brand_name = "Example Shop";
+    page.brand_color = "#1f5fbf";
+    page.request_id = "4bd89dfd40559b3a";
+    page.challenge = challenge;
+    page.bits = 15;
+    page.puzzles = 8;
+    page.return_to = "/shop/products/42?ref=mail";
+    page.nonce = "AAAAAAAAAAAAAAAAAAAAAA";
+    std::string html = render_page(page);
+    benchmark::DoNotOptimize(html);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BotChallengeIssue);
+
+void BM_BotChallengeVerify(benchmark::State& state) {
+  std::vector<KeySpec> specs{{1, std::string(32, 'o')}};
+  KeyRing ring(specs);
+  ChallengeParams p;
+  p.bits = 8;  // cheap to solve here; verifying costs the same at any difficulty
+  p.puzzles = 8;
+  p.now = 1'800'000'000;
+  p.binding = {"chrome", "t13d1516h2_8daaf6152771_02713d6af862"};
+  std::string challenge = issue_challenge(ring, p);
+  std::string answers;
+  for (unsigned i = 0; i < p.puzzles; ++i) {
+    if (i) answers += ',';
+    answers += std::to_string(solve_puzzle(challenge, i, p.bits));
+  }
+  for (auto _ : state) {
+    DecodedChallenge d;
+    auto v = check_challenge(ring, challenge, p.binding, 0, p.now + 1, 300, 0, &d);
+    if (v == ChallengeVerdict::kValid) v = check_solutions(challenge, d, answers);
+    benchmark::DoNotOptimize(v);
+  }
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_BotChallengeVerify);
 
 }  // namespace
