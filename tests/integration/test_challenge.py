@@ -11,6 +11,8 @@ import time
 import urllib.parse
 
 from helpers import RawConn, dump_yaml, run_cli
+from test_tls import certs, tls_config  # noqa: F401 (fixture)
+from tls_util import curl_https
 
 CHROME = ("Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) "
           "Chrome/131.0.0.0 Safari/537.36")
@@ -264,3 +266,38 @@ def test_bad_bot_settings_are_refused_with_their_line(tmp_path):
         line = next(i + 1 for i, text in enumerate(lines) if needle in text)
         assert re.search(r"bad\.yaml:%d:\d+: error: .*%s" % (line, re.escape(message)), p.stderr), \
             (needle, p.stderr)
+
+
+def test_on_tls_the_cookie_is_host_prefixed_and_bound_to_the_tls_fingerprint(
+        rampart_factory, origin, certs, tmp_path):  # noqa: F811
+    cfg, port = tls_config(origin, certs, bot={"difficulty": 8, "puzzles": 2})
+    cfg["sites"][0]["firewall"] = {"rules": [
+        {"id": "all", "expression": "true", "action": "managed_challenge"}]}
+    rampart_factory([origin], **cfg)
+    heads = tmp_path / "heads.txt"
+
+    def curl(path, *extra, alpn="--http1.1"):
+        rc, _, code, body, err = curl_https(port, "main.test", path, certs.ca_cert,
+                                            [alpn, "-A", CHROME, "-D", str(heads), *extra])
+        assert rc == 0, err
+        return code, body, heads.read_text()
+
+    code, body, _ = curl("/echo", "-H", "Accept: text/html")
+    assert code == 403
+    m = re.search(r'data-c="([^"]+)" data-b="(\d+)" data-n="(\d+)"', body.decode())
+    challenge, bits, puzzles = m.group(1), int(m.group(2)), int(m.group(3))
+    form = answer_body(challenge, solve(challenge, bits, puzzles), "/echo").decode()
+    code, _, head = curl(PATH, "--data", form)
+    assert code == 303, head
+    set_cookie = next(line for line in head.splitlines() if line.lower().startswith("set-cookie:"))
+    assert set_cookie.split(":", 1)[1].strip().startswith("__Host-rampart_clearance=")
+    assert "; Secure" in set_cookie and "Path=/" in set_cookie and "Domain" not in set_cookie
+    cookie = set_cookie.split(":", 1)[1].strip().split(";")[0]
+    code, body, _ = curl("/echo", "-H", "Cookie: " + cookie)
+    assert code == 200 and b'"target"' in body
+    # Another TLS fingerprint (ALPN h2 instead of http/1.1) with the same cookie and UA.
+    code, _, _ = curl("/echo", "-H", "Cookie: " + cookie, alpn="--http2")
+    assert code == 403
+    # The plain-HTTP name is not accepted on TLS.
+    code, _, _ = curl("/echo", "-H", "Cookie: rampart_clearance=" + cookie.split("=", 1)[1])
+    assert code == 403
