@@ -142,6 +142,7 @@ CACHE_HEADING="## CDN cache hits: rampart vs Varnish and nginx proxy_cache"  # b
 TLS_HEADING="## TLS termination: rampart vs nginx (handshakes, HTTP/1.1, HTTP/2)"  # bench/tls.sh's section
 # shellcheck disable=SC2034  # used by waf.sh
 WAF_HEADING="## Managed WAF: nginx, nginx + ModSecurity + CRS, rampart with and without the CRS"  # bench/waf.sh's section
+DDOS_HEADING="## Layer-7 DDoS flood: legitimate visitors through an attack from 4,000 addresses"  # bench/ddos.sh's section
 
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {

@@ -15,6 +15,7 @@
 #include "core/read_buffer.h"
 #include "http/h1_parser.h"
 #include "http/h1_writer.h"
+#include "pipeline/extensions.h"
 #include "server/error_page.h"
 
 namespace rampart::admin {
@@ -193,7 +194,8 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     for (const pipeline::CounterSample& c : snapshot->pipeline->counters()) {
       auto out = std::back_inserter(response.body);
       if (c.metric != last_metric) {
-        fmt::format_to(out, "# HELP {} {}\n# TYPE {} counter\n", c.metric, c.help, c.metric);
+        fmt::format_to(out, "# HELP {} {}\n# TYPE {} {}\n", c.metric, c.help, c.metric,
+                       c.gauge ? "gauge" : "counter");
         last_metric = c.metric;
       }
       fmt::format_to(out, "{}{{{}=\"{}\"}} {}\n", c.metric, c.label, c.label_value, c.value);
@@ -244,6 +246,16 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
       response.body.append("]}\n");
     }
     return response;
+  }
+  // Routes the modules serve (GET /ddos/mitigations, ...): a mutation needs the token.
+  if (pipeline::has_admin_route(path)) {
+    bool read_only = method == "GET" || method == "HEAD";
+    if (!read_only && !authorized(*snapshot, authorization, response)) return response;
+    if (auto reply = pipeline::call_admin_route(pipeline::AdminCall{method, path, query})) {
+      response.status = reply->status;
+      response.body = std::move(reply->body);
+      return response;
+    }
   }
   response.status = 404;
   response.body = "{\"error\":\"unknown admin endpoint\"}\n";

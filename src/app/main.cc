@@ -4,6 +4,8 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
 
+#include <sys/resource.h>
+
 #include <csignal>
 #include <cstdio>
 #include <iostream>
@@ -53,6 +55,20 @@ int validate(const std::string& path) {
   return 0;
 }
 
+// Every client connection is a descriptor, and a soft limit of 1024 (a common default)
+// would turn a few thousand slow clients into refused accepts: take what the hard limit
+// allows.
+void raise_fd_limit() {
+  rlimit limit{};
+  if (getrlimit(RLIMIT_NOFILE, &limit) != 0 || limit.rlim_cur >= limit.rlim_max) return;
+  rlim_t before = limit.rlim_cur;
+  limit.rlim_cur = limit.rlim_max;
+  if (setrlimit(RLIMIT_NOFILE, &limit) == 0) {
+    core::log(core::LogLevel::kInfo, "open file limit raised from {} to {}",
+              static_cast<uint64_t>(before), static_cast<uint64_t>(limit.rlim_cur));
+  }
+}
+
 int run(const std::string& path) {
   config::LoadResult loaded = load(path);
   if (!loaded.ok()) {
@@ -62,6 +78,7 @@ int run(const std::string& path) {
   }
   core::set_log_level(core::parse_log_level(loaded.config->log_level));
   std::signal(SIGPIPE, SIG_IGN);
+  raise_fd_limit();
 
   pipeline::ModuleRegistry registry;
   modules::register_builtin_modules(registry);

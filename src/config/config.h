@@ -475,6 +475,23 @@ struct SiteCompression {
   bool enabled = true;
 };
 
+// Adaptive layer-7 DDoS mitigation of one site (modules/ddos/). Present only when the
+// site has a `ddos:` section.
+enum class DdosSensitivity : uint8_t { kOff, kLow, kMedium, kHigh };
+
+struct SiteDdos {
+  bool configured = false;
+  DdosSensitivity sensitivity = DdosSensitivity::kMedium;
+  // What a synthesized rule does: kChallenge, kJsChallenge, kManagedChallenge, kBlock or kLog.
+  RuleAction action = RuleAction::kChallenge;
+  bool block_high_confidence = true;  // a fingerprint of values never seen before: block
+  bool under_attack = false;          // challenge every visitor without a clearance
+  uint32_t min_rate = 50;             // requests/s below which no attack is declared
+  Millis learning_period{60'000};     // baseline age before detection starts
+  Millis baseline_window{600'000};    // time constant of the baseline's averages
+  Millis withdraw_after{60'000};      // calm time before a mitigation is withdrawn
+};
+
 struct Site {
   std::string name;
   std::vector<std::string> hosts;  // lowercase; exact names or "*.suffix" wildcards
@@ -488,6 +505,15 @@ struct Site {
   SiteCache cache;
   SiteCompression compression;
   SiteTls tls;
+  SiteDdos ddos;
+};
+
+// Client addresses a guard setting matches: inline prefixes and named `lists:`, merged
+// into one set at load.
+struct IpMatch {
+  std::vector<std::string> lists;               // the list names written, in order
+  std::shared_ptr<const core::IpRangeSet> set;  // null: matches nothing
+  bool contains(const core::IpAddress& ip) const { return set != nullptr && set->contains(ip); }
 };
 
 struct Limits {
@@ -498,6 +524,29 @@ struct Limits {
   uint32_t max_connections = 20000;
   uint32_t max_connections_per_ip = 512;
   uint32_t max_requests_per_connection = 10000;  // 0 = unlimited
+  // The connection guard (server/accept_guard.h): checked at accept, before any byte.
+  uint32_t accept_rate_per_ip = 0;   // new connections a second per client IP; 0 = off
+  uint32_t accept_burst_per_ip = 0;  // 0 = twice accept_rate_per_ip
+  IpMatch deny;                      // connections from these close at once
+  // Slow-loris and slow-read floors, in bytes a second averaged over the time rampart
+  // waited on the client, enforced once min_rate_window of waiting has passed; 0 = off.
+  uint32_t min_request_rate = 128;  // request heads and bodies
+  uint32_t min_send_rate = 128;     // responses
+  Millis min_rate_window{10'000};
+};
+
+// Load shedding (server/overload.h): past any threshold new requests get a 503.
+struct Overload {
+  Millis max_event_loop_lag{0};  // per worker; 0 = not watched
+  uint32_t max_connections = 0;  // open client connections, all workers; 0 = not watched
+  uint64_t max_memory = 0;       // resident set size in bytes; 0 = not watched
+  // Clients in `allow` are shed only once the pressure passes a threshold by this much.
+  uint32_t allow_headroom_percent = 50;
+  IpMatch allow;
+  Millis retry_after{5'000};
+  bool enabled() const {
+    return max_event_loop_lag.count() > 0 || max_connections > 0 || max_memory > 0;
+  }
 };
 
 struct Timeouts {
@@ -535,6 +584,7 @@ struct Config {
   std::vector<Listener> listeners;
   std::vector<Site> sites;  // at most one has is_default
   Limits limits;
+  Overload overload;
   Timeouts timeouts;
   core::CidrSet trusted_proxies;
   Admin admin;

@@ -220,6 +220,15 @@ class Walker {
   void trusted_proxies(const At& at);
   void limits(const At& at);
   void timeouts(const At& at);
+  // The connection guard's limits and the overload section (walker_guard.cc).
+  void guard_limit(std::string_view key, const At& v);
+  void overload(const At& at);
+  // A list of CIDRs and "$name" list references; the names resolve once every list is
+  // known (resolve_ip_matches, at the end of the root walk).
+  void ip_match(const At& at, IpMatch& out);
+  void resolve_ip_matches();
+  // overload.max_connections below limits.max_connections, which would refuse first.
+  void check_overload_limits();
   void modules(const At& at);
   void cache_settings(const At& at);
   void waf(const At& at);  // walker_waf.cc
@@ -280,6 +289,9 @@ class Walker {
   // A file path written in the config, resolved against the config's directory.
   std::optional<std::string> file_path(const At& at);
 
+  // A site's adaptive DDoS mitigation (walker_ddos.cc).
+  void site_ddos(const At& at, SiteDdos& out);
+
   // Named lists (walker_lists.cc).
   void lists(const At& at);
   void named_list(const At& at, const std::string& name, Pos name_pos);
@@ -316,6 +328,14 @@ class Walker {
   SourceMap& where_;
   std::string_view text_;
   std::string base_dir_;
+  // IP matches read so far, their inline prefixes and the list names still to resolve.
+  struct PendingIpMatch {
+    IpMatch* out;
+    std::vector<core::Cidr> cidrs;
+    std::vector<std::pair<std::string, At>> names;
+  };
+  std::vector<PendingIpMatch> pending_ip_matches_;
+  std::optional<At> overload_max_connections_at_;
 };
 
 }  // namespace rampart::config::detail

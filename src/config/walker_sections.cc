@@ -16,9 +16,19 @@ namespace {
 
 const Keys kListenerKeys = {"name", "address", "tls", "http2"};
 const Keys kAdminKeys = {"enabled", "address", "token"};
-const Keys kLimitKeys = {
-    "max_request_line", "max_header_bytes",       "max_header_count",           "max_body_bytes",
-    "max_connections",  "max_connections_per_ip", "max_requests_per_connection"};
+const Keys kLimitKeys = {"max_request_line",
+                         "max_header_bytes",
+                         "max_header_count",
+                         "max_body_bytes",
+                         "max_connections",
+                         "max_connections_per_ip",
+                         "max_requests_per_connection",
+                         "accept_rate_per_ip",
+                         "accept_burst_per_ip",
+                         "deny",
+                         "min_request_rate",
+                         "min_send_rate",
+                         "min_rate_window"};
 const Keys kTimeoutKeys = {"header_read",   "body_read",        "client_idle",
                            "send",          "upstream_connect", "upstream_first_byte",
                            "upstream_idle", "shutdown_grace"};
@@ -294,6 +304,8 @@ void Walker::limits(const At& at) {
       }
     } else if (key == "max_requests_per_connection") {
       if (auto n = integer(v, 0, kU32)) l.max_requests_per_connection = static_cast<uint32_t>(*n);
+    } else {
+      guard_limit(key, v);  // walker_guard.cc
     }
   });
 }

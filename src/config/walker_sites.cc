@@ -18,7 +18,8 @@ namespace {
 
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
-    "redirects", "websocket", "firewall", "cache",  "compression",     "tls"};
+    "redirects", "websocket", "firewall", "cache",  "compression",     "tls",
+    "ddos"};
 const Keys kOriginKeys = {"endpoints",   "pool", "pools", "fallback", "retries",
                           "retry_after", "tls",  "http2", "max_idle"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
@@ -99,6 +100,8 @@ void Walker::site(const At& at) {
     } else if (key == "tls") {
       src.tls = v.pos;
       site_tls(v, s.tls, src);
+    } else if (key == "ddos") {
+      site_ddos(v, s.ddos);
     } else if (key == "compression") {
       static const Keys kCompressionKeys = {"enabled"};
       fields(v, kCompressionKeys, "", [&](std::string_view, const At& e) {

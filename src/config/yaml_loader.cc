@@ -20,10 +20,25 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {
-    "version",         "workers", "listeners", "admin",         "access_log", "log_level",
-    "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
-    "firewall",        "pools",   "sites",     "cache",         "waf",        "bot"};
+const Keys kRootKeys = {"version",
+                        "workers",
+                        "listeners",
+                        "admin",
+                        "access_log",
+                        "log_level",
+                        "trusted_proxies",
+                        "limits",
+                        "timeouts",
+                        "allow_connect",
+                        "modules",
+                        "lists",
+                        "firewall",
+                        "pools",
+                        "sites",
+                        "cache",
+                        "waf",
+                        "overload",
+                        "bot"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -65,6 +80,8 @@ void Walker::root(const YAML::Node& node) {
       limits(v);
     } else if (key == "timeouts") {
       timeouts(v);
+    } else if (key == "overload") {
+      overload(v);
     } else if (key == "allow_connect") {
       if (auto b = boolean(v)) cfg_.allow_connect = *b;
     } else if (key == "modules") {
@@ -80,6 +97,8 @@ void Walker::root(const YAML::Node& node) {
       sites(v);
     }
   });
+  resolve_ip_matches();
+  check_overload_limits();
   if (node.IsMap()) {
     if (!has_listeners) missing(pos, "", "listeners", "at least one listener is needed");
     if (!has_sites) missing(pos, "", "sites", "at least one site is needed");

@@ -4,6 +4,8 @@
 #include "modules/bot/bot_runtime.h"
 #include "modules/bot/clearance_module.h"
 #include "modules/cache_rules/cache_rules_module.h"
+#include "modules/ddos/ddos_module.h"
+#include "modules/ddos/ddos_store.h"
 #include "modules/firewall/firewall_module.h"
 #include "modules/transform/transform_module.h"
 #include "modules/waf/waf_module.h"
@@ -15,6 +17,9 @@ void register_builtin_modules(pipeline::ModuleRegistry& registry) {
   bot::register_fields();
   registry.add({pipeline::Phase::kNormalize, "bot_clearance", &bot::build_clearance_module,
                 &bot::bot_configured});
+  registry.add(
+      {pipeline::Phase::kDdosL7, "ddos_l7", &ddos::build_ddos_module, &ddos::ddos_configured});
+  ddos::register_ddos_admin_routes();
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
   registry.add({pipeline::Phase::kBot, "bot", &bot::build_bot_module, &bot::bot_configured});
   registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,

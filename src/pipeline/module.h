@@ -24,6 +24,7 @@ struct CounterSample {
   std::string_view label;  // label name
   std::string_view label_value;
   uint64_t value = 0;
+  bool gauge = false;  // a level that goes up and down, not a running total
 };
 
 class Module {

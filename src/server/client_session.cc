@@ -300,7 +300,11 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
   // Room for the largest allowed head plus a little, so the parser itself sees an
   // oversized head and reports 431/414 instead of the buffer silently filling up.
   a_->rbuf.set_max(limits.max_header_bytes + 1024);
-  deadline_.expire_after(snapshot_->config->timeouts.header_read);
+  // header_read bounds the whole head from its first byte: reads do not extend it.
+  const config::Config& cfg = *snapshot_->config;
+  auto head_deadline = Clock::now() + cfg.timeouts.header_read;
+  receive_floor_.reset(cfg.limits.min_request_rate, cfg.limits.min_rate_window);
+  send_floor_.reset(cfg.limits.min_send_rate, cfg.limits.min_rate_window);
   size_t scanned = 0;
   bool may_be_h2 = requests_ == 0 && role_ == Role::kConnection && http2_allowed();
   for (;;) {
@@ -339,9 +343,12 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
       result.error = {431, "request head too large"};
       co_return true;
     }
+    arm_client_wait(head_deadline - Clock::now(), receive_floor_, 0, GuardClose::kSlowHead);
+    auto waited_from = Clock::now();
     auto [ec, n] = co_await io_.read_some(asio::buffer(ptr, room));
     if (ec) {
       if (deadline_.expired()) {
+        note_floor_expiry();
         worker_.metrics.timeouts.fetch_add(1, std::memory_order_relaxed);
         if (!a_->rbuf.empty()) {
           result.status = http::ParseStatus::kError;
@@ -352,6 +359,7 @@ asio::awaitable<bool> ClientSession::read_head(http::ParseResult& result) {
       }
       co_return false;
     }
+    receive_floor_.record(n, Clock::now() - waited_from);
     a_->rbuf.commit(n);
   }
 }
@@ -383,6 +391,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
   ctx.facts.head = &a_->head;
   ctx.facts.client_ip = ctx.client_ip;
   ctx.facts.tls = ctx.tls;
+  receive_floor_.reset(cfg.limits.min_request_rate, cfg.limits.min_rate_window);
   if (info_ != nullptr && info_->http2) {
     ctx.facts.protocol = "HTTP/2";
     worker_.metrics.requests_h2.fetch_add(1, std::memory_order_relaxed);
@@ -398,13 +407,18 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
 
   Flow flow;
   std::optional<size_t> site = snapshot_->router->route(a_->head.host);
-  if (!site) {
+  if (site) {  // before shedding, so a shed request counts for its site
+    ctx.site = &cfg.sites[*site];
+    ctx.site_index = *site;
+  }
+  if (shed_for_overload(ctx, record)) {
+    flow = co_await respond_local(503, "The server is overloaded. Please retry shortly.", true,
+                                  record);
+  } else if (!site) {
     record.error = "no site for host";
     flow = co_await respond_local(404, "No site is configured for this host name.",
                                   must_close || !body_done_, record);
   } else {
-    ctx.site = &cfg.sites[*site];
-    ctx.site_index = *site;
     if (a_->head.method == "CONNECT" && !cfg.allow_connect) {
       record.error = "CONNECT not allowed";
       flow = co_await respond_local(501, "CONNECT is not enabled on this server.", true, record);
@@ -508,27 +522,6 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
   record.bytes_out += a_->out.size();
   bool ok = co_await write_client(a_->out);
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
-}
-
-asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
-  deadline_.expire_after(snapshot_ ? snapshot_->config->timeouts.send
-                                   : std::chrono::milliseconds(30'000));
-  auto [ec, n] = co_await io_.write(bytes);
-  if (ec) {
-    closing_ = true;
-    co_return false;
-  }
-  co_return true;
-}
-
-asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
-  deadline_.expire_after(snapshot_->config->timeouts.send);
-  auto [ec, n] = co_await io_.write(buffers);
-  if (ec) {
-    closing_ = true;
-    co_return false;
-  }
-  co_return true;
 }
 
 void ClientSession::count_cache_result(std::string_view result) {

@@ -18,6 +18,7 @@
 
 #include "core/deadline.h"
 #include "core/ip.h"
+#include "core/rate_floor.h"
 #include "core/read_buffer.h"
 #include "core/slab.h"
 #include "http/h1_parser.h"
@@ -132,6 +133,18 @@ class ClientSession {
   asio::awaitable<void> hedge_if_slow(Upstream& primary, proxy::OriginPool& pool,
                                       EndpointPicker& picker, std::chrono::milliseconds hedge_after,
                                       std::chrono::milliseconds per_try, RequestRecord& record);
+  // The connection guard's part of a session (client_session_guard.cc). Arms the
+  // deadline for one wait on the client: `timeout`, or sooner when `floor` runs out
+  // first (then an expiry counts as `reason`). Floors apply to HTTP/1 connections; an
+  // HTTP/2 connection has its own flow-control stall limit.
+  void arm_client_wait(std::chrono::steady_clock::duration timeout, const core::RateFloor& floor,
+                       uint64_t pending, GuardClose reason);
+  // After a failed wait: when a floor's deadline ended it, counts the close and makes
+  // the connection end with a reset.
+  void note_floor_expiry();
+  // True when overload protection sheds this request (record filled for the 503).
+  bool shed_for_overload(const pipeline::RequestContext& ctx, RequestRecord& record);
+
   asio::awaitable<bool> write_client(std::string_view bytes);
   asio::awaitable<bool> write_client(std::span<const asio::const_buffer> buffers);
 
@@ -163,6 +176,9 @@ class ClientSession {
   bool h2_preface_ = false;     // read_head found the HTTP/2 preface
   bool h2_alpn_ = false;        // the TLS handshake agreed on h2
   core::Deadline deadline_;
+  core::RateFloor receive_floor_;                  // the current request head, then its body
+  core::RateFloor send_floor_;                     // the current response
+  std::optional<GuardClose> armed_floor_;          // the floor that set the armed deadline, if any
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
   std::shared_ptr<const Snapshot> snapshot_;
   bool idle_ = false;

@@ -17,10 +17,15 @@ using session_io::kBodyBufSize;
 asio::awaitable<bool> ClientSession::read_body_bytes(size_t max) {
   if (!a_->body_buf) a_->body_buf = std::make_unique_for_overwrite<char[]>(kBodyBufSize);
   a_->body_begin = a_->body_end = 0;
-  deadline_.expire_after(snapshot_->config->timeouts.body_read);
+  arm_client_wait(snapshot_->config->timeouts.body_read, receive_floor_, 0, GuardClose::kSlowBody);
+  auto waited_from = std::chrono::steady_clock::now();
   auto [ec, n] =
       co_await io_.read_some(asio::buffer(a_->body_buf.get(), std::min(max, kBodyBufSize)));
-  if (ec) co_return false;
+  if (ec) {
+    note_floor_expiry();
+    co_return false;
+  }
+  receive_floor_.record(n, std::chrono::steady_clock::now() - waited_from);
   a_->body_end = n;
   co_return true;
 }

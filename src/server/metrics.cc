@@ -197,7 +197,7 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
   counter(out, "rampart_connections_accepted_total", "Client connections accepted.",
           sum_workers(w, worker_count_, &WorkerSlot::accepted_connections));
   counter(out, "rampart_connections_rejected_total",
-          "Client connections closed at once by a connection cap.",
+          "Client connections closed at accept: deny list, accept rate or a connection cap.",
           sum_workers(w, worker_count_, &WorkerSlot::rejected_connections));
   counter(out, "rampart_parse_errors_total", "Requests rejected by the HTTP/1 parser.",
           sum_workers(w, worker_count_, &WorkerSlot::parse_errors));
@@ -217,6 +217,7 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
                    sum_workers(w, worker_count_, member));
   }
   render_protocol_metrics(out);
+  render_guard_metrics(out);
   fmt::format_to(it,
                  "# HELP rampart_active_connections Open client connections.\n"
                  "# TYPE rampart_active_connections gauge\nrampart_active_connections {}\n",

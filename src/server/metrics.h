@@ -31,6 +31,17 @@ struct SiteCounters {
 inline constexpr std::array<double, 12> kLatencyBuckets = {
     0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0};
 
+// Why the connection guard closed a client connection (rampart_connections_closed_total).
+enum class GuardClose : uint8_t {
+  kDenied,         // in limits.deny, closed at accept
+  kAcceptRate,     // over limits.accept_rate_per_ip, closed at accept
+  kConnectionCap,  // over max_connections or max_connections_per_ip, closed at accept
+  kSlowHead,       // request head below limits.min_request_rate
+  kSlowBody,       // request body below limits.min_request_rate
+  kSlowSend,       // response read below limits.min_send_rate
+  kCount
+};
+
 struct alignas(64) WorkerSlot {
   std::array<std::atomic<uint64_t>, kLatencyBuckets.size() + 1> latency{};  // last = +Inf
   std::atomic<uint64_t> latency_sum_us{0};
@@ -62,6 +73,13 @@ struct alignas(64) WorkerSlot {
   std::atomic<uint64_t> h2_protocol_errors{0};
   std::atomic<uint64_t> h2_stalls{0};                // writes cut after waiting on a closed window
   std::array<std::atomic<uint64_t>, 8> h2_floods{};  // by http::H2Flood
+  // The connection guard and overload protection.
+  std::array<std::atomic<uint64_t>, static_cast<size_t>(GuardClose::kCount)> guard_closed{};
+  std::array<std::atomic<uint64_t>, 4> overload_shed{};  // by ShedReason
+  std::atomic<uint64_t> event_loop_lag_us{0};            // the load probe's decaying peak
+  void count_close(GuardClose reason) {
+    guard_closed[static_cast<size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+  }
 };
 
 class Metrics {
@@ -75,6 +93,7 @@ class Metrics {
 
   std::atomic<uint64_t> reloads{0};
   std::atomic<uint64_t> reload_failures{0};
+  std::atomic<uint64_t> resident_bytes{0};  // sampled by worker 0's load probe
 
   // Appends the Prometheus text exposition of everything counted here.
   void render(std::string& out, std::string_view config_version) const;
@@ -82,6 +101,7 @@ class Metrics {
 
  private:
   void render_protocol_metrics(std::string& out) const;
+  void render_guard_metrics(std::string& out) const;  // metrics_guard.cc
 
   mutable std::mutex mutex_;
   std::deque<SiteCounters> sites_;

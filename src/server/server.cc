@@ -12,11 +12,13 @@
 #include <unistd.h>
 
 #include <future>
+#include <optional>
 #include <thread>
 
 #include "core/listener.h"
 #include "core/log.h"
 #include "server/client_session.h"
+#include "server/overload.h"
 
 namespace rampart::server {
 
@@ -45,6 +47,20 @@ core::IpAddress to_ip(const tcp::endpoint& endpoint) {
   return ip;
 }
 
+// The connection guard at accept, before a byte is read: the deny list, the new
+// connection rate per IP, then the connection caps (which take a slot when they pass).
+std::optional<GuardClose> guard_at_accept(WorkerContext& worker, const core::IpAddress& ip) {
+  const config::Limits& limits = worker.snapshots.get()->config->limits;
+  if (limits.deny.contains(ip)) return GuardClose::kDenied;
+  if (limits.accept_rate_per_ip != 0 &&
+      !worker.shared.accept_rate.allow(ip, limits.accept_rate_per_ip, limits.accept_burst_per_ip,
+                                       std::chrono::steady_clock::now())) {
+    return GuardClose::kAcceptRate;
+  }
+  if (!worker.shared.limiter.try_acquire(ip)) return GuardClose::kConnectionCap;
+  return std::nullopt;
+}
+
 // `listener` indexes the config's listeners: whether the connection speaks TLS, and with
 // which settings, comes from the snapshot current when it arrives.
 asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& acceptor,
@@ -66,9 +82,14 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     tcp::endpoint peer = socket.remote_endpoint(peer_ec);
     if (peer_ec) continue;
     core::IpAddress ip = to_ip(peer);
-    if (worker.shared.draining.load(std::memory_order_relaxed) ||
-        !worker.shared.limiter.try_acquire(ip)) {
+    if (worker.shared.draining.load(std::memory_order_relaxed)) continue;
+    if (auto refused = guard_at_accept(worker, ip)) {
       worker.metrics.rejected_connections.fetch_add(1, std::memory_order_relaxed);
+      worker.metrics.count_close(*refused);
+      // Closed without reading: a reset rather than a FIN, so a refused client holds
+      // nothing in TIME_WAIT here.
+      boost::system::error_code ignored;
+      socket.set_option(asio::socket_base::linger(true, 0), ignored);
       continue;  // the socket closes as it goes out of scope
     }
     boost::system::error_code ignored;
@@ -269,6 +290,7 @@ bool Server::start(std::vector<std::string>& errors) {
                      asio::detached);
     }
     start_housekeeping(*contexts_[w]);
+    asio::co_spawn(workers_[w].context(), probe_load(*contexts_[w]), asio::detached);
   }
   workers_.start();
   started_at_ = std::chrono::steady_clock::now();

@@ -12,6 +12,7 @@
 #include "cache/tiered_store.h"
 #include "core/line_writer.h"
 #include "proxy/upstream_pool.h"
+#include "server/accept_guard.h"
 #include "server/connection_limiter.h"
 #include "server/metrics.h"
 #include "server/parking_lot.h"
@@ -28,6 +29,7 @@ struct ServerShared {
   SnapshotStore store;
   Metrics metrics;
   ConnectionLimiter limiter;
+  AcceptRateTable accept_rate;                         // new connections a second per client IP
   std::atomic<core::LineWriter*> access_log{nullptr};  // null: access log off
   std::atomic<bool> draining{false};
   proxy::OriginStateStore origin_states;      // endpoint health and drains, across reloads

@@ -50,12 +50,14 @@ std::string clearance_set_cookie(bool tls, std::string_view token, uint32_t max_
 std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Level level,
                       uint32_t lifetime);
 
-// Whether the bot modules have anything to do: a `bot:` section, or a rule that asks for
-// a challenge. Without either they stay out of the pipeline and cost nothing.
+// Whether the bot modules have anything to do: a `bot:` section, a rule that asks for
+// a challenge, or a site with DDoS mitigation (which may ask for one). Without either they stay out
+// of the pipeline and cost nothing.
 bool bot_configured(const config::Config& config);
 
 // Rules fields: `rampart.bot.clearance` (bool) and `rampart.bot.clearance_level`
-// ("full", "low", or "" without clearance). Registered once, before any compile.
+// ("full", "low", or "" without clearance). Registered once, before any compile; also
+// registers pipeline::has_valid_clearance's check.
 struct Fields {
   rules::FieldId clearance = rules::FieldRegistry::kInvalid;
   rules::FieldId clearance_level = rules::FieldRegistry::kInvalid;

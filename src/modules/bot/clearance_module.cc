@@ -3,8 +3,10 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <mutex>
 
 #include "modules/bot/bot_runtime.h"
+#include "pipeline/extensions.h"
 
 namespace rampart::modules::bot {
 
@@ -34,7 +36,8 @@ bool bot_configured(const config::Config& config) {
   };
   if (challenges(config.firewall)) return true;
   for (const config::Site& site : config.sites) {
-    if (challenges(site.firewall)) return true;
+    // DDoS mitigation (under-attack mode, challenge mitigations) asks for challenges too.
+    if (challenges(site.firewall) || site.ddos.configured) return true;
   }
   return false;
 }
@@ -73,8 +76,33 @@ std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Le
   return issue_token(*rt.keys, p);
 }
 
+namespace {
+
+// The runtime of the newest bot_clearance module, for checks made before the pipeline
+// runs (overload shedding). Rarely read: only while the server sheds.
+std::mutex latest_mu;
+std::shared_ptr<const Runtime> latest;
+
+bool clearance_check(const pipeline::RequestContext& ctx) {
+  if (ctx.has_clearance()) return true;
+  std::shared_ptr<const Runtime> rt;
+  {
+    std::lock_guard lock(latest_mu);
+    rt = latest;
+  }
+  std::string_view token = find_clearance_cookie(ctx);
+  if (rt == nullptr || token.empty()) return false;
+  return verify_token(*rt->keys, token, binding_of(ctx), network_hint(ctx.client_ip),
+                      now_seconds()) == Verdict::kValid;
+}
+
+}  // namespace
+
 const Fields& register_fields() {
   static const Fields fields = [] {
+    // Phases that run before the bot phase (ddos_l7) and overload shedding, which runs
+    // before the pipeline, ask through pipeline/extensions.h.
+    pipeline::set_clearance_check(&clearance_check);
     auto& registry = rules::FieldRegistry::global();
     Fields f;
     f.clearance = registry.add_extension(
@@ -170,7 +198,12 @@ class ClearanceModule final : public pipeline::Module {
 
 std::unique_ptr<pipeline::Module> build_clearance_module(const config::Config& config,
                                                          std::vector<config::Diagnostic>& errors) {
-  return std::make_unique<ClearanceModule>(Runtime::from(config));
+  auto rt = Runtime::from(config);
+  {
+    std::lock_guard lock(latest_mu);
+    latest = rt;
+  }
+  return std::make_unique<ClearanceModule>(std::move(rt));
 }
 
 }  // namespace rampart::modules::bot
