@@ -256,9 +256,41 @@ Verdict verify_token(const KeyRing& keys, std::string_view token, const Binding&
     info->level = static_cast<Level>(t[2]);
     info->issued_at = issued;
     info->lifetime = lifetime;
-    info->network_changed = static_cast<uint32_t>(get_be(&t[20], 4)) != network;
+    info->network = static_cast<uint32_t>(get_be(&t[20], 4));
+    info->network_changed = info->network != network;
+    std::memcpy(info->id.data(), &t[24], 8);
   }
   return Verdict::kValid;
+}
+
+NetworkSpread& NetworkSpread::process() {
+  static NetworkSpread spread;
+  return spread;
+}
+
+bool NetworkSpread::admit(const TokenInfo& info, uint32_t network, int64_t now) {
+  if (network == info.network) return true;
+  uint64_t key;
+  std::memcpy(&key, info.id.data(), sizeof key);
+  Shard& shard = shards_[info.id[7] % kShards];
+  std::lock_guard lock(shard.mu);
+  auto it = shard.tokens.find(key);
+  if (it == shard.tokens.end()) {
+    if (shard.tokens.size() >= kPerShard) {
+      std::erase_if(shard.tokens, [now](const auto& e) { return e.second.expires <= now; });
+      // Still full: forget everything; a copied token then gets a few more networks.
+      if (shard.tokens.size() >= kPerShard) shard.tokens.clear();
+    }
+    it = shard.tokens.emplace(key, Entry{}).first;
+    it->second.expires = info.issued_at + info.lifetime;
+  }
+  Entry& e = it->second;
+  for (uint8_t i = 0; i < e.count; ++i) {
+    if (e.networks[i] == network) return true;
+  }
+  if (e.count == e.networks.size()) return false;
+  e.networks[e.count++] = network;
+  return true;
 }
 
 std::string base64url_encode(std::span<const uint8_t> in) {

@@ -19,10 +19,12 @@
 #include <array>
 #include <cstdint>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "core/ip.h"
@@ -114,12 +116,40 @@ struct TokenInfo {
   Level level = Level::kNone;
   int64_t issued_at = 0;
   uint32_t lifetime = 0;
+  uint32_t network = 0;          // the network hint it was issued to
   bool network_changed = false;  // the soft signal
+  std::array<uint8_t, 8> id{};
 };
 
 // Checks a token. Allocation-free.
 Verdict verify_token(const KeyRing& keys, std::string_view token, const Binding& binding,
                      uint32_t network, int64_t now, TokenInfo* info = nullptr);
+
+// The network soft signal made useful: a token used from a network other than the one
+// it was issued to is fine (a phone changes networks), but one token seen from many
+// networks has been copied to many clients. Only tokens away from their first network
+// are recorded, so the usual request costs nothing here. Bounded per shard.
+class NetworkSpread {
+ public:
+  static constexpr size_t kMaxOtherNetworks = 3;
+  static NetworkSpread& process();
+  // False once the token has been seen from more than kMaxOtherNetworks other networks.
+  bool admit(const TokenInfo& info, uint32_t network, int64_t now);
+
+ private:
+  static constexpr size_t kShards = 16;
+  static constexpr size_t kPerShard = 4096;
+  struct Entry {
+    std::array<uint32_t, kMaxOtherNetworks> networks{};
+    uint8_t count = 0;
+    int64_t expires = 0;
+  };
+  struct Shard {
+    std::mutex mu;
+    std::unordered_map<uint64_t, Entry> tokens;
+  };
+  std::array<Shard, kShards> shards_;
+};
 
 // base64url without padding; decode refuses any other character or a bad length.
 std::string base64url_encode(std::span<const uint8_t> bytes);

@@ -138,7 +138,11 @@ class ClearanceModule final : public pipeline::Module {
       int64_t now = now_seconds();
       Verdict v =
           verify_token(*rt_->keys, token, binding_of(ctx), network_hint(ctx.client_ip), now, &info);
-      if (v == Verdict::kValid) {
+      if (v == Verdict::kValid && info.network_changed &&
+          !NetworkSpread::process().admit(info, network_hint(ctx.client_ip), now)) {
+        refused_.fetch_add(1, std::memory_order_relaxed);
+        ctx.record(name(), "too-many-networks");
+      } else if (v == Verdict::kValid) {
         ctx.clearance = info.level == Level::kFull ? pipeline::ClearanceLevel::kFull
                                                    : pipeline::ClearanceLevel::kLow;
         valid_.fetch_add(1, std::memory_order_relaxed);

@@ -119,6 +119,25 @@ TEST_F(BotClearance, NetworkChangeIsOnlyASignal) {
   EXPECT_TRUE(info.network_changed);
 }
 
+TEST_F(BotClearance, TokenCopiedToManyNetworksIsRefused) {
+  std::string t = token();
+  NetworkSpread spread;
+  auto use_from = [&](const char* addr) {
+    uint32_t n = network_hint(ip(addr));
+    TokenInfo info;
+    EXPECT_EQ(verify_token(ring, t, binding, n, now, &info), Verdict::kValid);
+    return spread.admit(info, n, now);
+  };
+  EXPECT_TRUE(use_from("192.0.2.10"));  // where it was issued
+  EXPECT_TRUE(use_from("198.51.100.1"));
+  EXPECT_TRUE(use_from("198.51.100.200"));  // the same /24 again
+  EXPECT_TRUE(use_from("203.0.113.1"));
+  EXPECT_TRUE(use_from("100.64.0.1"));
+  EXPECT_FALSE(use_from("100.64.1.1"));   // a fourth other network: copied
+  EXPECT_TRUE(use_from("198.51.100.7"));  // networks it was already seen from still work
+  EXPECT_TRUE(use_from("192.0.2.99"));
+}
+
 TEST_F(BotClearance, RotationKeepsOldKeyUntilItIsRemoved) {
   std::string old_token = token();
   std::vector<KeySpec> rotated{spec(2, 'c'), spec(1, 'a')};
