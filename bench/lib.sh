@@ -144,6 +144,9 @@ TLS_HEADING="## TLS termination: rampart vs nginx (handshakes, HTTP/1.1, HTTP/2)
 WAF_HEADING="## Managed WAF: nginx, nginx + ModSecurity + CRS, rampart with and without the CRS"  # bench/waf.sh's section
 DDOS_HEADING="## Layer-7 DDoS flood: legitimate visitors through an attack from 4,000 addresses"  # bench/ddos.sh's section
 
+# shellcheck disable=SC2034  # used by ratelimit.sh
+RATELIMIT_HEADING="## Rate limiting: throughput with 10 rate-limit rules vs none"  # bench/ratelimit.sh's section
+
 # is_our_child PID: PID is alive and a direct child of this script.
 is_our_child() {
   local stat

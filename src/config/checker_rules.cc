@@ -98,6 +98,38 @@ void check_rules(const Config& config, const SourceMap& where, Diagnostics& diag
                                      at_line(it->second.pos));
     }
   }
+
+  // Rate-limit rules too (their ids label metrics and RateLimit-Policy); and, since
+  // each owns a key table, their number and tracked keys are capped config-wide.
+  size_t rate_rules = 0;
+  uint64_t rate_keys = 0;
+  for (size_t scope : scopes) {
+    const auto& rules =
+        scope == kAccount ? config.rate_limit.rules : config.sites[scope].rate_limit.rules;
+    const auto& sources =
+        scope == kAccount ? where.rate_limit_rules : where.sites[scope].rate_limit_rules;
+    for (size_t i = 0; i < rules.size() && i < sources.size() && !diags.stopped(); ++i) {
+      ++rate_rules;
+      rate_keys += rules[i].max_keys;
+      if (rate_rules == kMaxRateLimitRules + 1) {
+        diags.error(sources[i].item, sources[i].path + ": too many rate-limit rules in the config" +
+                                         " (the limit is " + std::to_string(kMaxRateLimitRules) +
+                                         ")");
+      }
+      if (rate_keys > kMaxRateLimitKeysTotal &&
+          rate_keys - rules[i].max_keys <= kMaxRateLimitKeysTotal) {
+        diags.error(sources[i].item, sources[i].path + ": the rate-limit rules track more than " +
+                                         std::to_string(kMaxRateLimitKeysTotal) +
+                                         " keys in all (max_keys added up); lower max_keys");
+      }
+      if (rules[i].id.empty()) continue;
+      auto [it, inserted] = ids.emplace(rules[i].id, RuleRef{scope, i, sources[i].id});
+      if (inserted) continue;
+      diags.error(sources[i].id, sources[i].path + ".id: " + quote(rules[i].id) +
+                                     " is already the id of another rule" +
+                                     at_line(it->second.pos));
+    }
+  }
 }
 
 }  // namespace rampart::config::detail

@@ -187,6 +187,36 @@ struct Ruleset {
   std::vector<Rule> rules;  // evaluated in order
 };
 
+// ---- rate limiting (the rate_limit phase, modules/rate_limit/) ----
+
+// A rate-limit rule: requests matching `expression` are counted per key, the key
+// being the values of `characteristics`; past `requests_per_period` per `period` the
+// action applies.
+struct RateLimitRule {
+  std::string id;  // shares the id space of firewall rules
+  std::string description;
+  SourceText expression;
+  // Each as written: "ip.src", "ip.src/24" (or "ip.src/24/48": the IPv4 and IPv6
+  // prefix lengths), or any expression of the rules language giving a value.
+  std::vector<SourceText> characteristics;
+  Millis period{60'000};
+  uint64_t requests_per_period = 0;
+  Millis mitigation_timeout{0};  // 0: only the excess is refused
+  // Set: a request counts only when this is true of its response.
+  std::optional<SourceText> counting_expression;
+  // block (429), challenge, js_challenge, managed_challenge or log.
+  RuleAction action = RuleAction::kBlock;
+  bool response_headers = false;  // RateLimit and RateLimit-Policy on matching responses
+  uint64_t max_keys = 100'000;    // keys the rule's table tracks at once
+  bool enabled = true;
+  int line = 0;
+  int column = 0;
+};
+
+struct RateLimitRules {
+  std::vector<RateLimitRule> rules;  // evaluated in order
+};
+
 enum class ListKind : uint8_t { kIp };
 
 // A named list, referenced from expressions as `$name`.
@@ -502,6 +532,8 @@ struct Site {
   std::vector<Redirect> redirects;
   bool websocket = true;  // pass Upgrade: websocket through
   Ruleset firewall;       // evaluated after the config-wide firewall rules
+  // Evaluated after the config-wide rate-limit rules.
+  RateLimitRules rate_limit;
   SiteCache cache;
   SiteCompression compression;
   SiteTls tls;
@@ -597,6 +629,8 @@ struct Config {
   std::vector<Pool> pools;  // named pools plus the sites' implicit ones
   CacheSettings cache;
   WafSettings waf;
+  // Config-wide rate-limit rules, evaluated before each site's.
+  RateLimitRules rate_limit;
   BotSettings bot;
 
   const ModuleSettings& module(std::string_view name) const;

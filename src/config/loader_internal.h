@@ -34,6 +34,13 @@ inline constexpr size_t kMaxErrors = 1'000;
 inline constexpr size_t kMaxPools = 1'000;
 inline constexpr size_t kMaxEndpointsPerPool = 256;
 inline constexpr size_t kMaxCertificatesPerSite = 8;
+// Rate-limit rules: each owns a fixed-size key table, so their number and the keys
+// they track are capped to keep a config's memory predictable (~55 bytes a key).
+inline constexpr size_t kMaxRateLimitRulesPerList = 100;
+inline constexpr size_t kMaxRateLimitRules = 1'000;
+inline constexpr size_t kMaxRateLimitCharacteristics = 8;
+inline constexpr uint64_t kMaxRateLimitKeysPerRule = 20'000'000;
+inline constexpr uint64_t kMaxRateLimitKeysTotal = 40'000'000;
 
 // A 1-based position in the source; line 0 means "the file as a whole".
 struct Pos {
@@ -109,6 +116,8 @@ struct SiteSource {
   std::vector<RuleSource> cache_rules;     // parallel to Site::cache.rules
   std::vector<PoolRef> pool_refs;          // origin pool, pools and fallback
   std::optional<Pos> tls;                  // where the site's `tls:` is written
+  // Parallel to Site::rate_limit.rules.
+  std::vector<RuleSource> rate_limit_rules;
 };
 
 struct SourceMap {
@@ -123,6 +132,8 @@ struct SourceMap {
   std::optional<Pos> max_header_bytes;
   std::optional<Pos> max_connections;
   std::optional<Pos> max_connections_per_ip;
+  // Parallel to Config::rate_limit.rules.
+  std::vector<RuleSource> rate_limit_rules;
 };
 
 // Checks relations between values that were each valid on their own: duplicate

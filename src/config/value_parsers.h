@@ -95,6 +95,10 @@ std::string quote(std::string_view text);
 // Lowercase ASCII copy.
 std::string to_lower(std::string_view text);
 
+// A rate-limit characteristic "ip.src/24" or "ip.src/24/48": the IPv4 and IPv6 prefix
+// lengths (the IPv6 one 64 when not written). False when `text` is not of that form.
+bool parse_ip_prefix_characteristic(std::string_view text, int& v4, int& v6);
+
 // Human-readable forms used in messages.
 std::string format_duration(Millis d);
 std::string format_size(uint64_t bytes);

@@ -43,8 +43,8 @@ struct At {
 // Walks the node tree along the schema (never generically: YAML aliases can form
 // cycles), filling `config` and `where` and reporting every problem to `diags`.
 // The root is in yaml_loader.cc, the typed readers in walker.cc, the server-wide
-// sections in walker_sections.cc, the sites in walker_sites.cc and the pools in
-// walker_pools.cc.
+// sections in walker_sections.cc, the sites in walker_sites.cc, the pools in
+// walker_pools.cc and the rate-limit rules in walker_rate_limit.cc.
 class Walker {
  public:
   // `text` is the YAML source, for the positions inside expressions; list files
@@ -309,6 +309,11 @@ class Walker {
   using LiteralCheck = bool (Walker::*)(const At&, const std::string&);
   std::optional<DynamicValue> dynamic_value(const At& at, std::string_view expected,
                                             LiteralCheck check);
+
+  // Rate-limit rules (walker_rate_limit.cc).
+  void rate_limit_rules(const At& at, RateLimitRules& out, std::vector<RuleSource>& sources);
+  void rate_limit_rule(const At& at, RateLimitRules& out, std::vector<RuleSource>& sources);
+  void rate_limit_characteristics(const At& at, RateLimitRule& r);
 
   // Action parameters (walker_actions.cc). `at` is the action_parameters map, or a
   // null node at the rule when the rule has none.

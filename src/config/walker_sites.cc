@@ -19,7 +19,7 @@ namespace {
 const Keys kSiteKeys = {
     "name",      "hosts",     "default",  "origin", "request_headers", "response_headers",
     "redirects", "websocket", "firewall", "cache",  "compression",     "tls",
-    "ddos"};
+    "ddos",      "rate_limit"};
 const Keys kOriginKeys = {"endpoints",   "pool", "pools", "fallback", "retries",
                           "retry_after", "tls",  "http2", "max_idle"};
 const Keys kHeaderRuleKeys = {"set", "add", "remove"};
@@ -95,6 +95,8 @@ void Walker::site(const At& at) {
       if (auto b = boolean(v)) s.websocket = *b;
     } else if (key == "firewall") {
       ruleset(v, s.firewall, src.firewall_rules);
+    } else if (key == "rate_limit") {
+      rate_limit_rules(v, s.rate_limit, src.rate_limit_rules);
     } else if (key == "cache") {
       site_cache(v, s.cache, src);
     } else if (key == "tls") {

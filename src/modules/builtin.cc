@@ -7,6 +7,7 @@
 #include "modules/ddos/ddos_module.h"
 #include "modules/ddos/ddos_store.h"
 #include "modules/firewall/firewall_module.h"
+#include "modules/rate_limit/rate_limit_module.h"
 #include "modules/transform/transform_module.h"
 #include "modules/waf/waf_module.h"
 
@@ -21,6 +22,8 @@ void register_builtin_modules(pipeline::ModuleRegistry& registry) {
       {pipeline::Phase::kDdosL7, "ddos_l7", &ddos::build_ddos_module, &ddos::ddos_configured});
   ddos::register_ddos_admin_routes();
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
+  registry.add({pipeline::Phase::kRateLimit, "rate_limit", &rate_limit::build_rate_limit_module,
+                &rate_limit::has_rate_limit_rules});
   registry.add({pipeline::Phase::kBot, "bot", &bot::build_bot_module, &bot::bot_configured});
   registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,
                 [](const config::Config& c) { return c.waf.enabled; }});

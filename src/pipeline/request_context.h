@@ -35,8 +35,8 @@ struct LocalResponse {
   std::string content_type;  // empty: the server's branded error page is used
   std::string body;
   std::string_view reason;  // short machine-readable cause, e.g. "redirect"
-  // More response fields (Set-Cookie, Cache-Control, ...); views that live as long as the
-  // request (config strings or RequestContext::keep()).
+  // More header fields to send (Retry-After of a 429, Set-Cookie, Cache-Control); values
+  // must outlive the request (config strings or keep()'d ones).
   std::vector<http::Header> headers;
 };
 

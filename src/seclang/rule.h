@@ -77,6 +77,13 @@ struct RuleLink {
   std::vector<Transform> transforms;  // defaults and t:none already applied
   uint32_t transform_chain = 0;       // interned id of `transforms` (cache key)
   int32_t prefilter_slot = -1;        // index among its chain's static @rx patterns (-1: none)
+  // Links whose variable lists (selectors and exclusions) are the same and read only
+  // request data that cannot change within a phase share a value set: its values are
+  // collected once per phase. With the same transformation chain too they share a value
+  // group: the transformed values (and the prefilter's verdicts on them) are computed
+  // once per phase. -1: collected and transformed on every evaluation.
+  int32_t value_set = -1;
+  int32_t value_group = -1;
   bool capture = false;
   bool multi_match = false;  // match the value before and after every changing transformation
   std::vector<SetVarAction> setvars;   // run for every matched value

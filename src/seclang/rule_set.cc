@@ -5,7 +5,10 @@
 
 #include <algorithm>
 #include <charconv>
+#include <map>
 #include <unordered_set>
+
+#include <re2/re2.h>
 
 #include "seclang/compile_internal.h"
 #include "seclang/settings.h"
@@ -88,11 +91,84 @@ class RuleSetBuilder {
         patterns.push_back(*pattern);
       }
     }
+    assign_value_groups(*set);
     if (!cx_.errors.empty()) return nullptr;
     return set;
   }
 
  private:
+  // Whether a variable's values stay the same for a whole phase: request data does, the
+  // writable collections and MATCHED_* change as rules run.
+  static bool phase_stable(Variable v) {
+    switch (v) {
+      case Variable::kTx:
+      case Variable::kIp:
+      case Variable::kGlobal:
+      case Variable::kSession:
+      case Variable::kUser:
+      case Variable::kResource:
+      case Variable::kEnv:
+      case Variable::kGeo:
+      case Variable::kRule:
+      case Variable::kMatchedVars:
+      case Variable::kMatchedVarsNames:
+      case Variable::kMatchedVar:
+      case Variable::kMatchedVarName:
+      case Variable::kHighestSeverity:
+      case Variable::kDuration:
+      case Variable::kTime:
+      case Variable::kTimeEpoch:
+        return false;
+      default:
+        return true;
+    }
+  }
+
+  static void append_signature(const Selector& s, std::string& out) {
+    out += std::to_string(static_cast<int>(s.variable));
+    out += s.count ? '&' : ':';
+    out += std::to_string(s.key.size());
+    out += ':';
+    out += s.key;
+    if (s.key_regex) {
+      out += '/';
+      out += std::to_string(s.key_regex->pattern().size());
+      out += ':';
+      out += s.key_regex->pattern();
+    }
+    out += '|';
+  }
+
+  // Interns every link's variable list (value set) and (variable list, transformation
+  // chain) pair (value group); see RuleLink::value_set.
+  static void assign_value_groups(RuleSet& set) {
+    std::map<std::string, int32_t> sets;
+    std::map<std::pair<int32_t, uint32_t>, int32_t> groups;
+    for (const auto& rule : set.rules_) {
+      for (auto& link : rule->links) {
+        link.value_set = -1;
+        link.value_group = -1;
+        if (link.unconditional || link.multi_match || link.selectors.empty()) continue;
+        bool stable = true;
+        std::string signature;
+        for (const auto& s : link.selectors) {
+          stable = stable && phase_stable(s.variable);
+          append_signature(s, signature);
+        }
+        signature += '!';
+        for (const auto& s : link.exclusions) append_signature(s, signature);
+        if (!stable) continue;
+        auto [it, added] = sets.try_emplace(signature, static_cast<int32_t>(sets.size()));
+        link.value_set = it->second;
+        auto [git, gadded] = groups.try_emplace({link.value_set, link.transform_chain},
+                                                static_cast<int32_t>(groups.size()));
+        link.value_group = git->second;
+      }
+    }
+    set.value_set_count_ = static_cast<uint32_t>(sets.size());
+    set.value_group_count_ = static_cast<uint32_t>(groups.size());
+  }
+
   void apply_exception(const Directive& d, RuleSet& set, std::unordered_set<const Rule*>& removed) {
     auto each_by_tag = [&](const std::string& tag, auto&& fn) {
       for (auto& rule : set.rules_) {

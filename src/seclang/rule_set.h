@@ -87,6 +87,9 @@ class RuleSet {
   }
   size_t prefilter_pattern_count() const;
   size_t prefilter_chain_size(uint32_t chain) const { return chain_patterns_[chain].size(); }
+  // How many distinct RuleLink::value_set / value_group ids the links use.
+  uint32_t value_set_count() const { return value_set_count_; }
+  uint32_t value_group_count() const { return value_group_count_; }
 
  private:
   friend class RuleSetBuilder;
@@ -97,6 +100,8 @@ class RuleSet {
   uint32_t chain_count_ = 0;
   std::vector<std::string> files_;
   std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain
+  uint32_t value_set_count_ = 0;
+  uint32_t value_group_count_ = 0;
   mutable std::unique_ptr<PrefilterSet> prefilters_;
   mutable std::atomic<const PrefilterSet*> prefilters_ready_{nullptr};
 };

@@ -189,15 +189,42 @@ class Transaction {
     }
   };
   struct CacheEntry {
-    std::string text;                 // the value after the chain
+    std::string text;                 // the value after the chain, when it had to be made
+    std::string_view view;            // the value after the chain (`text` or the source)
     bool scanned = false;             // the chain's prefilter ran on `text`
     std::vector<uint64_t> may_match;  // by prefilter slot, once scanned
   };
   std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> transform_cache_;
+  // Values without a stable source that a value group transformed (their entries must
+  // outlive the group; a deque keeps their addresses).
+  std::deque<CacheEntry> loose_entries_;
+
+  // Per phase (`epoch_` counts phases): the values of each value set and the transformed
+  // values of each value group (RuleLink::value_set / value_group), built by the first
+  // link that reads them.
+  struct ValueSet {
+    uint32_t epoch = 0;
+    std::vector<Value> values;
+  };
+  struct GroupValue {
+    Value value;
+    std::string_view text;  // after the group's transformations
+    CacheEntry* entry;
+  };
+  struct ValueGroup {
+    uint32_t epoch = 0;
+    bool scanned = false;             // `may_match` holds the union over the values
+    std::vector<uint64_t> may_match;  // by prefilter slot: some value may match
+    std::vector<GroupValue> values;
+  };
+  uint32_t epoch_ = 0;
+  std::vector<ValueSet> value_sets_;
+  std::vector<ValueGroup> value_groups_;
   std::vector<uint32_t> prefilter_hits_;
   // Strings made while evaluating one rule: a deque so views into them stay valid while
   // more are added; reused (capacity kept) from rule to rule.
   std::deque<std::string> scratch_;
+  std::string transform_spare_;  // the second buffer of a chain of transformations
   size_t scratch_used_ = 0;
 };
 

@@ -12,6 +12,9 @@ namespace {
 
 // Checking the clock on every rule would cost more than most rules.
 constexpr uint32_t kDeadlineCheckEvery = 16;
+// A prefilter scan runs several Vectorscan databases: on a short value it costs more than
+// the few regexes it would spare, on a long one (a body, a big argument) far less.
+constexpr size_t kPrefilterMinBytes = 128;
 
 }  // namespace
 
@@ -23,6 +26,7 @@ void TransactionEval::run_phase(int phase) {
     if (t.allow_ == Transaction::Allow::kAll) return;
     if (t.allow_ == Transaction::Allow::kRequest && phase <= 2) return;
   }
+  ++t.epoch_;  // the request data may have changed since the last phase (body, response)
   uint32_t since_check = 0;
   for (const Rule* rule : t.rules_.phase(phase)) {
     if (phase != 5 && t.intervention_.disruptive) break;
@@ -93,20 +97,31 @@ bool TransactionEval::evaluate_rule(const Rule& rule) {
 }
 
 std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value,
-                                              Transaction::CacheEntry** entry) {
+                                              Transaction::CacheEntry** entry, bool force_entry) {
   *entry = nullptr;
-  bool wants_entry = link.prefilter_slot >= 0 && t_.prefilters_ != nullptr;
-  if (link.transforms.empty() && !(wants_entry && value.source != nullptr)) return value.value;
+  bool wants_entry = force_entry || (link.prefilter_slot >= 0 && t_.prefilters_ != nullptr);
+  if (link.transforms.empty() && !(wants_entry && (value.source != nullptr || force_entry))) {
+    return value.value;
+  }
   std::string* slot;
   if (value.source != nullptr) {
     Transaction::CacheKey key{value.source, value.value.size(), link.transform_chain};
     auto [it, inserted] = t_.transform_cache_.try_emplace(key);
     *entry = &it->second;
-    if (!inserted) return it->second.text;
+    if (!inserted) return it->second.view;
     slot = &it->second.text;
     if (link.transforms.empty()) {
+      it->second.view = value.value;  // the source outlives the transaction's cache
+      return value.value;
+    }
+  } else if (force_entry) {
+    Transaction::CacheEntry& own = t_.loose_entries_.emplace_back();
+    *entry = &own;
+    slot = &own.text;
+    if (link.transforms.empty()) {
       slot->assign(value.value);
-      return *slot;
+      own.view = *slot;
+      return own.view;
     }
   } else {
     slot = &scratch();
@@ -115,7 +130,8 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   // than its own output, and an unchanged value is copied once at the end.
   std::string_view current = value.value;
   bool in_slot = false;
-  std::string& spare = scratch();
+  // Only used within this call: one buffer for the whole transaction, its capacity kept.
+  std::string& spare = t_.transform_spare_;
   for (Transform tr : link.transforms) {
     std::string& out = in_slot ? spare : *slot;
     if (!apply_transform(tr, current, out)) continue;
@@ -124,7 +140,100 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     current = *slot;
   }
   if (!in_slot) slot->assign(value.value);
+  if (*entry != nullptr) (*entry)->view = *slot;
   return *slot;
+}
+
+const std::vector<TransactionEval::Value>& TransactionEval::set_values(const RuleLink& link) {
+  Transaction::ValueSet& set = t_.value_sets_[static_cast<size_t>(link.value_set)];
+  if (set.epoch != t_.epoch_) {
+    set.epoch = t_.epoch_;
+    set.values.clear();
+    for (const auto& selector : link.selectors) collect(selector, &link.exclusions, set.values);
+  }
+  return set.values;
+}
+
+Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
+  Transaction::ValueGroup& g = t_.value_groups_[static_cast<size_t>(link.value_group)];
+  if (g.epoch == t_.epoch_) return g;
+  g.epoch = t_.epoch_;
+  g.scanned = false;
+  g.values.clear();
+  // Entries (for the prefilter) only where the chain has one; otherwise an untransformed
+  // value is used in place.
+  bool entries = chain_prefilter(link) != nullptr;
+  const std::vector<Value>& values = set_values(link);
+  g.values.reserve(values.size());
+  for (const Value& value : values) {
+    Transaction::CacheEntry* entry = nullptr;
+    std::string_view text = transformed(link, value, &entry, entries);
+    g.values.push_back({value, text, entry});
+  }
+  return g;
+}
+
+const RegexPrefilter* TransactionEval::chain_prefilter(const RuleLink& link) const {
+  if (t_.prefilters_ == nullptr) return nullptr;
+  return t_.prefilters_->by_chain[link.transform_chain].get();
+}
+
+void TransactionEval::scan(const RuleLink& link, const RegexPrefilter& prefilter,
+                           Transaction::CacheEntry& entry) {
+  if (entry.scanned) return;
+  entry.scanned = true;
+  t_.prefilter_hits_.clear();
+  prefilter.scan(entry.view, t_.prefilter_hits_);
+  size_t patterns = t_.rules_.prefilter_chain_size(link.transform_chain);
+  entry.may_match.assign((patterns + 63) / 64, 0);
+  for (uint32_t hit : t_.prefilter_hits_) {
+    if (hit < patterns) entry.may_match[hit / 64] |= uint64_t{1} << (hit % 64);
+  }
+}
+
+bool TransactionEval::group_may_match(const RuleLink& link, const RegexPrefilter& prefilter,
+                                      Transaction::ValueGroup& g) {
+  if (!g.scanned) {
+    g.scanned = true;
+    size_t words = (t_.rules_.prefilter_chain_size(link.transform_chain) + 63) / 64;
+    g.may_match.assign(words, 0);
+    for (auto& gv : g.values) {
+      if (gv.text.size() < kPrefilterMinBytes) {
+        g.may_match.assign(words, ~uint64_t{0});  // a short value is not scanned: may match
+        break;
+      }
+      scan(link, prefilter, *gv.entry);
+      for (size_t w = 0; w < words; ++w) g.may_match[w] |= gv.entry->may_match[w];
+    }
+  }
+  uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
+  return (g.may_match[slot / 64] >> (slot % 64)) & 1u;
+}
+
+bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
+                                     std::string_view argument) {
+  Transaction::ValueGroup& g = group(link);
+  if (g.values.empty()) return false;
+  const RegexPrefilter* prefilter = link.prefilter_slot >= 0 ? chain_prefilter(link) : nullptr;
+  // One bit for the whole group: most rules are done without looking at any value.
+  if (prefilter != nullptr && !link.negated && !group_may_match(link, *prefilter, g)) return false;
+  const bool check_targets =
+      !t_.removed_targets_by_id_.empty() || !t_.removed_targets_by_tag_.empty();
+  bool any = false;
+  Captures& captures = captures_;  // try_match resets it before every value
+  for (const auto& gv : g.values) {
+    if (check_targets && target_removed(rule, gv.value)) continue;
+    if (prefilter != nullptr && gv.text.size() >= kPrefilterMinBytes &&
+        !may_match(link, *gv.entry)) {
+      // The regex cannot match: only a negated operator matches then.
+      if (link.negated && try_match(rule, link, gv.value, gv.text, argument, captures, true)) {
+        any = true;
+      }
+      continue;
+    }
+    if (try_match(rule, link, gv.value, gv.text, argument, captures)) any = true;
+  }
+  return any;
 }
 
 bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
@@ -139,8 +248,9 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
     for (const auto& sv : link.setvars) run_setvar(sv, rule);
     return true;
   }
+  if (link.value_group >= 0) return evaluate_group(rule, link, argument);
   bool any = false;
-  Captures captures;
+  Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& selector : link.selectors) {
     values_.clear();
     collect(selector, &link.exclusions, values_);
@@ -164,7 +274,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       Transaction::CacheEntry* entry;
       std::string_view input = transformed(link, value, &entry);
       if (entry != nullptr && link.prefilter_slot >= 0 && t.prefilters_ != nullptr &&
-          !may_match(link, *entry)) {
+          input.size() >= kPrefilterMinBytes && !may_match(link, *entry)) {
         // The regex cannot match: only a negated operator matches then.
         if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
           any = true;
@@ -178,18 +288,9 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
 }
 
 bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& entry) {
-  const RegexPrefilter* prefilter = t_.prefilters_->by_chain[link.transform_chain].get();
+  const RegexPrefilter* prefilter = chain_prefilter(link);
   if (prefilter == nullptr) return true;
-  if (!entry.scanned) {
-    entry.scanned = true;
-    t_.prefilter_hits_.clear();
-    prefilter->scan(entry.text, t_.prefilter_hits_);
-    size_t patterns = t_.rules_.prefilter_chain_size(link.transform_chain);
-    entry.may_match.assign((patterns + 63) / 64, 0);
-    for (uint32_t hit : t_.prefilter_hits_) {
-      if (hit < patterns) entry.may_match[hit / 64] |= uint64_t{1} << (hit % 64);
-    }
-  }
+  scan(link, *prefilter, entry);
   uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
   return (entry.may_match[slot / 64] >> (slot % 64)) & 1u;
 }

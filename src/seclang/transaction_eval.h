@@ -36,10 +36,24 @@ class TransactionEval {
   bool target_removed(const Rule& rule, const Value& value) const;
   // The value after the link's transformations; `entry` is set when the result is in the
   // per-request cache (stable values), for the prefilter.
+  // `force_entry`: always set `entry` (values without a stable source get one of their
+  // own), as value groups keep them for the prefilter.
   std::string_view transformed(const RuleLink& link, const Value& value,
-                               Transaction::CacheEntry** entry);
+                               Transaction::CacheEntry** entry, bool force_entry = false);
   // False only when the chain's prefilter proves the link's @rx cannot match `entry`.
   bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);
+  // The link's chain's prefilter, null when there is none (yet).
+  const RegexPrefilter* chain_prefilter(const RuleLink& link) const;
+  // Runs the chain's prefilter on `entry` once.
+  void scan(const RuleLink& link, const RegexPrefilter& prefilter, Transaction::CacheEntry& entry);
+  // The link's values (value_set >= 0), collected once per phase.
+  const std::vector<Value>& set_values(const RuleLink& link);
+  // The link's transformed values (value_group >= 0), computed once per phase.
+  Transaction::ValueGroup& group(const RuleLink& link);
+  // False when no value of the group can match the link's @rx (prefilter present).
+  bool group_may_match(const RuleLink& link, const RegexPrefilter& prefilter,
+                       Transaction::ValueGroup& group);
+  bool evaluate_group(const Rule& rule, const RuleLink& link, std::string_view argument);
   std::string_view first_value(Variable variable, const std::string& key, const Rule* rule);
   Transaction::Collection* collection(Variable variable);
   std::string& scratch();
@@ -48,6 +62,7 @@ class TransactionEval {
   std::vector<Value> values_;
   std::string argument_;
   std::string rule_text_;
+  Captures captures_;  // reused by every link (ten strings are not free to make)
 };
 
 }  // namespace rampart::seclang

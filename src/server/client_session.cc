@@ -477,7 +477,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
   if (local.status >= 400) record.error = local.reason;  // a redirect is no error
   if (local.location.empty() && local.content_type.empty()) {
     co_return co_await respond_local(local.status, "The request was refused at the edge.",
-                                     must_close, record);
+                                     must_close, record, local.headers);
   }
   record.status = local.status;
   a_->response_headers.clear();
@@ -498,10 +498,9 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
 }
 
-asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
-                                                                  std::string_view message,
-                                                                  bool must_close,
-                                                                  RequestRecord& record) {
+asio::awaitable<ClientSession::Flow> ClientSession::respond_local(
+    int status, std::string_view message, bool must_close, RequestRecord& record,
+    std::span<const http::Header> extra) {
   record.status = status;
   const http::Header* accept = a_->head.method.empty() ? nullptr : a_->head.find("accept");
   std::string_view version = snapshot_ ? std::string_view(snapshot_->config->version) : "";
@@ -515,6 +514,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(int status,
   a_->response_headers.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
   std::string retry_after = std::to_string(record.retry_after_s);
   if (status == 503) a_->response_headers.push_back({"Retry-After", retry_after});
+  for (const http::Header& h : extra) a_->response_headers.push_back(h);
   if (must_close) a_->response_headers.push_back({"Connection", "close"});
   a_->out.clear();
   http::write_response_head(a_->out, status, a_->response_headers);

@@ -102,8 +102,10 @@ class ClientSession {
   void release_idle_memory();
   asio::awaitable<bool> read_head(http::ParseResult& result);
   asio::awaitable<Flow> handle_request(size_t head_size);
+  // `extra`: header fields a module added to its local response (Retry-After of a 429).
   asio::awaitable<Flow> respond_local(int status, std::string_view message, bool must_close,
-                                      RequestRecord& record);
+                                      RequestRecord& record,
+                                      std::span<const http::Header> extra = {});
   asio::awaitable<Flow> respond_redirect_or_local(pipeline::RequestContext& ctx,
                                                   RequestRecord& record, bool must_close);
   asio::awaitable<Flow> forward(pipeline::RequestContext& ctx, RequestRecord& record);

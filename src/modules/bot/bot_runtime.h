@@ -50,8 +50,9 @@ std::string clearance_set_cookie(bool tls, std::string_view token, uint32_t max_
 std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Level level,
                       uint32_t lifetime);
 
-// Whether the bot modules have anything to do: a `bot:` section, a rule that asks for
-// a challenge, or a site with DDoS mitigation (which may ask for one). Without either they stay out
+// Whether the bot modules have anything to do: a `bot:` section, a firewall or
+// rate-limit rule that asks for a challenge, or a site with DDoS mitigation (which may
+// ask for one). Without either they stay out
 // of the pipeline and cost nothing.
 bool bot_configured(const config::Config& config);
 

@@ -25,8 +25,8 @@ std::shared_ptr<const Runtime> Runtime::from(const config::Config& config) {
 
 bool bot_configured(const config::Config& config) {
   if (config.bot.line > 0) return true;
-  auto challenges = [](const config::Ruleset& rs) {
-    for (const config::Rule& r : rs.rules) {
+  auto challenges = [](const auto& rules) {
+    for (const auto& r : rules) {
       if (r.action == config::RuleAction::kChallenge ||
           r.action == config::RuleAction::kJsChallenge ||
           r.action == config::RuleAction::kManagedChallenge)
@@ -34,10 +34,12 @@ bool bot_configured(const config::Config& config) {
     }
     return false;
   };
-  if (challenges(config.firewall)) return true;
+  if (challenges(config.firewall.rules) || challenges(config.rate_limit.rules)) return true;
   for (const config::Site& site : config.sites) {
     // DDoS mitigation (under-attack mode, challenge mitigations) asks for challenges too.
-    if (challenges(site.firewall) || site.ddos.configured) return true;
+    if (challenges(site.firewall.rules) || challenges(site.rate_limit.rules) ||
+        site.ddos.configured)
+      return true;
   }
   return false;
 }

@@ -216,6 +216,32 @@ TEST(SeclangEngine, UrlencodedBodyBecomesArgsPost) {
   EXPECT_FALSE(run(*rules, r).intervention.disruptive);
 }
 
+// Rules reading the same variables through the same transformations share the values
+// collected and transformed for the first of them: phase 2 must still see the body's
+// arguments, and a target removed by a ctl between two such rules must be gone for the
+// second.
+TEST(SeclangEngine, RulesSharingValuesSeeEachPhaseAndCtlTargets) {
+  auto rules =
+      load(std::string(kEngineOn) +
+           "SecRule ARGS \"@rx evil\" \"id:60,phase:1,pass,t:lowercase\"\n"
+           "SecRule ARGS \"@rx evil\" \"id:61,phase:2,pass,t:lowercase\"\n"
+           "SecRule ARGS \"@rx ^trusted\" "
+           "\"id:62,phase:2,pass,nolog,t:lowercase,ctl:ruleRemoveTargetById=63;ARGS:note\"\n"
+           "SecRule ARGS \"@rx evil\" \"id:63,phase:2,pass,t:lowercase\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.method = "POST";
+  r.uri = "/form?q=fine";
+  r.headers.push_back({"Content-Type", "application/x-www-form-urlencoded"});
+  r.body = "comment=EVIL";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{61, 63}));
+  r.uri = "/form?q=Trusted&note=Evil";
+  r.body = "comment=fine";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{60, 61}));
+  r.body = "comment=evil";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{60, 61, 63}));
+}
+
 TEST(SeclangEngine, LoadErrorsCarryFileAndLine) {
   std::vector<LoadError> errors;
   auto rules = load(

@@ -1,0 +1,58 @@
+#pragma once
+// The rate-limit rules after compilation: conditions, the characteristics that make
+// a request's key, and the limiter each rule counts in.
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+#include "ratelimit/key_table.h"
+#include "rules/compiler.h"
+#include "rules/program.h"
+
+namespace rampart::modules::rate_limit {
+
+struct Characteristic {
+  enum class Kind : uint8_t { kClientIp, kClientPrefix, kExpression };
+  Kind kind = Kind::kClientIp;
+  int v4_prefix = 32;
+  int v6_prefix = 128;
+  std::shared_ptr<const rules::Program> program;  // kExpression
+};
+
+// Shared with the same rule id in earlier and later snapshots, so a reload does not
+// reset what /metrics shows.
+struct RuleCounters {
+  std::atomic<uint64_t> counted{0};
+  std::atomic<uint64_t> limited{0};
+};
+
+struct CompiledRateRule {
+  std::string id;
+  std::shared_ptr<const rules::Program> condition;
+  std::vector<Characteristic> characteristics;
+  std::shared_ptr<const rules::Program> counting;  // response phase; null: every match counts
+  config::RuleAction action = config::RuleAction::kBlock;
+  bool response_headers = false;
+  std::string policy_field;  // RateLimit-Policy value, e.g. `"api";q=100;w=60`
+  // Kept across reloads while the id and counting parameters stay the same.
+  std::shared_ptr<ratelimit::Limiter> limiter;
+  std::shared_ptr<RuleCounters> counters;
+};
+
+struct CompiledRateRules {
+  std::vector<CompiledRateRule> global;
+  std::vector<std::vector<CompiledRateRule>> sites;  // by site index
+  std::vector<rules::Slot> request_slots;            // of the conditions and characteristics
+  std::vector<rules::Slot> response_slots;           // of the counting expressions
+  bool wants_response = false;                       // a rule counts on responses or adds headers
+};
+
+// Null after appending diagnostics when an expression does not compile.
+std::unique_ptr<CompiledRateRules> compile_rate_rules(const config::Config& config,
+                                                      std::vector<config::Diagnostic>& errors);
+
+}  // namespace rampart::modules::rate_limit

@@ -1,0 +1,299 @@
+#include "modules/rate_limit/rate_limit_module.h"
+
+#include <chrono>
+#include <cstring>
+#include <string>
+
+#include "modules/rate_limit/compiled_rate_rules.h"
+#include "ratelimit/key_hash.h"
+#include "rules/evaluator.h"
+
+namespace rampart::modules::rate_limit {
+namespace {
+
+using pipeline::Outcome;
+using pipeline::RequestContext;
+using ratelimit::Decision;
+using ratelimit::Nanos;
+
+Nanos now_ns() {
+  return std::chrono::duration_cast<std::chrono::nanoseconds>(
+             std::chrono::steady_clock::now().time_since_epoch())
+      .count();
+}
+
+int64_t ceil_seconds(Nanos ns) {
+  return (ns + ratelimit::kSecond - 1) / ratelimit::kSecond;
+}
+
+// What on_response needs of each rule that matched: rules that count on responses
+// or add headers.
+struct Pending {
+  const CompiledRateRule* rule;
+  uint64_t key;
+};
+
+struct RateLimitState final : pipeline::ModuleState {
+  std::vector<Pending> pending;
+};
+
+// Appends one length-prefixed part to the key bytes, so ("ab","c") and ("a","bc")
+// differ.
+void append_part(std::string& key, char tag, const void* data, size_t size) {
+  uint32_t n = static_cast<uint32_t>(size);
+  key += tag;
+  key.append(reinterpret_cast<const char*>(&n), sizeof n);
+  key.append(static_cast<const char*>(data), size);
+}
+
+void append_ip(std::string& key, const core::IpAddress& ip, int v4_prefix, int v6_prefix) {
+  std::array<uint8_t, 16> bytes = ip.bytes;
+  // IPv4 sits in the last 4 bytes (IPv4-mapped); its prefix counts from byte 12.
+  int keep = ip.v4 ? 96 + v4_prefix : v6_prefix;
+  for (int bit = keep; bit < 128; ++bit)
+    bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
+  append_part(key, 'i', bytes.data(), bytes.size());
+}
+
+void append_value(std::string& key, const rules::Value& v) {
+  if (v.missing) {
+    append_part(key, 'm', nullptr, 0);  // all requests without the value share a count
+    return;
+  }
+  switch (v.type) {
+    case rules::Type::kString:
+      append_part(key, 's', v.string.data(), v.string.size());
+      return;
+    case rules::Type::kStringArray: {
+      uint64_t count = v.strings.size();
+      append_part(key, 'a', &count, sizeof count);
+      for (std::string_view s : v.strings) append_part(key, 's', s.data(), s.size());
+      return;
+    }
+    case rules::Type::kInt:
+      append_part(key, 'n', &v.integer, sizeof v.integer);
+      return;
+    case rules::Type::kIntArray:
+      append_part(key, 'a', v.integers.data(), v.integers.size() * sizeof(int64_t));
+      return;
+    case rules::Type::kIp:
+      append_ip(key, v.ip, 32, 128);
+      return;
+    case rules::Type::kBool:
+      append_part(key, 'b', &v.boolean, 1);
+      return;
+  }
+}
+
+class RateLimitModule final : public pipeline::Module {
+ public:
+  explicit RateLimitModule(std::unique_ptr<CompiledRateRules> rules) : rules_(std::move(rules)) {}
+
+  std::string_view name() const override { return "rate_limit"; }
+  pipeline::Phase phase() const override { return pipeline::Phase::kRateLimit; }
+
+  Outcome on_request(RequestContext& ctx) const override {
+    const std::vector<CompiledRateRule>* site_rules = nullptr;
+    if (ctx.site != nullptr && ctx.site_index < rules_->sites.size()) {
+      site_rules = &rules_->sites[ctx.site_index];
+    }
+    if (rules_->global.empty() && (site_rules == nullptr || site_rules->empty())) {
+      return Outcome::kContinue;
+    }
+    Run run(ctx, rules_->request_slots);
+    Step step = evaluate(run, rules_->global);
+    if (step == Step::kNext && site_rules != nullptr) step = evaluate(run, *site_rules);
+    if (!run.log.empty()) {
+      run.log += ']';
+      ctx.add_log_field("rate_limit", ctx.keep(std::move(run.log)));
+    }
+    if (run.state.exhausted) {
+      // As in the firewall: only a request built to be expensive gets here, and
+      // letting it through would let it past every rule.
+      ctx.local_response = {};
+      ctx.local_response.status = 403;
+      ctx.local_response.reason = "rules_step_limit";
+      ctx.record(name(), "block-step-limit");
+      return Outcome::kRespond;
+    }
+    if (run.pending) ctx.module_state(phase()) = std::move(run.pending);
+    if (step == Step::kRespond) return Outcome::kRespond;
+    if (run.verdict != nullptr) ctx.record(name(), run.verdict);
+    return Outcome::kContinue;
+  }
+
+  bool wants_response() const override { return rules_->wants_response; }
+
+  Outcome on_response(RequestContext& ctx) const override {
+    auto* state = static_cast<RateLimitState*>(ctx.module_state(phase()).get());
+    if (state == nullptr || ctx.phase_skipped(phase())) return Outcome::kContinue;
+    ctx.facts.response_status = ctx.response_status;
+    rules::EvalState eval(ctx.facts, rules_->response_slots);
+    Nanos now = now_ns();
+    for (const Pending& p : state->pending) {
+      const CompiledRateRule& rule = *p.rule;
+      if (rule.counting && rules::matches(*rule.counting, eval)) {
+        rule.limiter->add(p.key, now);
+        rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
+      }
+      if (rule.response_headers && ctx.response_headers != nullptr) {
+        add_headers(ctx, *ctx.response_headers, rule, rule.limiter->peek(p.key, now));
+      }
+    }
+    return Outcome::kContinue;
+  }
+
+  void collect_counters(std::vector<pipeline::CounterSample>& out) const override {
+    auto add = [&](const std::vector<CompiledRateRule>& rules) {
+      for (const CompiledRateRule& r : rules) {
+        out.push_back({"rampart_rate_limit_counted_total",
+                       "Requests counted by each rate-limit rule", "rule", r.id,
+                       r.counters->counted.load(std::memory_order_relaxed)});
+        out.push_back({"rampart_rate_limit_limited_total",
+                       "Requests over a rate-limit rule's rate (its action applied)", "rule", r.id,
+                       r.counters->limited.load(std::memory_order_relaxed)});
+      }
+    };
+    add(rules_->global);
+    for (const auto& site : rules_->sites) add(site);
+  }
+
+ private:
+  enum class Step : uint8_t { kNext, kStop, kRespond };
+
+  struct Run {
+    Run(RequestContext& c, std::span<const rules::Slot> slots) : ctx(c), state(c.facts, slots) {}
+    RequestContext& ctx;
+    rules::EvalState state;
+    Nanos now = now_ns();
+    std::unique_ptr<RateLimitState> pending;  // allocated only when a rule needs it
+    std::string log;                          // JSON array of the limits hit
+    const char* verdict = nullptr;
+  };
+
+  static uint64_t key_of(Run& run, const CompiledRateRule& rule) {
+    thread_local std::string key;
+    key.clear();
+    for (const Characteristic& ch : rule.characteristics) {
+      switch (ch.kind) {
+        case Characteristic::Kind::kClientIp:
+          append_ip(key, run.ctx.client_ip, 32, 128);
+          break;
+        case Characteristic::Kind::kClientPrefix:
+          append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
+          break;
+        case Characteristic::Kind::kExpression:
+          append_value(key, rules::evaluate(*ch.program, run.state));
+          break;
+      }
+    }
+    return ratelimit::KeyHasher::process()(key);
+  }
+
+  Step evaluate(Run& run, const std::vector<CompiledRateRule>& rules) const {
+    for (const CompiledRateRule& rule : rules) {
+      if (!rules::matches(*rule.condition, run.state)) {
+        if (run.state.exhausted) return Step::kStop;
+        continue;
+      }
+      uint64_t key = key_of(run, rule);
+      if (run.state.exhausted) return Step::kStop;
+      Decision d =
+          rule.counting ? rule.limiter->check(key, run.now) : rule.limiter->acquire(key, run.now);
+      if (rule.counting || rule.response_headers) {
+        if (!run.pending) run.pending = std::make_unique<RateLimitState>();
+        run.pending->pending.push_back({&rule, key});
+      }
+      if (d.allowed) {
+        if (!rule.counting) rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
+        continue;
+      }
+      rule.counters->limited.fetch_add(1, std::memory_order_relaxed);
+      run.ctx.matched_rule(rule.id);
+      note(run, rule, d);
+      Step step = apply(run, rule, d);
+      if (step != Step::kNext) return step;
+    }
+    return Step::kNext;
+  }
+
+  static void note(Run& run, const CompiledRateRule& rule, const Decision& d) {
+    run.log += run.log.empty() ? '[' : ',';
+    run.log += R"({"rule":")";
+    run.log += rule.id;  // a label: nothing to escape
+    run.log += R"(","action":")";
+    run.log += config::rule_action_name(rule.action);
+    run.log += R"(","retry_after":)";
+    run.log += std::to_string(ceil_seconds(d.retry_after));
+    run.log += d.blocked ? R"(,"blocked":true})" : "}";
+  }
+
+  Step apply(Run& run, const CompiledRateRule& rule, const Decision& d) const {
+    RequestContext& ctx = run.ctx;
+    switch (rule.action) {
+      case config::RuleAction::kBlock: {
+        ctx.local_response = {};
+        ctx.local_response.status = 429;
+        ctx.local_response.reason = "rate_limit";
+        ctx.local_response.headers.push_back(
+            {"Retry-After", ctx.keep(std::to_string(ceil_seconds(d.retry_after)))});
+        if (rule.response_headers) add_headers(ctx, ctx.local_response.headers, rule, d);
+        ctx.record(name(), "block");
+        return Step::kRespond;
+      }
+      case config::RuleAction::kChallenge:
+      case config::RuleAction::kJsChallenge:
+      case config::RuleAction::kManagedChallenge:
+        ctx.challenge = rule.action == config::RuleAction::kChallenge
+                            ? pipeline::ChallengeKind::kChallenge
+                        : rule.action == config::RuleAction::kJsChallenge
+                            ? pipeline::ChallengeKind::kJsChallenge
+                            : pipeline::ChallengeKind::kManagedChallenge;
+        ctx.challenge_rule = rule.id;
+        run.verdict = config::rule_action_name(rule.action).data();
+        return Step::kStop;
+      default:  // log
+        if (run.verdict == nullptr) run.verdict = "log";
+        return Step::kNext;
+    }
+  }
+
+  // RateLimit-Policy and RateLimit as draft-ietf-httpapi-ratelimit-headers (-09)
+  // writes them: the policy named by the rule id, its quota and window in seconds;
+  // the remaining quota and the seconds until it is whole again.
+  static void add_headers(RequestContext& ctx, std::vector<http::Header>& headers,
+                          const CompiledRateRule& rule, const Decision& d) {
+    headers.push_back({"RateLimit-Policy", rule.policy_field});
+    std::string value = "\"" + rule.id + "\";r=" + std::to_string(d.remaining) +
+                        ";t=" + std::to_string(ceil_seconds(d.reset));
+    headers.push_back({"RateLimit", ctx.keep(std::move(value))});
+  }
+
+  std::unique_ptr<CompiledRateRules> rules_;
+};
+
+bool any_enabled(const config::RateLimitRules& list) {
+  for (const auto& r : list.rules) {
+    if (r.enabled) return true;
+  }
+  return false;
+}
+
+}  // namespace
+
+bool has_rate_limit_rules(const config::Config& config) {
+  if (any_enabled(config.rate_limit)) return true;
+  for (const auto& site : config.sites) {
+    if (any_enabled(site.rate_limit)) return true;
+  }
+  return false;
+}
+
+std::unique_ptr<pipeline::Module> build_rate_limit_module(const config::Config& config,
+                                                          std::vector<config::Diagnostic>& errors) {
+  auto rules = compile_rate_rules(config, errors);
+  if (!rules) return nullptr;
+  return std::make_unique<RateLimitModule>(std::move(rules));
+}
+
+}  // namespace rampart::modules::rate_limit
