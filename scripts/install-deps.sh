@@ -20,6 +20,8 @@ packages=(
   modsecurity-crs libnginx-mod-http-modsecurity
   # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)
   linux-perf
+  # the challenge page's browser tests: headless chromium driven by playwright-core (npm)
+  chromium nodejs npm
 )
 
 missing=()
@@ -28,7 +30,19 @@ for p in "${packages[@]}"; do
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
 done
 
+# playwright-core for the browser tests, pinned by tests/browser/package-lock.json, into a
+# project-local node_modules.
+install_browser_test_deps() {
+  local dir
+  dir="$(dirname "$0")/../tests/browser"
+  if [[ ! -d "$dir/node_modules/playwright-core" ]] && command -v npm >/dev/null; then
+    echo "install-deps: npm ci in tests/browser"
+    (cd "$dir" && npm ci --no-audit --no-fund --silent)
+  fi
+}
+
 if ((${#missing[@]} == 0)); then
+  install_browser_test_deps
   exit 0
 fi
 
@@ -45,3 +59,4 @@ for service in nginx haproxy varnish; do
   fi
   "${sudo_cmd[@]}" pkill -x "$service" >/dev/null 2>&1 || true
 done
+install_browser_test_deps

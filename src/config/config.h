@@ -480,6 +480,26 @@ struct WafSettings {
   int line = 0;            // where `waf:` starts
 };
 
+// Bot management (`bot:`): the challenge pages and clearance cookies.
+struct BotKey {
+  uint8_t id = 0;
+  std::string secret;  // raw bytes (the YAML gives hex), at least 32
+};
+
+struct BotSettings {
+  uint32_t difficulty = 18;       // bits: about 2^difficulty SHA-256 evaluations to solve
+  uint32_t puzzles = 8;           // sub-puzzles the difficulty is split into (a power of two)
+  Millis challenge_ttl{300'000};  // how long an issued challenge may be answered
+  Millis clearance_lifetime{1'800'000};  // full clearance (proof of work)
+  bool no_js = true;                     // offer the <noscript> step
+  Millis no_js_delay{5'000};             // wait before the no-JS step may be answered
+  Millis no_js_lifetime{300'000};        // low-level clearance it grants
+  std::vector<BotKey> keys;              // empty: a key generated per process
+  std::string brand_name;                // shown on the page; empty: the site's name
+  std::string brand_color = "#1f5fbf";
+  int line = 0;  // where `bot:` starts (0: absent)
+};
+
 // On-the-fly compression of the site's responses (gzip, brotli, zstd by Accept-Encoding).
 struct SiteCompression {
   bool enabled = true;
@@ -611,6 +631,7 @@ struct Config {
   WafSettings waf;
   // Config-wide rate-limit rules, evaluated before each site's.
   RateLimitRules rate_limit;
+  BotSettings bot;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

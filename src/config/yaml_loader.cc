@@ -24,7 +24,7 @@ const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin
                         "access_log", "log_level",     "trusted_proxies", "limits",
                         "timeouts",   "allow_connect", "modules",         "lists",
                         "firewall",   "pools",         "sites",           "cache",
-                        "waf",        "overload",      "rate_limit"};
+                        "waf",        "overload",      "rate_limit",      "bot"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -47,6 +47,8 @@ void Walker::root(const YAML::Node& node) {
       cache_settings(v);
     } else if (key == "waf") {
       waf(v);
+    } else if (key == "bot") {
+      bot(v);
     } else if (key == "workers") {
       workers(v);
     } else if (key == "listeners") {

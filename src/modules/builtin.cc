@@ -1,5 +1,8 @@
 #include "modules/builtin.h"
 
+#include "modules/bot/bot_module.h"
+#include "modules/bot/bot_runtime.h"
+#include "modules/bot/clearance_module.h"
 #include "modules/cache_rules/cache_rules_module.h"
 #include "modules/ddos/ddos_module.h"
 #include "modules/ddos/ddos_store.h"
@@ -11,12 +14,17 @@
 namespace rampart::modules {
 
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
+  // Extension fields must exist before any rule compiles.
+  bot::register_fields();
+  registry.add({pipeline::Phase::kNormalize, "bot_clearance", &bot::build_clearance_module,
+                &bot::bot_configured});
   registry.add(
       {pipeline::Phase::kDdosL7, "ddos_l7", &ddos::build_ddos_module, &ddos::ddos_configured});
   ddos::register_ddos_admin_routes();
   registry.add({pipeline::Phase::kFirewall, "firewall", &firewall::build_firewall_module});
   registry.add({pipeline::Phase::kRateLimit, "rate_limit", &rate_limit::build_rate_limit_module,
                 &rate_limit::has_rate_limit_rules});
+  registry.add({pipeline::Phase::kBot, "bot", &bot::build_bot_module, &bot::bot_configured});
   registry.add({pipeline::Phase::kWaf, "waf", &waf::build_waf_module,
                 [](const config::Config& c) { return c.waf.enabled; }});
   registry.add({pipeline::Phase::kTransform, "transform", &transform::build_transform_module});

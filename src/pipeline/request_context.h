@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <forward_list>
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <string_view>
@@ -34,14 +35,18 @@ struct LocalResponse {
   std::string content_type;  // empty: the server's branded error page is used
   std::string body;
   std::string_view reason;  // short machine-readable cause, e.g. "redirect"
-  // More header fields to send (Retry-After of a 429); values must outlive the request
-  // (config strings or keep()'d ones).
+  // More header fields to send (Retry-After of a 429, Set-Cookie, Cache-Control); values
+  // must outlive the request (config strings or keep()'d ones).
   std::vector<http::Header> headers;
 };
 
 // A challenge a rule asked for. The bot phase serves the page; until a module has
 // taken it, the pipeline answers 403 so a challenge never silently lets a request in.
 enum class ChallengeKind : uint8_t { kNone, kChallenge, kJsChallenge, kManagedChallenge };
+
+// What a valid clearance cookie grants: low comes from the no-JavaScript step, full from
+// the proof of work.
+enum class ClearanceLevel : uint8_t { kNone, kLow, kFull };
 
 // A field a module adds to the request's access-log line: `"key":<json>`, with `json`
 // already encoded (an object, array, number or string).
@@ -114,6 +119,17 @@ class RequestContext {
 
   ChallengeKind challenge = ChallengeKind::kNone;
   std::string_view challenge_rule;  // id of the rule that asked for it
+
+  // Bot management. `clearance` is set before the first security phase (the
+  // bot_clearance module, phase normalize) when the request carries a valid clearance
+  // cookie, so DDoS, rate limiting and overload shedding can honour it.
+  ClearanceLevel clearance = ClearanceLevel::kNone;
+  bool has_clearance() const { return clearance != ClearanceLevel::kNone; }
+  // 1 (automated) .. 99 (human); unset until a scoring module computes it. The bot
+  // phase's managed_challenge reads it (unknown: proof of work).
+  std::optional<uint8_t> bot_score;
+  // Set by the DDoS module in under-attack mode: challenges answer 503 instead of 403.
+  bool under_attack = false;
 
   // Ids of the rules that matched (and log), in order; shown in the access log.
   void matched_rule(std::string_view id) {

@@ -4,6 +4,7 @@
 
 #include <boost/asio/buffer.hpp>
 
+#include "pipeline/extensions.h"
 #include "server/client_session.h"
 #include "server/overload.h"
 
@@ -50,8 +51,8 @@ bool ClientSession::shed_for_overload(const pipeline::RequestContext& ctx, Reque
   if (pressure.percent < 100) return false;
   ShedClient client;
   client.allow_listed = settings.allow.contains(ctx.client_ip);
-  // Issue 9 (bot management) sets this from a valid clearance token; none exists yet.
-  client.has_clearance = false;
+  // A valid clearance cookie (the bot modules' check; false when they are not built).
+  client.has_clearance = pipeline::has_valid_clearance(ctx);
   ShedReason reason = shed_decision(settings, pressure, client);
   if (reason == ShedReason::kNone) return false;
   worker_.metrics.overload_shed[static_cast<size_t>(reason)].fetch_add(1,

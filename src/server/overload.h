@@ -34,8 +34,8 @@ struct LoadSample {
 
 Pressure overload_pressure(const config::Overload& settings, const LoadSample& load);
 
-// Who is asking. `has_clearance` is the hook for issue 9: the bot module will set it for
-// a request with a valid clearance token; until then nothing does.
+// Who is asking. `has_clearance`: the request carries a valid bot-clearance cookie
+// (pipeline::has_valid_clearance, answered by the bot modules).
 struct ShedClient {
   bool allow_listed = false;
   bool has_clearance = false;

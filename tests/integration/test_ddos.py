@@ -190,7 +190,8 @@ def test_under_attack_mode_from_config_and_admin(origin, rampart_factory):
     assert s == 401
     s, _, body = r.admin_post("/ddos/under_attack?site=main&enabled=true")
     assert s == 200 and json.loads(body)["under_attack"] is True
-    assert http_get(r.port, "/cacheable")[0] == 403
+    # the bot phase's challenge, 503 in under-attack mode
+    assert http_get(r.port, "/cacheable")[0] == 503
     assert mitigations(r)["under_attack"] is True
     s, _, _ = r.admin_post("/ddos/under_attack?site=nope&enabled=true")
     assert s == 404
@@ -205,7 +206,7 @@ def test_under_attack_mode_from_config_and_admin(origin, rampart_factory):
     cfg["sites"][0]["ddos"]["under_attack"] = True
     r.write_config(cfg)
     assert r.reload()[0] == 200
-    assert http_get(r.port, "/cacheable")[0] == 403
+    assert http_get(r.port, "/cacheable")[0] == 503
     site = mitigations(r)
     assert site["under_attack"] is True and site["under_attack_source"] == "config"
     s, _, body = r.admin_get("/metrics")

@@ -43,6 +43,7 @@ class DdosModule final : public pipeline::Module {
       d->count_mitigated();
       ctx.challenge = ChallengeKind::kManagedChallenge;
       ctx.challenge_rule = "ddos-under-attack";
+      ctx.under_attack = true;  // the bot phase answers its challenge with 503
       ctx.matched_rule("ddos-under-attack");
       ctx.record(name(), "under-attack");
       return Outcome::kContinue;
