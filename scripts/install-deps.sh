@@ -21,10 +21,13 @@ packages=(
   # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)
   linux-perf
   # the challenge page's browser tests: headless chromium driven by playwright-core (npm)
-  chromium nodejs npm
+  chromium nodejs
 )
 
 missing=()
+# Debian's npm conflicts with a nodejs that bundles its own npm (NodeSource's): ask for
+# the package only when no npm command exists.
+command -v npm >/dev/null || packages+=(npm)
 for p in "${packages[@]}"; do
   status=$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null || true)
   [[ "$status" == "install ok installed" ]] || missing+=("$p")
