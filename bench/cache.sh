@@ -54,20 +54,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup cache.sh "${1:-}" 2 2
 
-invocation="bash bench/cache.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-2}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-2}
 read -r -a CONNS <<<"${BENCH_CONNS:-64 256}"
-ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a DISTS <<<"${BENCH_CACHE_DISTS:-uniform zipf}"
 NOBJ=${BENCH_CACHE_OBJECTS:-1000}
 ZIPF_S=${BENCH_CACHE_ZIPF_S:-1.0}

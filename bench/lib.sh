@@ -551,3 +551,94 @@ timeouts:
   shutdown_grace: 2s
 EOF
 }
+
+log() { bench_log "$@"; }
+die() { bench_die "$@"; }
+
+# bench_setup SCRIPT ARG [WARM [WORKERS]]: the common start of a side-by-side script.
+# Sets repo, invocation (the command line recorded in RESULTS.md), RAMPART (from ARG, see
+# rampart_path) and the knobs every script shares: W (BENCH_WORKERS, default WORKERS or
+# 1), SECS (BENCH_SECONDS, 10), WARM (BENCH_WARMUP_SECONDS, default WARM or 2) and ROUNDS
+# (BENCH_ROUNDS, 3).
+# shellcheck disable=SC2034  # set for the calling script
+bench_setup() {
+  repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+  invocation="bash bench/$1${2:+ $2}"
+  RAMPART=$(rampart_path "$repo" "$2")
+  W=${BENCH_WORKERS:-${4:-1}}
+  SECS=${BENCH_SECONDS:-10}
+  WARM=${BENCH_WARMUP_SECONDS:-${3:-2}}
+  ROUNDS=${BENCH_ROUNDS:-3}
+}
+
+# The report of a script comparing rampart configs ("variants", the first being the
+# baseline "none") with wrk_variant_round: VARIANTS, LABEL, RPS, RPS_RANGE, RATIO_RANGE,
+# P50, P99, CPU_US, ORIGIN_CPU_US, OTHER_PCT, NON2XX, SOCKERR, NOTE, ROUNDS, TMP.
+
+# variant_load_table: throughput, latency and CPU per variant (markdown).
+variant_load_table() {
+  echo "| rampart config | req/s | p50 | p99 | CPU µs/req (rampart) | CPU µs/req (origin) | other load | errors |"
+  echo "|---|---:|---:|---:|---:|---:|---:|---|"
+  local v rps other err
+  for v in "${VARIANTS[@]}"; do
+    rps=$(printf '%.0f' "${RPS[$v]}")
+    ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
+    other="${OTHER_PCT[$v]}%"
+    awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
+    err="${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} socket${NOTE[$v]:+; ${NOTE[$v]}}"
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$rps" "$(fmt_us "${P50[$v]}")" \
+      "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" "${ORIGIN_CPU_US[$v]}" "$other" "$err"
+  done
+}
+
+# variant_ratio_table TARGET: every variant but the first as a ratio to "none", the
+# throughput ratio checked against TARGET (markdown).
+variant_ratio_table() {
+  echo "| rampart config | req/s ÷ no rules | target ≥ $1 | per round | p99 ÷ no rules | CPU/req ÷ no rules | CPU/req in origin units ÷ no rules | added CPU µs/req |"
+  echo "|---|---:|---|---:|---:|---:|---:|---:|"
+  local v r
+  for v in "${VARIANTS[@]:1}"; do
+    r=$(ratio "${RPS[$v]}" "${RPS[none]}")
+    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$r" "$(check "$r" ge "$1")" \
+      "${RATIO_RANGE[$v]}" "$(ratio "${P99[$v]}" "${P99[none]}")" "$(ratio "${CPU_US[$v]}" "${CPU_US[none]}")" \
+      "$(in_origin_units "$v" none)" \
+      "$(awk -v a="${CPU_US[$v]}" -v b="${CPU_US[none]}" 'BEGIN { printf "%+.2f\n", a - b }')"
+  done
+}
+
+# variant_raw_output: the wrk output of every round, folded (markdown).
+variant_raw_output() {
+  local v r
+  echo "<details><summary>raw wrk output</summary>"
+  echo
+  for v in "${VARIANTS[@]}"; do for ((r = 1; r <= ROUNDS; r++)); do
+    printf '%s, round %s:\n```\n%s\n```\n' "${LABEL[$v]}" "$r" "$(cat "$TMP/wrk-$v-r$r.txt")"
+  done; done
+  echo "</details>"
+}
+
+# finish_variant_report RESULTS HEADING TITLE: writes the script's `section` as HEADING of
+# RESULTS and prints the tables with TITLE on the terminal.
+finish_variant_report() {
+  section >"$TMP/section.md"
+  replace_results_section "$1" "$2" "$TMP/section.md" || bench_die "could not write $1"
+  echo
+  echo "== $3 =="
+  echo
+  load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
+  echo
+  ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
+  echo
+  echo "section \"${2#\#\# }\" written to ${1#"$repo"/}"
+}
+
+# peer_memory_table: Rss and Pss of each of PEERS at start (RSS0, PSS0) and after the
+# runs (RSS1, PSS1), in kB (markdown).
+peer_memory_table() {
+  echo "| proxy | Rss at start | Rss after the runs | Pss at start | Pss after the runs |"
+  echo "|---|---:|---:|---:|---:|"
+  local p
+  for p in "${PEERS[@]}"; do
+    printf '| %s | %s kB | %s kB | %s kB | %s kB |\n' "$p" "${RSS0[$p]}" "${RSS1[$p]}" "${PSS0[$p]}" "${PSS1[$p]}"
+  done
+}

@@ -55,20 +55,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup origins.sh "${1:-}"
 
-invocation="bash bench/origins.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-2}
 C=${BENCH_CONNS:-64}
-ROUNDS=${BENCH_ROUNDS:-3}
 NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-256}
 FWD=${BENCH_FORWARD_HEADERS:-1}
 MICRO=${BENCH_MICRO:-1}

@@ -28,20 +28,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup ratelimit.sh "${1:-}" 3
 
-invocation="bash bench/ratelimit.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-3}
 C=${BENCH_CONNS:-64}
-ROUNDS=${BENCH_ROUNDS:-3}
 VARIANTS=(none rules)
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
@@ -228,30 +219,8 @@ fi
 
 # ---------------------------------------------------------------- report
 
-load_table() {
-  echo "| rampart config | req/s | p50 | p99 | CPU µs/req (rampart) | CPU µs/req (origin) | other load | errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---|"
-  local v rps other err
-  for v in "${VARIANTS[@]}"; do
-    rps=$(printf '%.0f' "${RPS[$v]}")
-    ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
-    other="${OTHER_PCT[$v]}%"
-    awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
-    err="${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} socket${NOTE[$v]:+; ${NOTE[$v]}}"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$rps" "$(fmt_us "${P50[$v]}")" \
-      "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" "${ORIGIN_CPU_US[$v]}" "$other" "$err"
-  done
-}
-ratio_table() {
-  echo "| rampart config | req/s ÷ no rules | target ≥ 0.95 | per round | p99 ÷ no rules | CPU/req ÷ no rules | CPU/req in origin units ÷ no rules | added CPU µs/req |"
-  echo "|---|---:|---|---:|---:|---:|---:|---:|"
-  local r
-  r=$(ratio "${RPS[rules]}" "${RPS[none]}")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[rules]}" "$r" "$(check "$r" ge 0.95)" \
-    "${RATIO_RANGE[rules]}" "$(ratio "${P99[rules]}" "${P99[none]}")" "$(ratio "${CPU_US[rules]}" "${CPU_US[none]}")" \
-    "$(in_origin_units rules none)" \
-    "$(awk -v a="${CPU_US[rules]}" -v b="${CPU_US[none]}" 'BEGIN { printf "%+.2f\n", a - b }')"
-}
+load_table() { variant_load_table; }
+ratio_table() { variant_ratio_table 0.95; }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=$C BENCH_ROUNDS=$ROUNDS BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"
@@ -301,23 +270,9 @@ $MICRO_TABLE
 - The micro-benchmark's threads share the machine with everything else running; "wall
   time" above CPU time means they waited for a CPU.
 
-<details><summary>raw wrk output</summary>
-
-$(for v in "${VARIANTS[@]}"; do for ((r = 1; r <= ROUNDS; r++)); do
-  printf '%s, round %s:\n```\n%s\n```\n' "${LABEL[$v]}" "$r" "$(cat "$TMP/wrk-$v-r$r.txt")"; done; done)
-</details>
+$(variant_raw_output)
 EOF
 }
 
-section >"$TMP/section.md"
-replace_results_section "$RESULTS" "$RATELIMIT_HEADING" "$TMP/section.md" || die "could not write $RESULTS"
-
-echo
-echo "== rampart with 10 rate-limit rules vs none (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
-echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
-echo "section \"${RATELIMIT_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"
+finish_variant_report "$RESULTS" "$RATELIMIT_HEADING" "rampart with 10 rate-limit rules vs none (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs)"
 exit 0

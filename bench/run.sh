@@ -35,20 +35,11 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup run.sh "${1:-}" 3
 
-invocation="bash bench/run.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-3}
 IDLE=${BENCH_IDLE_CONNS:-10000}
-ROUNDS=${BENCH_ROUNDS:-3}
 NGINX_KEEPALIVE=${BENCH_NGINX_KEEPALIVE:-256}
 NGINX_FWD=${BENCH_NGINX_FORWARD_HEADERS:-1}
 [[ $NGINX_FWD == 0 || $NGINX_FWD == 1 ]] || die "BENCH_NGINX_FORWARD_HEADERS must be 0 or 1"

@@ -57,19 +57,10 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup tls.sh "${1:-}"
 
-invocation="bash bench/tls.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-2}
-ROUNDS=${BENCH_ROUNDS:-3}
 read -r -a LOADS <<<"${BENCH_TLS_LOADS:-handshake h1 h2}"
 HS_CONNS=${BENCH_HANDSHAKE_CONNS:-32}
 WRK_CONNS=${BENCH_WRK_CONNS:-64}
@@ -403,14 +394,7 @@ ratio_table() {
   done
 }
 
-memory_table() {
-  echo "| proxy | Rss at start | Rss after the runs | Pss at start | Pss after the runs |"
-  echo "|---|---:|---:|---:|---:|"
-  local p
-  for p in "${PEERS[@]}"; do
-    printf '| %s | %s kB | %s kB | %s kB | %s kB |\n' "$p" "${RSS0[$p]}" "${RSS1[$p]}" "${PSS0[$p]}" "${PSS1[$p]}"
-  done
-}
+memory_table() { peer_memory_table; }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_ROUNDS=$ROUNDS BENCH_TLS_LOADS=\"${LOADS[*]}\" BENCH_HANDSHAKE_CONNS=$HS_CONNS BENCH_WRK_CONNS=$WRK_CONNS BENCH_WRK_THREADS=$WRK_THREADS BENCH_H2_CONNS=$H2_CONNS BENCH_H2_STREAMS=$H2_STREAMS BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_NGINX_FORWARD_HEADERS=$NGINX_FWD BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"

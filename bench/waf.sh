@@ -63,19 +63,10 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup waf.sh "${1:-}"
 
-invocation="bash bench/waf.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-2}
-ROUNDS=${BENCH_ROUNDS:-3}
 CONNS=${BENCH_CONNS:-16}
 WRK_TIMEOUT=${BENCH_WRK_TIMEOUT:-30}
 IDLE_WAIT=${BENCH_IDLE_WAIT:-240}
@@ -432,14 +423,7 @@ ratio_table() {
   done
 }
 
-memory_table() {
-  echo "| proxy | Rss at start | Rss after the runs | Pss at start | Pss after the runs |"
-  echo "|---|---:|---:|---:|---:|"
-  local p
-  for p in "${PEERS[@]}"; do
-    printf '| %s | %s kB | %s kB | %s kB | %s kB |\n' "$p" "${RSS0[$p]}" "${RSS1[$p]}" "${PSS0[$p]}" "${PSS1[$p]}"
-  done
-}
+memory_table() { peer_memory_table; }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_ROUNDS=$ROUNDS BENCH_CONNS=$CONNS BENCH_WRK_TIMEOUT=$WRK_TIMEOUT BENCH_IDLE_WAIT=$IDLE_WAIT BENCH_WAF_PEERS=\"${PEERS[*]}\" BENCH_WAF_LOADS=\"${LOADS[*]}\" BENCH_BODY_BYTES=$BODY BENCH_MODSEC_AUDIT=$AUDIT BENCH_NGINX_KEEPALIVE=$NGINX_KEEPALIVE BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"

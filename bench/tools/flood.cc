@@ -46,8 +46,11 @@
 #include <string>
 #include <vector>
 
+#include "flood_report.h"
+
 namespace {
 
+using namespace rampart_flood;
 using Clock = std::chrono::steady_clock;
 
 double seconds_since(Clock::time_point t0, Clock::time_point t) {
@@ -70,20 +73,6 @@ struct ClassSpec {
   std::vector<std::string> uas;
   std::vector<std::string> headers;
   double timeout = 5;
-};
-
-struct Bucket {
-  long sent = 0, ok = 0, forbidden = 0, other = 0, error = 0;
-};
-
-struct ClassStats {
-  long sent = 0;
-  std::map<std::string, long> statuses;
-  std::vector<uint32_t> latency_us;
-  std::vector<Bucket> timeline;
-  long connections = 0;
-  uint32_t next_source = 0;
-  long counter = 0;
 };
 
 enum class State { kIdle, kConnecting, kWriting, kReading };
@@ -256,47 +245,9 @@ class Runner {
   }
 
   std::string report() const {
-    std::string out = "{\"classes\":{";
-    for (size_t i = 0; i < classes_.size(); ++i) {
-      const Class& c = classes_[i];
-      if (i) out += ",";
-      out += "\"" + c.spec.name + "\":{\"sent\":" + std::to_string(c.stats.sent);
-      out += ",\"connections\":" + std::to_string(c.stats.connections) + ",\"status\":{";
-      bool first = true;
-      for (const auto& [k, v] : c.stats.statuses) {
-        out += (first ? "\"" : ",\"") + k + "\":" + std::to_string(v);
-        first = false;
-      }
-      std::vector<uint32_t> lat = c.stats.latency_us;
-      std::sort(lat.begin(), lat.end());
-      auto pct = [&](double p) {
-        if (lat.empty()) return 0.0;
-        size_t idx = std::min(lat.size() - 1, static_cast<size_t>(p * (lat.size() - 1) + 0.5));
-        return lat[idx] / 1000.0;
-      };
-      char buf[256];
-      std::snprintf(buf, sizeof buf,
-                    "},\"latency_ms\":{\"p50\":%.3f,\"p90\":%.3f,\"p99\":%.3f,\"max\":%.3f}",
-                    pct(0.5), pct(0.9), pct(0.99), pct(1.0));
-      out += buf;
-      out += ",\"timeline\":[";
-      size_t last = 0;
-      for (size_t b = 0; b < c.stats.timeline.size(); ++b) {
-        const Bucket& k = c.stats.timeline[b];
-        if (k.sent || k.ok || k.forbidden || k.other || k.error) last = b + 1;
-      }
-      for (size_t b = 0; b < last; ++b) {
-        const Bucket& k = c.stats.timeline[b];
-        std::snprintf(buf, sizeof buf, "%s[%ld,%ld,%ld,%ld,%ld]", b ? "," : "", k.sent, k.ok,
-                      k.forbidden, k.other, k.error);
-        out += buf;
-      }
-      out += "]}";
-    }
-    char buf[64];
-    std::snprintf(buf, sizeof buf, "},\"elapsed_s\":%.3f}\n", seconds_since(start_, Clock::now()));
-    out += buf;
-    return out;
+    std::vector<ClassReport> parts;
+    for (const Class& c : classes_) parts.push_back({c.spec.name, &c.stats});
+    return report_json(parts, seconds_since(start_, Clock::now()));
   }
 
  private:

@@ -305,6 +305,43 @@ class Walker {
   // the same in every rule list.
   void rule_id(const At& at, std::string& id, Pos& id_pos);
   void rule_description(const At& at, std::string& out);
+  // The head every kind of rule (firewall, rate limit, cache) shares: its position and
+  // the keys id, description, expression and enabled.
+  struct RuleHead {
+    RuleSource source;
+    bool has_id = false;
+    bool has_expression = false;
+  };
+  template <class R>
+  RuleHead rule_head(const At& at, R& r) {
+    r.line = at.pos.line;
+    r.column = at.pos.column;
+    RuleHead head;
+    head.source.item = at.pos;
+    head.source.id = at.pos;
+    head.source.path = at.path;
+    return head;
+  }
+  // True when `key` is one of the shared keys (and was read into `r`).
+  template <class R>
+  bool rule_head_key(std::string_view key, const At& v, R& r, RuleHead& head) {
+    if (key == "id") {
+      head.has_id = true;
+      rule_id(v, r.id, head.source.id);
+    } else if (key == "description") {
+      rule_description(v, r.description);
+    } else if (key == "expression") {
+      head.has_expression = true;
+      if (auto e = expression(v)) r.expression = std::move(*e);
+    } else if (key == "enabled") {
+      if (auto b = boolean(v)) r.enabled = *b;
+    } else {
+      return false;
+    }
+    return true;
+  }
+  // Reports the shared keys that are missing; `expression_hint` goes with the expression.
+  void missing_rule_head(const At& at, const RuleHead& head, std::string_view expression_hint);
   SourceText source_text(const At& at, const std::string& value) const;
   using LiteralCheck = bool (Walker::*)(const At&, const std::string&);
   std::optional<DynamicValue> dynamic_value(const At& at, std::string_view expected,

@@ -64,39 +64,22 @@ void Walker::cache_rule(const At& at, std::vector<CacheRule>& out,
     return;
   }
   CacheRule r;
-  r.line = at.pos.line;
-  r.column = at.pos.column;
-  RuleSource src;
-  src.item = at.pos;
-  src.id = at.pos;
-  src.path = at.path;
-  bool has_id = false;
-  bool has_expression = false;
+  RuleHead head = rule_head(at, r);
   bool has_params = false;
   fields(at, kCacheRuleKeys, "", [&](std::string_view key, const At& v) {
-    if (key == "id") {
-      has_id = true;
-      rule_id(v, r.id, src.id);
-    } else if (key == "description") {
-      rule_description(v, r.description);
-    } else if (key == "expression") {
-      has_expression = true;
-      if (auto e = expression(v)) r.expression = std::move(*e);
-    } else if (key == "action") {
+    if (rule_head_key(key, v, r, head)) return;
+    if (key == "action") {
       one_of(v, kCacheActions);  // the only action of a cache rule; optional
     } else if (key == "action_parameters") {
       has_params = true;
       cache_settings(v, r.settings);
-    } else if (key == "enabled") {
-      if (auto b = boolean(v)) r.enabled = *b;
     }
   });
   if (diags_.stopped()) return;
-  if (!has_id) missing(at.pos, at.path, "id", "");
-  if (!has_expression) missing(at.pos, at.path, "expression", "");
+  missing_rule_head(at, head, "");
   if (!has_params) missing(at.pos, at.path, "action_parameters", "what the rule sets");
   out.push_back(std::move(r));
-  sources.push_back(std::move(src));
+  sources.push_back(std::move(head.source));
 }
 
 void Walker::cache_settings(const At& at, CacheRuleSettings& out) {

@@ -67,24 +67,11 @@ void Walker::rate_limit_rule(const At& at, RateLimitRules& out, std::vector<Rule
     return;
   }
   RateLimitRule r;
-  r.line = at.pos.line;
-  r.column = at.pos.column;
-  RuleSource src;
-  src.item = at.pos;
-  src.id = at.pos;
-  src.path = at.path;
-  bool has_id = false, has_expression = false, has_characteristics = false;
-  bool has_period = false, has_requests = false;
+  RuleHead head = rule_head(at, r);
+  bool has_characteristics = false, has_period = false, has_requests = false;
   fields(at, kRateLimitRuleKeys, "", [&](std::string_view key, const At& v) {
-    if (key == "id") {
-      has_id = true;
-      rule_id(v, r.id, src.id);
-    } else if (key == "description") {
-      rule_description(v, r.description);
-    } else if (key == "expression") {
-      has_expression = true;
-      if (auto e = expression(v)) r.expression = std::move(*e);
-    } else if (key == "characteristics") {
+    if (rule_head_key(key, v, r, head)) return;
+    if (key == "characteristics") {
       has_characteristics = true;
       rate_limit_characteristics(v, r);
     } else if (key == "period") {
@@ -105,18 +92,15 @@ void Walker::rate_limit_rule(const At& at, RateLimitRules& out, std::vector<Rule
       if (auto b = boolean(v)) r.response_headers = *b;
     } else if (key == "max_keys") {
       if (auto n = integer(v, 1'000, kMaxRateLimitKeysPerRule)) r.max_keys = *n;
-    } else if (key == "enabled") {
-      if (auto b = boolean(v)) r.enabled = *b;
     }
   });
   if (diags_.stopped()) return;
-  if (!has_id) missing(at.pos, at.path, "id", "");
-  if (!has_expression) missing(at.pos, at.path, "expression", "use \"true\" for every request");
+  missing_rule_head(at, head, "use \"true\" for every request");
   if (!has_characteristics) missing(at.pos, at.path, "characteristics", "e.g. [ip.src]");
   if (!has_period) missing(at.pos, at.path, "period", "");
   if (!has_requests) missing(at.pos, at.path, "requests_per_period", "");
   out.rules.push_back(std::move(r));
-  sources.push_back(std::move(src));
+  sources.push_back(std::move(head.source));
 }
 
 void Walker::rate_limit_characteristics(const At& at, RateLimitRule& r) {

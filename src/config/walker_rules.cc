@@ -117,40 +117,24 @@ void Walker::rule(const At& at, Ruleset& out, std::vector<RuleSource>& sources) 
     return;
   }
   Rule r;
-  r.line = at.pos.line;
-  r.column = at.pos.column;
-  RuleSource src;
-  src.item = at.pos;
-  src.id = at.pos;
-  src.path = at.path;
-  bool has_id = false;
-  bool has_expression = false;
+  RuleHead head = rule_head(at, r);
+  RuleSource& src = head.source;
   bool has_action = false;
   std::optional<RuleAction> action;
   std::optional<At> params_at;
   fields(at, kRuleKeys, "", [&](std::string_view key, const At& v) {
-    if (key == "id") {
-      has_id = true;
-      rule_id(v, r.id, src.id);
-    } else if (key == "description") {
-      rule_description(v, r.description);
-    } else if (key == "expression") {
-      has_expression = true;
-      if (auto e = expression(v)) r.expression = std::move(*e);
-    } else if (key == "action") {
+    if (rule_head_key(key, v, r, head)) return;
+    if (key == "action") {
       has_action = true;
       if (auto name = one_of(v, kActionNames)) action = action_named(*name);
     } else if (key == "action_parameters") {
       params_at = v;  // its keys depend on the action, which may come later in the map
-    } else if (key == "enabled") {
-      if (auto b = boolean(v)) r.enabled = *b;
     } else if (key == "logging") {
       if (auto b = boolean(v)) r.logging = *b;
     }
   });
   if (diags_.stopped()) return;
-  if (!has_id) missing(at.pos, at.path, "id", "");
-  if (!has_expression) missing(at.pos, at.path, "expression", "");
+  missing_rule_head(at, head, "");
   if (!has_action) missing(at.pos, at.path, "action", "");
   if (action) {
     r.action = *action;
@@ -162,6 +146,12 @@ void Walker::rule(const At& at, Ruleset& out, std::vector<RuleSource>& sources) 
   // duplicate ids and skip targets among the valid rules.
   out.rules.push_back(std::move(r));
   sources.push_back(std::move(src));
+}
+
+void Walker::missing_rule_head(const At& at, const RuleHead& head,
+                               std::string_view expression_hint) {
+  if (!head.has_id) missing(at.pos, at.path, "id", "");
+  if (!head.has_expression) missing(at.pos, at.path, "expression", expression_hint);
 }
 
 std::optional<SourceText> Walker::expression(const At& at) {

@@ -9,7 +9,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <boost/system/error_code.hpp>
+
 #include <chrono>
+#include <cstddef>
+#include <tuple>
 
 namespace rampart::core {
 
@@ -18,5 +22,8 @@ using Socket = boost::asio::basic_stream_socket<boost::asio::ip::tcp, Executor>;
 using Acceptor = boost::asio::basic_socket_acceptor<boost::asio::ip::tcp, Executor>;
 using Timer = boost::asio::basic_waitable_timer<
     std::chrono::steady_clock, boost::asio::wait_traits<std::chrono::steady_clock>, Executor>;
+
+// What a read or write completes with: the error, and the bytes it moved.
+using IoResult = std::tuple<boost::system::error_code, size_t>;
 
 }  // namespace rampart::core

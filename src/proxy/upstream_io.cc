@@ -8,15 +8,14 @@
 
 #include <cerrno>
 
+#include "core/layered_io.h"
 #include "proxy/origin_pool.h"
 #include "proxy/upstream_h2.h"
 #include "proxy/upstream_tls.h"
 
 namespace rampart::proxy {
 
-namespace {
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-}
+using core::layered_io::kNoThrow;
 
 UpstreamIo::UpstreamIo(core::Socket socket) : socket_(std::move(socket)) {}
 UpstreamIo::~UpstreamIo() = default;
@@ -96,33 +95,20 @@ asio::awaitable<ConnectResult> UpstreamIo::connect(const OriginEndpoint& endpoin
   co_return result;
 }
 
-// The plain cases return the socket's own operation, so they cost no extra coroutine.
 asio::awaitable<IoResult> UpstreamIo::read_some(asio::mutable_buffer buffer) {
-  if (layer_ == nullptr) return socket_.async_read_some(buffer, kNoThrow);
-  return layer_->read_some(buffer);
+  return core::layered_io::read_some(socket_, layer_.get(), buffer);
 }
 
 asio::awaitable<IoResult> UpstreamIo::write(std::span<const asio::const_buffer> buffers) {
-  if (layer_ == nullptr) return asio::async_write(socket_, buffers, kNoThrow);
-  return layer_->write(buffers);
+  return core::layered_io::write(socket_, layer_.get(), buffers);
 }
 
 asio::awaitable<IoResult> UpstreamIo::write(std::string_view bytes) {
-  if (layer_ == nullptr) return asio::async_write(socket_, asio::buffer(bytes), kNoThrow);
-  // The span must outlive the layer's coroutine, which reads it after this returns.
-  return [](UpstreamLayer& layer, asio::const_buffer buffer) -> asio::awaitable<IoResult> {
-    co_return co_await layer.write(std::span<const asio::const_buffer>(&buffer, 1));
-  }(*layer_, asio::buffer(bytes));
+  return core::layered_io::write(socket_, layer_.get(), bytes);
 }
 
 asio::awaitable<boost::system::error_code> UpstreamIo::wait_readable() {
-  if (layer_ == nullptr) {
-    return [](core::Socket& socket) -> asio::awaitable<boost::system::error_code> {
-      auto [ec] = co_await socket.async_wait(core::Socket::wait_read, kNoThrow);
-      co_return ec;
-    }(socket_);
-  }
-  return layer_->wait_readable();
+  return core::layered_io::wait_readable(socket_, layer_.get());
 }
 
 void UpstreamIo::cancel() {

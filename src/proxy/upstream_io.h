@@ -24,7 +24,7 @@
 namespace rampart::proxy {
 
 namespace asio = boost::asio;
-using IoResult = std::tuple<boost::system::error_code, size_t>;
+using core::IoResult;
 
 struct OriginEndpoint;
 

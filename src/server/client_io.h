@@ -19,7 +19,7 @@
 namespace rampart::server {
 
 namespace asio = boost::asio;
-using IoResult = std::tuple<boost::system::error_code, size_t>;
+using core::IoResult;
 
 // A layer between the session and the socket (TLS, an HTTP/2 stream).
 class ClientLayer {
