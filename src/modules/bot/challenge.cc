@@ -8,21 +8,10 @@
 #include <charconv>
 #include <cstring>
 
+#include "modules/bot/big_endian.h"
+
 namespace rampart::modules::bot {
 namespace {
-
-void put_be(uint8_t* p, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
-
-uint64_t get_be(const uint8_t* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
-}
 
 std::array<uint8_t, 32> challenge_mac(const HmacKey& key, const uint8_t* body,
                                       const Binding& binding, uint32_t network) {
@@ -95,16 +84,18 @@ ChallengeVerdict check_challenge(const KeyRing& keys, std::string_view challenge
 }
 
 int puzzle_zero_bits(std::string_view challenge, unsigned index, uint64_t counter) {
-  char buf[128];
-  if (challenge.size() > 80) return 0;
-  std::memcpy(buf, challenge.data(), challenge.size());
-  char* p = buf + challenge.size();
-  *p++ = ':';
-  p = std::to_chars(p, buf + sizeof buf, index).ptr;
-  *p++ = ':';
-  p = std::to_chars(p, buf + sizeof buf, counter).ptr;
+  // "challenge:index:counter": at most 80 + 1 + 10 + 1 + 20 bytes.
+  constexpr size_t kMaxChallenge = 80;
+  if (challenge.size() > kMaxChallenge) return 0;
+  char buf[kMaxChallenge + 40];
+  size_t n = challenge.size();
+  std::memcpy(buf, challenge.data(), n);
+  buf[n++] = ':';
+  n = static_cast<size_t>(std::to_chars(buf + n, buf + n + 10, index).ptr - buf);
+  buf[n++] = ':';
+  n = static_cast<size_t>(std::to_chars(buf + n, buf + n + 20, counter).ptr - buf);
   uint8_t digest[32];
-  SHA256(reinterpret_cast<const uint8_t*>(buf), static_cast<size_t>(p - buf), digest);
+  SHA256(reinterpret_cast<const uint8_t*>(buf), n, digest);
   int zeros = 0;
   for (uint8_t byte : digest) {
     if (byte == 0) {

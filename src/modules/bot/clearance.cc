@@ -11,6 +11,8 @@
 #include <cstring>
 #include <mutex>
 
+#include "modules/bot/big_endian.h"
+
 namespace rampart::modules::bot {
 
 struct HmacKey {
@@ -48,19 +50,6 @@ uint8_t hint_byte(std::string_view s) {
   uint32_t h = 2166136261u;
   for (unsigned char c : s) h = (h ^ c) * 16777619u;
   return static_cast<uint8_t>(h ^ (h >> 8) ^ (h >> 16) ^ (h >> 24));
-}
-
-void put_be(uint8_t* p, uint64_t v, int n) {
-  for (int i = n - 1; i >= 0; --i) {
-    p[i] = static_cast<uint8_t>(v);
-    v >>= 8;
-  }
-}
-
-uint64_t get_be(const uint8_t* p, int n) {
-  uint64_t v = 0;
-  for (int i = 0; i < n; ++i) v = (v << 8) | p[i];
-  return v;
 }
 
 std::array<uint8_t, 32> token_mac(const HmacKey& key, const uint8_t* body, const Binding& binding) {
