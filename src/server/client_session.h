@@ -149,6 +149,10 @@ class ClientSession {
 
   asio::awaitable<bool> write_client(std::string_view bytes);
   asio::awaitable<bool> write_client(std::span<const asio::const_buffer> buffers);
+  // Ends a write to the client: false (and the connection closing) on an error, else
+  // the bytes count towards the send-rate floor.
+  bool finish_client_write(boost::system::error_code ec, size_t written,
+                           std::chrono::steady_clock::time_point waited_from);
 
   // Request body → origin. Returns false on failure (record.status set when the client
   // is to blame: 400/408/413).

@@ -68,13 +68,7 @@ asio::awaitable<bool> ClientSession::write_client(std::string_view bytes) {
                   send_floor_, bytes.size(), GuardClose::kSlowSend);
   auto waited_from = Clock::now();
   auto [ec, n] = co_await io_.write(bytes);
-  if (ec) {
-    note_floor_expiry();
-    closing_ = true;
-    co_return false;
-  }
-  send_floor_.record(n, Clock::now() - waited_from);
-  co_return true;
+  co_return finish_client_write(ec, n, waited_from);
 }
 
 asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_buffer> buffers) {
@@ -82,13 +76,18 @@ asio::awaitable<bool> ClientSession::write_client(std::span<const asio::const_bu
                   GuardClose::kSlowSend);
   auto waited_from = Clock::now();
   auto [ec, n] = co_await io_.write(buffers);
+  co_return finish_client_write(ec, n, waited_from);
+}
+
+bool ClientSession::finish_client_write(boost::system::error_code ec, size_t written,
+                                        Clock::time_point waited_from) {
   if (ec) {
     note_floor_expiry();
     closing_ = true;
-    co_return false;
+    return false;
   }
-  send_floor_.record(n, Clock::now() - waited_from);
-  co_return true;
+  send_floor_.record(written, Clock::now() - waited_from);
+  return true;
 }
 
 }  // namespace rampart::server
