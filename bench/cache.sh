@@ -546,13 +546,8 @@ replace_results_section "$RESULTS" "$CACHE_HEADING" "$TMP/section.md" || die "co
 echo
 echo "== cache hits: rampart vs varnish and nginx proxy_cache (W=$W, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
 echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-if ((MEMOBJ > 0)); then
-  echo
-  memory_table | column -t -s '|' -o '|' 2>/dev/null || memory_table
-fi
+print_tables load_table ratio_table
+((MEMOBJ > 0)) && print_tables memory_table
 ((PERF)) && echo "perf recordings of rampart: $TMP/perf-*.data (perf report -i FILE)"
 echo
 echo "section \"${CACHE_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"

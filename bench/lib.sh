@@ -617,6 +617,16 @@ variant_raw_output() {
   echo "</details>"
 }
 
+# print_tables FUNCTION...: each markdown table that FUNCTION prints, aligned in columns
+# (when `column` can), followed by an empty line.
+print_tables() {
+  local t
+  for t in "$@"; do
+    "$t" | column -t -s '|' -o '|' 2>/dev/null || "$t"
+    echo
+  done
+}
+
 # finish_variant_report RESULTS HEADING TITLE: writes the script's `section` as HEADING of
 # RESULTS and prints the tables with TITLE on the terminal.
 finish_variant_report() {
@@ -625,10 +635,7 @@ finish_variant_report() {
   echo
   echo "== $3 =="
   echo
-  load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-  echo
-  ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-  echo
+  print_tables load_table ratio_table
   echo "section \"${2#\#\# }\" written to ${1#"$repo"/}"
 }
 

@@ -664,11 +664,7 @@ echo
 echo "== load balancing across 4 origins: rampart vs haproxy and nginx (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
 echo "rampart origin form: $RAMPART_FORM"
 echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
-steering_table | column -t -s '|' -o '|' 2>/dev/null || steering_table
+print_tables load_table ratio_table steering_table
 if [[ -n $MICRO_ROWS ]]; then
   echo
   printf '| steering | 4 endpoints | 64 endpoints |\n%s\n' "$MICRO_ROWS" | column -t -s '|' -o '|' 2>/dev/null

@@ -595,12 +595,7 @@ cp "$TMP/RESULTS.md" "$RESULTS"
 echo
 echo "== rampart vs nginx (W=$W, ${SECS}s per row, $NPROC CPUs) =="
 echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-idle_table | column -t -s '|' -o '|' 2>/dev/null || idle_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
+print_tables load_table idle_table ratio_table
 [[ -n $RAMPART_NOTE ]] && echo "rampart problem: $RAMPART_NOTE"
 echo "report written to ${RESULTS#"$repo"/}"
 exit 0

@@ -474,11 +474,7 @@ replace_results_section "$RESULTS" "$TLS_HEADING" "$TMP/section.md" || die "coul
 echo
 echo "== TLS termination: rampart vs nginx (W=$W, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
 echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
-memory_table | column -t -s '|' -o '|' 2>/dev/null || memory_table
+print_tables load_table ratio_table memory_table
 ((PERF)) && echo "perf recordings of rampart: $TMP/perf-*.data (perf report -i FILE)"
 echo
 echo "section \"${TLS_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"

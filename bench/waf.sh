@@ -500,11 +500,6 @@ replace_results_section "$RESULTS" "$WAF_HEADING" "$TMP/section.md" || die "coul
 echo
 echo "== WAF: nginx, nginx + ModSecurity + CRS, rampart (W=$W, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
 echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
-memory_table | column -t -s '|' -o '|' 2>/dev/null || memory_table
-echo
+print_tables load_table ratio_table memory_table
 echo "section \"${WAF_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"
 exit 0
