@@ -9,7 +9,7 @@ packages=(
   # libraries
   libboost1.81-dev libboost-json1.81-dev libssl-dev libyaml-cpp-dev libspdlog-dev
   libfmt-dev libcli11-dev libre2-dev libnghttp2-dev libxxhash-dev zlib1g-dev
-  libbrotli-dev libzstd-dev libvectorscan-dev libpcre2-dev
+  libbrotli-dev libzstd-dev libvectorscan-dev libpcre2-dev libjemalloc-dev
   # tests
   libgtest-dev libgmock-dev libbenchmark-dev curl procps openssl
   python3 python3-pytest python3-requests python3-httpx python3-h2 python3-hpack python3-yaml
