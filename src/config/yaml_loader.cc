@@ -24,7 +24,8 @@ const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin
                         "access_log", "log_level",     "trusted_proxies", "limits",
                         "timeouts",   "allow_connect", "modules",         "lists",
                         "firewall",   "pools",         "sites",           "cache",
-                        "waf",        "overload",      "rate_limit",      "bot"};
+                        "waf",        "overload",      "rate_limit",      "bot",
+                        "deployment"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -68,6 +69,8 @@ void Walker::root(const YAML::Node& node) {
       timeouts(v);
     } else if (key == "overload") {
       overload(v);
+    } else if (key == "deployment") {
+      deployment(v);
     } else if (key == "allow_connect") {
       if (auto b = boolean(v)) cfg_.allow_connect = *b;
     } else if (key == "modules") {
