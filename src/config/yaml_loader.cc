@@ -20,12 +20,11 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
-                        "access_log", "log_level",     "trusted_proxies", "limits",
-                        "timeouts",   "allow_connect", "modules",         "lists",
-                        "firewall",   "pools",         "sites",           "cache",
-                        "waf",        "overload",      "rate_limit",      "bot",
-                        "deployment"};
+const Keys kRootKeys = {
+    "version",         "workers", "listeners", "admin",         "access_log", "log_level",
+    "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
+    "firewall",        "pools",   "sites",     "cache",         "waf",        "overload",
+    "rate_limit",      "bot",     "deployment"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -146,8 +145,7 @@ class NodeCounter : public YAML::EventHandler {
     bool rules = child(nullptr);
     open(mark, anchor);
     // Twice the limit: a list a little over it gets the walker's exact count instead.
-    frames_.push_back(
-        Frame{false, true, {}, rules ? 2 * detail::kMaxRulesPerRuleset : 0, 0, mark});
+    frames_.push_back(Frame{false, true, {}, rules ? 2 * detail::kMaxRulesPerRuleset : 0, 0, mark});
   }
   void OnSequenceEnd() override {
     close();
@@ -192,8 +190,7 @@ class NodeCounter : public YAML::EventHandler {
     }
     if (f.limit != 0 && ++f.count > f.limit) {
       throw Refused{f.start, "too many rules: more than " + std::to_string(f.limit) +
-                                 " (the limit is " +
-                                 std::to_string(detail::kMaxRulesPerRuleset) +
+                                 " (the limit is " + std::to_string(detail::kMaxRulesPerRuleset) +
                                  "); the rest of the file is not read"};
     }
     return false;

@@ -92,10 +92,11 @@ Decision decide(const config::Deployment& policy, const Tally& running, const Ta
       double slower = candidate.p95_seconds() - running.p95_seconds();
       if (slower * 1000 > static_cast<double>(policy.max_latency_increase.count())) {
         d.verdict = Verdict::kRollback;
-        d.reason = fmt::format("p95 latency {:.1f} ms against {:.1f} ms on the running config; at "
-                               "most +{} ms allowed",
-                               candidate.p95_seconds() * 1000, running.p95_seconds() * 1000,
-                               policy.max_latency_increase.count());
+        d.reason = fmt::format(
+            "p95 latency {:.1f} ms against {:.1f} ms on the running config; at "
+            "most +{} ms allowed",
+            candidate.p95_seconds() * 1000, running.p95_seconds() * 1000,
+            policy.max_latency_increase.count());
         return d;
       }
     }
@@ -116,10 +117,14 @@ Decision decide(const config::Deployment& policy, const Tally& running, const Ta
 
 const char* verdict_name(Verdict verdict) {
   switch (verdict) {
-    case Verdict::kWait: return "wait";
-    case Verdict::kPromote: return "promote";
-    case Verdict::kHold: return "hold";
-    case Verdict::kRollback: return "rollback";
+    case Verdict::kWait:
+      return "wait";
+    case Verdict::kPromote:
+      return "promote";
+    case Verdict::kHold:
+      return "hold";
+    case Verdict::kRollback:
+      return "rollback";
   }
   return "wait";
 }

@@ -335,8 +335,8 @@ ReloadOutcome Server::reload(bool force) {
           record_decision("rollback", trial_->candidate->config->version,
                           "superseded by a newer reload");
         }
-        trial_ = Trial{built.snapshot, policy, std::chrono::steady_clock::now(),
-                       tally_of(*current), false};
+        trial_ = Trial{built.snapshot, policy, std::chrono::steady_clock::now(), tally_of(*current),
+                       false};
         shared_.store.publish_candidate(built.snapshot,
                                         policy.canary_percent * (SnapshotStore::kShareScale / 100));
         outcome.ok = true;

@@ -38,8 +38,8 @@ struct DeploymentState {
   uint32_t canary_percent = 0;
   double elapsed_s = 0;
   double window_s = 0;
-  Tally running;    // since the trial began
-  Tally candidate;  // likewise
+  Tally running;            // since the trial began
+  Tally candidate;          // likewise
   std::string last_action;  // "promote", "rollback", "force" or empty
   std::string last_reason;
   std::string last_version;
@@ -112,7 +112,7 @@ class Server {
   std::vector<std::string> last_reload_errors_;
   std::chrono::steady_clock::time_point started_at_;
   bool stopped_ = false;
-  std::optional<Trial> trial_;  // guarded by reload_mutex_
+  std::optional<Trial> trial_;     // guarded by reload_mutex_
   DeploymentState last_decision_;  // only its last_* fields; guarded by reload_mutex_
   std::condition_variable_any deployment_wake_;
   bool deployment_stop_ = false;  // guarded by reload_mutex_
