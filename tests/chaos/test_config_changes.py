@@ -34,7 +34,7 @@ from helpers import (LOOPBACK, SLOW, Origin, Rampart, base_config, free_port,  #
                      wait_until)
 
 REPORT_DIR = helpers.REPO / "build" / "chaos"
-LONG = os.environ.get("RAMPART_CHAOS_LONG") == "1"
+LONG = os.environ.get("CHAOS_LONG") == "1"  # `make chaos`: the long run
 CLIENTS = 6
 MAX_REQUESTS = 500_000 if LONG else 150_000  # for the whole load, across clients
 MAX_SECONDS = 300 if LONG else 120
@@ -205,6 +205,8 @@ def write_report(scenario, load, rss_mib, detect=None, rollback=None, notes=""):
         "time_to_rollback_s": None if rollback is None else round(rollback, 3),
         "max_rss_mib": round(rss_mib, 1),
         "notes": notes,
+        "mode": "long" if LONG else "short",
+        "sanitized": helpers.SANITIZED,
     }
     (REPORT_DIR / ("%s.json" % scenario)).write_text(json.dumps(figures, indent=2) + "\n")
     return figures
@@ -286,7 +288,7 @@ def test_scenario_2_backtracking_regex_and_oversized_rule_sets(node, tmp_path):
     rss_mib = rss.stop()
     notes.append("50,000 WAF rules refused in %.2f s, 100,000 firewall rules in %.2f s"
                  % (waf_detect, fw_detect))
-    figures = write_report("config-rules", load, rss_mib, detect=max(waf_detect, fw_detect),
+    figures = write_report("rules_at_runtime", load, rss_mib, detect=max(waf_detect, fw_detect),
                            notes="; ".join(notes))
     assert load.rampart_errors == [], load.rampart_errors[:5]
     assert rss_mib < RSS_CAP_MIB, figures
@@ -361,7 +363,7 @@ def test_scenario_3_invalid_dangling_and_failing_configs(node):
     notes.append("failing canary (10%% of connections, 60 s window) rolled back after %.2f s "
                  "by itself: %d expected 503s out of %d requests during its trial; reason: %s"
                  % (rolled_back, canary_5xx, during, st["last_decision"]["reason"]))
-    figures = write_report("config-changes", load, rss_mib, detect=detect, rollback=rolled_back,
+    figures = write_report("config_changes", load, rss_mib, detect=detect, rollback=rolled_back,
                            notes="; ".join(notes))
     assert load.rampart_errors == [], load.rampart_errors[:5]
     # The canary's 503s stayed within its share (10% of connections, with slack for the

@@ -90,7 +90,7 @@ def test_good_config_serves_its_share_then_is_promoted(rampart_factory, origin):
     assert st["current_version"] == "test-2" and st["candidate_version"] is None, st
     assert st["last_decision"]["action"] == "promote", st
     assert "window of 3 s passed" in st["last_decision"]["reason"], st
-    assert traffic(r, 0.5) .keys() == {(200, "two")}
+    assert traffic(r, 0.5).keys() == {(200, "two")}
     assert r.status()["config_version"] == "test-2"
 
 
