@@ -190,3 +190,20 @@ def test_invalid_deployment_section_is_refused_with_its_line(rampart_factory, or
     assert any("canary_percent" in e or "1% to 99%" in e for e in errors), errors
     assert all(str(r.config_path) + ":" in e for e in errors), errors
     assert config_state(r)["current_version"] == "test-1"
+
+
+def test_http2_streams_follow_their_connection(rampart_factory, origin):
+    """Every stream of one HTTP/2 connection is served by the same version; across
+    connections both versions serve."""
+    import httpx
+
+    r = start(rampart_factory, origin, canary_percent=50, window="600s")
+    reload_staged(r, variant(r, "test-2"))
+    versions_by_connection = []
+    for _ in range(16):
+        with httpx.Client(http1=False, http2=True, base_url=r.url(), timeout=10 * SLOW,
+                          headers={"host": "main.test"}) as client:
+            seen = {client.get("/echo?i=%d" % i).headers.get("x-cfg") for i in range(8)}
+        versions_by_connection.append(seen)
+    assert all(len(seen) == 1 for seen in versions_by_connection), versions_by_connection
+    assert set().union(*versions_by_connection) == {"one", "two"}, versions_by_connection
