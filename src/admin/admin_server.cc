@@ -93,6 +93,39 @@ std::string status_json(server::Server& server) {
   return out;
 }
 
+void append_tally(std::string& out, const server::Tally& t) {
+  fmt::format_to(std::back_inserter(out),
+                 "{{\"requests\":{},\"rampart_5xx\":{},\"origin_5xx\":{},"
+                 "\"module_failures\":{},\"error_rate\":{:.4f},\"p95_ms\":{:.1f}}}",
+                 t.requests, t.errors, t.origin_errors, t.module_failures, t.error_rate(),
+                 t.p95_seconds() * 1000);
+}
+
+// GET /config: the running and candidate versions, the trial and the last decision.
+std::string config_json(server::Server& server) {
+  server::DeploymentState d = server.deployment_state();
+  auto optional = [](const std::string& v) { return v.empty() ? "null" : json_string(v); };
+  std::string out = fmt::format(
+      "{{\"current_version\":{},\"candidate_version\":{},\"state\":\"{}\","
+      "\"canary_percent\":{},\"elapsed_s\":{:.1f},\"window_s\":{:.1f},\"running\":",
+      json_string(d.current_version), optional(d.candidate_version), d.state, d.canary_percent,
+      d.elapsed_s, d.window_s);
+  append_tally(out, d.running);
+  out.append(",\"candidate\":");
+  append_tally(out, d.candidate);
+  out.append(",\"last_decision\":");
+  if (d.last_action.empty()) {
+    out.append("null");
+  } else {
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"action\":{},\"version\":{},\"reason\":{},\"at\":{}}}",
+                   json_string(d.last_action), json_string(d.last_version),
+                   json_string(d.last_reason), json_string(d.last_at));
+  }
+  out.append("}\n");
+  return out;
+}
+
 asio::awaitable<void> serve_admin_connection(core::Socket socket, server::Server& server) {
   core::ReadBuffer buffer(4096, 65536);
   http::ParserLimits limits{8192, 65536, 100, 1 << 20};
@@ -231,10 +264,13 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
       return response;
     }
     if (!authorized(*snapshot, authorization, response)) return response;
-    server::ReloadOutcome outcome = server.reload();
+    bool force = query == "force" || query == "force=1" || query == "force=true";
+    server::ReloadOutcome outcome = server.reload(force);
     if (outcome.ok) {
-      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n",
-                                  json_string(outcome.config_version));
+      // "staged": on trial as a canary (GET /config follows it), not yet serving everyone.
+      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}{}}}\n",
+                                  json_string(outcome.config_version),
+                                  outcome.staged ? ",\"staged\":true" : "");
     } else {
       response.status = 400;
       response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
@@ -244,6 +280,27 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
         response.body.append(json_string(outcome.errors[i]));
       }
       response.body.append("]}\n");
+    }
+    return response;
+  }
+  if (path == "/config" && (method == "GET" || method == "HEAD")) {
+    response.body = config_json(server);
+    return response;
+  }
+  if (path == "/config/promote" || path == "/config/rollback") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    std::string message;
+    bool done = path == "/config/promote" ? server.promote(message) : server.rollback(message);
+    if (done) {
+      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n", json_string(message));
+    } else {
+      response.status = 409;
+      response.body = fmt::format("{{\"ok\":false,\"error\":{}}}\n", json_string(message));
     }
     return response;
   }

@@ -12,6 +12,7 @@
 
 #include "config/basics.h"
 #include "config/cache_settings.h"
+#include "config/deployment_settings.h"
 #include "config/pool_settings.h"
 #include "config/rule_settings.h"
 #include "config/security_settings.h"
@@ -110,6 +111,7 @@ struct Config {
   // Config-wide rate-limit rules, evaluated before each site's.
   RateLimitRules rate_limit;
   BotSettings bot;
+  Deployment deployment;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

@@ -223,6 +223,7 @@ class Walker {
   // The connection guard's limits and the overload section (walker_guard.cc).
   void guard_limit(std::string_view key, const At& v);
   void overload(const At& at);
+  void deployment(const At& at);  // walker_deployment.cc
   // A list of CIDRs and "$name" list references; the names resolve once every list is
   // known (resolve_ip_matches, at the end of the root walk).
   void ip_match(const At& at, IpMatch& out);

@@ -20,11 +20,11 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
-                        "access_log", "log_level",     "trusted_proxies", "limits",
-                        "timeouts",   "allow_connect", "modules",         "lists",
-                        "firewall",   "pools",         "sites",           "cache",
-                        "waf",        "overload",      "rate_limit",      "bot"};
+const Keys kRootKeys = {
+    "version",         "workers", "listeners", "admin",         "access_log", "log_level",
+    "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
+    "firewall",        "pools",   "sites",     "cache",         "waf",        "overload",
+    "rate_limit",      "bot",     "deployment"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -68,6 +68,8 @@ void Walker::root(const YAML::Node& node) {
       timeouts(v);
     } else if (key == "overload") {
       overload(v);
+    } else if (key == "deployment") {
+      deployment(v);
     } else if (key == "allow_connect") {
       if (auto b = boolean(v)) cfg_.allow_connect = *b;
     } else if (key == "modules") {
@@ -122,12 +124,17 @@ class NodeCounter : public YAML::EventHandler {
     anchor_sizes_.clear();  // anchors are per document
   }
   void OnDocumentEnd() override {}
-  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override { leaf(mark, anchor); }
+  void OnNull(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    child(nullptr);
+    leaf(mark, anchor);
+  }
   void OnScalar(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
-                const std::string&) override {
+                const std::string& value) override {
+    child(&value);
     leaf(mark, anchor);
   }
   void OnAlias(const YAML::Mark& mark, YAML::anchor_t anchor) override {
+    child(nullptr);
     if (anchor >= anchor_sizes_.size() || anchor_sizes_[anchor] == 0) {
       throw Refused{mark, "an alias refers to the node that contains it (a cycle)"};
     }
@@ -135,16 +142,60 @@ class NodeCounter : public YAML::EventHandler {
   }
   void OnSequenceStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                        YAML::EmitterStyle::value) override {
+    bool rules = child(nullptr);
     open(mark, anchor);
+    // Twice the limit: a list a little over it gets the walker's exact count instead.
+    frames_.push_back(Frame{false, true, {}, rules ? 2 * detail::kMaxRulesPerRuleset : 0, 0, mark});
   }
-  void OnSequenceEnd() override { close(); }
+  void OnSequenceEnd() override {
+    close();
+    if (!frames_.empty()) frames_.pop_back();
+  }
   void OnMapStart(const YAML::Mark& mark, const std::string&, YAML::anchor_t anchor,
                   YAML::EmitterStyle::value) override {
+    child(nullptr);
     open(mark, anchor);
+    frames_.push_back(Frame{true, true, {}, 0, 0, mark});
   }
-  void OnMapEnd() override { close(); }
+  void OnMapEnd() override {
+    close();
+    if (!frames_.empty()) frames_.pop_back();
+  }
 
  private:
+  // Where the walk is: a rule list far over its limit is refused here, before yaml-cpp
+  // spends memory and seconds building a node for each of its values.
+  struct Frame {
+    bool map;
+    bool expect_key;
+    std::string key;  // the map's last key
+    size_t limit;     // sequences under a `rules` key: at most this many items
+    size_t count;
+    YAML::Mark start;
+  };
+
+  // A node starts inside the innermost collection; true when it is the value of a
+  // `rules` key. `scalar` is its text when it is a scalar.
+  bool child(const std::string* scalar) {
+    if (frames_.empty()) return false;
+    Frame& f = frames_.back();
+    if (f.map) {
+      bool is_key = f.expect_key;
+      f.expect_key = !f.expect_key;
+      if (is_key) {
+        f.key = scalar != nullptr ? *scalar : std::string();
+        return false;
+      }
+      return f.key == "rules";
+    }
+    if (f.limit != 0 && ++f.count > f.limit) {
+      throw Refused{f.start, "too many rules: more than " + std::to_string(f.limit) +
+                                 " (the limit is " + std::to_string(detail::kMaxRulesPerRuleset) +
+                                 "); the rest of the file is not read"};
+    }
+    return false;
+  }
+
   struct Open {
     YAML::anchor_t anchor;
     size_t total_before;
@@ -179,6 +230,7 @@ class NodeCounter : public YAML::EventHandler {
 
   size_t total_ = 0;
   std::vector<Open> open_;
+  std::vector<Frame> frames_;
   std::vector<size_t> anchor_sizes_;  // by anchor id; 0 while the anchored node is open
 };
 

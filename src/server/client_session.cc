@@ -75,6 +75,14 @@ ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress
     });
   }
   worker_.sessions.add(this);
+  if (role_ == Role::kStream) {
+    canary_key_ = info_ != nullptr ? info_->canary_key : 0;
+  } else {
+    // One getpeername per connection: its port tells apart a client's connections.
+    boost::system::error_code ec;
+    auto remote = io_.socket().remote_endpoint(ec);
+    canary_key_ = connection_key(peer_, ec ? 0 : remote.port());
+  }
   requests_ = resumed_requests;
   if (resumed_requests == 0 && role_ == Role::kConnection) {
     worker_.metrics.active_connections.fetch_add(1, std::memory_order_relaxed);
@@ -158,7 +166,7 @@ asio::awaitable<void> ClientSession::run() {
   if (!a_) a_ = worker_.session_states.acquire();
   if (role_ == Role::kConnection && requests_ == 0 && info_ != nullptr && info_->tls == nullptr &&
       io_.layer() == nullptr) {
-    snapshot_ = worker_.snapshots.get();
+    snapshot_ = worker_.snapshots.get(canary_key_);
     if (snapshot_->tls != nullptr && snapshot_->tls->is_tls(info_->listener)) {
       if (!co_await start_tls()) {
         closing_ = true;
@@ -168,7 +176,7 @@ asio::awaitable<void> ClientSession::run() {
     }
   }
   while (!closing_) {
-    snapshot_ = worker_.snapshots.get();
+    snapshot_ = worker_.snapshots.get(canary_key_);
     if (a_->rbuf.empty()) {
       const config::Timeouts& t = snapshot_->config->timeouts;
       if (requests_ > 0) {
@@ -255,6 +263,7 @@ asio::awaitable<void> ClientSession::serve_h2(std::string_view received) {
   limits.max_streams_per_connection = cfg.limits.max_requests_per_connection;
   auto stream_info = std::make_shared<ConnectionInfo>(info_ ? *info_ : ConnectionInfo{});
   stream_info->http2 = true;
+  stream_info->canary_key = canary_key_;
   std::string first(received);
   // The connection holds no request buffers while it multiplexes: its streams have theirs.
   release_idle_memory();
@@ -548,6 +557,11 @@ void ClientSession::finish_request(const pipeline::RequestContext* ctx, const Re
     counters = none;
   }
   counters->count(worker_.index, record.status);
+  if (snapshot_) {
+    // Answered by rampart: no origin was asked, or the origin's failure became our answer.
+    bool by_rampart = record.upstream.empty() || !record.error.empty();
+    snapshot_->served->count(worker_.index, record.status, by_rampart, total_ms / 1000.0);
+  }
   count_cache_result(record.cache);
   if (ctx != nullptr) snapshot_->pipeline->run_log(*ctx);
 

@@ -187,6 +187,7 @@ class ClientSession {
   std::optional<GuardClose> armed_floor_;          // the floor that set the armed deadline, if any
   proxy::UpstreamConnection* upstream_ = nullptr;  // cancelled with the client on timeout
   std::shared_ptr<const Snapshot> snapshot_;
+  uint32_t canary_key_ = 0;  // which snapshot serves it during a staged activation
   bool idle_ = false;
   std::chrono::milliseconds parked_wait_{0};
   std::chrono::steady_clock::time_point parked_until_{};

@@ -28,6 +28,7 @@ struct ConnectionInfo {
   size_t listener = 0;                  // index into the config's listeners
   bool http2 = false;                   // the session is one HTTP/2 stream
   std::shared_ptr<const TlsFacts> tls;  // null: plaintext
+  uint32_t canary_key = 0;              // HTTP/2 streams: their connection's (see snapshot.h)
 };
 
 }  // namespace rampart::server

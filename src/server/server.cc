@@ -187,6 +187,7 @@ Server::Server(std::shared_ptr<const config::Config> config,
 }
 
 Server::~Server() {
+  stop_deployment_thread();
   if (!stopped_) {
     workers_.stop();
     workers_.join();
@@ -293,6 +294,7 @@ bool Server::start(std::vector<std::string>& errors) {
     asio::co_spawn(workers_[w].context(), probe_load(*contexts_[w]), asio::detached);
   }
   workers_.start();
+  deployment_thread_ = std::thread([this] { watch_deployments(); });
   started_at_ = std::chrono::steady_clock::now();
   for (const config::Listener& l : initial_config_->listeners) {
     core::log(core::LogLevel::kInfo, "listening on {} ({}), {} workers, config {}",
@@ -301,7 +303,7 @@ bool Server::start(std::vector<std::string>& errors) {
   return true;
 }
 
-ReloadOutcome Server::reload() {
+ReloadOutcome Server::reload(bool force) {
   std::lock_guard lock(reload_mutex_);
   ReloadOutcome outcome;
   auto current = shared_.store.load();
@@ -315,33 +317,62 @@ ReloadOutcome Server::reload() {
                                        &shared_.origin_states, shared_.ticket_keys);
     for (const auto& d : built.errors) outcome.errors.push_back(d.to_string());
     if (built.snapshot) {
-      std::string log_error;
-      if (!open_access_log(*loaded.config, log_error)) {
-        outcome.errors.push_back("access_log: " + log_error);
-      } else {
-        const auto& old_listeners = current->config->listeners;
-        const auto& new_listeners = loaded.config->listeners;
-        bool same = old_listeners.size() == new_listeners.size();
-        for (size_t i = 0; same && i < old_listeners.size(); ++i) {
-          same = old_listeners[i].address.to_string() == new_listeners[i].address.to_string();
+      const auto& old_listeners = current->config->listeners;
+      const auto& new_listeners = loaded.config->listeners;
+      bool same = old_listeners.size() == new_listeners.size();
+      for (size_t i = 0; same && i < old_listeners.size(); ++i) {
+        same = old_listeners[i].address.to_string() == new_listeners[i].address.to_string();
+      }
+      if (!same) {
+        core::log(core::LogLevel::kWarn,
+                  "listener addresses changed: they take effect at the next restart");
+      }
+      // The running config's policy decides how a change arrives, so a config cannot
+      // skip its own trial by dropping the section.
+      const config::Deployment& policy = current->config->deployment;
+      if (policy.enabled && !force) {
+        if (trial_) {
+          record_decision("rollback", trial_->candidate->config->version,
+                          "superseded by a newer reload");
         }
-        if (!same) {
-          core::log(core::LogLevel::kWarn,
-                    "listener addresses changed: they take effect at the next restart");
-        }
-        apply_runtime_settings(*loaded.config);
-        shared_.store.publish(built.snapshot);
-        health_.update(built.snapshot->origins);
-        shared_.origin_states.prune();
+        trial_ = Trial{built.snapshot, policy, std::chrono::steady_clock::now(), tally_of(*current),
+                       false};
+        shared_.store.publish_candidate(built.snapshot,
+                                        policy.canary_percent * (SnapshotStore::kShareScale / 100));
         outcome.ok = true;
+        outcome.staged = true;
         outcome.config_version = loaded.config->version;
+        deployment_wake_.notify_all();
+      } else {
+        std::string log_error;
+        if (!open_access_log(*loaded.config, log_error)) {
+          outcome.errors.push_back("access_log: " + log_error);
+        } else {
+          if (trial_) {
+            record_decision("rollback", trial_->candidate->config->version,
+                            "superseded by a forced reload");
+          }
+          activate(built.snapshot);
+          if (force && policy.enabled) {
+            record_decision("force", loaded.config->version, "reload forced: no canary");
+          }
+          outcome.ok = true;
+          outcome.config_version = loaded.config->version;
+        }
       }
     }
   }
   if (outcome.ok) {
     shared_.metrics.reloads.fetch_add(1, std::memory_order_relaxed);
     last_reload_errors_.clear();
-    core::log(core::LogLevel::kInfo, "config reloaded: version {}", outcome.config_version);
+    if (outcome.staged) {
+      core::log(core::LogLevel::kInfo,
+                "config {} on trial: {}% of connections for {} s, then promoted or rolled back",
+                outcome.config_version, trial_->policy.canary_percent,
+                trial_->policy.window.count() / 1000.0);
+    } else {
+      core::log(core::LogLevel::kInfo, "config reloaded: version {}", outcome.config_version);
+    }
   } else {
     shared_.metrics.reload_failures.fetch_add(1, std::memory_order_relaxed);
     last_reload_errors_ = outcome.errors;
@@ -388,6 +419,7 @@ bool Server::drain_and_stop() {
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
+  stop_deployment_thread();
   workers_.stop();
   workers_.join();
   health_.stop();

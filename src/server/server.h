@@ -6,9 +6,12 @@
 #include <boost/asio/ip/tcp.hpp>
 
 #include <chrono>
+#include <condition_variable>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include "config/config.h"
@@ -24,6 +27,23 @@ struct ReloadOutcome {
   bool ok = false;
   std::string config_version;
   std::vector<std::string> errors;  // "file:line:col: error: message"
+  bool staged = false;              // on trial as a canary rather than running everywhere
+};
+
+// The state of staged activation, for GET /config.
+struct DeploymentState {
+  std::string current_version;
+  std::string candidate_version;  // empty: no trial
+  std::string state = "stable";   // "stable", "canary", "hold" (waiting for an operator)
+  uint32_t canary_percent = 0;
+  double elapsed_s = 0;
+  double window_s = 0;
+  Tally running;            // since the trial began
+  Tally candidate;          // likewise
+  std::string last_action;  // "promote", "rollback", "force" or empty
+  std::string last_reason;
+  std::string last_version;
+  std::string last_at;  // UTC, ISO 8601
 };
 
 class Server {
@@ -35,7 +55,14 @@ class Server {
   bool start(std::vector<std::string>& errors);
   // Loads `path` (or the embedded demo config when the server runs on it), checks and
   // builds it; only a fully valid config replaces the running one.
-  ReloadOutcome reload();
+  // With a `deployment:` section in the running config the new snapshot first serves a
+  // share of connections and is promoted or rolled back by the deployment thread;
+  // `force` (or no section) swaps it in at once.
+  ReloadOutcome reload(bool force = false);
+  // Operator decisions on the candidate on trial; false with `message` when none is.
+  bool promote(std::string& message);
+  bool rollback(std::string& message);
+  DeploymentState deployment_state();
   // Stops accepting, closes idle connections, waits for requests in flight up to the
   // grace period, then stops the workers. Returns true when everything finished.
   bool drain_and_stop();
@@ -53,6 +80,23 @@ class Server {
   void start_housekeeping(WorkerContext& worker);
   bool open_access_log(const config::Config& config, std::string& error);
   void close_worker_sockets();
+  // Makes `snapshot` the one every connection uses (ends any trial).
+  void activate(const std::shared_ptr<const Snapshot>& snapshot);
+  // The deployment thread: judges the candidate a few times a second.
+  void watch_deployments();
+  void stop_deployment_thread();
+  void judge_trial();  // called with reload_mutex_ held
+  void record_decision(std::string_view action, const std::string& version,
+                       const std::string& reason);
+  Tally tally_of(const Snapshot& snapshot) const;
+
+  struct Trial {
+    std::shared_ptr<const Snapshot> candidate;
+    config::Deployment policy;
+    std::chrono::steady_clock::time_point started;
+    Tally running_base;  // what the running snapshot had served when the trial began
+    bool holding = false;
+  };
 
   const pipeline::ModuleRegistry& registry_;
   std::shared_ptr<const config::Config> initial_config_;
@@ -68,6 +112,11 @@ class Server {
   std::vector<std::string> last_reload_errors_;
   std::chrono::steady_clock::time_point started_at_;
   bool stopped_ = false;
+  std::optional<Trial> trial_;     // guarded by reload_mutex_
+  DeploymentState last_decision_;  // only its last_* fields; guarded by reload_mutex_
+  std::condition_variable_any deployment_wake_;
+  bool deployment_stop_ = false;  // guarded by reload_mutex_
+  std::thread deployment_thread_;
   // Last: stopped (its thread joined) before anything the pools it checks point to.
   proxy::HealthChecker health_;
 };

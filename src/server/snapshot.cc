@@ -1,5 +1,7 @@
 #include "server/snapshot.h"
 
+#include <algorithm>
+
 namespace rampart::server {
 
 namespace {
@@ -36,6 +38,7 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
   snapshot->parser_limits.max_header_bytes = limits.max_header_bytes;
   snapshot->parser_limits.max_header_count = limits.max_header_count;
   snapshot->parser_limits.max_body_bytes = limits.max_body_bytes;
+  snapshot->served = std::make_shared<DeploymentCounters>(metrics.workers());
   snapshot->generation = g_next_generation.fetch_add(1);
   snapshot->config = std::move(config);
   if (result.errors.empty()) result.snapshot = std::move(snapshot);
@@ -46,6 +49,17 @@ void SnapshotStore::publish(std::shared_ptr<const Snapshot> snapshot) {
   {
     std::lock_guard lock(mutex_);
     current_ = std::move(snapshot);
+    candidate_.reset();
+    share_ = 0;
+  }
+  generation_.fetch_add(1, std::memory_order_acq_rel);
+}
+
+void SnapshotStore::publish_candidate(std::shared_ptr<const Snapshot> candidate, uint32_t share) {
+  {
+    std::lock_guard lock(mutex_);
+    share_ = candidate ? std::min(share, kShareScale) : 0;
+    candidate_ = std::move(candidate);
   }
   generation_.fetch_add(1, std::memory_order_acq_rel);
 }
@@ -53,6 +67,29 @@ void SnapshotStore::publish(std::shared_ptr<const Snapshot> snapshot) {
 std::shared_ptr<const Snapshot> SnapshotStore::load() const {
   std::lock_guard lock(mutex_);
   return current_;
+}
+
+std::shared_ptr<const Snapshot> SnapshotStore::load_candidate() const {
+  std::lock_guard lock(mutex_);
+  return candidate_;
+}
+
+uint32_t connection_key(const core::IpAddress& peer, uint16_t port) {
+  // splitmix64 over the address and port: neighbouring ports land far apart, so a share
+  // of keys is that share of connections.
+  uint64_t x = port;
+  for (size_t i = 0; i < peer.bytes.size(); i += 8) {
+    uint64_t word = 0;
+    for (size_t j = 0; j < 8 && i + j < peer.bytes.size(); ++j) {
+      word |= static_cast<uint64_t>(peer.bytes[i + j]) << (8 * j);
+    }
+    x ^= word + 0x9e3779b97f4a7c15ULL + (x << 6) + (x >> 2);
+  }
+  x += 0x9e3779b97f4a7c15ULL;
+  x = (x ^ (x >> 30)) * 0xbf58476d1ce4e5b9ULL;
+  x = (x ^ (x >> 27)) * 0x94d049bb133111ebULL;
+  x ^= x >> 31;
+  return static_cast<uint32_t>(x >> 32);
 }
 
 }  // namespace rampart::server

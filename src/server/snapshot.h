@@ -15,6 +15,7 @@
 #include "http/h1_parser.h"
 #include "pipeline/pipeline.h"
 #include "proxy/origin_set.h"
+#include "server/deployment.h"
 #include "server/metrics.h"
 #include "server/site_router.h"
 #include "tls/server_contexts.h"
@@ -32,6 +33,8 @@ struct Snapshot {
   std::shared_ptr<const tls::ServerContexts> tls;
   http::ParserLimits parser_limits;
   uint64_t generation = 0;
+  // What this snapshot served, compared when it is a candidate or the running one.
+  std::shared_ptr<DeploymentCounters> served;
 };
 
 struct BuildResult {
@@ -49,17 +52,27 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
                            proxy::OriginStateStore* origin_states = nullptr,
                            std::shared_ptr<tls::TicketKeys> ticket_keys = nullptr);
 
-// The current snapshot. Readers on workers check one atomic generation per request
-// and only touch the shared pointer when it changed.
+// The current snapshot and, during a staged activation, the candidate on trial with
+// the share of connections (per 10,000) it serves. Readers on workers check one atomic
+// generation per request and only touch the shared pointers when it changed.
 class SnapshotStore {
  public:
+  static constexpr uint32_t kShareScale = 10'000;
+
+  // Replaces the current snapshot and ends any trial.
   void publish(std::shared_ptr<const Snapshot> snapshot);
+  // Starts (or, with null, ends) a trial of `candidate` on `share` of kShareScale.
+  void publish_candidate(std::shared_ptr<const Snapshot> candidate, uint32_t share);
   std::shared_ptr<const Snapshot> load() const;
+  std::shared_ptr<const Snapshot> load_candidate() const;
   uint64_t generation() const { return generation_.load(std::memory_order_acquire); }
 
  private:
+  friend class SnapshotCache;
   mutable std::mutex mutex_;
   std::shared_ptr<const Snapshot> current_;
+  std::shared_ptr<const Snapshot> candidate_;
+  uint32_t share_ = 0;
   std::atomic<uint64_t> generation_{0};
 };
 
@@ -67,19 +80,40 @@ class SnapshotStore {
 class SnapshotCache {
  public:
   explicit SnapshotCache(const SnapshotStore& store) : store_(store) {}
+  // The running snapshot (connection-wide decisions: accept guards, housekeeping).
   const std::shared_ptr<const Snapshot>& get() {
-    uint64_t g = store_.generation();
-    if (g != generation_ || !cached_) {
-      cached_ = store_.load();
-      generation_ = g;
-    }
+    refresh();
+    return cached_;
+  }
+  // The snapshot that serves the connection with `key` (stable for its life, spread
+  // evenly): the candidate for keys inside its share while a trial runs.
+  const std::shared_ptr<const Snapshot>& get(uint32_t key) {
+    refresh();
+    if (candidate_ && key % SnapshotStore::kShareScale < share_) return candidate_;
     return cached_;
   }
 
  private:
+  void refresh() {
+    uint64_t g = store_.generation();
+    if (g != generation_ || !cached_) {
+      std::lock_guard lock(store_.mutex_);
+      cached_ = store_.current_;
+      candidate_ = store_.candidate_;
+      share_ = store_.share_;
+      generation_ = g;
+    }
+  }
+
   const SnapshotStore& store_;
   std::shared_ptr<const Snapshot> cached_;
+  std::shared_ptr<const Snapshot> candidate_;
+  uint32_t share_ = 0;
   uint64_t generation_ = 0;
 };
+
+// A well-spread key for a connection from its peer address and port, which stay the
+// same for the connection's life (parked and resumed included).
+uint32_t connection_key(const core::IpAddress& peer, uint16_t port);
 
 }  // namespace rampart::server
