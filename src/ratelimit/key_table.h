@@ -12,6 +12,7 @@
 #include <cstdint>
 #include <memory>
 
+#include "ratelimit/cluster_merge.h"
 #include "ratelimit/gcra.h"
 
 namespace rampart::ratelimit {
@@ -121,6 +122,13 @@ class Limiter {
   Decision peek(uint64_t key, Nanos now) {
     return table_.with_word(key, now, false, [&](uint64_t& word) {
       return gcra::describe(policy_, std::max(gcra::tat_of(word), now), now);
+    });
+  }
+
+  // Folds the fleet's debt on the key into its word (cluster mode; cluster_merge.h).
+  void merge_fleet_debt(uint64_t key, Nanos now, Nanos debt) {
+    table_.with_word(key, now, true, [&](uint64_t& word) {
+      word = cluster::merge_fleet_debt(word, policy_, now, debt);
     });
   }
 
