@@ -193,7 +193,9 @@ class RateLimitModule final : public pipeline::Module {
     Run(RequestContext& c, std::span<const rules::Slot> slots) : ctx(c), state(c.facts, slots) {}
     RequestContext& ctx;
     rules::EvalState state;
-    Nanos now = now_ns();
+    // Read once, after the first key is hashed and its table set prefetched, so the
+    // clock read overlaps the (often uncached) set's load.
+    Nanos now = 0;
     std::unique_ptr<RateLimitState> pending;  // allocated only when a rule needs it
     std::string log;                          // JSON array of the limits hit
     const char* verdict = nullptr;
@@ -233,6 +235,8 @@ class RateLimitModule final : public pipeline::Module {
       Keys keys = key_of(run, rule);
       uint64_t key = keys.local;
       if (run.state.exhausted) return Step::kStop;
+      rule.limiter->prefetch(key);
+      if (run.now == 0) run.now = now_ns();
       Decision d =
           rule.counting ? rule.limiter->check(key, run.now) : rule.limiter->acquire(key, run.now);
       if (rule.cluster) rule.cluster->note(key, keys.fleet, d.allowed && !rule.counting);
