@@ -70,7 +70,7 @@ void run(benchmark::State& state, size_t distinct) {
 }
 
 // A million distinct clients in a table sized for a million: nearly every decision
-// misses the CPU caches (the table is ~55 MB).
+// misses the CPU caches (the table is ~51 MB).
 void RateLimitDecisionManyKeys(benchmark::State& state) {
   run(state, kTableKeys);
 }
