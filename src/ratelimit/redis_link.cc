@@ -107,7 +107,6 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
   if (context_ == nullptr && !connect(error)) return false;
   redisContext* c = ctx(context_);
   // Queue every call, then read the replies: one round trip for the whole sync.
-  size_t calls = 0;
   std::vector<const char*> argv;
   std::vector<size_t> lens;
   std::vector<std::string> numbers;
@@ -139,7 +138,6 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
         close();
         return false;
       }
-      ++calls;
     }
   }
   bool ok = true;
@@ -164,7 +162,6 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
         }
       }
       freeReplyObject(r);
-      --calls;
     }
   }
   if (!ok) close();
