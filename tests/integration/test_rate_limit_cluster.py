@@ -4,7 +4,9 @@ answering (2xx/429, never 5xx) on local limits while Redis is down, logs that on
 log interval, and shares again once Redis is back."""
 
 import math
+import os
 import shutil
+import signal
 import socket
 import subprocess
 import time
@@ -59,13 +61,13 @@ def redis_server(tmp_path):
     r.kill()
 
 
-def start_pair(rampart_factory, origin, redis, requests, period="60s"):
+def start_pair(rampart_factory, origin, redis, requests, period="60s", timeout="50ms"):
     rule = {"id": "shared", "expression": "true", "characteristics": ["ip.src"],
             "period": period, "requests_per_period": requests}
     site = {"name": "main", "default": True, "hosts": ["main.test"],
             "origin": {"endpoints": [origin.endpoint]}, "rate_limit": {"rules": [rule]}}
     cluster = {"redis": "127.0.0.1:%d" % redis.port, "sync_interval": "%dms" % (SYNC_S * 1000),
-               "log_interval": "%dms" % (LOG_S * 1000)}
+               "log_interval": "%dms" % (LOG_S * 1000), "timeout": timeout}
     return [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
 
 
@@ -169,3 +171,38 @@ def test_redis_down_falls_back_to_local_limits_then_resumes(rampart_factory, ori
     else:
         raise AssertionError("the nodes did not reconnect: %s" % [n.logs() for n in nodes])
     check_shared(nodes, "127.0.41.2", n=n)
+
+
+def test_a_stalled_redis_never_delays_requests(rampart_factory, origin, redis_server):
+    # A long Redis timeout: if a request ever waited on Redis it would take seconds.
+    n = 30
+    nodes = start_pair(rampart_factory, origin, redis_server, requests=n, timeout="1500ms")
+    wait_synced(nodes)
+    os.kill(redis_server.proc.pid, signal.SIGSTOP)  # accepts nothing, answers nothing
+    try:
+        slowest = 0.0
+        statuses = []
+        stalled_at = time.monotonic()
+        i = 0
+        # Longer than the timeout, so the sync gives up and says so.
+        while (time.monotonic() - stalled_at < 3.0 or i < 80) and i < 400:
+            t0 = time.monotonic()
+            statuses.append(send(nodes[i % 2], "127.0.42.1"))
+            slowest = max(slowest, time.monotonic() - t0)
+            i += 1
+            time.sleep(0.02)
+        assert set(statuses) <= {200, 429}, statuses
+        assert slowest < 0.5 * helpers.SLOW, slowest
+        # Both nodes still limit the key (on their own counts at worst).
+        for i in range(2):
+            assert 429 in statuses[i::2], statuses
+    finally:
+        os.kill(redis_server.proc.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 15
+    while time.monotonic() < deadline:
+        if all(n.metrics().value("rampart_ratelimit_cluster_sync_total", result="error") > 0
+               for n in nodes) and all(stderr_lines(node, "shared again") for node in nodes):
+            break
+        time.sleep(0.1)
+    else:
+        raise AssertionError("no timeout reported or no recovery: %s" % [n.logs() for n in nodes])
