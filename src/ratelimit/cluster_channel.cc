@@ -31,7 +31,7 @@ void ClusterChannel::note(uint64_t local_key, uint64_t fleet_key, bool counted) 
     }
     if (n.fleet_key == 0) {
       if (s.used >= fill_) {
-        unshared_.fetch_add(1, std::memory_order_relaxed);
+        if (counted) unshared_.fetch_add(1, std::memory_order_relaxed);
         return;
       }
       ++s.used;

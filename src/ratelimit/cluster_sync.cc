@@ -89,7 +89,7 @@ class Runner {
         auto it = state.watched.find(n.fleet_key);
         if (it == state.watched.end()) {
           if (state.watched.size() >= options_.max_keys) {
-            ch.add_unshared(1);
+            ch.add_unshared(n.counted);
             continue;
           }
           it = state.watched.emplace(n.fleet_key, Watched{n.local_key, now}).first;
