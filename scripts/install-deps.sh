@@ -22,6 +22,8 @@ packages=(
   linux-perf
   # the challenge page's browser tests: headless chromium driven by playwright-core (npm)
   chromium nodejs
+  # rate-limit counters shared by a fleet (cluster:), and the redis-server its tests start
+  libhiredis-dev redis-server
 )
 
 missing=()
@@ -62,4 +64,9 @@ for service in nginx haproxy varnish; do
   fi
   "${sudo_cmd[@]}" pkill -x "$service" >/dev/null 2>&1 || true
 done
+# The same for redis (the tests start their own on a free port); no pkill: a test's own
+# redis-server may be running.
+if command -v systemctl >/dev/null 2>&1; then
+  "${sudo_cmd[@]}" systemctl disable --now redis-server >/dev/null 2>&1 || true
+fi
 install_browser_test_deps

@@ -12,6 +12,7 @@
 
 #include "config/basics.h"
 #include "config/cache_settings.h"
+#include "config/cluster_settings.h"
 #include "config/deployment_settings.h"
 #include "config/pool_settings.h"
 #include "config/rule_settings.h"
@@ -110,6 +111,7 @@ struct Config {
   WafSettings waf;
   // Config-wide rate-limit rules, evaluated before each site's.
   RateLimitRules rate_limit;
+  ClusterSettings cluster;  // rate-limit counters shared through Redis
   BotSettings bot;
   Deployment deployment;
 

@@ -348,6 +348,8 @@ class Walker {
   std::optional<DynamicValue> dynamic_value(const At& at, std::string_view expected,
                                             LiteralCheck check);
 
+  // The `cluster:` section (walker_cluster.cc).
+  void cluster(const At& at);
   // Rate-limit rules (walker_rate_limit.cc).
   void rate_limit_rules(const At& at, RateLimitRules& out, std::vector<RuleSource>& sources);
   void rate_limit_rule(const At& at, RateLimitRules& out, std::vector<RuleSource>& sources);

@@ -21,10 +21,10 @@ namespace detail {
 namespace {
 
 const Keys kRootKeys = {
-    "version",         "workers", "listeners", "admin",         "access_log", "log_level",
-    "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
-    "firewall",        "pools",   "sites",     "cache",         "waf",        "overload",
-    "rate_limit",      "bot",     "deployment"};
+    "version",         "workers", "listeners",  "admin",         "access_log", "log_level",
+    "trusted_proxies", "limits",  "timeouts",   "allow_connect", "modules",    "lists",
+    "firewall",        "pools",   "sites",      "cache",         "waf",        "overload",
+    "rate_limit",      "bot",     "deployment", "cluster"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -80,6 +80,8 @@ void Walker::root(const YAML::Node& node) {
       ruleset(v, cfg_.firewall, where_.firewall_rules);
     } else if (key == "rate_limit") {
       rate_limit_rules(v, cfg_.rate_limit, where_.rate_limit_rules);
+    } else if (key == "cluster") {
+      cluster(v);
     } else if (key == "pools") {
       pools(v);
     } else if (key == "sites") {

@@ -29,7 +29,7 @@ size_t table_bytes(size_t sets, size_t set_size) {
 }
 
 KeyTable::KeyTable(size_t max_keys)
-    : set_count_(std::max<size_t>(1, (std::max<size_t>(max_keys, 1) * 3 + kWays - 1) / kWays)),
+    : set_count_(std::max<size_t>(1, (std::max<size_t>(max_keys, 1) * 4 + kWays - 1) / kWays)),
       sets_(nullptr, Release{table_bytes(set_count_, sizeof(Set))}) {
   // Every decision lands on a random set, so in a large table nearly every one would
   // also miss the TLB; on huge pages (where the kernel grants them) it mostly does not.

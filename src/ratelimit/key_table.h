@@ -2,8 +2,11 @@
 // A fixed-size table of per-key state words shared by every worker of a node, and
 // Limiter, one rate-limit policy counting in one such table.
 //
-// The table is set-associative: a key hash picks a set of 7 slots (128 bytes, the
-// keys in the first cache line with the set's spinlock) and lives in one of them.
+// The table is set-associative: a key hash picks a set of 5 slots — one 64-byte cache
+// line holding the set's spinlock, 5 32-bit tags and 5 state words, so a decision
+// touches one line — and lives in one of them. The set index comes from the hash's
+// high bits and the tag from its low 32, so two keys share a count only when 96 bits
+// of their keyed hashes agree.
 // Nothing is allocated after construction; when a set is full the coldest entry is
 // replaced (see README.md), so memory stays fixed whatever the keys.
 
@@ -12,15 +15,16 @@
 #include <cstdint>
 #include <memory>
 
+#include "ratelimit/cluster_merge.h"
 #include "ratelimit/gcra.h"
 
 namespace rampart::ratelimit {
 
 class KeyTable {
  public:
-  static constexpr size_t kWays = 7;
+  static constexpr size_t kWays = 5;
 
-  // Room for `max_keys` with a third of the slots in use: random hashing fills some
+  // Room for `max_keys` with a quarter of the slots in use: random hashing fills some
   // sets long before others, and at this load fewer than 0.2 % of the keys find
   // their set full.
   explicit KeyTable(size_t max_keys);
@@ -33,7 +37,7 @@ class KeyTable {
   template <typename F>
   auto with_word(uint64_t key, Nanos now, bool insert, F&& fn) {
     Set& set = set_of(key);
-    uint64_t tag = key == 0 ? 1 : key;
+    uint32_t tag = static_cast<uint32_t>(key) == 0 ? 1 : static_cast<uint32_t>(key);
     Guard guard(set.lock);
     size_t victim = kWays;
     Nanos victim_tat = 0;
@@ -58,6 +62,9 @@ class KeyTable {
     return fn(set.words[victim]);
   }
 
+  // Starts loading the key's set, so other work (reading the clock) overlaps the miss.
+  void prefetch(uint64_t key) { __builtin_prefetch(&set_of(key), 1, 3); }
+
   size_t memory_bytes() const { return sets_.get_deleter().bytes; }
   size_t slot_count() const { return set_count_ * kWays; }
   // Keys whose state still matters at `now` (walks the whole table: tests, admin).
@@ -68,10 +75,10 @@ class KeyTable {
  private:
   struct alignas(64) Set {
     std::atomic<uint32_t> lock{0};
-    uint64_t keys[kWays] = {};  // 0: empty
+    uint32_t keys[kWays] = {};  // tags, 0: empty
     uint64_t words[kWays] = {};
   };
-  static_assert(sizeof(Set) == 128);
+  static_assert(sizeof(Set) == 64);
 
   class Guard {
    public:
@@ -101,6 +108,8 @@ class Limiter {
  public:
   Limiter(const Policy& policy, size_t max_keys) : policy_(policy), table_(max_keys) {}
 
+  void prefetch(uint64_t key) { table_.prefetch(key); }
+
   // One request of `key`, counted if it passes.
   Decision acquire(uint64_t key, Nanos now) {
     return table_.with_word(key, now, true, [&](uint64_t& word) {
@@ -121,6 +130,13 @@ class Limiter {
   Decision peek(uint64_t key, Nanos now) {
     return table_.with_word(key, now, false, [&](uint64_t& word) {
       return gcra::describe(policy_, std::max(gcra::tat_of(word), now), now);
+    });
+  }
+
+  // Folds the fleet's debt on the key into its word (cluster mode; cluster_merge.h).
+  void merge_fleet_debt(uint64_t key, Nanos now, Nanos debt) {
+    table_.with_word(key, now, true, [&](uint64_t& word) {
+      word = cluster::merge_fleet_debt(word, policy_, now, debt);
     });
   }
 

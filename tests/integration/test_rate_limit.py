@@ -203,3 +203,29 @@ def test_config_errors_point_at_the_line(origin, tmp_path):
     text = validate([{"id": "y", "expression": "true", "characteristics": ["http.request.nope"],
                       "period": "10s", "requests_per_period": 5}])
     assert "http.request.nope" in text and "bad.yaml:" in text, text
+
+
+def test_clearance_id_counts_each_cleared_client_apart(rampart_factory, origin):
+    from test_challenge import CHROME, cookie_of, pass_challenge
+    site = {"name": "main", "default": True, "hosts": ["main.test"],
+            "origin": {"endpoints": [origin.endpoint]},
+            "firewall": {"rules": [{"id": "all", "action": "managed_challenge",
+                                    "expression": 'not starts_with(http.request.uri.path, "/status/")'}]},
+            "rate_limit": {"rules": [rl_rule(
+                "per-clearance", period="60s", requests=2,
+                characteristics=["rampart.bot.clearance_id"],
+                expression='http.request.uri.path eq "/status/204"')]}}
+    r = rampart_factory([origin], sites=[site], bot={"difficulty": 8, "puzzles": 2})
+    # Two clients behind one address, each with its own clearance.
+    a = cookie_of(pass_challenge(r))
+    b = cookie_of(pass_challenge(r))
+    assert a != b
+
+    def get(cookie=None):
+        h = [("User-Agent", CHROME)] + ([("Cookie", cookie)] if cookie else [])
+        return send(r, "/status/204", headers=h).status
+
+    assert [get(a) for _ in range(3)] == [204, 204, 429]
+    assert [get(b) for _ in range(3)] == [204, 204, 429]
+    # Requests without a clearance share the empty id, apart from both.
+    assert [get() for _ in range(3)] == [204, 204, 429]

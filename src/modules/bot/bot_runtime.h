@@ -46,9 +46,10 @@ std::string_view find_clearance_cookie(const pipeline::RequestContext& ctx);
 // "name=token; Path=/; Max-Age=...; HttpOnly; SameSite=Lax[; Secure]".
 std::string clearance_set_cookie(bool tls, std::string_view token, uint32_t max_age);
 
-// A fresh token for this request's client.
+// A fresh token for this request's client; a renewal keeps the old token's id, so
+// what is counted per clearance (rampart.bot.clearance_id) carries over.
 std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Level level,
-                      uint32_t lifetime);
+                      uint32_t lifetime, const std::array<uint8_t, 8>* keep_id = nullptr);
 
 // Whether the bot modules have anything to do: a `bot:` section, a firewall or
 // rate-limit rule that asks for a challenge, or a site with DDoS mitigation (which may
@@ -56,12 +57,14 @@ std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Le
 // of the pipeline and cost nothing.
 bool bot_configured(const config::Config& config);
 
-// Rules fields: `rampart.bot.clearance` (bool) and `rampart.bot.clearance_level`
-// ("full", "low", or "" without clearance). Registered once, before any compile; also
+// Rules fields: `rampart.bot.clearance` (bool), `rampart.bot.clearance_level`
+// ("full", "low", or "" without clearance) and `rampart.bot.clearance_id` (the token id
+// in hex, or ""). Registered once, before any compile; also
 // registers pipeline::has_valid_clearance's check.
 struct Fields {
   rules::FieldId clearance = rules::FieldRegistry::kInvalid;
   rules::FieldId clearance_level = rules::FieldRegistry::kInvalid;
+  rules::FieldId clearance_id = rules::FieldRegistry::kInvalid;
 };
 const Fields& register_fields();
 

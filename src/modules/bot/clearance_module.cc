@@ -67,14 +67,18 @@ std::string clearance_set_cookie(bool tls, std::string_view token, uint32_t max_
 }
 
 std::string issue_for(const Runtime& rt, const pipeline::RequestContext& ctx, Level level,
-                      uint32_t lifetime) {
+                      uint32_t lifetime, const std::array<uint8_t, 8>* keep_id) {
   IssueParams p;
   p.level = level;
   p.now = now_seconds();
   p.lifetime = lifetime;
   p.binding = binding_of(ctx);
   p.network = network_hint(ctx.client_ip);
-  random_bytes(p.id);
+  if (keep_id != nullptr) {
+    p.id = *keep_id;
+  } else {
+    random_bytes(p.id);
+  }
   return issue_token(*rt.keys, p);
 }
 
@@ -113,6 +117,10 @@ const Fields& register_fields() {
     f.clearance_level = registry.add_extension(
         "rampart.bot.clearance_level", rules::Type::kString,
         "\"full\" (proof of work), \"low\" (the no-JavaScript step) or \"\" without clearance");
+    f.clearance_id = registry.add_extension(
+        "rampart.bot.clearance_id", rules::Type::kString,
+        "the valid clearance's id (16 hex digits, kept when the cookie is renewed) or \"\": "
+        "a rate-limit characteristic that counts per cleared client");
     return f;
   }();
   return fields;
@@ -122,7 +130,19 @@ namespace {
 
 struct Renewal : pipeline::ModuleState {
   bool renew = false;
+  std::array<uint8_t, 8> id{};  // the renewed cookie keeps its id
 };
+
+// The token id as the rules see it: fixed-width hex, cheap to key on.
+std::string_view id_text(pipeline::RequestContext& ctx, const std::array<uint8_t, 8>& id) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string text(16, '0');
+  for (size_t i = 0; i < id.size(); ++i) {
+    text[2 * i] = kDigits[id[i] >> 4];
+    text[2 * i + 1] = kDigits[id[i] & 15];
+  }
+  return ctx.keep(std::move(text));
+}
 
 class ClearanceModule final : public pipeline::Module {
  public:
@@ -135,8 +155,8 @@ class ClearanceModule final : public pipeline::Module {
   pipeline::Outcome on_request(pipeline::RequestContext& ctx) const override {
     std::string_view token = find_clearance_cookie(ctx);
     ctx.clearance = pipeline::ClearanceLevel::kNone;
+    TokenInfo info;
     if (!token.empty()) {
-      TokenInfo info;
       int64_t now = now_seconds();
       Verdict v =
           verify_token(*rt_->keys, token, binding_of(ctx), network_hint(ctx.client_ip), now, &info);
@@ -152,6 +172,7 @@ class ClearanceModule final : public pipeline::Module {
         if (info.level == Level::kFull && now - info.issued_at >= info.lifetime / 2) {
           auto state = std::make_unique<Renewal>();
           state->renew = true;
+          state->id = info.id;
           ctx.module_state(phase()) = std::move(state);
         }
       } else {
@@ -169,6 +190,10 @@ class ClearanceModule final : public pipeline::Module {
                                   : ctx.clearance == pipeline::ClearanceLevel::kFull ? "full"
                                                                                      : "low"));
     }
+    if (fields_.clearance_id != rules::FieldRegistry::kInvalid) {
+      ctx.facts.set_extension(fields_.clearance_id,
+                              rules::Value::of_string(cleared ? id_text(ctx, info.id) : ""));
+    }
     return pipeline::Outcome::kContinue;
   }
 
@@ -179,7 +204,7 @@ class ClearanceModule final : public pipeline::Module {
     if (state == nullptr || !state->renew || ctx.response_headers == nullptr)
       return pipeline::Outcome::kContinue;
     auto lifetime = static_cast<uint32_t>(rt_->settings.clearance_lifetime.count() / 1000);
-    std::string token = issue_for(*rt_, ctx, Level::kFull, lifetime);
+    std::string token = issue_for(*rt_, ctx, Level::kFull, lifetime, &state->id);
     ctx.response_headers->push_back(
         {"Set-Cookie", ctx.keep(clearance_set_cookie(ctx.tls, token, lifetime))});
     renewed_.fetch_add(1, std::memory_order_relaxed);

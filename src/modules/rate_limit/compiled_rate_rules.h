@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "ratelimit/cluster_sync.h"
 #include "ratelimit/key_table.h"
 #include "rules/compiler.h"
 #include "rules/program.h"
@@ -41,6 +42,8 @@ struct CompiledRateRule {
   // Kept across reloads while the id and counting parameters stay the same.
   std::shared_ptr<ratelimit::Limiter> limiter;
   std::shared_ptr<RuleCounters> counters;
+  // Cluster mode: where the request path notes the keys it counted for the sync thread.
+  std::shared_ptr<ratelimit::ClusterChannel> cluster;
 };
 
 struct CompiledRateRules {
@@ -49,6 +52,7 @@ struct CompiledRateRules {
   std::vector<rules::Slot> request_slots;            // of the conditions and characteristics
   std::vector<rules::Slot> response_slots;           // of the counting expressions
   bool wants_response = false;                       // a rule counts on responses or adds headers
+  std::shared_ptr<ratelimit::ClusterSync> sync;      // cluster mode: the fleet's sync thread
 };
 
 // Null after appending diagnostics when an expression does not compile.

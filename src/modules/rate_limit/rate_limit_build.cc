@@ -40,6 +40,31 @@ std::shared_ptr<RuleCounters> counters_for(const std::string& id) {
   return c;
 }
 
+// One sync thread per process and cluster setting, kept while a snapshot uses it.
+std::shared_ptr<ratelimit::ClusterSync> sync_for(const config::ClusterSettings& c) {
+  if (!c.enabled) return nullptr;
+  auto ns = [](config::Millis d) {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
+  };
+  ratelimit::ClusterOptions o;
+  o.host = c.redis.host;
+  o.port = c.redis.port;
+  o.password = c.password;
+  o.key_prefix = c.key_prefix;
+  o.sync_interval = ns(c.sync_interval);
+  o.timeout = ns(c.timeout);
+  o.log_interval = ns(c.log_interval);
+  o.max_keys = c.max_keys;
+  static std::mutex mutex;
+  static std::weak_ptr<ratelimit::ClusterSync> running;
+  std::lock_guard lock(mutex);
+  auto found = running.lock();
+  if (found && found->options().identity() == o.identity()) return found;
+  auto made = std::make_shared<ratelimit::ClusterSync>(std::move(o));
+  running = made;
+  return made;
+}
+
 class RateRuleCompiler {
  public:
   RateRuleCompiler(const config::Config& config, std::vector<config::Diagnostic>& errors)
@@ -52,6 +77,8 @@ class RateRuleCompiler {
 
   std::unique_ptr<CompiledRateRules> run() {
     auto out = std::make_unique<CompiledRateRules>();
+    sync_ = sync_for(config_.cluster);
+    out->sync = sync_;
     out->global = compile(config_.rate_limit);
     out->sites.resize(config_.sites.size());
     for (size_t s = 0; s < config_.sites.size(); ++s) {
@@ -149,6 +176,7 @@ class RateRuleCompiler {
       }
       c.limiter = limiter_for(store_key, *policy, rule.max_keys);
       c.counters = counters_for(rule.id);
+      if (sync_) c.cluster = sync_->channel(store_key, c.limiter);
       out.push_back(std::move(c));
     }
     return out;
@@ -160,6 +188,7 @@ class RateRuleCompiler {
   rules::Compiler request_;
   rules::Compiler response_;
   bool failed_ = false;
+  std::shared_ptr<ratelimit::ClusterSync> sync_;
 };
 
 }  // namespace

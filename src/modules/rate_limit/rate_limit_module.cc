@@ -31,6 +31,13 @@ int64_t ceil_seconds(Nanos ns) {
 struct Pending {
   const CompiledRateRule* rule;
   uint64_t key;
+  uint64_t fleet_key;  // cluster mode
+};
+
+// A request's key in the node's table, and (cluster mode) the fleet's name for it.
+struct Keys {
+  uint64_t local = 0;
+  uint64_t fleet = 0;
 };
 
 struct RateLimitState final : pipeline::ModuleState {
@@ -134,6 +141,7 @@ class RateLimitModule final : public pipeline::Module {
       const CompiledRateRule& rule = *p.rule;
       if (rule.counting && rules::matches(*rule.counting, eval)) {
         rule.limiter->add(p.key, now);
+        if (rule.cluster) rule.cluster->note(p.key, p.fleet_key, true);
         rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
       }
       if (rule.response_headers && ctx.response_headers != nullptr) {
@@ -156,6 +164,26 @@ class RateLimitModule final : public pipeline::Module {
     };
     add(rules_->global);
     for (const auto& site : rules_->sites) add(site);
+    if (rules_->sync) {
+      const ratelimit::ClusterStats& st = rules_->sync->stats();
+      constexpr std::string_view kSyncs = "rampart_ratelimit_cluster_sync_total";
+      constexpr std::string_view kSyncsHelp =
+          "Synchronizations of rate-limit counters with the fleet's redis, by result";
+      out.push_back(
+          {kSyncs, kSyncsHelp, "result", "ok", st.syncs_ok.load(std::memory_order_relaxed)});
+      out.push_back(
+          {kSyncs, kSyncsHelp, "result", "error", st.syncs_failed.load(std::memory_order_relaxed)});
+      auto unshared = [&](const std::vector<CompiledRateRule>& rules) {
+        for (const CompiledRateRule& r : rules) {
+          if (!r.cluster) continue;
+          out.push_back({"rampart_ratelimit_cluster_unshared_total",
+                         "Requests counted on this node only: the rule's shared keys were full",
+                         "rule", r.id, r.cluster->unshared()});
+        }
+      };
+      unshared(rules_->global);
+      for (const auto& site : rules_->sites) unshared(site);
+    }
   }
 
  private:
@@ -165,13 +193,19 @@ class RateLimitModule final : public pipeline::Module {
     Run(RequestContext& c, std::span<const rules::Slot> slots) : ctx(c), state(c.facts, slots) {}
     RequestContext& ctx;
     rules::EvalState state;
-    Nanos now = now_ns();
+    // Read once, after the first key is hashed and its table set prefetched, so the
+    // clock read overlaps the (often uncached) set's load.
+    Nanos now = 0;
     std::unique_ptr<RateLimitState> pending;  // allocated only when a rule needs it
     std::string log;                          // JSON array of the limits hit
     const char* verdict = nullptr;
   };
 
-  static uint64_t key_of(Run& run, const CompiledRateRule& rule) {
+  const ratelimit::KeyHasher* fleet_hasher() const {
+    return rules_->sync ? &rules_->sync->fleet_hasher() : nullptr;
+  }
+
+  Keys key_of(Run& run, const CompiledRateRule& rule) const {
     thread_local std::string key;
     key.clear();
     for (const Characteristic& ch : rule.characteristics) {
@@ -187,7 +221,9 @@ class RateLimitModule final : public pipeline::Module {
           break;
       }
     }
-    return ratelimit::KeyHasher::process()(key);
+    Keys keys{ratelimit::KeyHasher::process()(key), 0};
+    if (rule.cluster) keys.fleet = (*fleet_hasher())(key);
+    return keys;
   }
 
   Step evaluate(Run& run, const std::vector<CompiledRateRule>& rules) const {
@@ -196,13 +232,17 @@ class RateLimitModule final : public pipeline::Module {
         if (run.state.exhausted) return Step::kStop;
         continue;
       }
-      uint64_t key = key_of(run, rule);
+      Keys keys = key_of(run, rule);
+      uint64_t key = keys.local;
       if (run.state.exhausted) return Step::kStop;
+      rule.limiter->prefetch(key);
+      if (run.now == 0) run.now = now_ns();
       Decision d =
           rule.counting ? rule.limiter->check(key, run.now) : rule.limiter->acquire(key, run.now);
+      if (rule.cluster) rule.cluster->note(key, keys.fleet, d.allowed && !rule.counting);
       if (rule.counting || rule.response_headers) {
         if (!run.pending) run.pending = std::make_unique<RateLimitState>();
-        run.pending->pending.push_back({&rule, key});
+        run.pending->pending.push_back({&rule, key, keys.fleet});
       }
       if (d.allowed) {
         if (!rule.counting) rule.counters->counted.fetch_add(1, std::memory_order_relaxed);

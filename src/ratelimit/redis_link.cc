@@ -1,0 +1,171 @@
+#include "ratelimit/redis_link.h"
+
+#include <fmt/format.h>
+#include <hiredis/hiredis.h>
+
+#include <cstring>
+
+namespace rampart::ratelimit {
+namespace {
+
+// GCRA for the whole fleet, one call per rule and batch. Times are Redis's own clock
+// in microseconds (TIME), so nodes never compare their clocks; a key's value is its
+// arrival time and it expires once that has passed (it then says nothing). Returns
+// each key's debt (arrival time minus now) in microseconds. Mirrors
+// cluster::fleet_advance.
+// KEYS: the keys. ARGV[1]: interval (µs, fractional), ARGV[2]: cap (µs), ARGV[2+i]:
+// requests admitted for KEYS[i].
+constexpr const char* kScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local interval = tonumber(ARGV[1])
+local limit = now + tonumber(ARGV[2])
+local out = {}
+for i, key in ipairs(KEYS) do
+  local n = tonumber(ARGV[i + 2])
+  local tat = tonumber(redis.call('GET', key) or '0') or 0
+  if tat < now then tat = now end
+  if n > 0 and tat < limit then
+    tat = math.min(tat + math.ceil(n * interval), limit)
+    redis.call('SET', key, string.format('%.0f', tat), 'PX',
+               math.max(1, math.ceil((tat - now) / 1000)))
+  end
+  out[i] = tat - now
+end
+return out
+)lua";
+
+// Keys per script call: bounds the time Redis spends in one call.
+constexpr size_t kKeysPerCall = 512;
+
+redisContext* ctx(void* p) {
+  return static_cast<redisContext*>(p);
+}
+
+timeval to_timeval(Nanos ns) {
+  timeval tv{};
+  tv.tv_sec = static_cast<time_t>(ns / kSecond);
+  tv.tv_usec = static_cast<suseconds_t>((ns % kSecond) / 1000);
+  return tv;
+}
+
+std::string reply_error(redisContext* c, redisReply* r) {
+  if (r == nullptr) return c->errstr[0] != '\0' ? std::string(c->errstr) : "no reply";
+  if (r->type == REDIS_REPLY_ERROR) return std::string(r->str, r->len);
+  return "unexpected reply type " + std::to_string(r->type);
+}
+
+}  // namespace
+
+RedisLink::RedisLink(std::string host, uint16_t port, std::string password, Nanos timeout)
+    : host_(std::move(host)), port_(port), password_(std::move(password)), timeout_(timeout) {}
+
+RedisLink::~RedisLink() {
+  close();
+}
+
+std::string RedisLink::address() const {
+  return host_.find(':') != std::string::npos ? fmt::format("[{}]:{}", host_, port_)
+                                              : fmt::format("{}:{}", host_, port_);
+}
+
+void RedisLink::close() {
+  if (context_ != nullptr) redisFree(ctx(context_));
+  context_ = nullptr;
+}
+
+bool RedisLink::connect(std::string& error) {
+  if (context_ != nullptr) return true;
+  timeval tv = to_timeval(timeout_);
+  redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
+  if (c == nullptr) {
+    error = "cannot allocate a connection";
+    return false;
+  }
+  if (c->err != 0) {
+    error = c->errstr;
+    redisFree(c);
+    return false;
+  }
+  redisSetTimeout(c, tv);
+  context_ = c;
+  if (!password_.empty()) {
+    auto* r = static_cast<redisReply*>(
+        redisCommand(c, "AUTH %b", password_.data(), static_cast<size_t>(password_.size())));
+    bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+    if (!ok) error = "AUTH refused: " + reply_error(c, r);
+    if (r != nullptr) freeReplyObject(r);
+    if (!ok) {
+      close();
+      return false;
+    }
+  }
+  return true;
+}
+
+bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
+  if (context_ == nullptr && !connect(error)) return false;
+  redisContext* c = ctx(context_);
+  // Queue every call, then read the replies: one round trip for the whole sync.
+  std::vector<const char*> argv;
+  std::vector<size_t> lens;
+  std::vector<std::string> numbers;
+  for (FleetBatch* b : batches) {
+    b->debts.assign(b->keys.size(), 0);
+    for (size_t from = 0; from < b->keys.size(); from += kKeysPerCall) {
+      size_t n = std::min(kKeysPerCall, b->keys.size() - from);
+      argv.clear();
+      lens.clear();
+      numbers.clear();
+      numbers.reserve(n + 3);
+      numbers.push_back(std::to_string(n));
+      numbers.push_back(fmt::format("{:.3f}", static_cast<double>(b->interval) / 1000.0));
+      numbers.push_back(std::to_string(b->cap / 1000));
+      for (size_t i = 0; i < n; ++i) numbers.push_back(std::to_string(b->admitted[from + i]));
+      argv.push_back("EVAL");
+      argv.push_back(kScript);
+      argv.push_back(numbers[0].c_str());
+      for (size_t i = 0; i < n; ++i) argv.push_back(b->keys[from + i].c_str());
+      for (size_t i = 1; i < numbers.size(); ++i) argv.push_back(numbers[i].c_str());
+      lens.push_back(4);
+      lens.push_back(std::strlen(kScript));
+      lens.push_back(numbers[0].size());
+      for (size_t i = 0; i < n; ++i) lens.push_back(b->keys[from + i].size());
+      for (size_t i = 1; i < numbers.size(); ++i) lens.push_back(numbers[i].size());
+      if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+          REDIS_OK) {
+        error = reply_error(c, nullptr);
+        close();
+        return false;
+      }
+    }
+  }
+  bool ok = true;
+  // Every queued reply is read even after an error, so none is left for later.
+  for (FleetBatch* b : batches) {
+    for (size_t from = 0; from < b->keys.size(); from += kKeysPerCall) {
+      size_t n = std::min(kKeysPerCall, b->keys.size() - from);
+      void* raw = nullptr;
+      if (redisGetReply(c, &raw) != REDIS_OK) {
+        error = reply_error(c, nullptr);
+        close();
+        return false;
+      }
+      auto* r = static_cast<redisReply*>(raw);
+      if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
+        if (ok) error = reply_error(c, r);
+        ok = false;
+      } else {
+        for (size_t i = 0; i < n; ++i) {
+          const redisReply* e = r->element[i];
+          if (e->type == REDIS_REPLY_INTEGER) b->debts[from + i] = e->integer * 1000;
+        }
+      }
+      freeReplyObject(r);
+    }
+  }
+  if (!ok) close();
+  return ok;
+}
+
+}  // namespace rampart::ratelimit

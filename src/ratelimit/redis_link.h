@@ -1,0 +1,50 @@
+#pragma once
+// A blocking connection to one redis-server, used only by the cluster sync thread
+// (never on the request path). hiredis stays inside redis_link.cc.
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "ratelimit/gcra.h"
+
+namespace rampart::ratelimit {
+
+// One rule's push: per Redis key the requests admitted since the last push (0 only
+// asks for the fleet's standing).
+struct FleetBatch {
+  Nanos interval = 0;  // the rule's T/N
+  Nanos cap = 0;       // most debt a key may carry
+  std::vector<std::string> keys;
+  std::vector<uint64_t> admitted;
+  std::vector<Nanos> debts;  // filled by push(): the fleet's debt per key
+};
+
+class RedisLink {
+ public:
+  RedisLink(std::string host, uint16_t port, std::string password, Nanos timeout);
+  ~RedisLink();
+  RedisLink(const RedisLink&) = delete;
+  RedisLink& operator=(const RedisLink&) = delete;
+
+  bool connected() const { return context_ != nullptr; }
+  // Connects (and authenticates) if not connected. False with `error` set on failure.
+  bool connect(std::string& error);
+  void close();
+
+  // Runs every batch in one pipelined round trip and fills their debts. On any
+  // error the link is closed and false returned with `error` set.
+  bool push(std::vector<FleetBatch*>& batches, std::string& error);
+
+  std::string address() const;
+
+ private:
+  std::string host_;
+  uint16_t port_;
+  std::string password_;
+  Nanos timeout_;
+  void* context_ = nullptr;  // redisContext*
+};
+
+}  // namespace rampart::ratelimit
