@@ -22,6 +22,8 @@ packages=(
   linux-perf
   # the challenge page's browser tests: headless chromium driven by playwright-core (npm)
   chromium nodejs
+  # verified bots: reverse DNS lookups (c-ares); the Web Bot Auth tests sign with python3-cryptography
+  libc-ares-dev python3-cryptography
 )
 
 missing=()
