@@ -9,11 +9,11 @@
 #include <boost/asio/write.hpp>
 
 #include "admin/cache_api.h"
-#include "feeds/registry.h"
 #include "admin/origins_api.h"
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/read_buffer.h"
+#include "feeds/registry.h"
 #include "http/h1_parser.h"
 #include "http/h1_writer.h"
 #include "pipeline/extensions.h"

@@ -53,7 +53,7 @@ def start(rampart_factory, origin, tmp_path, dns, ranges=("127.0.0.6/32",), keys
         bots.append({"name": "signer", "web_bot_auth_keys": str(jwks_path)})
     r = rampart_factory([origin], firewall={"rules": [{
         "id": "bots-only",
-        "expression": 'http.request.uri.path eq "/bots-only" and not cf.bot_management.verified_bot',
+        "expression": 'http.request.uri.path eq "/echo" and not cf.bot_management.verified_bot',
         "action": "block"}]}, bot={
             "verified_bots": bots,
             "feed_limits": {"max_bytes": MAX_FEED_BYTES, "max_entries": 200, "max_change": "50%"},
@@ -63,7 +63,7 @@ def start(rampart_factory, origin, tmp_path, dns, ranges=("127.0.0.6/32",), keys
 
 def get(r, source, ua, headers=()):
     with RawConn(r.port, source=source) as c:
-        return c.request("GET", "/bots-only", headers=[("User-Agent", ua)] + list(headers)).status
+        return c.request("GET", "/echo", headers=[("User-Agent", ua)] + list(headers)).status
 
 
 def test_fcrdns_crawler_allowed_and_impostors_refused(rampart_factory, origin, tmp_path, dns):

@@ -72,6 +72,7 @@ ReverseDns::~ReverseDns() {
     std::lock_guard lock(mu_);
     stop_ = true;
   }
+  stopping_.store(true);
   cv_.notify_all();
   if (thread_.joinable()) thread_.join();
 }
@@ -223,7 +224,7 @@ void ReverseDns::resolve_batch(std::vector<Job>& jobs) {
 
   // Bounded: two sequential lookups per address, each within the timeout.
   auto deadline = std::chrono::steady_clock::now() + 3 * options_.timeout + std::chrono::seconds(1);
-  while (std::chrono::steady_clock::now() < deadline) {
+  while (std::chrono::steady_clock::now() < deadline && !stopping_.load()) {
     if (std::all_of(jobs.begin(), jobs.end(), [](const Job& j) { return j.done; })) break;
     ares_socket_t socks[ARES_GETSOCK_MAXNUM];
     int bits = ares_getsock(channel, socks, ARES_GETSOCK_MAXNUM);

@@ -5,6 +5,7 @@
 // unverified; later ones see the answer). A confirmed name is a PTR name whose own A or
 // AAAA records contain the address.
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -83,6 +84,7 @@ class ReverseDns {
   std::deque<std::string> order_;  // insertion order: the oldest entry goes first
   std::deque<core::IpAddress> queue_;
   bool stop_ = false;
+  std::atomic<bool> stopping_{false};  // read by a running batch, to end it early
   Stats stats_;
   std::thread thread_;
 };

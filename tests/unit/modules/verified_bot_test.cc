@@ -13,7 +13,9 @@
 namespace rampart::modules::bot {
 namespace {
 
-core::IpAddress ip(const char* text) { return *core::IpAddress::parse(text); }
+core::IpAddress ip(const char* text) {
+  return *core::IpAddress::parse(text);
+}
 
 TEST(ReverseDnsLogic, SuffixMatchesWholeLabelsOnly) {
   EXPECT_TRUE(host_has_suffix("crawl-66-249-66-1.googlebot.com", "googlebot.com"));
@@ -48,7 +50,8 @@ TEST(ReverseDnsLogic, AMissIsPendingAndNeverBlocks) {
   EXPECT_EQ(dns.lookup(ip("192.0.2.1")).status, ReverseDns::Status::kPending);
   EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(50));
   // Then a negative answer is cached.
-  for (int i = 0; i < 100 && dns.lookup(ip("192.0.2.1")).status == ReverseDns::Status::kPending; ++i)
+  for (int i = 0; i < 100 && dns.lookup(ip("192.0.2.1")).status == ReverseDns::Status::kPending;
+       ++i)
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   EXPECT_EQ(dns.lookup(ip("192.0.2.1")).status, ReverseDns::Status::kFailed);
   EXPECT_EQ(dns.stats().failed, 1u);
@@ -71,8 +74,10 @@ TEST(BotFeeds, IpRangesRefuseWhatIsNotTheSchema) {
   EXPECT_FALSE(compile_ip_ranges("not json", 10).error.empty());
   EXPECT_FALSE(compile_ip_ranges("[]", 10).error.empty());
   EXPECT_FALSE(compile_ip_ranges(R"({"prefixes":{}})", 10).error.empty());
-  EXPECT_FALSE(compile_ip_ranges(R"({"prefixes":[{"ipv4Prefix":"2001:db8::/32"}]})", 10).error.empty());
-  EXPECT_FALSE(compile_ip_ranges(R"({"prefixes":[{"ipv4Prefix":"10.0.0.0/33"}]})", 10).error.empty());
+  EXPECT_FALSE(
+      compile_ip_ranges(R"({"prefixes":[{"ipv4Prefix":"2001:db8::/32"}]})", 10).error.empty());
+  EXPECT_FALSE(
+      compile_ip_ranges(R"({"prefixes":[{"ipv4Prefix":"10.0.0.0/33"}]})", 10).error.empty());
   EXPECT_FALSE(compile_ip_ranges(R"({"prefixes":[{"ipv4Prefix":7}]})", 10).error.empty());
   auto over = compile_ip_ranges(
       R"({"prefixes":[{"ipv4Prefix":"10.0.0.0/8"},{"ipv4Prefix":"11.0.0.0/8"}]})", 1);
@@ -90,7 +95,8 @@ TEST(BotFeeds, JwkThumbprintOfTheRfc8037Key) {
   auto keys = std::static_pointer_cast<const PublicKeys>(c.data);
   EXPECT_EQ(keys->by_thumbprint.count("kPrK_qmxVWaYVA9wwBF6Iuo3vVzz7TxHCTwXBygrS4k"), 1u);
   EXPECT_FALSE(compile_jwks(R"({"keys":[{"kty":"RSA","n":"x","e":"AQAB"}]})", 10).error.empty());
-  EXPECT_FALSE(compile_jwks(R"({"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]})", 10).error.empty());
+  EXPECT_FALSE(
+      compile_jwks(R"({"keys":[{"kty":"OKP","crv":"Ed25519","x":"AAAA"}]})", 10).error.empty());
 }
 
 class WebBotAuthTest : public ::testing::Test {
@@ -123,8 +129,7 @@ class WebBotAuthTest : public ::testing::Test {
     EVP_DigestSignInit(md, nullptr, nullptr, nullptr, key_.get());
     uint8_t sig[64];
     size_t len = sizeof sig;
-    EVP_DigestSign(md, sig, &len, reinterpret_cast<const uint8_t*>(message.data()),
-                   message.size());
+    EVP_DigestSign(md, sig, &len, reinterpret_cast<const uint8_t*>(message.data()), message.size());
     EVP_MD_CTX_free(md);
     std::string out = ":";
     static const char* kB64 = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
@@ -169,18 +174,21 @@ TEST_F(WebBotAuthTest, SignatureBaseFollowsRfc9421) {
   SigVerdict why = SigVerdict::kNone;
   auto base = signature_base((*dict)[0], r, why);
   ASSERT_TRUE(base);
-  EXPECT_EQ(*base, "\"@authority\": example.com\n"
-                   "\"signature-agent\": \"https://bot.example\"\n"
-                   "\"@signature-params\": " +
-                       params(100, 400));
+  EXPECT_EQ(*base,
+            "\"@authority\": example.com\n"
+            "\"signature-agent\": \"https://bot.example\"\n"
+            "\"@signature-params\": " +
+                params(100, 400));
 }
 
 TEST_F(WebBotAuthTest, VerifiesAValidSignatureAndRefusesTampering) {
   const int64_t now = 1'800'000'000;
   SigCheck check{now, 60, 86'400};
   std::string p = params(now - 10, now + 300);
-  std::string base = "\"@authority\": example.com\n\"signature-agent\": \"https://bot.example\"\n"
-                     "\"@signature-params\": " + p;
+  std::string base =
+      "\"@authority\": example.com\n\"signature-agent\": \"https://bot.example\"\n"
+      "\"@signature-params\": " +
+      p;
   std::string input = "sig1=" + p, signature = "sig1=" + sign(base);
 
   SignedRequest r = request("\"https://bot.example\"");
@@ -217,8 +225,9 @@ TEST_F(WebBotAuthTest, VerifiesAValidSignatureAndRefusesTampering) {
 
 TEST_F(WebBotAuthTest, TheAgentMustBeCoveredWhenSent) {
   const int64_t now = 1'800'000'000;
-  std::string p = "(\"@authority\");created=" + std::to_string(now) + ";expires=" +
-                  std::to_string(now + 60) + ";keyid=\"" + keyid_ + "\";tag=\"web-bot-auth\"";
+  std::string p = "(\"@authority\");created=" + std::to_string(now) +
+                  ";expires=" + std::to_string(now + 60) + ";keyid=\"" + keyid_ +
+                  "\";tag=\"web-bot-auth\"";
   std::string base = "\"@authority\": example.com\n\"@signature-params\": " + p;
   SignedRequest r = request("\"https://bot.example\"");
   std::string input = "sig1=" + p, signature = "sig1=" + sign(base);
@@ -232,8 +241,8 @@ TEST_F(WebBotAuthTest, TheAgentMustBeCoveredWhenSent) {
 }
 
 TEST(StructuredFields, ParsesAndReserializesDictionaries) {
-  auto d = http::sf::parse_dictionary(
-      R"(a=1, b=?0, c=("x" "y";k=tok);p=-1.5, d=:AQID:, e;f="s\"q")");
+  auto d =
+      http::sf::parse_dictionary(R"(a=1, b=?0, c=("x" "y";k=tok);p=-1.5, d=:AQID:, e;f="s\"q")");
   ASSERT_TRUE(d);
   ASSERT_EQ(d->size(), 5u);
   std::string out;
@@ -243,8 +252,8 @@ TEST(StructuredFields, ParsesAndReserializesDictionaries) {
   EXPECT_EQ(out, R"(("x" "y";k=tok);p=-1.5)");
   EXPECT_EQ((*d)[3].item.value.text, std::string("\x01\x02\x03"));
   EXPECT_EQ(http::sf::find_param((*d)[4].item.params, "f")->text, "s\"q");
-  for (const char* bad : {"a=", "A=1", "a=(1", "a=\"x", "a=1,", "a=:AQI=x:", "a=1;", "a=?2",
-                          "a=1.2345", "a=(1)x"}) {
+  for (const char* bad :
+       {"a=", "A=1", "a=(1", "a=\"x", "a=1,", "a=:AQI=x:", "a=1;", "a=?2", "a=1.2345", "a=(1)x"}) {
     EXPECT_FALSE(http::sf::parse_dictionary(bad)) << bad;
   }
 }
