@@ -50,7 +50,10 @@ void Walker::bot_verified(std::string_view key, const At& v) {
     items(v, kMaxVerifiedBots, "verified bots", [&](const At& item, size_t) {
       VerifiedBot bot;
       bot.line = item.pos.line;
+      bool named = false, has_means = false;  // given, even if refused (one error each)
       fields(item, kVerifiedBotKeys, "", [&](std::string_view k, const At& x) {
+        named |= k == "name";
+        has_means |= k == "ip_ranges" || k == "reverse_dns" || k == "web_bot_auth_keys";
         if (k == "name") {
           auto s = string(x);
           if (!s) return;
@@ -93,12 +96,12 @@ void Walker::bot_verified(std::string_view key, const At& v) {
         }
       });
       if (!item.node.IsMap()) return;
-      if (bot.name.empty()) missing(item.pos, item.path, "name", "every verified bot needs one");
-      if (bot.ip_ranges.empty() && bot.reverse_dns.empty() && bot.web_bot_auth_keys.empty()) {
+      if (!named) missing(item.pos, item.path, "name", "every verified bot needs one");
+      if (!has_means) {
         error(item, "a verified bot needs ip_ranges, reverse_dns or web_bot_auth_keys");
         return;
       }
-      if (bot.user_agent.empty() && !bot.reverse_dns.empty()) {
+      if (bot.user_agent.empty() && !bot.reverse_dns.empty() && !bot.name.empty()) {
         missing(item.pos, item.path, "user_agent",
                 "reverse DNS is only looked up for requests claiming the bot's user agent");
         return;
