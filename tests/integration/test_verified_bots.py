@@ -193,3 +193,40 @@ def test_web_bot_auth_signatures(rampart_factory, origin, tmp_path, dns):
     metrics = parse_metrics(r.admin_get("/metrics")[2].decode())
     assert metrics.value("rampart_verified_bot_total", result="web_bot_auth") == 1
     assert metrics.value("rampart_verified_bot_total", result="signature_refused") >= 3
+
+
+def test_a_silent_resolver_never_delays_requests(rampart_factory, origin, tmp_path):
+    """Lookups to a DNS server that never answers run in the background: requests claiming
+    the crawler are answered at once (unverified), as if no lookup were made."""
+    import socket
+    silent = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+    silent.bind(("127.0.0.1", 0))  # receives queries, never answers
+    try:
+        class Silent:
+            address = "127.0.0.1:%d" % silent.getsockname()[1]
+        r, _ = start(rampart_factory, origin, tmp_path, Silent)
+        t0 = time.monotonic()
+        for i in range(20):
+            assert get(r, "127.0.0.%d" % (20 + i), GOOGLEBOT_UA) == 403
+        elapsed = time.monotonic() - t0
+        # 20 lookups of 1 s each would take 20 s if a worker waited for them.
+        assert elapsed < 2.0 * SLOW, elapsed
+        silent.settimeout(2)
+        assert silent.recv(512)  # the lookups did go out
+        assert get(r, "127.0.0.6", GOOGLEBOT_UA) == 200  # ranges still verify meanwhile
+    finally:
+        silent.close()
+
+
+def test_config_reload_rereads_feeds(rampart_factory, origin, tmp_path, dns):
+    r, ranges_path = start(rampart_factory, origin, tmp_path, dns)
+    assert get(r, "127.0.0.6", GOOGLEBOT_UA) == 200
+    # A new file named by the reloaded config is read at the reload.
+    other = tmp_path / "googlebot-2.json"
+    other.write_text(ranges_json(["127.0.0.11/32"]))
+    cfg = r.config
+    cfg["bot"]["verified_bots"][0]["ip_ranges"] = str(other)
+    r.write_config(cfg)
+    assert r.reload()[0] == 200
+    assert get(r, "127.0.0.11", GOOGLEBOT_UA) == 200
+    assert get(r, "127.0.0.6", GOOGLEBOT_UA) == 403
