@@ -24,6 +24,8 @@ packages=(
   chromium nodejs
   # rate-limit counters shared by a fleet (cluster:), and the redis-server its tests start
   libhiredis-dev redis-server
+  # verified bots: reverse DNS lookups (c-ares); the Web Bot Auth tests sign with python3-cryptography
+  libc-ares-dev python3-cryptography
 )
 
 missing=()

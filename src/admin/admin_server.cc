@@ -13,6 +13,7 @@
 #include "core/listener.h"
 #include "core/log.h"
 #include "core/read_buffer.h"
+#include "feeds/registry.h"
 #include "http/h1_parser.h"
 #include "http/h1_writer.h"
 #include "pipeline/extensions.h"
@@ -219,6 +220,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     server.metrics().render(response.body, snapshot->config->version);
     render_origin_metrics(*snapshot->origins, response.body);
     render_cache_metrics(server.cache(), response.body);
+    feeds::Registry::instance().render_metrics(response.body);
     for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
       fmt::format_to(std::back_inserter(response.body),
                      "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
@@ -247,6 +249,22 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     }
     if (!authorized(*snapshot, authorization, response)) return response;
     return origin_action(*snapshot->origins, path.substr(std::string_view("/origins/").size()));
+  }
+  if (path == "/feeds" && (method == "GET" || method == "HEAD")) {
+    response.body = feeds::Registry::instance().to_json();
+    return response;
+  }
+  // POST /feeds/<name>/accept: apply a held-back data-feed version.
+  if (path.starts_with("/feeds/") && path.ends_with("/accept")) {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    std::string_view name = path.substr(7, path.size() - 7 - 7);
+    response.status = feeds::Registry::instance().accept(name, response.body);
+    return response;
   }
   if (path == "/cache/purge") {
     if (method != "POST") {

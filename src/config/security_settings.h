@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "config/verified_bot_settings.h"
 #include "config/basics.h"
 #include "config/rule_settings.h"
 #include "core/ip.h"
@@ -82,6 +83,7 @@ struct BotSettings {
   std::vector<BotKey> keys;              // empty: a key generated per process
   std::string brand_name;                // shown on the page; empty: the site's name
   std::string brand_color = "#1f5fbf";
+  VerifiedBotSettings verified;  // verified_bots, feed_limits, reverse_dns, web_bot_auth
   int line = 0;  // where `bot:` starts (0: absent)
 };
 

@@ -234,6 +234,8 @@ class Walker {
   void cache_settings(const At& at);
   void waf(const At& at);  // walker_waf.cc
   void bot(const At& at);  // walker_bot.cc
+  // bot: verified_bots, feed_limits, reverse_dns, web_bot_auth (walker_verified_bots.cc)
+  void bot_verified(std::string_view key, const At& v);
   std::optional<std::pair<int64_t, int64_t>> waf_rule_range(const At& at);
   // Returns the position of `size`, for the check against max_object_size.
   std::optional<Pos> cache_disk(const At& at);

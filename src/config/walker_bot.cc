@@ -13,7 +13,8 @@ namespace {
 
 const Keys kBotKeys = {"difficulty",         "puzzles", "challenge_ttl",
                        "clearance_lifetime", "no_js",   "no_js_delay",
-                       "no_js_lifetime",     "keys",    "branding"};
+                       "no_js_lifetime",     "keys",    "branding",
+                       "verified_bots",      "feed_limits", "reverse_dns", "web_bot_auth"};
 const Keys kBotKeyKeys = {"id", "secret"};
 const Keys kBrandingKeys = {"name", "color"};
 constexpr size_t kMaxBotKeys = 16;
@@ -100,6 +101,9 @@ void Walker::bot(const At& at) {
         if (!has_secret) missing(item.pos, item.path, "secret", "every key needs one");
         if (has_id && has_secret) b.keys.push_back(std::move(k));
       });
+    } else if (key == "verified_bots" || key == "feed_limits" || key == "reverse_dns" ||
+               key == "web_bot_auth") {
+      bot_verified(key, v);
     } else if (key == "branding") {
       fields(v, kBrandingKeys, "", [&](std::string_view bk, const At& bv) {
         auto s = string(bv);

@@ -3,6 +3,7 @@
 #include "modules/bot/bot_module.h"
 #include "modules/bot/bot_runtime.h"
 #include "modules/bot/clearance_module.h"
+#include "modules/bot/verified_bot_module.h"
 #include "modules/cache_rules/cache_rules_module.h"
 #include "modules/ddos/ddos_module.h"
 #include "modules/ddos/ddos_store.h"
@@ -16,6 +17,9 @@ namespace rampart::modules {
 void register_builtin_modules(pipeline::ModuleRegistry& registry) {
   // Extension fields must exist before any rule compiles.
   bot::register_fields();
+  bot::register_verified_bot_fields();
+  registry.add({pipeline::Phase::kNormalize, "verified_bot", &bot::build_verified_bot_module,
+                &bot::verified_bots_configured});
   registry.add({pipeline::Phase::kNormalize, "bot_clearance", &bot::build_clearance_module,
                 &bot::bot_configured});
   registry.add(

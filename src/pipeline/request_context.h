@@ -128,6 +128,10 @@ class RequestContext {
   // 1 (automated) .. 99 (human); unset until a scoring module computes it. The bot
   // phase's managed_challenge reads it (unknown: proof of work).
   std::optional<uint8_t> bot_score;
+  // Set in phase normalize (the verified_bot module) when the client is a verified bot:
+  // published IP range, forward-confirmed reverse DNS or a Web Bot Auth signature.
+  bool verified_bot = false;
+  std::string_view verified_bot_name;  // the config's bot name; empty when not verified
   // Set by the DDoS module in under-attack mode: challenges answer 503 instead of 403.
   bool under_attack = false;
 
