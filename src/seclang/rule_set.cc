@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <charconv>
 #include <map>
+#include <mutex>
 #include <unordered_set>
 
 #include <re2/re2.h>
@@ -284,16 +285,43 @@ std::shared_ptr<const RuleSet> RuleSet::load(const std::vector<std::string>& fil
   return builder.build(parsed);
 }
 
+namespace {
+
+// The prefilters alive in the process, by their pattern list: compiling the CRS takes
+// seconds of CPU, and a reload of the same rules (or another site's WAF) reuses them.
+std::shared_ptr<const RegexPrefilter> shared_prefilter(const std::vector<std::string>& patterns) {
+  static std::mutex mutex;
+  static std::map<std::string, std::weak_ptr<const RegexPrefilter>> alive;
+  std::string key;
+  for (const auto& p : patterns) key.append(std::to_string(p.size())).append(":").append(p);
+  {
+    std::lock_guard lock(mutex);
+    auto it = alive.find(key);
+    if (it != alive.end()) {
+      if (auto found = it->second.lock()) return found;
+    }
+  }
+  // Compiled outside the lock: two loads of the same rules at once may both compile.
+  std::string error;
+  // A set Vectorscan refuses leaves that chain without a prefilter: its rules are then
+  // confirmed directly.
+  std::shared_ptr<const RegexPrefilter> built = build_regex_prefilter(patterns, error);
+  if (!built) return nullptr;
+  std::lock_guard lock(mutex);
+  std::erase_if(alive, [](const auto& entry) { return entry.second.expired(); });
+  alive[std::move(key)] = built;
+  return built;
+}
+
+}  // namespace
+
 void RuleSet::build_prefilters() const {
   if (prefilters_ready_.load(std::memory_order_acquire) != nullptr) return;
   auto built = std::make_unique<PrefilterSet>();
   built->by_chain.resize(chain_patterns_.size());
   for (size_t chain = 0; chain < chain_patterns_.size(); ++chain) {
     if (chain_patterns_[chain].empty()) continue;
-    std::string error;
-    // A set Vectorscan refuses leaves that chain without a prefilter: its rules are
-    // then confirmed directly, as before.
-    built->by_chain[chain] = build_regex_prefilter(chain_patterns_[chain], error);
+    built->by_chain[chain] = shared_prefilter(chain_patterns_[chain]);
   }
   prefilters_ = std::move(built);
   prefilters_ready_.store(prefilters_.get(), std::memory_order_release);

@@ -49,9 +49,11 @@ struct LoadOptions {
 };
 
 // The Vectorscan prefilters of a rule set, one per transformation chain: every static
-// @rx pattern applied after that chain, matched together in one pass per value.
+// @rx pattern applied after that chain, matched together in one pass per value group.
+// Shared with other rule sets holding the same patterns (a reload of the same rules
+// compiles nothing).
 struct PrefilterSet {
-  std::vector<std::unique_ptr<RegexPrefilter>> by_chain;  // null: none for that chain
+  std::vector<std::shared_ptr<const RegexPrefilter>> by_chain;  // null: none for that chain
 };
 
 struct LoadError {

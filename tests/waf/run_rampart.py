@@ -175,9 +175,10 @@ def waf_rules_of(entry):
     return [int(r) for r in rules if isinstance(r, int) or (isinstance(r, str) and r.isdigit())]
 
 
-def run(entries, binary, waf, concurrency=8, keep=False, log=print):
+def run(entries, binary, waf, concurrency=8, keep=False, settle=0.0, log=print):
     cand = Candidate(binary, waf)
     try:
+        time.sleep(max(0.0, min(settle, 600.0)))
         t0 = time.monotonic()
         answers = corpus_client.send_all(entries, cand.port, concurrency=concurrency,
                                          progress=lambda n, t: log("  %d/%d sent" % (n, t)))
@@ -218,6 +219,9 @@ def main():
     ap.add_argument("--per-category", type=int)
     ap.add_argument("--concurrency", type=int, default=8)
     ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--settle", type=float, default=0.0,
+                    help="seconds to wait after rampart is up before sending (e.g. for the "
+                         "WAF prefilters, which compile in the background: waf.prefilter)")
     args = ap.parse_args()
     if args.no_waf:
         waf = {}
@@ -227,7 +231,7 @@ def main():
         waf = waf_config(args.paranoia)
     cats = set(args.categories.split(",")) if args.categories else None
     entries = corpus_client.load_corpus(args.corpus, cats, args.per_category)
-    records = run(entries, args.binary, waf, args.concurrency, args.keep)
+    records = run(entries, args.binary, waf, args.concurrency, args.keep, args.settle)
     corpus_client.write_results(args.out, records)
     print("%d results -> %s (%d blocked, %d with an error, %d without an access-log entry)" % (
         len(records), args.out, sum(r["blocked"] for r in records), sum("error" in r for r in records),

@@ -242,6 +242,40 @@ TEST(SeclangEngine, RulesSharingValuesSeeEachPhaseAndCtlTargets) {
   EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{60, 61, 63}));
 }
 
+TEST(SeclangEngine, ReloadedRulesShareTheCompiledPrefilters) {
+  // A reload of the same rules must not pay the Vectorscan compile again.
+  std::string text = std::string(kEngineOn) +
+                     "SecRule ARGS \"@rx (?i)union\\s+select\" \"id:1,phase:2,deny,t:lowercase\"\n"
+                     "SecRule ARGS \"@rx <script\" \"id:2,phase:2,deny,t:urlDecodeUni\"\n";
+  auto first = load(text);
+  auto again = load(text);
+  auto other = load(std::string(kEngineOn) +
+                    "SecRule ARGS \"@rx (?i)union\\s+all\" \"id:1,phase:2,deny,t:lowercase\"\n");
+  ASSERT_TRUE(first && again && other);
+  first->build_prefilters();
+  again->build_prefilters();
+  other->build_prefilters();
+  ASSERT_NE(first->prefilters(), nullptr);
+  ASSERT_EQ(first->prefilters()->by_chain.size(), again->prefilters()->by_chain.size());
+  size_t built = 0;
+  for (size_t c = 0; c < first->prefilters()->by_chain.size(); ++c) {
+    const RegexPrefilter* p = first->prefilters()->by_chain[c].get();
+    EXPECT_EQ(p, again->prefilters()->by_chain[c].get()) << "chain " << c;
+    if (p == nullptr) continue;
+    ++built;
+    for (const auto& q : other->prefilters()->by_chain) EXPECT_NE(p, q.get());
+  }
+  EXPECT_EQ(built, 2u);
+  // The shared prefilters still let the rules match (and only them).
+  first.reset();
+  Request attack;
+  attack.uri = "/?q=1+UNION+SELECT+x";
+  EXPECT_EQ(run(*again, attack).ids, std::vector<int64_t>{1});
+  Request benign;
+  benign.uri = "/?q=" + std::string(200, 'a');  // long enough to be scanned
+  EXPECT_FALSE(run(*again, benign).intervention.disruptive);
+}
+
 TEST(SeclangEngine, LoadErrorsCarryFileAndLine) {
   std::vector<LoadError> errors;
   auto rules = load(
