@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "admin/cache_api.h"
+#include "admin/modules_api.h"
 #include "admin/origins_api.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -79,8 +80,10 @@ std::string status_json(server::Server& server) {
   for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
     if (!first) out.push_back(',');
     first = false;
-    fmt::format_to(std::back_inserter(out), "{{\"name\":{},\"failures\":{},\"fail_mode\":\"{}\"}}",
-                   json_string(m.name), m.failures, m.fail_closed ? "closed" : "open");
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"name\":{},\"failures\":{},\"fail_mode\":\"{}\",\"enabled\":{}}}",
+                   json_string(m.name), m.failures, m.fail_closed ? "closed" : "open",
+                   m.killed ? "false" : "true");
   }
   out.append("],\"last_reload_errors\":[");
   first = true;
@@ -186,10 +189,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     server.metrics().render(response.body, snapshot->config->version);
     render_origin_metrics(*snapshot->origins, response.body);
     render_cache_metrics(server.cache(), response.body);
-    for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
-      fmt::format_to(std::back_inserter(response.body),
-                     "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
-    }
+    render_module_metrics(*snapshot->pipeline, snapshot->config->version, response.body);
     std::string_view last_metric;
     for (const pipeline::CounterSample& c : snapshot->pipeline->counters()) {
       auto out = std::back_inserter(response.body);
@@ -214,6 +214,19 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     }
     if (!authorized(*snapshot, authorization, response)) return response;
     return origin_action(*snapshot->origins, path.substr(std::string_view("/origins/").size()));
+  }
+  if (path == "/modules" && (method == "GET" || method == "HEAD")) {
+    response.body = modules_json(*snapshot->pipeline, snapshot->config->version);
+    return response;
+  }
+  if (path.starts_with("/modules/")) {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    return module_action(path.substr(std::string_view("/modules/").size()));
   }
   if (path == "/cache/purge") {
     if (method != "POST") {

@@ -14,6 +14,7 @@
 #include "config/cache_settings.h"
 #include "config/pool_settings.h"
 #include "config/rule_settings.h"
+#include "config/safety_settings.h"
 #include "config/security_settings.h"
 #include "config/tls_settings.h"
 #include "core/ip.h"
@@ -110,6 +111,7 @@ struct Config {
   // Config-wide rate-limit rules, evaluated before each site's.
   RateLimitRules rate_limit;
   BotSettings bot;
+  SafetySettings safety;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

@@ -233,6 +233,7 @@ class Walker {
   void cache_settings(const At& at);
   void waf(const At& at);  // walker_waf.cc
   void bot(const At& at);  // walker_bot.cc
+  void safety(const At& at);  // walker_safety.cc
   std::optional<std::pair<int64_t, int64_t>> waf_rule_range(const At& at);
   // Returns the position of `size`, for the check against max_object_size.
   std::optional<Pos> cache_disk(const At& at);
