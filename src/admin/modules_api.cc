@@ -40,10 +40,10 @@ std::string modules_json(const pipeline::Pipeline& pipeline, std::string_view co
     bool killed = switches.off(*slot);
     // "state": what requests see now. A module the config does not use ("unused") has
     // nothing to do, switched off or not.
-    std::string_view state = by_config                 ? "disabled_by_config"
-                             : killed                  ? "disabled"
-                             : built != stats.end()    ? "enabled"
-                                                       : "unused";
+    std::string_view state = by_config              ? "disabled_by_config"
+                             : killed               ? "disabled"
+                             : built != stats.end() ? "enabled"
+                                                    : "unused";
     if (!first) out.push_back(',');
     first = false;
     fmt::format_to(std::back_inserter(out),
@@ -84,8 +84,9 @@ AdminResponse module_action(std::string_view rest) {
     core::log(core::LogLevel::kWarn, "module {} {} by the admin API (kill switch)", name,
               off ? "switched off" : "switched on");
   }
-  response.body = fmt::format("{{\"ok\":true,\"module\":{},\"runtime_enabled\":{},\"changed\":{}}}\n",
-                              quoted(name), off ? "false" : "true", changed ? "true" : "false");
+  response.body =
+      fmt::format("{{\"ok\":true,\"module\":{},\"runtime_enabled\":{},\"changed\":{}}}\n",
+                  quoted(name), off ? "false" : "true", changed ? "true" : "false");
   return response;
 }
 

@@ -231,8 +231,8 @@ class Walker {
   void check_overload_limits();
   void modules(const At& at);
   void cache_settings(const At& at);
-  void waf(const At& at);  // walker_waf.cc
-  void bot(const At& at);  // walker_bot.cc
+  void waf(const At& at);     // walker_waf.cc
+  void bot(const At& at);     // walker_bot.cc
   void safety(const At& at);  // walker_safety.cc
   std::optional<std::pair<int64_t, int64_t>> waf_rule_range(const At& at);
   // Returns the position of `size`, for the check against max_object_size.

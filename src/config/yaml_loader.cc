@@ -20,12 +20,11 @@ namespace rampart::config {
 namespace detail {
 namespace {
 
-const Keys kRootKeys = {"version",    "workers",       "listeners",       "admin",
-                        "access_log", "log_level",     "trusted_proxies", "limits",
-                        "timeouts",   "allow_connect", "modules",         "lists",
-                        "firewall",   "pools",         "sites",           "cache",
-                        "waf",        "overload",      "rate_limit",      "bot",
-                        "safety"};
+const Keys kRootKeys = {
+    "version",         "workers", "listeners", "admin",         "access_log", "log_level",
+    "trusted_proxies", "limits",  "timeouts",  "allow_connect", "modules",    "lists",
+    "firewall",        "pools",   "sites",     "cache",         "waf",        "overload",
+    "rate_limit",      "bot",     "safety"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 

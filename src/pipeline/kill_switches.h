@@ -32,9 +32,7 @@ class KillSwitches {
   std::optional<uint32_t> find(std::string_view name) const;
 
   // Whether the module in `slot` is switched off at runtime: one relaxed load.
-  bool off(uint32_t slot) const {
-    return (off_.load(std::memory_order_relaxed) >> slot) & 1u;
-  }
+  bool off(uint32_t slot) const { return (off_.load(std::memory_order_relaxed) >> slot) & 1u; }
   // Returns false for a name never registered. `changed` tells whether it flipped.
   bool set_off(std::string_view name, bool off, bool* changed = nullptr);
 

@@ -83,8 +83,7 @@ class Pipeline {
   // Whether the entry is off for this request (config or runtime kill switch); if so,
   // counts and records the skip.
   bool killed(const Entry& entry) const {
-    return entry.module == nullptr ||
-           (entry.has_slot && kill_switches().off(entry.slot));
+    return entry.module == nullptr || (entry.has_slot && kill_switches().off(entry.slot));
   }
   void skip_killed(const Entry& entry, RequestContext& ctx) const;
   // Returns true when the failure must stop the request (fail-closed).

@@ -48,8 +48,7 @@ TEST_F(LogTest, FirstBurstPassesThenTheRestIsCountedAndReportedOnce) {
   testing::internal::CaptureStderr();
   rampart::core::flush_suppressed_logs(t + 1'001);
   std::string out = testing::internal::GetCapturedStderr();
-  EXPECT_NE(out.find("suppressed 100 similar log lines: origin connect failed"),
-            std::string::npos)
+  EXPECT_NE(out.find("suppressed 100 similar log lines: origin connect failed"), std::string::npos)
       << out;
   // Reported once only.
   testing::internal::CaptureStderr();

@@ -77,7 +77,8 @@ const std::vector<ActionCase> kFirewallActions = {
     {"block", R"({id: r, expression: "true", action: block})"},
     {"allow", R"({id: r, expression: "true", action: allow})"},
     {"log", R"({id: r, expression: "true", action: log})"},
-    {"skip", R"({id: r, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
+    {"skip",
+     R"({id: r, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
     {"challenge", R"({id: r, expression: "true", action: challenge})"},
     {"js_challenge", R"({id: r, expression: "true", action: js_challenge})"},
     {"managed_challenge", R"({id: r, expression: "true", action: managed_challenge})"},
@@ -185,7 +186,8 @@ TEST_F(KillSwitchActions, SkipRuleOfAKilledFirewallNoLongerSkipsLaterPhases) {
   std::string extra = kRateLimit;
   extra.replace(extra.find("ACTION"), 6, "block");
   auto config = load_config(config_yaml(
-      {}, {R"({id: s, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
+      {},
+      {R"({id: s, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
       {}, extra));
   auto p = pipeline(*config);
   for (int i = 0; i < 3; ++i) EXPECT_EQ(run(*p, *config).result, RequestResult::kForward);
