@@ -156,7 +156,7 @@ TEST_F(KillSwitchActions, RateLimitOffUndoesEveryAction) {
       EXPECT_TRUE(has(off.verdict.verdicts, "rate_limit=killed")) << action;
     }
     ASSERT_TRUE(kill_switches().set_off("rate_limit", false));
-    // Requests while it was off were not counted either: the key is still over, no more.
+    // Switched on again, the same pipeline limits again.
     EXPECT_EQ(run(*p, *config).verdict.rules, (std::vector<std::string>{"rl"})) << action;
   }
 }
@@ -185,6 +185,8 @@ TEST_F(KillSwitchActions, SkipRuleOfAKilledFirewallNoLongerSkipsLaterPhases) {
   // rate limiting applies again, as if the rule did not exist.
   std::string extra = kRateLimit;
   extra.replace(extra.find("ACTION"), 6, "block");
+  // Its own rule id: limiters outlive pipelines (kept per rule id across reloads).
+  extra.replace(extra.find("id: rl"), 6, "id: rl-skip");
   auto config = load_config(config_yaml(
       {},
       {R"({id: s, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
