@@ -24,12 +24,15 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](auto* a, auto* b) { return a->phase < b->phase; });
   for (const ModuleDescriptor* d : ordered) {
+    // Every module gets its switch, used or not, so an operator can switch off a module
+    // before a config that uses it arrives.
+    std::optional<uint32_t> slot = kill_switches().slot(d->name);
     if (d->configured != nullptr && !d->configured(config)) continue;
     const config::ModuleSettings& settings = config.module(d->name);
     auto entry = std::make_unique<Entry>();
     entry->name = d->name;
     entry->phase = d->phase;
-    if (auto slot = kill_switches().slot(d->name)) {
+    if (slot) {
       entry->slot = *slot;
       entry->has_slot = true;
     }

@@ -163,6 +163,14 @@ def test_the_switch_api_needs_the_token_and_known_names(rampart_factory, origin)
     assert r.admin_post("/modules/firewall/explode")[0] == 404
     assert http_get(r.admin_port, "/modules/firewall/disable", host="admin")[0] == 405
     assert forwarded(send(r, "/echo"), "/echo")
+    # A module the config does not use has its switch too, for a config still to come.
+    s, _, body = r.admin_get("/modules")
+    modules = {m["name"]: m for m in json.loads(body)["modules"]}
+    assert modules["ddos_l7"]["state"] == "unused", modules
+    assert r.admin_post("/modules/ddos_l7/disable")[0] == 200
+    s, _, body = r.admin_get("/modules")
+    assert {m["name"]: m for m in json.loads(body)["modules"]}["ddos_l7"]["runtime_enabled"] \
+        is False
 
 
 # --------------------------------------------------------------------------------------

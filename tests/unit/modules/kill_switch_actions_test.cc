@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "core/log.h"
 #include "modules/builtin.h"
 #include "pipeline/kill_switches.h"
 #include "unit/modules/firewall_test_util.h"
@@ -24,7 +25,7 @@ using rampart::pipeline::ModuleRegistry;
 using rampart::pipeline::Pipeline;
 using rampart::pipeline::SkipReason;
 
-struct Run {
+struct PipelineRun {
   RequestResult result;
   Verdict verdict;
   bool routed = false;
@@ -46,10 +47,11 @@ class KillSwitchActions : public ::testing::Test {
     return p;
   }
 
-  static Run run(const Pipeline& p, const Config& config, RequestSpec spec = get("/x")) {
+  static PipelineRun run_pipeline(const Pipeline& p, const Config& config,
+                                  RequestSpec spec = get("/x")) {
     auto request = make_request(config, spec);
     RequestResult result = p.run_request(*request->ctx);
-    Run out{result, summarize(Outcome::kContinue, *request->ctx)};
+    PipelineRun out{result, summarize(Outcome::kContinue, *request->ctx)};
     out.routed = request->ctx->route_pools != nullptr;
     return out;
   }
@@ -95,7 +97,7 @@ const std::string kRateLimit =
 const std::string kPools = "pools:\n  alt: {endpoints: [127.0.0.1:2]}\n";
 
 // The request passed untouched: forwarded, nothing rewritten or routed, no rule matched.
-void expect_untouched(const Run& r, const std::string& what) {
+void expect_untouched(const PipelineRun& r, const std::string& what) {
   EXPECT_EQ(r.result, RequestResult::kForward) << what << " " << r.verdict;
   EXPECT_EQ(r.verdict.status, 0) << what;
   EXPECT_EQ(r.verdict.rewritten, "") << what;
@@ -110,19 +112,19 @@ TEST_F(KillSwitchActions, FirewallOffAtRuntimeUndoesEveryAction) {
     auto config = load_config(config_yaml({}, {c.rule}, {}, kPools));
     auto p = pipeline(*config);
     // Switched on, the rule does something the request can tell.
-    Run on = run(*p, *config);
+    PipelineRun on = run_pipeline(*p, *config);
     EXPECT_EQ(on.verdict.rules, (std::vector<std::string>{"r"})) << c.name << " " << on.verdict;
 
     uint64_t before = skips("firewall", SkipReason::kAdmin);
     ASSERT_TRUE(kill_switches().set_off("firewall", true));
-    Run off = run(*p, *config);
+    PipelineRun off = run_pipeline(*p, *config);
     expect_untouched(off, c.name);
     EXPECT_TRUE(has(off.verdict.verdicts, "firewall=killed")) << c.name << " " << off.verdict;
     EXPECT_EQ(skips("firewall", SkipReason::kAdmin), before + 1) << c.name;
 
     // Switched on again, the same pipeline acts again: nothing was rebuilt.
     ASSERT_TRUE(kill_switches().set_off("firewall", false));
-    EXPECT_EQ(run(*p, *config).verdict.rules, on.verdict.rules) << c.name;
+    EXPECT_EQ(run_pipeline(*p, *config).verdict.rules, on.verdict.rules) << c.name;
   }
 }
 
@@ -132,7 +134,7 @@ TEST_F(KillSwitchActions, FirewallOffInTheConfigUndoesEveryAction) {
         config_yaml({}, {c.rule}, {}, kPools + "modules:\n  firewall: {enabled: false}\n"));
     auto p = pipeline(*config);
     uint64_t before = skips("firewall", SkipReason::kConfig);
-    Run off = run(*p, *config);
+    PipelineRun off = run_pipeline(*p, *config);
     expect_untouched(off, c.name);
     EXPECT_TRUE(has(off.verdict.verdicts, "firewall=killed")) << c.name;
     EXPECT_EQ(skips("firewall", SkipReason::kConfig), before + 1) << c.name;
@@ -145,19 +147,19 @@ TEST_F(KillSwitchActions, RateLimitOffUndoesEveryAction) {
     extra.replace(extra.find("ACTION"), 6, action);
     auto config = load_config(config_yaml({}, {}, {}, extra));
     auto p = pipeline(*config);
-    run(*p, *config);  // the one request a minute allowed
-    Run over = run(*p, *config);
+    run_pipeline(*p, *config);  // the one request a minute allowed
+    PipelineRun over = run_pipeline(*p, *config);
     EXPECT_EQ(over.verdict.rules, (std::vector<std::string>{"rl"})) << action << over.verdict;
 
     ASSERT_TRUE(kill_switches().set_off("rate_limit", true));
     for (int i = 0; i < 3; ++i) {
-      Run off = run(*p, *config);
+      PipelineRun off = run_pipeline(*p, *config);
       expect_untouched(off, action);
       EXPECT_TRUE(has(off.verdict.verdicts, "rate_limit=killed")) << action;
     }
     ASSERT_TRUE(kill_switches().set_off("rate_limit", false));
     // Switched on again, the same pipeline limits again.
-    EXPECT_EQ(run(*p, *config).verdict.rules, (std::vector<std::string>{"rl"})) << action;
+    EXPECT_EQ(run_pipeline(*p, *config).verdict.rules, (std::vector<std::string>{"rl"})) << action;
   }
 }
 
@@ -166,11 +168,11 @@ TEST_F(KillSwitchActions, ChallengeWhileTheBotModuleIsOffPassesAndSaysSo) {
     auto config = load_config(config_yaml(
         {}, {"{id: c, expression: \"true\", action: " + action + "}"}, {}, "bot: {}\n"));
     auto p = pipeline(*config);
-    Run on = run(*p, *config);
+    PipelineRun on = run_pipeline(*p, *config);
     EXPECT_EQ(on.result, RequestResult::kRespond) << action << " " << on.verdict;
 
     ASSERT_TRUE(kill_switches().set_off("bot", true));
-    Run off = run(*p, *config);
+    PipelineRun off = run_pipeline(*p, *config);
     EXPECT_EQ(off.result, RequestResult::kForward) << action << " " << off.verdict;
     EXPECT_EQ(off.verdict.challenge, ChallengeKind::kNone);
     EXPECT_EQ(off.verdict.rules, (std::vector<std::string>{"c"}));  // still listed
@@ -192,12 +194,12 @@ TEST_F(KillSwitchActions, SkipRuleOfAKilledFirewallNoLongerSkipsLaterPhases) {
       {R"({id: s, expression: "true", action: skip, action_parameters: {phases: [rate_limit]}})"},
       {}, extra));
   auto p = pipeline(*config);
-  for (int i = 0; i < 3; ++i) EXPECT_EQ(run(*p, *config).result, RequestResult::kForward);
+  for (int i = 0; i < 3; ++i) EXPECT_EQ(run_pipeline(*p, *config).result, RequestResult::kForward);
   uint64_t rule_skips = skips("rate_limit", SkipReason::kRule);
   EXPECT_GE(rule_skips, 3u);
   ASSERT_TRUE(kill_switches().set_off("firewall", true));
-  EXPECT_EQ(run(*p, *config).result, RequestResult::kForward);  // the first one counts
-  Run limited = run(*p, *config);
+  EXPECT_EQ(run_pipeline(*p, *config).result, RequestResult::kForward);  // the first one counts
+  PipelineRun limited = run_pipeline(*p, *config);
   EXPECT_EQ(limited.result, RequestResult::kRespond) << limited.verdict;
   EXPECT_EQ(limited.verdict.status, 429);
 }
@@ -212,7 +214,7 @@ TEST_F(KillSwitchActions, CacheRulesAndTransformOffLeaveTheSiteDefaults) {
       "        - {id: nocache, expression: \"true\", action_parameters: {cache: false}}\n";
   auto config = load_config(yaml);
   auto p = pipeline(*config);
-  Run on = run(*p, *config);
+  PipelineRun on = run_pipeline(*p, *config);
   EXPECT_EQ(on.result, RequestResult::kRespond);  // the redirect
   EXPECT_EQ(on.verdict.status, 301);
   auto cached = make_request(*config, get("/other"));
