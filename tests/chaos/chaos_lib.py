@@ -200,6 +200,7 @@ class Load:
         self.timeout = timeout
         self.source = source
         self.samples = []
+        self.keepalive_retries = 0
         self.faults = []  # [tag, start, end or None, settle]
         self._lock = threading.Lock()
         self._stop = threading.Event()
@@ -238,8 +239,15 @@ class Load:
         return http.client.HTTPConnection(LOOPBACK, self.port, timeout=self.timeout,
                                           source_address=self.source)
 
+    def _once(self, conn, path):
+        conn.request("GET", path, headers=self.headers)
+        r = conn.getresponse()
+        r.read()
+        return r
+
     def _run(self, index):
         conn = self._connect()
+        used = 0  # requests made on `conn`
         i = index
         while not self._stop.is_set():
             if time.monotonic() - self.t0 > self.max_seconds or \
@@ -249,20 +257,31 @@ class Load:
             i += 1
             t = time.monotonic()
             try:
-                conn.request("GET", path, headers=self.headers)
-                r = conn.getresponse()
-                r.read()
+                try:
+                    r = self._once(conn, path)
+                except (http.client.RemoteDisconnected, ConnectionResetError, BrokenPipeError):
+                    if used == 0:
+                        raise
+                    # A kept-alive connection the server closed as the request went out:
+                    # like browsers and curl, retry a GET once on a new connection
+                    # (RFC 9112 section 9.3.1), and count it.
+                    with self._lock:
+                        self.keepalive_retries += 1
+                    conn.close()
+                    conn, used = self._connect(), 0
+                    r = self._once(conn, path)
+                used += 1
                 cache_status = r.getheader("Cache-Status", "") or ""
                 s = Sample(t, time.monotonic(), path, r.status,
                            r.getheader("X-Chaos-Origin") == "1",
                            r.status == 200 and "stale" in cache_status, None)
                 if (r.getheader("Connection", "") or "").lower() == "close":
                     conn.close()
-                    conn = self._connect()
+                    conn, used = self._connect(), 0
             except (OSError, http.client.HTTPException) as e:
                 s = Sample(t, time.monotonic(), path, 0, False, False, repr(e))
                 conn.close()
-                conn = self._connect()
+                conn, used = self._connect(), 0
             with self._lock:
                 self.samples.append(s)
 
@@ -356,7 +375,8 @@ def write_report(scenario, load=None, *, requests=None, rampart_errors=None, ori
         "time_to_detect_s": None if time_to_detect_s is None else round(time_to_detect_s, 3),
         "time_to_rollback_s": None if time_to_rollback_s is None else round(time_to_rollback_s, 3),
         "max_rss_mib": None if max_rss_mib is None else round(max_rss_mib, 1),
-        "notes": notes,
+        "notes": notes + ("" if load is None else
+                          "; GETs retried after a keep-alive close: %d" % load.keepalive_retries),
         "mode": "long" if LONG else "short",
         "sanitized": SANITIZED,
     }
@@ -366,5 +386,7 @@ def write_report(scenario, load=None, *, requests=None, rampart_errors=None, ori
 
 
 def describe(samples, limit=5):
-    return "; ".join("%s %s status=%s origin=%s err=%s" % (s.phase, s.path, s.status, s.origin,
-                                                          s.error) for s in samples[:limit])
+    """A few samples, for an assertion message."""
+    return "%d: " % len(samples) + "; ".join(
+        "t=%.3f..%.3f %s status=%s origin=%s err=%s" % (s.t, s.end, s.path, s.status, s.origin,
+                                                        s.error) for s in samples[:limit])

@@ -39,7 +39,8 @@ def test_origin_failures_serve_stale_and_never_break_on_their_own(chaos_origin,
         status, headers, _ = chaos_lib.helpers.http_get(r.port, path)
         assert status == 200 and headers.get("X-Chaos-Origin") == "1"
 
-    load = Load(r.port, CACHED + DYNAMIC, threads=4, max_seconds=STEP_S * 20 + 60).start()
+    load = Load(r.port, CACHED + DYNAMIC, threads=4, max_seconds=STEP_S * 20 + 60,
+                max_requests=2_000_000).start()
     detect = {}
     try:
         time.sleep(STEP_S)
@@ -76,7 +77,9 @@ def test_origin_failures_serve_stale_and_never_break_on_their_own(chaos_origin,
     assert rampart_errors == [], chaos_lib.describe(rampart_errors)
     for mode in STALE_MODES:
         missed = load.cached_failures(mode)
-        assert missed == [], "%s: %s" % (mode, chaos_lib.describe(missed))
+        fault = [f for f in load.faults if f[0] == mode][0]
+        assert missed == [], "%s (fault %.3f..%.3f): %s" % (mode, fault[1], fault[2],
+                                                            chaos_lib.describe(missed))
         assert load.stale_served(mode), "%s: no stale copy served" % mode
     assert max_rss < chaos_lib.MEMORY_CAP_MIB, max_rss
     # Back to normal: the origin answers through rampart again.
