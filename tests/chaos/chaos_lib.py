@@ -192,7 +192,7 @@ class Load:
     while rampart sees the origin back) belongs to that fault; every other request was
     made while the origin was healthy."""
 
-    def __init__(self, port, paths, threads=4, max_seconds=120.0, max_requests=200_000,
+    def __init__(self, port, paths, threads=4, max_seconds=120.0, max_requests=2_000_000,
                  headers=None, timeout=10.0, source=None):
         self.port, self.paths, self.threads = port, list(paths), threads
         self.max_seconds, self.max_requests = max_seconds, max_requests
