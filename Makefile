@@ -6,7 +6,7 @@ FUZZ_DIR  ?= build/fuzz
 JOBS      ?= $(shell nproc)
 CMAKE_FLAGS := -G Ninja -Wno-dev
 
-.PHONY: all deps build run test unit integration fuzz asan bench format clean
+.PHONY: all deps build run test unit integration fuzz asan bench chaos format clean
 
 all: build
 
@@ -40,6 +40,13 @@ fuzz: deps
 
 test: build
 	@bash scripts/run-tests.sh
+
+# The chaos suite in its long form, then its figures into docs/resilience.md.
+chaos: build
+	@rm -rf build/chaos
+	@CHAOS_LONG=1 RAMPART_BIN=$(abspath $(BUILD_DIR)/rampart) /usr/bin/python3 -m pytest -q \
+	  -p no:cacheprovider tests/chaos; status=$$?; \
+	  /usr/bin/python3 scripts/chaos-report.py; exit $$status
 
 bench: build
 	@bash bench/run.sh $(BUILD_DIR)/rampart

@@ -3,8 +3,9 @@
 # fails, then exits non-zero if any did.
 #   1. unit tests (GoogleTest via ctest) on the release build
 #   2. integration tests (pytest) against the release binary on loopback
-#   3. the libFuzzer targets, FUZZ_SECONDS each (clang build)
-#   4. unit + integration tests again under ASan+UBSan
+#   3. the chaos suite, short form, against the release binary
+#   4. the libFuzzer targets, FUZZ_SECONDS each (clang build)
+#   5. unit + integration tests again under ASan+UBSan
 set -uo pipefail
 cd "$(dirname "$0")/.."
 jobs=$(nproc)
@@ -17,6 +18,10 @@ stage "unit tests (release)"
 stage "integration tests (release)"
 RAMPART_BIN="$PWD/build/release/rampart" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/integration || failed+=("integration")
+
+stage "chaos suite, short (release)"
+RAMPART_BIN="$PWD/build/release/rampart" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
+  tests/chaos || failed+=("chaos")
 
 stage "fuzzers (${FUZZ_SECONDS:-20}s each)"
 if CXX=clang++ cmake -S . -B build/fuzz -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \

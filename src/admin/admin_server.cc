@@ -9,6 +9,7 @@
 #include <boost/asio/write.hpp>
 
 #include "admin/cache_api.h"
+#include "admin/modules_api.h"
 #include "admin/origins_api.h"
 #include "core/listener.h"
 #include "core/log.h"
@@ -80,8 +81,10 @@ std::string status_json(server::Server& server) {
   for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
     if (!first) out.push_back(',');
     first = false;
-    fmt::format_to(std::back_inserter(out), "{{\"name\":{},\"failures\":{},\"fail_mode\":\"{}\"}}",
-                   json_string(m.name), m.failures, m.fail_closed ? "closed" : "open");
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"name\":{},\"failures\":{},\"fail_mode\":\"{}\",\"enabled\":{}}}",
+                   json_string(m.name), m.failures, m.fail_closed ? "closed" : "open",
+                   m.killed ? "false" : "true");
   }
   out.append("],\"last_reload_errors\":[");
   first = true;
@@ -221,10 +224,7 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     render_origin_metrics(*snapshot->origins, response.body);
     render_cache_metrics(server.cache(), response.body);
     feeds::Registry::instance().render_metrics(response.body);
-    for (const pipeline::ModuleStats& m : snapshot->pipeline->stats()) {
-      fmt::format_to(std::back_inserter(response.body),
-                     "rampart_module_failures_total{{module=\"{}\"}} {}\n", m.name, m.failures);
-    }
+    render_module_metrics(*snapshot->pipeline, snapshot->config->version, response.body);
     std::string_view last_metric;
     for (const pipeline::CounterSample& c : snapshot->pipeline->counters()) {
       auto out = std::back_inserter(response.body);
@@ -266,75 +266,89 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     response.status = feeds::Registry::instance().accept(name, response.body);
     return response;
   }
-  if (path == "/cache/purge") {
+  if (path == "/modules" && (method == "GET" || method == "HEAD")) {
+    response.body = modules_json(*snapshot->pipeline, snapshot->config->version);
+    return response;
+  }
+  if (path.starts_with("/modules/")) {
     if (method != "POST") {
       response.status = 405;
       response.body = "{\"error\":\"use POST\"}\n";
       return response;
     }
     if (!authorized(*snapshot, authorization, response)) return response;
-    return purge_cache(server.cache(), query);
+    return module_action(path.substr(std::string_view("/modules/").size()));
   }
-  if (path == "/config/reload") {
-    if (method != "POST") {
-      response.status = 405;
-      response.body = "{\"error\":\"use POST\"}\n";
-      return response;
-    }
-    if (!authorized(*snapshot, authorization, response)) return response;
-    bool force = query == "force" || query == "force=1" || query == "force=true";
-    server::ReloadOutcome outcome = server.reload(force);
-    if (outcome.ok) {
-      // "staged": on trial as a canary (GET /config follows it), not yet serving everyone.
-      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}{}}}\n",
-                                  json_string(outcome.config_version),
-                                  outcome.staged ? ",\"staged\":true" : "");
-    } else {
-      response.status = 400;
-      response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
-                                  json_string(outcome.config_version));
-      for (size_t i = 0; i < outcome.errors.size(); ++i) {
-        if (i > 0) response.body.push_back(',');
-        response.body.append(json_string(outcome.errors[i]));
-      }
-      response.body.append("]}\n");
-    }
+}
+if (path == "/cache/purge") {
+  if (method != "POST") {
+    response.status = 405;
+    response.body = "{\"error\":\"use POST\"}\n";
     return response;
   }
-  if (path == "/config" && (method == "GET" || method == "HEAD")) {
-    response.body = config_json(server);
+  if (!authorized(*snapshot, authorization, response)) return response;
+  return purge_cache(server.cache(), query);
+}
+if (path == "/config/reload") {
+  if (method != "POST") {
+    response.status = 405;
+    response.body = "{\"error\":\"use POST\"}\n";
     return response;
   }
-  if (path == "/config/promote" || path == "/config/rollback") {
-    if (method != "POST") {
-      response.status = 405;
-      response.body = "{\"error\":\"use POST\"}\n";
-      return response;
+  if (!authorized(*snapshot, authorization, response)) return response;
+  bool force = query == "force" || query == "force=1" || query == "force=true";
+  server::ReloadOutcome outcome = server.reload(force);
+  if (outcome.ok) {
+    // "staged": on trial as a canary (GET /config follows it), not yet serving everyone.
+    response.body =
+        fmt::format("{{\"ok\":true,\"config_version\":{}{}}}\n",
+                    json_string(outcome.config_version), outcome.staged ? ",\"staged\":true" : "");
+  } else {
+    response.status = 400;
+    response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
+                                json_string(outcome.config_version));
+    for (size_t i = 0; i < outcome.errors.size(); ++i) {
+      if (i > 0) response.body.push_back(',');
+      response.body.append(json_string(outcome.errors[i]));
     }
-    if (!authorized(*snapshot, authorization, response)) return response;
-    std::string message;
-    bool done = path == "/config/promote" ? server.promote(message) : server.rollback(message);
-    if (done) {
-      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n", json_string(message));
-    } else {
-      response.status = 409;
-      response.body = fmt::format("{{\"ok\":false,\"error\":{}}}\n", json_string(message));
-    }
-    return response;
+    response.body.append("]}\n");
   }
-  // Routes the modules serve (GET /ddos/mitigations, ...): a mutation needs the token.
-  if (pipeline::has_admin_route(path)) {
-    bool read_only = method == "GET" || method == "HEAD";
-    if (!read_only && !authorized(*snapshot, authorization, response)) return response;
-    if (auto reply = pipeline::call_admin_route(pipeline::AdminCall{method, path, query})) {
-      response.status = reply->status;
-      response.body = std::move(reply->body);
-      return response;
-    }
-  }
-  response.status = 404;
-  response.body = "{\"error\":\"unknown admin endpoint\"}\n";
   return response;
+}
+if (path == "/config" && (method == "GET" || method == "HEAD")) {
+  response.body = config_json(server);
+  return response;
+}
+if (path == "/config/promote" || path == "/config/rollback") {
+  if (method != "POST") {
+    response.status = 405;
+    response.body = "{\"error\":\"use POST\"}\n";
+    return response;
+  }
+  if (!authorized(*snapshot, authorization, response)) return response;
+  std::string message;
+  bool done = path == "/config/promote" ? server.promote(message) : server.rollback(message);
+  if (done) {
+    response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n", json_string(message));
+  } else {
+    response.status = 409;
+    response.body = fmt::format("{{\"ok\":false,\"error\":{}}}\n", json_string(message));
+  }
+  return response;
+}
+// Routes the modules serve (GET /ddos/mitigations, ...): a mutation needs the token.
+if (pipeline::has_admin_route(path)) {
+  bool read_only = method == "GET" || method == "HEAD";
+  if (!read_only && !authorized(*snapshot, authorization, response)) return response;
+  if (auto reply = pipeline::call_admin_route(pipeline::AdminCall{method, path, query})) {
+    response.status = reply->status;
+    response.body = std::move(reply->body);
+    return response;
+  }
+}
+response.status = 404;
+response.body = "{\"error\":\"unknown admin endpoint\"}\n";
+return response;
 }
 
 AdminServer::AdminServer(asio::io_context& io, server::Server& server) : io_(io), server_(server) {}

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/signal_set.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <sys/resource.h>
 
@@ -99,6 +100,17 @@ int run(const std::string& path) {
   }
 
   int exit_code = 0;
+  // Rate-limited log lines held back on the request path are summed up here, off it.
+  boost::asio::steady_timer log_flush(control);
+  std::function<void(const boost::system::error_code&)> on_flush =
+      [&](const boost::system::error_code& ec) {
+        if (ec) return;
+        core::flush_suppressed_logs();
+        log_flush.expires_after(std::chrono::seconds(1));
+        log_flush.async_wait(on_flush);
+      };
+  log_flush.expires_after(std::chrono::seconds(1));
+  log_flush.async_wait(on_flush);
   boost::asio::signal_set signals(control, SIGTERM, SIGINT, SIGHUP);
   std::function<void(const boost::system::error_code&, int)> on_signal =
       [&](const boost::system::error_code& ec, int signal) {
@@ -116,6 +128,7 @@ int run(const std::string& path) {
           core::log(core::LogLevel::kWarn, "grace period over; closing remaining connections");
         }
         core::log(core::LogLevel::kInfo, "stopped");
+        log_flush.cancel();
         control.stop();
       };
   signals.async_wait(on_signal);

@@ -106,7 +106,7 @@ DiskStore::ObjectPtr DiskStore::load(std::string_view key) {
   misses_.fetch_add(1, std::memory_order_relaxed);
   if (error != 0 && error != ENOENT && error != EFBIG) {
     // A read error is the disk's, not the file's: keep the file, try again next time.
-    static core::LogRateLimiter limiter(1);
+    static core::LogRateLimiter limiter("disk cache read failed", 1);
     if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
       core::log(core::LogLevel::kWarn, "disk cache: reading {} failed: {} ({} more suppressed)",
                 path, std::strerror(error), suppressed);
@@ -120,7 +120,7 @@ DiskStore::ObjectPtr DiskStore::load(std::string_view key) {
   if (it == index_.end() || it->second.version != version) return nullptr;
   if (error == 0) {
     corrupt_.fetch_add(1, std::memory_order_relaxed);
-    static core::LogRateLimiter limiter(1);
+    static core::LogRateLimiter limiter("disk cache corrupt file", 1);
     if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
       core::log(core::LogLevel::kWarn,
                 "disk cache: {} is corrupt ({}), removed ({} more suppressed)", path,

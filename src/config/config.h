@@ -16,6 +16,7 @@
 #include "config/deployment_settings.h"
 #include "config/pool_settings.h"
 #include "config/rule_settings.h"
+#include "config/safety_settings.h"
 #include "config/security_settings.h"
 #include "config/tls_settings.h"
 #include "core/ip.h"
@@ -114,6 +115,7 @@ struct Config {
   ClusterSettings cluster;  // rate-limit counters shared through Redis
   BotSettings bot;
   Deployment deployment;
+  SafetySettings safety;
 
   const ModuleSettings& module(std::string_view name) const;
   const Pool* pool(std::string_view name) const;

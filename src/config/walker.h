@@ -236,6 +236,7 @@ class Walker {
   void bot(const At& at);  // walker_bot.cc
   // bot: verified_bots, feed_limits, reverse_dns, web_bot_auth (walker_verified_bots.cc)
   void bot_verified(std::string_view key, const At& v);
+  void safety(const At& at);  // walker_safety.cc
   std::optional<std::pair<int64_t, int64_t>> waf_rule_range(const At& at);
   // Returns the position of `size`, for the check against max_object_size.
   std::optional<Pos> cache_disk(const At& at);

@@ -24,7 +24,7 @@ const Keys kRootKeys = {
     "version",         "workers", "listeners",  "admin",         "access_log", "log_level",
     "trusted_proxies", "limits",  "timeouts",   "allow_connect", "modules",    "lists",
     "firewall",        "pools",   "sites",      "cache",         "waf",        "overload",
-    "rate_limit",      "bot",     "deployment", "cluster"};
+    "rate_limit",      "bot",     "deployment", "cluster",       "safety"};
 const Keys kAccessLogKeys = {"path"};
 const Keys kLogLevels = {"trace", "debug", "info", "warn", "error"};
 
@@ -49,6 +49,8 @@ void Walker::root(const YAML::Node& node) {
       waf(v);
     } else if (key == "bot") {
       bot(v);
+    } else if (key == "safety") {
+      safety(v);
     } else if (key == "workers") {
       workers(v);
     } else if (key == "listeners") {

@@ -4,6 +4,7 @@
 #include <exception>
 
 #include "core/log.h"
+#include "pipeline/kill_switches.h"
 
 namespace rampart::pipeline {
 
@@ -23,10 +24,24 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
   std::stable_sort(ordered.begin(), ordered.end(),
                    [](auto* a, auto* b) { return a->phase < b->phase; });
   for (const ModuleDescriptor* d : ordered) {
+    // Every module gets its switch, used or not, so an operator can switch off a module
+    // before a config that uses it arrives.
+    std::optional<uint32_t> slot = kill_switches().slot(d->name);
     if (d->configured != nullptr && !d->configured(config)) continue;
     const config::ModuleSettings& settings = config.module(d->name);
+    auto entry = std::make_unique<Entry>();
+    entry->name = d->name;
+    entry->phase = d->phase;
+    if (slot) {
+      entry->slot = *slot;
+      entry->has_slot = true;
+    }
     if (!settings.enabled) {
+      // Kept as an empty entry so each request it would have run for records and counts
+      // the skip, and a challenge waiting for the bot phase is resolved the same way as
+      // for a runtime switch.
       core::log(core::LogLevel::kInfo, "module {} disabled by its kill switch", d->name);
+      pipeline->entries_.push_back(std::move(entry));
       continue;
     }
     size_t errors_before = errors.size();
@@ -37,8 +52,8 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
       }
       continue;
     }
-    auto entry = std::make_unique<Entry>();
     entry->module = std::move(module);
+    entry->phase = entry->module->phase();
     entry->fail_closed = settings.fail_mode == config::FailMode::kClosed;
     if (entry->module->wants_response()) pipeline->response_entries_.push_back(entry.get());
     pipeline->entries_.push_back(std::move(entry));
@@ -48,7 +63,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
 
 bool Pipeline::handle_failure(const Entry& entry, RequestContext& ctx, const char* what) const {
   entry.failures.fetch_add(1, std::memory_order_relaxed);
-  static core::LogRateLimiter limiter;
+  static core::LogRateLimiter limiter("module failed");
   if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
     core::log(core::LogLevel::kWarn, "module {} failed ({}), {} (+{} similar suppressed)",
               entry.module->name(), what, entry.fail_closed ? "failing closed" : "skipped",
@@ -65,13 +80,32 @@ bool Pipeline::handle_failure(const Entry& entry, RequestContext& ctx, const cha
   return false;
 }
 
+void Pipeline::skip_killed(const Entry& entry, RequestContext& ctx) const {
+  if (entry.has_slot) {
+    kill_switches().count_skip(entry.slot,
+                               entry.module == nullptr ? SkipReason::kConfig : SkipReason::kAdmin);
+  }
+  ctx.record(entry.name, "killed");
+  if (entry.phase == Phase::kBot && ctx.challenge != ChallengeKind::kNone) {
+    // The operator switched challenges off: the request goes on unchallenged, and the
+    // log says why (the rule that asked is still listed in `rules`).
+    ctx.challenge = ChallengeKind::kNone;
+    ctx.record(entry.name, "challenge-skipped");
+  }
+}
+
 RequestResult Pipeline::run_request(RequestContext& ctx) const {
   for (const auto& entry : entries_) {
     // A challenge is the bot phase's to serve; no later phase may act on a request that
     // was not challenged (a redirect, a cached response, forwarding it).
-    if (ctx.challenge != ChallengeKind::kNone && entry->module->phase() > Phase::kBot) break;
-    if (ctx.phase_skipped(entry->module->phase())) {
-      ctx.record(entry->module->name(), "skipped");
+    if (ctx.challenge != ChallengeKind::kNone && entry->phase > Phase::kBot) break;
+    if (killed(*entry)) {
+      skip_killed(*entry, ctx);
+      continue;
+    }
+    if (ctx.phase_skipped(entry->phase)) {
+      if (entry->has_slot) kill_switches().count_skip(entry->slot, SkipReason::kRule);
+      ctx.record(entry->name, "skipped");
       continue;
     }
     Outcome outcome;
@@ -102,7 +136,7 @@ RequestResult Pipeline::run_request(RequestContext& ctx) const {
 size_t Pipeline::request_body_limit(const RequestContext& ctx) const {
   size_t limit = 0;
   for (const auto& entry : entries_) {
-    if (ctx.phase_skipped(entry->module->phase())) continue;
+    if (killed(*entry) || ctx.phase_skipped(entry->phase)) continue;
     // A module that throws here asks for nothing; run_request_body meets the same
     // throw and applies its fail mode.
     try {
@@ -116,7 +150,7 @@ size_t Pipeline::request_body_limit(const RequestContext& ctx) const {
 RequestResult Pipeline::run_request_body(RequestContext& ctx, std::string_view body,
                                          bool truncated) const {
   for (const auto& entry : entries_) {
-    if (ctx.phase_skipped(entry->module->phase())) continue;
+    if (killed(*entry) || ctx.phase_skipped(entry->phase)) continue;
     Outcome outcome;
     try {
       size_t limit = entry->module->request_body_limit(ctx);
@@ -138,6 +172,7 @@ RequestResult Pipeline::run_request_body(RequestContext& ctx, std::string_view b
 
 void Pipeline::run_response(RequestContext& ctx) const {
   for (const Entry* entry : response_entries_) {
+    if (killed(*entry)) continue;
     Outcome outcome;
     try {
       outcome = entry->module->on_response(ctx);
@@ -153,21 +188,26 @@ void Pipeline::run_response(RequestContext& ctx) const {
 }
 
 void Pipeline::run_log(const RequestContext& ctx) const noexcept {
-  for (const auto& entry : entries_) entry->module->on_log(ctx);
+  for (const auto& entry : entries_) {
+    if (entry->module != nullptr) entry->module->on_log(ctx);
+  }
 }
 
 std::vector<ModuleStats> Pipeline::stats() const {
   std::vector<ModuleStats> out;
   for (const auto& entry : entries_) {
+    if (entry->module == nullptr) continue;
     out.push_back({entry->module->name(), entry->failures.load(std::memory_order_relaxed),
-                   entry->fail_closed});
+                   entry->fail_closed, killed(*entry)});
   }
   return out;
 }
 
 std::vector<CounterSample> Pipeline::counters() const {
   std::vector<CounterSample> out;
-  for (const auto& entry : entries_) entry->module->collect_counters(out);
+  for (const auto& entry : entries_) {
+    if (entry->module != nullptr) entry->module->collect_counters(out);
+  }
   std::stable_sort(out.begin(), out.end(), [](const CounterSample& a, const CounterSample& b) {
     return a.metric < b.metric;
   });
@@ -176,7 +216,17 @@ std::vector<CounterSample> Pipeline::counters() const {
 
 std::vector<std::string_view> Pipeline::names() const {
   std::vector<std::string_view> out;
-  for (const auto& entry : entries_) out.push_back(entry->module->name());
+  for (const auto& entry : entries_) {
+    if (entry->module != nullptr) out.push_back(entry->module->name());
+  }
+  return out;
+}
+
+std::vector<std::string_view> Pipeline::disabled_by_config() const {
+  std::vector<std::string_view> out;
+  for (const auto& entry : entries_) {
+    if (entry->module == nullptr) out.push_back(entry->name);
+  }
   return out;
 }
 

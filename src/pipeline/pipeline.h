@@ -1,7 +1,8 @@
 #pragma once
 // The ordered list of modules built from one config snapshot. It owns the policy
-// around modules: kill switches (disabled modules are not built), fail modes and the
-// failure counters, so no module has to implement them itself.
+// around modules: kill switches (a module disabled in the config is not built; one
+// switched off at runtime is skipped — see kill_switches.h), fail modes and the failure
+// counters, so no module has to implement them itself.
 
 #include <atomic>
 #include <functional>
@@ -10,6 +11,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "pipeline/kill_switches.h"
 #include "pipeline/module.h"
 
 namespace rampart::pipeline {
@@ -41,6 +43,7 @@ struct ModuleStats {
   std::string_view name;
   uint64_t failures;
   bool fail_closed;
+  bool killed = false;  // switched off at runtime (admin API)
 };
 
 class Pipeline {
@@ -64,13 +67,25 @@ class Pipeline {
   // Every module's exported counters, grouped by metric name.
   std::vector<CounterSample> counters() const;
   std::vector<std::string_view> names() const;
+  // Modules the config gives something to do but disables (`enabled: false`).
+  std::vector<std::string_view> disabled_by_config() const;
 
  private:
   struct Entry {
-    std::unique_ptr<Module> module;
+    std::unique_ptr<Module> module;  // null: disabled by the config, never built
+    std::string_view name;
+    Phase phase = Phase::kNormalize;
+    uint32_t slot = 0;  // in kill_switches()
+    bool has_slot = false;
     bool fail_closed = false;
     mutable std::atomic<uint64_t> failures{0};
   };
+  // Whether the entry is off for this request (config or runtime kill switch); if so,
+  // counts and records the skip.
+  bool killed(const Entry& entry) const {
+    return entry.module == nullptr || (entry.has_slot && kill_switches().off(entry.slot));
+  }
+  void skip_killed(const Entry& entry, RequestContext& ctx) const;
   // Returns true when the failure must stop the request (fail-closed).
   bool handle_failure(const Entry& entry, RequestContext& ctx, const char* what) const;
 

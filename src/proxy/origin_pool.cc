@@ -156,7 +156,7 @@ void OriginPool::eject(size_t i, int64_t now_ms, TryOutcome why) {
   for (size_t j = 0; j < endpoints_.size(); ++j) ejected += state(j).ejected.load() ? 1 : 0;
   size_t cap = endpoints_.size() * od.max_ejected_percent / 100;
   if (ejected >= cap) {
-    static core::LogRateLimiter limiter;
+    static core::LogRateLimiter limiter("origin keeps failing");
     if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
       core::log(core::LogLevel::kWarn,
                 "origin {}/{} keeps failing ({}) but stays in: {} of {} endpoints are already "

@@ -497,6 +497,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
     a_->response_headers.push_back({"Content-Type", local.content_type});
   a_->response_headers.push_back({"Content-Length", content_length});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  add_config_header();
   for (const http::Header& h : local.headers) a_->response_headers.push_back(h);
   if (must_close) a_->response_headers.push_back({"Connection", "close"});
   a_->out.clear();
@@ -505,6 +506,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
   record.bytes_out += a_->out.size();
   bool ok = co_await write_client(a_->out);
   co_return (ok && !must_close) ? Flow::kKeepAlive : Flow::kClose;
+}
+
+void ClientSession::add_config_header() {
+  if (snapshot_ && snapshot_->config->safety.config_header) {
+    a_->response_headers.push_back({"X-Rampart-Config", snapshot_->config->version});
+  }
 }
 
 asio::awaitable<ClientSession::Flow> ClientSession::respond_local(
@@ -521,6 +528,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_local(
   a_->response_headers.push_back({"Content-Length", content_length});
   a_->response_headers.push_back({"Cache-Control", "no-store"});
   a_->response_headers.push_back({"X-Request-Id", {request_id_, sizeof(request_id_)}});
+  add_config_header();
   std::string retry_after = std::to_string(record.retry_after_s);
   if (status == 503) a_->response_headers.push_back({"Retry-After", retry_after});
   for (const http::Header& h : extra) a_->response_headers.push_back(h);

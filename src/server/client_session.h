@@ -172,6 +172,8 @@ class ClientSession {
     return cache_lookup_ != nullptr && cache_lookup_->stale && cache_lookup_->stale_if_error;
   }
   const Snapshot& snapshot() const { return *snapshot_; }
+  // X-Rampart-Config: <version>, when the config's `safety.config_header` asks for it.
+  void add_config_header();
 
   WorkerContext& worker_;
   ClientIo io_;

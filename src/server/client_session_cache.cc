@@ -175,6 +175,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
   a_->response_headers.push_back({"Cache-Status", cache_status});
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  add_config_header();
   if (!content_range.empty()) a_->response_headers.push_back({"Content-Range", content_range});
   if (!content_type.empty()) a_->response_headers.push_back({"Content-Type", content_type});
   if (status == 200 && encoded.coding == compress::Coding::kIdentity &&
@@ -248,6 +249,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
   a_->response_headers.push_back({"Cache-Status", cache_status});
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  add_config_header();
   bool keep_alive = !must_close;
   bool chunked = false;
   std::string length_text = length ? std::to_string(*length) : std::string();

@@ -194,7 +194,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
         std::string reason = timed_out       ? std::string("timed out")
                              : connected.tls ? connected.tls->reason
                                              : connected.error.message();
-        static core::LogRateLimiter limiter;
+        static core::LogRateLimiter limiter("origin connect failed");
         if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
           core::log(core::LogLevel::kWarn, "{} origin {}/{} failed: {} (+{} suppressed)",
                     connected.tls ? "TLS handshake with" : "connect to", pool->name(),
@@ -434,6 +434,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   ctx.response_headers = nullptr;
   a_->response_headers.push_back({"Via", "1.1 rampart"});
   a_->response_headers.push_back({"X-Request-Id", ctx.request_id});
+  add_config_header();
   if (!affinity_cookie.empty()) a_->response_headers.push_back({"Set-Cookie", affinity_cookie});
   if (!cache_status.empty()) a_->response_headers.push_back({"Cache-Status", cache_status});
 

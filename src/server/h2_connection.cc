@@ -67,7 +67,7 @@ void H2Connection::receive(std::string_view bytes) {
     if (c.flood != http::H2Flood::kNone) {
       worker_.metrics.h2_floods[static_cast<size_t>(c.flood)].fetch_add(1,
                                                                         std::memory_order_relaxed);
-      static core::LogRateLimiter limiter;
+      static core::LogRateLimiter limiter("HTTP/2 flood");
       if (int64_t suppressed = limiter.admit(); suppressed >= 0) {
         core::log(core::LogLevel::kWarn,
                   "HTTP/2 {} flood from {}: connection closed (+{} suppressed)",

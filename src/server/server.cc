@@ -228,6 +228,8 @@ bool Server::open_access_log(const config::Config& config, std::string& error) {
 void Server::apply_runtime_settings(const config::Config& config) {
   shared_.limiter.set_limits(config.limits.max_connections, config.limits.max_connections_per_ip);
   core::set_log_level(core::parse_log_level(config.log_level));
+  core::set_log_config_version(config.version);
+  core::set_log_rate(config.safety.error_log_burst, config.safety.error_log_interval);
 }
 
 bool Server::open_listeners(const config::Config& config, std::vector<std::string>& errors) {
