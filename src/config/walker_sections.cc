@@ -35,7 +35,8 @@ const Keys kTimeoutKeys = {"header_read",   "body_read",        "client_idle",
 const Keys kModuleNames = {"normalize",    "ip_access", "ddos_l7",     "firewall",
                            "rate_limit",   "bot",       "waf",         "transform",
                            "cache_lookup", "origin",    "cache_store", "response_transform",
-                           "compression",  "log",       "cache_rules", "bot_clearance"};
+                           "compression",  "log",       "cache_rules", "bot_clearance",
+                           "bot_score"};
 const Keys kModuleKeys = {"enabled", "fail_mode"};
 
 }  // namespace

@@ -128,6 +128,8 @@ class RequestContext {
   // 1 (automated) .. 99 (human); unset until a scoring module computes it. The bot
   // phase's managed_challenge reads it (unknown: proof of work).
   std::optional<uint8_t> bot_score;
+  // A verified good bot (crawler identity confirmed); kept apart from the score.
+  bool verified_bot = false;
   // Set by the DDoS module in under-attack mode: challenges answer 503 instead of 403.
   bool under_attack = false;
 

@@ -1,0 +1,43 @@
+#include "modules/bot/score.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+
+namespace rampart::modules::bot {
+
+uint8_t combine(const Signals& s) {
+  int total = kNeutralScore + s.ua + s.headers + s.order + s.tls + s.behaviour + s.clearance;
+  return static_cast<uint8_t>(std::clamp(total, 1, 99));
+}
+
+std::string format_signals(const Signals& s) {
+  return fmt::format("ua={} headers={} order={} tls={} behaviour={} clearance={}", s.ua, s.headers,
+                     s.order, s.tls, s.behaviour, s.clearance);
+}
+
+bool is_page_load(const http::RequestHead& head) {
+  if (const http::Header* dest = head.find("sec-fetch-dest")) {
+    return http::iequals(dest->value, "document") || http::iequals(dest->value, "iframe") ||
+           http::iequals(dest->value, "frame");
+  }
+  const http::Header* accept = head.find("accept");
+  return accept != nullptr && accept->value.find("text/html") != std::string_view::npos;
+}
+
+std::optional<Signals> compute_signals(const ScoreInput& in, BehaviourTable& table) {
+  if (in.head == nullptr || in.head->headers.size() > kMaxScoredHeaders) return std::nullopt;
+  const http::Header* agent = in.head->find("user-agent");
+  UaInfo ua = classify_user_agent(agent != nullptr ? agent->value : std::string_view());
+  Signals s;
+  s.ua = ua_signal(ua);
+  s.headers = header_signal(*in.head, ua, in.tls);
+  s.order = order_signal(*in.head, ua);
+  s.tls = in.tls ? tls_signal(in.ja4, ua) : 0;
+  s.behaviour =
+      behaviour_signal(table.observe(in.client, in.head->path, is_page_load(*in.head), in.now));
+  s.clearance = clearance_signal(in.clearance);
+  return s;
+}
+
+}  // namespace rampart::modules::bot

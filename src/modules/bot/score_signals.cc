@@ -1,0 +1,256 @@
+#include "modules/bot/score_signals.h"
+
+#include <cstddef>
+#include <cstdio>
+#include <initializer_list>
+
+namespace rampart::modules::bot {
+namespace {
+
+char lower(char c) {
+  return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c;
+}
+
+// Position of `needle` (lowercase) in `hay`, ignoring ASCII case; npos when absent.
+size_t ifind(std::string_view hay, std::string_view needle) {
+  if (needle.size() > hay.size()) return std::string_view::npos;
+  for (size_t i = 0; i + needle.size() <= hay.size(); ++i) {
+    size_t j = 0;
+    while (j < needle.size() && lower(hay[i + j]) == needle[j]) ++j;
+    if (j == needle.size()) return i;
+  }
+  return std::string_view::npos;
+}
+
+bool icontains(std::string_view hay, std::string_view needle) {
+  return ifind(hay, needle) != std::string_view::npos;
+}
+
+// The major version after `token` ("Chrome/"), 0 when absent or not a number.
+int version_after(std::string_view ua, std::string_view token) {
+  size_t at = ifind(ua, token);
+  if (at == std::string_view::npos) return 0;
+  int v = 0;
+  for (size_t i = at + token.size(); i < ua.size() && ua[i] >= '0' && ua[i] <= '9'; ++i) {
+    if (v > 100000) return 0;
+    v = v * 10 + (ua[i] - '0');
+  }
+  return v;
+}
+
+// Clients that say what they are: HTTP libraries, command-line tools, crawlers. Matched
+// case-insensitively anywhere in the User-Agent.
+constexpr std::string_view kAutomationTokens[] = {
+    "curl/",
+    "wget/",
+    "python-requests",
+    "python-urllib",
+    "python-httpx",
+    "aiohttp",
+    "httpx/",
+    "go-http-client",
+    "okhttp",
+    "libwww-perl",
+    "lwp::",
+    "java/",
+    "apache-httpclient",
+    "axios/",
+    "node-fetch",
+    "undici",
+    "scrapy",
+    "httpie",
+    "powershell",
+    "guzzlehttp",
+    "ruby",
+    "phantomjs",
+    "bot/",
+    "bot;",
+    "crawler",
+    "spider",
+};
+
+const http::Header* header(const http::RequestHead& head, std::string_view name) {
+  return head.find(name);
+}
+
+// Index of the first header named `name` in arrival order, or -1.
+int position(const http::RequestHead& head, std::string_view name) {
+  for (size_t i = 0; i < head.headers.size(); ++i) {
+    if (http::iequals(head.headers[i].name, name)) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+bool one_of(std::string_view v, std::initializer_list<std::string_view> allowed) {
+  for (std::string_view a : allowed) {
+    if (http::iequals(v, a)) return true;
+  }
+  return false;
+}
+
+// Sec-Fetch-* (Fetch Metadata): browsers send Site, Mode and Dest together, with values
+// from a closed set; User only on user-activated navigations, always "?1".
+int sec_fetch_points(const http::RequestHead& head, const UaInfo& ua, bool tls) {
+  const http::Header* site = header(head, "sec-fetch-site");
+  const http::Header* mode = header(head, "sec-fetch-mode");
+  const http::Header* dest = header(head, "sec-fetch-dest");
+  const http::Header* user = header(head, "sec-fetch-user");
+  if (site == nullptr && mode == nullptr && dest == nullptr && user == nullptr) {
+    // Browsers send Fetch Metadata to secure origins only; these versions always do.
+    bool sends = (ua.kind == UaKind::kChromium && ua.major >= 80) ||
+                 (ua.kind == UaKind::kFirefox && ua.major >= 90) ||
+                 (ua.kind == UaKind::kSafari && ua.major >= 17);
+    return tls && sends ? -10 : 0;
+  }
+  if (site == nullptr || mode == nullptr || dest == nullptr) return -10;
+  if (!one_of(site->value, {"none", "same-origin", "same-site", "cross-site"}) ||
+      !one_of(mode->value, {"navigate", "same-origin", "no-cors", "cors", "websocket"}) ||
+      !one_of(dest->value,
+              {"document",     "iframe",        "frame",    "embed",       "object",
+               "fencedframe",  "empty",         "image",    "script",      "style",
+               "font",         "audio",         "video",    "track",       "worker",
+               "sharedworker", "serviceworker", "manifest", "report",      "xslt",
+               "audioworklet", "paintworklet",  "json",     "webidentity", "websocket"}))
+    return -20;
+  bool navigate = http::iequals(mode->value, "navigate");
+  if (navigate &&
+      !one_of(dest->value, {"document", "iframe", "frame", "embed", "object", "fencedframe"}))
+    return -20;
+  if (user != nullptr && (user->value != "?1" || !navigate)) return -20;
+  return 10;
+}
+
+// sec-ch-ua (User-Agent Client Hints): Chromium only, and it names the same major
+// version as the User-Agent ("Google Chrome";v="131").
+int client_hint_points(const http::RequestHead& head, const UaInfo& ua, bool tls) {
+  const http::Header* ch = header(head, "sec-ch-ua");
+  if (ua.kind != UaKind::kChromium) return ch != nullptr ? -20 : 0;
+  if (ch == nullptr) return tls && ua.major >= 89 ? -15 : 0;
+  if (ua.major > 0) {
+    char want[24];
+    int n = std::snprintf(want, sizeof want, "v=\"%d\"", ua.major);
+    if (n <= 0 ||
+        ch->value.find(std::string_view(want, static_cast<size_t>(n))) == std::string_view::npos)
+      return -20;
+  }
+  return 5;
+}
+
+int two_digits(std::string_view s, size_t at) {
+  if (at + 2 > s.size() || s[at] < '0' || s[at] > '9' || s[at + 1] < '0' || s[at + 1] > '9')
+    return -1;
+  return (s[at] - '0') * 10 + (s[at + 1] - '0');
+}
+
+}  // namespace
+
+UaInfo classify_user_agent(std::string_view ua) {
+  UaInfo info;
+  if (ua.empty()) return info;
+  for (std::string_view token : kAutomationTokens) {
+    if (icontains(ua, token)) {
+      info.kind = UaKind::kAutomation;
+      return info;
+    }
+  }
+  // Every current browser starts with the historical "Mozilla/5.0" product token.
+  if (!ua.starts_with("Mozilla/5.0 ")) {
+    info.kind = UaKind::kOther;
+    return info;
+  }
+  if (int v = version_after(ua, "headlesschrome/"); v > 0) {
+    info = {UaKind::kChromium, v, true};
+  } else if (int c = version_after(ua, "chrome/"); c > 0) {
+    info = {UaKind::kChromium, c, false};
+  } else if (int i = version_after(ua, "crios/"); i > 0) {
+    info = {UaKind::kChromium, i, false};
+  } else if (int f = version_after(ua, "firefox/"); f > 0) {
+    info = {UaKind::kFirefox, f, false};
+  } else if (icontains(ua, "safari/") && icontains(ua, "applewebkit/")) {
+    info = {UaKind::kSafari, version_after(ua, "version/"), false};
+  } else {
+    info.kind = UaKind::kOther;
+  }
+  return info;
+}
+
+int ua_signal(const UaInfo& ua) {
+  switch (ua.kind) {
+    case UaKind::kMissing:
+      return -30;
+    case UaKind::kAutomation:
+      return -45;
+    case UaKind::kOther:
+      return -10;
+    default:
+      return ua.headless ? -15 : 0;
+  }
+}
+
+int header_signal(const http::RequestHead& head, const UaInfo& ua, bool tls) {
+  if (!ua.browser()) return 0;
+  int points = 0;
+  int present = 0;
+  for (std::string_view name : {"accept", "accept-language", "accept-encoding"}) {
+    if (header(head, name) != nullptr) {
+      ++present;
+    } else {
+      points -= 15;
+    }
+  }
+  if (present == 3) points += 20;
+  points += client_hint_points(head, ua, tls);
+  points += sec_fetch_points(head, ua, tls);
+  return points;
+}
+
+int order_signal(const http::RequestHead& head, const UaInfo& ua) {
+  int lang = position(head, "accept-language");
+  int enc = position(head, "accept-encoding");
+  int agent = position(head, "user-agent");
+  if (lang < 0 || enc < 0 || agent < 0) return 0;
+  if (ua.kind == UaKind::kChromium) {
+    int hints = position(head, "sec-ch-ua");
+    bool typical = enc < lang && agent < lang && (hints < 0 || hints < agent);
+    return typical ? 5 : -15;
+  }
+  if (ua.kind == UaKind::kFirefox) {
+    int accept = position(head, "accept");
+    bool typical = lang < enc && (accept < 0 || agent < accept);
+    return typical ? 5 : -15;
+  }
+  return 0;
+}
+
+Ja4Shape parse_ja4(std::string_view ja4) {
+  Ja4Shape s;
+  // "t13d1516h2_<hash>_<hash>": protocol, version, SNI kind, counts, ALPN.
+  if (ja4.size() < 10 || (ja4.size() > 10 && ja4[10] != '_')) return s;
+  if (ja4[0] != 't' && ja4[0] != 'q' && ja4[0] != 'd') return s;
+  if (ja4[3] != 'd' && ja4[3] != 'i') return s;
+  int version = two_digits(ja4, 1), ciphers = two_digits(ja4, 4), exts = two_digits(ja4, 6);
+  if (version < 0 || ciphers < 0 || exts < 0) return s;
+  s = {true, ja4[0], version, ciphers, exts, ja4.substr(8, 2)};
+  return s;
+}
+
+int tls_signal(std::string_view ja4, const UaInfo& ua) {
+  if (ja4.empty() || !ua.browser()) return 0;
+  Ja4Shape s = parse_ja4(ja4);
+  bool browser_like = s.valid && s.version == 13 && s.alpn == "h2" && s.ciphers >= 8 &&
+                      s.ciphers <= 24 && s.extensions >= 12;
+  return browser_like ? 10 : -30;
+}
+
+int clearance_signal(pipeline::ClearanceLevel level) {
+  switch (level) {
+    case pipeline::ClearanceLevel::kFull:
+      return 40;
+    case pipeline::ClearanceLevel::kLow:
+      return 15;
+    default:
+      return 0;
+  }
+}
+
+}  // namespace rampart::modules::bot
