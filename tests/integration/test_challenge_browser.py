@@ -4,6 +4,7 @@ passes the no-JavaScript step with scripts off, and with cookies blocked sees th
 explanation instead of a loop. Screenshots of the page in English and French go to
 build/browser-artifacts/."""
 
+import json
 import os
 import shutil
 import subprocess
@@ -22,8 +23,10 @@ def test_challenge_in_a_real_browser(rampart_factory, origin):
             (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()):
         pytest.skip("chromium, node or tests/browser/node_modules missing: "
                     "run scripts/install-deps.sh")
+    # `challenge`, not `managed_challenge`: a real Chromium scores high enough that a
+    # managed challenge would let it straight through (asserted below).
     rules = [{"id": "all", "expression": 'not starts_with(http.request.uri.path, "/status/")',
-              "action": "managed_challenge"}]
+              "action": "challenge"}]
     site = {"name": "main", "default": True, "hosts": ["main.test"],
             "origin": {"endpoints": [origin.endpoint]}, "firewall": {"rules": rules}}
     r = rampart_factory([origin], sites=[site],
@@ -38,3 +41,8 @@ def test_challenge_in_a_real_browser(rampart_factory, origin):
     assert p.returncode == 0, p.stdout + p.stderr
     for name in ("challenge-en.png", "challenge-fr.png"):
         assert (artifacts / name).stat().st_size > 1000, name
+    # The bot score of Chromium's first navigation, before any clearance: its header set,
+    # order and client hints are a browser's.
+    first = [e for e in r.access_log() if "browser=1" in json.dumps(e) and "bot" in e]
+    assert first, r.access_log()[:3]
+    assert first[0]["bot"]["score"] >= 70, first[0]
