@@ -5,13 +5,16 @@ or the proof of work by score; a passed challenge raises the score; and a scorin
 leaves the request without a score, flagged, and never blocked because of it."""
 
 import shutil
+import socket
+import ssl
 import subprocess
 import urllib.request
 
 import pytest
 
-from helpers import RawConn
+from helpers import RawConn, build_request
 from test_challenge import CHROME, NAV, cookie_of, pass_challenge
+from test_tls import certs, tls_config  # noqa: F401 (fixture)
 
 # What Chrome sends for a page load, in its order (Host first, added by RawConn).
 BROWSER = [
@@ -159,3 +162,35 @@ def test_failing_scorer_fails_closed_when_configured(rampart_factory, origin):
     many = [("User-Agent", CHROME)] + [("X-Pad-%d" % i, "v") for i in range(150)]
     resp = send(r, "/echo", many)
     assert resp.status == 503, resp
+
+
+def test_browser_headers_on_a_library_tls_stack_lose_the_high_score(rampart_factory, origin,
+                                                                     certs):  # noqa: F811
+    cert, key = certs.leaf(["main.test"])
+    s = site(origin, [{"id": "trusted", "expression": "cf.bot_management.score ge 70",
+                       "action": "log"}])
+    s["tls"] = {"certificates": [{"cert": str(cert), "key": str(key)}]}
+    cfg, https_port = tls_config(origin, certs, sites=[s])
+    r = rampart_factory([origin], **cfg)
+    # Python's TLS (OpenSSL defaults, no ALPN) under Chrome's complete header set.
+    ctx = ssl.create_default_context(cafile=str(certs.ca_cert))
+    with socket.create_connection(("127.0.0.1", https_port), timeout=5) as raw:
+        with ctx.wrap_socket(raw, server_hostname="main.test") as tls:
+            tls.sendall(build_request("GET", "/echo", "main.test", BROWSER))
+            data = b""
+            while b"\r\n\r\n" not in data:
+                chunk = tls.recv(65536)
+                if not chunk:
+                    break
+                data += chunk
+    head = data.split(b"\r\n\r\n")[0].decode("latin-1")
+    assert head.startswith("HTTP/1.1 200"), head
+    rid = [l.split(":", 1)[1].strip() for l in head.split("\r\n")
+           if l.lower().startswith("x-request-id:")][0]
+    e = r.wait_log(lambda e: e["request_id"] == rid)
+    assert "tls=-30" in e["bot"]["signals"] and e["bot"]["score"] < 70, e
+    assert "trusted" not in e.get("rules", [])
+    # The same headers over plain HTTP: nothing to contradict them.
+    resp = send(r, "/echo", BROWSER)
+    e = log_entry(r, resp)
+    assert "tls=0" in e["bot"]["signals"] and e["bot"]["score"] >= 70, e
