@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <iterator>
 
 namespace rampart::modules::bot {
 
@@ -11,9 +12,16 @@ uint8_t combine(const Signals& s) {
   return static_cast<uint8_t>(std::clamp(total, 1, 99));
 }
 
+void append_signals(std::string& out, const Signals& s) {
+  fmt::format_to(std::back_inserter(out),
+                 "ua={} headers={} order={} tls={} behaviour={} clearance={}", s.ua, s.headers,
+                 s.order, s.tls, s.behaviour, s.clearance);
+}
+
 std::string format_signals(const Signals& s) {
-  return fmt::format("ua={} headers={} order={} tls={} behaviour={} clearance={}", s.ua, s.headers,
-                     s.order, s.tls, s.behaviour, s.clearance);
+  std::string out;
+  append_signals(out, s);
+  return out;
 }
 
 bool is_page_load(const http::RequestHead& head) {

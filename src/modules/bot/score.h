@@ -33,6 +33,7 @@ uint8_t combine(const Signals& s);
 // "ua=-45 headers=0 order=0 tls=0 behaviour=0 clearance=0": what the score came from,
 // for rules (`rampart.bot.signals`), the access log and tests.
 std::string format_signals(const Signals& s);
+void append_signals(std::string& out, const Signals& s);
 
 // What one request gives the scorer.
 struct ScoreInput {

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <atomic>
+#include <iterator>
 
 #include "modules/bot/bot_runtime.h"
 #include "modules/bot/score.h"
@@ -76,12 +77,19 @@ class ScoreModule final : public pipeline::Module {
     }
     uint8_t score = combine(*signals);
     ctx.bot_score = score;
-    std::string_view text = ctx.keep(format_signals(*signals));
+    // One string per request: the log field's JSON, of which the signals text is a part.
+    std::string out;
+    out.reserve(112);
+    fmt::format_to(std::back_inserter(out), R"({{"score":{},"signals":")", score);
+    size_t from = out.size();
+    append_signals(out, *signals);
+    size_t length = out.size() - from;
+    out += "\"}";
+    std::string_view json = ctx.keep(std::move(out));
     set(ctx, fields_.score, rules::Value::of_int(score));
-    set(ctx, fields_.signals, rules::Value::of_string(text));
+    set(ctx, fields_.signals, rules::Value::of_string(json.substr(from, length)));
     set(ctx, fields_.failed, rules::Value::of_bool(false));
-    ctx.add_log_field("bot",
-                      ctx.keep(fmt::format(R"({{"score":{},"signals":"{}"}})", score, text)));
+    ctx.add_log_field("bot", json);
     (score < 30 ? low_ : score < 70 ? medium_ : high_).fetch_add(1, std::memory_order_relaxed);
     return pipeline::Outcome::kContinue;
   }

@@ -147,10 +147,24 @@ int two_digits(std::string_view s, size_t at) {
 UaInfo classify_user_agent(std::string_view ua) {
   UaInfo info;
   if (ua.empty()) return info;
+  // Lowercased once (on the stack, every request pays this), then plain searches.
+  char buf[1024];
+  std::string_view low = ua.substr(0, sizeof buf);
+  for (size_t i = 0; i < low.size(); ++i) buf[i] = lower(low[i]);
+  low = std::string_view(buf, low.size());
   for (std::string_view token : kAutomationTokens) {
-    if (icontains(ua, token)) {
+    if (low.find(token) != std::string_view::npos) {
       info.kind = UaKind::kAutomation;
       return info;
+    }
+  }
+  // Past the first KiB (no browser's is that long), the slow search.
+  if (ua.size() > sizeof buf) {
+    for (std::string_view token : kAutomationTokens) {
+      if (icontains(ua, token)) {
+        info.kind = UaKind::kAutomation;
+        return info;
+      }
     }
   }
   // Every current browser starts with the historical "Mozilla/5.0" product token.
