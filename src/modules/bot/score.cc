@@ -24,26 +24,27 @@ std::string format_signals(const Signals& s) {
   return out;
 }
 
-bool is_page_load(const http::RequestHead& head) {
-  if (const http::Header* dest = head.find("sec-fetch-dest")) {
+bool is_page_load(const HeaderIndex& head) {
+  if (const http::Header* dest = head.get(Hdr::kSecFetchDest)) {
     return http::iequals(dest->value, "document") || http::iequals(dest->value, "iframe") ||
            http::iequals(dest->value, "frame");
   }
-  const http::Header* accept = head.find("accept");
+  const http::Header* accept = head.get(Hdr::kAccept);
   return accept != nullptr && accept->value.find("text/html") != std::string_view::npos;
 }
 
 std::optional<Signals> compute_signals(const ScoreInput& in, BehaviourTable& table) {
   if (in.head == nullptr || in.head->headers.size() > kMaxScoredHeaders) return std::nullopt;
-  const http::Header* agent = in.head->find("user-agent");
+  HeaderIndex index(*in.head);
+  const http::Header* agent = index.get(Hdr::kUserAgent);
   UaInfo ua = classify_user_agent(agent != nullptr ? agent->value : std::string_view());
   Signals s;
   s.ua = ua_signal(ua);
-  s.headers = header_signal(*in.head, ua, in.tls);
-  s.order = order_signal(*in.head, ua);
+  s.headers = header_signal(index, ua, in.tls);
+  s.order = order_signal(index, ua);
   s.tls = in.tls ? tls_signal(in.ja4, ua) : 0;
   s.behaviour =
-      behaviour_signal(table.observe(in.client, in.head->path, is_page_load(*in.head), in.now));
+      behaviour_signal(table.observe(in.client, in.head->path, is_page_load(index), in.now));
   s.clearance = clearance_signal(in.clearance);
   return s;
 }

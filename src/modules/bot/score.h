@@ -51,6 +51,6 @@ std::optional<Signals> compute_signals(const ScoreInput& in, BehaviourTable& tab
 
 // A page load rather than a subresource: Sec-Fetch-Dest says a document, or, without
 // Fetch Metadata, the client accepts HTML.
-bool is_page_load(const http::RequestHead& head);
+bool is_page_load(const HeaderIndex& head);
 
 }  // namespace rampart::modules::bot

@@ -1,8 +1,11 @@
 #include "modules/bot/score_signals.h"
 
+#include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdio>
 #include <initializer_list>
+#include <utility>
 
 namespace rampart::modules::bot {
 namespace {
@@ -26,9 +29,10 @@ bool icontains(std::string_view hay, std::string_view needle) {
   return ifind(hay, needle) != std::string_view::npos;
 }
 
-// The major version after `token` ("Chrome/"), 0 when absent or not a number.
+// The major version after `token` ("chrome/") in a lowercased User-Agent, 0 when
+// absent or not a number.
 int version_after(std::string_view ua, std::string_view token) {
-  size_t at = ifind(ua, token);
+  size_t at = ua.find(token);
   if (at == std::string_view::npos) return 0;
   int v = 0;
   for (size_t i = at + token.size(); i < ua.size() && ua[i] >= '0' && ua[i] <= '9'; ++i) {
@@ -69,18 +73,6 @@ constexpr std::string_view kAutomationTokens[] = {
     "spider",
 };
 
-const http::Header* header(const http::RequestHead& head, std::string_view name) {
-  return head.find(name);
-}
-
-// Index of the first header named `name` in arrival order, or -1.
-int position(const http::RequestHead& head, std::string_view name) {
-  for (size_t i = 0; i < head.headers.size(); ++i) {
-    if (http::iequals(head.headers[i].name, name)) return static_cast<int>(i);
-  }
-  return -1;
-}
-
 bool one_of(std::string_view v, std::initializer_list<std::string_view> allowed) {
   for (std::string_view a : allowed) {
     if (http::iequals(v, a)) return true;
@@ -90,11 +82,11 @@ bool one_of(std::string_view v, std::initializer_list<std::string_view> allowed)
 
 // Sec-Fetch-* (Fetch Metadata): browsers send Site, Mode and Dest together, with values
 // from a closed set; User only on user-activated navigations, always "?1".
-int sec_fetch_points(const http::RequestHead& head, const UaInfo& ua, bool tls) {
-  const http::Header* site = header(head, "sec-fetch-site");
-  const http::Header* mode = header(head, "sec-fetch-mode");
-  const http::Header* dest = header(head, "sec-fetch-dest");
-  const http::Header* user = header(head, "sec-fetch-user");
+int sec_fetch_points(const HeaderIndex& head, const UaInfo& ua, bool tls) {
+  const http::Header* site = head.get(Hdr::kSecFetchSite);
+  const http::Header* mode = head.get(Hdr::kSecFetchMode);
+  const http::Header* dest = head.get(Hdr::kSecFetchDest);
+  const http::Header* user = head.get(Hdr::kSecFetchUser);
   if (site == nullptr && mode == nullptr && dest == nullptr && user == nullptr) {
     // Browsers send Fetch Metadata to secure origins only; these versions always do.
     bool sends = (ua.kind == UaKind::kChromium && ua.major >= 80) ||
@@ -122,8 +114,8 @@ int sec_fetch_points(const http::RequestHead& head, const UaInfo& ua, bool tls) 
 
 // sec-ch-ua (User-Agent Client Hints): Chromium only, and it names the same major
 // version as the User-Agent ("Google Chrome";v="131").
-int client_hint_points(const http::RequestHead& head, const UaInfo& ua, bool tls) {
-  const http::Header* ch = header(head, "sec-ch-ua");
+int client_hint_points(const HeaderIndex& head, const UaInfo& ua, bool tls) {
+  const http::Header* ch = head.get(Hdr::kSecChUa);
   if (ua.kind != UaKind::kChromium) return ch != nullptr ? -20 : 0;
   if (ch == nullptr) return tls && ua.major >= 89 ? -15 : 0;
   if (ua.major > 0) {
@@ -144,6 +136,35 @@ int two_digits(std::string_view s, size_t at) {
 
 }  // namespace
 
+HeaderIndex::HeaderIndex(const http::RequestHead& head) : head_(head) {
+  pos_.fill(-1);
+  static constexpr std::pair<std::string_view, Hdr> kNames[] = {
+      {"user-agent", Hdr::kUserAgent},
+      {"accept", Hdr::kAccept},
+      {"accept-language", Hdr::kAcceptLanguage},
+      {"accept-encoding", Hdr::kAcceptEncoding},
+      {"sec-ch-ua", Hdr::kSecChUa},
+      {"sec-fetch-site", Hdr::kSecFetchSite},
+      {"sec-fetch-mode", Hdr::kSecFetchMode},
+      {"sec-fetch-dest", Hdr::kSecFetchDest},
+      {"sec-fetch-user", Hdr::kSecFetchUser},
+  };
+  for (size_t i = 0; i < head.headers.size(); ++i) {
+    std::string_view name = head.headers[i].name;
+    // Cheap filters first: every name above starts with 'u', 'a' or 's' and is 6-15 long.
+    if (name.size() < 6 || name.size() > 15) continue;
+    char c = lower(name[0]);
+    if (c != 'u' && c != 'a' && c != 's') continue;
+    for (const auto& [want, id] : kNames) {
+      int& p = pos_[static_cast<size_t>(id)];
+      if (p < 0 && want.size() == name.size() && http::iequals(name, want)) {
+        p = static_cast<int>(i);
+        break;
+      }
+    }
+  }
+}
+
 UaInfo classify_user_agent(std::string_view ua) {
   UaInfo info;
   if (ua.empty()) return info;
@@ -152,10 +173,21 @@ UaInfo classify_user_agent(std::string_view ua) {
   std::string_view low = ua.substr(0, sizeof buf);
   for (size_t i = 0; i < low.size(); ++i) buf[i] = lower(low[i]);
   low = std::string_view(buf, low.size());
-  for (std::string_view token : kAutomationTokens) {
-    if (low.find(token) != std::string_view::npos) {
-      info.kind = UaKind::kAutomation;
-      return info;
+  // One pass: at each byte, only the tokens that start with it are compared.
+  static const auto kByFirst = [] {
+    std::array<uint32_t, 256> masks{};
+    for (size_t t = 0; t < std::size(kAutomationTokens); ++t)
+      masks[static_cast<unsigned char>(kAutomationTokens[t][0])] |= 1u << t;
+    return masks;
+  }();
+  static_assert(std::size(kAutomationTokens) <= 32);
+  for (size_t i = 0; i < low.size(); ++i) {
+    for (uint32_t m = kByFirst[static_cast<unsigned char>(low[i])]; m != 0; m &= m - 1) {
+      std::string_view token = kAutomationTokens[std::countr_zero(m)];
+      if (low.substr(i, token.size()) == token) {
+        info.kind = UaKind::kAutomation;
+        return info;
+      }
     }
   }
   // Past the first KiB (no browser's is that long), the slow search.
@@ -172,16 +204,17 @@ UaInfo classify_user_agent(std::string_view ua) {
     info.kind = UaKind::kOther;
     return info;
   }
-  if (int v = version_after(ua, "headlesschrome/"); v > 0) {
+  if (int v = version_after(low, "headlesschrome/"); v > 0) {
     info = {UaKind::kChromium, v, true};
-  } else if (int c = version_after(ua, "chrome/"); c > 0) {
+  } else if (int c = version_after(low, "chrome/"); c > 0) {
     info = {UaKind::kChromium, c, false};
-  } else if (int i = version_after(ua, "crios/"); i > 0) {
+  } else if (int i = version_after(low, "crios/"); i > 0) {
     info = {UaKind::kChromium, i, false};
-  } else if (int f = version_after(ua, "firefox/"); f > 0) {
+  } else if (int f = version_after(low, "firefox/"); f > 0) {
     info = {UaKind::kFirefox, f, false};
-  } else if (icontains(ua, "safari/") && icontains(ua, "applewebkit/")) {
-    info = {UaKind::kSafari, version_after(ua, "version/"), false};
+  } else if (low.find("safari/") != std::string_view::npos &&
+             low.find("applewebkit/") != std::string_view::npos) {
+    info = {UaKind::kSafari, version_after(low, "version/"), false};
   } else {
     info.kind = UaKind::kOther;
   }
@@ -201,12 +234,12 @@ int ua_signal(const UaInfo& ua) {
   }
 }
 
-int header_signal(const http::RequestHead& head, const UaInfo& ua, bool tls) {
+int header_signal(const HeaderIndex& head, const UaInfo& ua, bool tls) {
   if (!ua.browser()) return 0;
   int points = 0;
   int present = 0;
-  for (std::string_view name : {"accept", "accept-language", "accept-encoding"}) {
-    if (header(head, name) != nullptr) {
+  for (Hdr name : {Hdr::kAccept, Hdr::kAcceptLanguage, Hdr::kAcceptEncoding}) {
+    if (head.get(name) != nullptr) {
       ++present;
     } else {
       points -= 15;
@@ -218,18 +251,18 @@ int header_signal(const http::RequestHead& head, const UaInfo& ua, bool tls) {
   return points;
 }
 
-int order_signal(const http::RequestHead& head, const UaInfo& ua) {
-  int lang = position(head, "accept-language");
-  int enc = position(head, "accept-encoding");
-  int agent = position(head, "user-agent");
+int order_signal(const HeaderIndex& head, const UaInfo& ua) {
+  int lang = head.position(Hdr::kAcceptLanguage);
+  int enc = head.position(Hdr::kAcceptEncoding);
+  int agent = head.position(Hdr::kUserAgent);
   if (lang < 0 || enc < 0 || agent < 0) return 0;
   if (ua.kind == UaKind::kChromium) {
-    int hints = position(head, "sec-ch-ua");
+    int hints = head.position(Hdr::kSecChUa);
     bool typical = enc < lang && agent < lang && (hints < 0 || hints < agent);
     return typical ? 5 : -15;
   }
   if (ua.kind == UaKind::kFirefox) {
-    int accept = position(head, "accept");
+    int accept = head.position(Hdr::kAccept);
     bool typical = lang < enc && (accept < 0 || agent < accept);
     return typical ? 5 : -15;
   }

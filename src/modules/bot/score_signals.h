@@ -3,6 +3,7 @@
 // signed contribution in score points (negative: looks automated, positive: looks like
 // the browser it claims to be). score.h adds them up.
 
+#include <array>
 #include <cstdint>
 #include <string_view>
 
@@ -31,6 +32,35 @@ struct UaInfo {
 
 UaInfo classify_user_agent(std::string_view ua);
 
+// The header lines the signals read, found in one pass over the head (first occurrence
+// of each, with its position in arrival order). Built implicitly from a RequestHead.
+enum class Hdr : uint8_t {
+  kUserAgent,
+  kAccept,
+  kAcceptLanguage,
+  kAcceptEncoding,
+  kSecChUa,
+  kSecFetchSite,
+  kSecFetchMode,
+  kSecFetchDest,
+  kSecFetchUser,
+  kCount,
+};
+
+class HeaderIndex {
+ public:
+  HeaderIndex(const http::RequestHead& head);  // NOLINT(google-explicit-constructor)
+  const http::Header* get(Hdr h) const {
+    int p = pos_[static_cast<size_t>(h)];
+    return p < 0 ? nullptr : &head_.headers[static_cast<size_t>(p)];
+  }
+  int position(Hdr h) const { return pos_[static_cast<size_t>(h)]; }
+
+ private:
+  const http::RequestHead& head_;
+  std::array<int, static_cast<size_t>(Hdr::kCount)> pos_;
+};
+
 // Points for the User-Agent alone: tools that name themselves score very low, a missing
 // User-Agent low, unknown clients a little below neutral.
 int ua_signal(const UaInfo& ua);
@@ -40,13 +70,13 @@ int ua_signal(const UaInfo& ua);
 // browsers add Sec-Fetch-*), and those must be coherent with it (no sec-ch-ua from
 // Firefox or Safari, Sec-Fetch values that exist and agree with each other).
 // Non-browser UAs get 0 here: ua_signal judged them.
-int header_signal(const http::RequestHead& head, const UaInfo& ua, bool tls);
+int header_signal(const HeaderIndex& head, const UaInfo& ua, bool tls);
 
 // Chromium sends Accept-Encoding before Accept-Language and User-Agent after its client
 // hints; Firefox sends User-Agent right after Host and Accept-Language before
 // Accept-Encoding. An order typical of the other family (or of HTTP libraries, which put
 // User-Agent first and rarely send Accept-Language) contradicts the claim.
-int order_signal(const http::RequestHead& head, const UaInfo& ua);
+int order_signal(const HeaderIndex& head, const UaInfo& ua);
 
 // The TLS client fingerprint (JA4, "t13d1516h2_..."), judged by its structure: browsers
 // offer TLS 1.3, h2 first in ALPN, a trimmed cipher list (8 to 24 suites without
