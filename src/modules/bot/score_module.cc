@@ -86,6 +86,7 @@ class ScoreModule final : public pipeline::Module {
     size_t length = out.size() - from;
     out += "\"}";
     std::string_view json = ctx.keep(std::move(out));
+    ctx.facts.extensions.reserve(ctx.facts.extensions.size() + 3);  // one growth, not two
     set(ctx, fields_.score, rules::Value::of_int(score));
     set(ctx, fields_.signals, rules::Value::of_string(json.substr(from, length)));
     set(ctx, fields_.failed, rules::Value::of_bool(false));
