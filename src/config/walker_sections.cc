@@ -36,7 +36,7 @@ const Keys kModuleNames = {"normalize",    "ip_access", "ddos_l7",     "firewall
                            "rate_limit",   "bot",       "waf",         "transform",
                            "cache_lookup", "origin",    "cache_store", "response_transform",
                            "compression",  "log",       "cache_rules", "bot_clearance",
-                           "verified_bot"};
+                           "verified_bot", "bot_score"};
 const Keys kModuleKeys = {"enabled", "fail_mode"};
 
 }  // namespace

@@ -3,6 +3,7 @@
 #include "modules/bot/bot_module.h"
 #include "modules/bot/bot_runtime.h"
 #include "modules/bot/clearance_module.h"
+#include "modules/bot/score_module.h"
 #include "modules/bot/verified_bot_module.h"
 #include "modules/cache_rules/cache_rules_module.h"
 #include "modules/ddos/ddos_module.h"
@@ -20,8 +21,12 @@ void register_builtin_modules(pipeline::ModuleRegistry& registry) {
   bot::register_verified_bot_fields();
   registry.add({pipeline::Phase::kNormalize, "verified_bot", &bot::build_verified_bot_module,
                 &bot::verified_bots_configured});
+  bot::register_score_fields();
   registry.add({pipeline::Phase::kNormalize, "bot_clearance", &bot::build_clearance_module,
                 &bot::bot_configured});
+  // After bot_clearance (same phase, registration order): a passed challenge counts.
+  registry.add(
+      {pipeline::Phase::kNormalize, "bot_score", &bot::build_score_module, &bot::score_configured});
   registry.add(
       {pipeline::Phase::kDdosL7, "ddos_l7", &ddos::build_ddos_module, &ddos::ddos_configured});
   ddos::register_ddos_admin_routes();

@@ -23,6 +23,17 @@ async function originContent(page) {
   return text.includes('"target"');
 }
 
+// A navigation with Chromium's own request headers: no locale override, which would make
+// Playwright send Accept-Language out of Chromium's order (an automation tell the bot
+// score notices). The test reads this request's bot score from the access log.
+async function plainNavigation(browser) {
+  const context = await browser.newContext();
+  const page = await context.newPage();
+  const first = await page.goto(base + '/echo/plain-navigation');
+  check(first.status() === 403, 'plain navigation gets the challenge (403)');
+  await context.close();
+}
+
 async function passesWithJavaScript(browser) {
   const context = await browser.newContext({ locale: 'en-US' });
   const page = await context.newPage();
@@ -110,6 +121,7 @@ const timer = setTimeout(() => { console.error('browser tests timed out'); proce
                          150000);
 const browser = await chromium.launch({ executablePath, args: launchArgs, headless: true });
 try {
+  await plainNavigation(browser);
   await passesWithJavaScript(browser);
   await passesWithoutJavaScript(browser);
   await screenshots(browser);

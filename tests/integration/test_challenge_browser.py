@@ -22,8 +22,10 @@ def test_challenge_in_a_real_browser(rampart_factory, origin):
             (BROWSER_DIR / "node_modules" / "playwright-core").is_dir()):
         pytest.skip("chromium, node or tests/browser/node_modules missing: "
                     "run scripts/install-deps.sh")
+    # `challenge`, not `managed_challenge`: a real Chromium scores high enough that a
+    # managed challenge would let it straight through (asserted below).
     rules = [{"id": "all", "expression": 'not starts_with(http.request.uri.path, "/status/")',
-              "action": "managed_challenge"}]
+              "action": "challenge"}]
     site = {"name": "main", "default": True, "hosts": ["main.test"],
             "origin": {"endpoints": [origin.endpoint]}, "firewall": {"rules": rules}}
     r = rampart_factory([origin], sites=[site],
@@ -38,3 +40,11 @@ def test_challenge_in_a_real_browser(rampart_factory, origin):
     assert p.returncode == 0, p.stdout + p.stderr
     for name in ("challenge-en.png", "challenge-fr.png"):
         assert (artifacts / name).stat().st_size > 1000, name
+    # The bot score of a navigation with Chromium's own headers, before any clearance:
+    # its header set, order and client hints are a browser's (headless costs a little).
+    plain = [e for e in r.access_log() if e.get("path") == "/echo/plain-navigation"]
+    assert plain and "bot" in plain[0], r.access_log()[:3]
+    assert plain[0]["bot"]["score"] >= 70, plain[0]
+    # Playwright's locale override sends Accept-Language out of Chromium's order: noticed.
+    first = [e for e in r.access_log() if e.get("path") == "/echo" and "bot" in e]
+    assert first and "order=-15" in first[0]["bot"]["signals"], first[:1]

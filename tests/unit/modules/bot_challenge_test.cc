@@ -157,18 +157,26 @@ TEST_F(BotPhase, UnderAttackAnswers503) {
 }
 
 TEST_F(BotPhase, ScoreDecidesTheManagedChallenge) {
-  auto human = make_request(*config, {.target = "/m", .headers = nav});
-  human->ctx->bot_score = 90;
+  // The bot_score module (phase normalize) scores each request before the bot phase.
+  const char* firefox = "Mozilla/5.0 (X11; Linux x86_64; rv:128.0) Gecko/20100101 Firefox/128.0";
+  firewall_test::Headers browser{{"User-Agent", firefox},
+                                 {"Accept", "text/html"},
+                                 {"Accept-Language", "en"},
+                                 {"Accept-Encoding", "gzip"}};
+  auto human = make_request(*config, {.target = "/m", .headers = browser});
   EXPECT_EQ(pipe->run_request(*human->ctx), RequestResult::kForward);
-  auto unsure = make_request(*config, {.target = "/m", .headers = nav});
-  unsure->ctx->bot_score = 50;
+  EXPECT_GE(human->ctx->bot_score.value_or(0), 70);
+  firewall_test::Headers partial = browser;
+  partial.erase(partial.begin() + 2);  // no Accept-Language
+  auto unsure = make_request(*config, {.target = "/m", .headers = partial});
   ASSERT_EQ(pipe->run_request(*unsure->ctx), RequestResult::kRespond);
+  EXPECT_EQ(unsure->ctx->bot_score.value_or(0) / 10, 3);  // 30..39
   const std::string& body = unsure->ctx->local_response.body;
   EXPECT_EQ(body.find("data-c="), std::string::npos);  // no proof of work
   EXPECT_NE(body.find("nojs="), std::string::npos);
   auto bot = make_request(*config, {.target = "/m", .headers = nav});
-  bot->ctx->bot_score = 5;
   ASSERT_EQ(pipe->run_request(*bot->ctx), RequestResult::kRespond);
+  EXPECT_LT(bot->ctx->bot_score.value_or(99), 30);
   EXPECT_NE(bot->ctx->local_response.body.find("data-c="), std::string::npos);
 }
 
