@@ -279,76 +279,75 @@ AdminResponse handle_admin_request(server::Server& server, std::string_view meth
     if (!authorized(*snapshot, authorization, response)) return response;
     return module_action(path.substr(std::string_view("/modules/").size()));
   }
-}
-if (path == "/cache/purge") {
-  if (method != "POST") {
-    response.status = 405;
-    response.body = "{\"error\":\"use POST\"}\n";
-    return response;
-  }
-  if (!authorized(*snapshot, authorization, response)) return response;
-  return purge_cache(server.cache(), query);
-}
-if (path == "/config/reload") {
-  if (method != "POST") {
-    response.status = 405;
-    response.body = "{\"error\":\"use POST\"}\n";
-    return response;
-  }
-  if (!authorized(*snapshot, authorization, response)) return response;
-  bool force = query == "force" || query == "force=1" || query == "force=true";
-  server::ReloadOutcome outcome = server.reload(force);
-  if (outcome.ok) {
-    // "staged": on trial as a canary (GET /config follows it), not yet serving everyone.
-    response.body =
-        fmt::format("{{\"ok\":true,\"config_version\":{}{}}}\n",
-                    json_string(outcome.config_version), outcome.staged ? ",\"staged\":true" : "");
-  } else {
-    response.status = 400;
-    response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
-                                json_string(outcome.config_version));
-    for (size_t i = 0; i < outcome.errors.size(); ++i) {
-      if (i > 0) response.body.push_back(',');
-      response.body.append(json_string(outcome.errors[i]));
+  if (path == "/cache/purge") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
     }
-    response.body.append("]}\n");
+    if (!authorized(*snapshot, authorization, response)) return response;
+    return purge_cache(server.cache(), query);
   }
-  return response;
-}
-if (path == "/config" && (method == "GET" || method == "HEAD")) {
-  response.body = config_json(server);
-  return response;
-}
-if (path == "/config/promote" || path == "/config/rollback") {
-  if (method != "POST") {
-    response.status = 405;
-    response.body = "{\"error\":\"use POST\"}\n";
+  if (path == "/config/reload") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    bool force = query == "force" || query == "force=1" || query == "force=true";
+    server::ReloadOutcome outcome = server.reload(force);
+    if (outcome.ok) {
+      // "staged": on trial as a canary (GET /config follows it), not yet serving everyone.
+      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}{}}}\n",
+                                  json_string(outcome.config_version),
+                                  outcome.staged ? ",\"staged\":true" : "");
+    } else {
+      response.status = 400;
+      response.body = fmt::format("{{\"ok\":false,\"config_version\":{},\"errors\":[",
+                                  json_string(outcome.config_version));
+      for (size_t i = 0; i < outcome.errors.size(); ++i) {
+        if (i > 0) response.body.push_back(',');
+        response.body.append(json_string(outcome.errors[i]));
+      }
+      response.body.append("]}\n");
+    }
     return response;
   }
-  if (!authorized(*snapshot, authorization, response)) return response;
-  std::string message;
-  bool done = path == "/config/promote" ? server.promote(message) : server.rollback(message);
-  if (done) {
-    response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n", json_string(message));
-  } else {
-    response.status = 409;
-    response.body = fmt::format("{{\"ok\":false,\"error\":{}}}\n", json_string(message));
-  }
-  return response;
-}
-// Routes the modules serve (GET /ddos/mitigations, ...): a mutation needs the token.
-if (pipeline::has_admin_route(path)) {
-  bool read_only = method == "GET" || method == "HEAD";
-  if (!read_only && !authorized(*snapshot, authorization, response)) return response;
-  if (auto reply = pipeline::call_admin_route(pipeline::AdminCall{method, path, query})) {
-    response.status = reply->status;
-    response.body = std::move(reply->body);
+  if (path == "/config" && (method == "GET" || method == "HEAD")) {
+    response.body = config_json(server);
     return response;
   }
-}
-response.status = 404;
-response.body = "{\"error\":\"unknown admin endpoint\"}\n";
-return response;
+  if (path == "/config/promote" || path == "/config/rollback") {
+    if (method != "POST") {
+      response.status = 405;
+      response.body = "{\"error\":\"use POST\"}\n";
+      return response;
+    }
+    if (!authorized(*snapshot, authorization, response)) return response;
+    std::string message;
+    bool done = path == "/config/promote" ? server.promote(message) : server.rollback(message);
+    if (done) {
+      response.body = fmt::format("{{\"ok\":true,\"config_version\":{}}}\n", json_string(message));
+    } else {
+      response.status = 409;
+      response.body = fmt::format("{{\"ok\":false,\"error\":{}}}\n", json_string(message));
+    }
+    return response;
+  }
+  // Routes the modules serve (GET /ddos/mitigations, ...): a mutation needs the token.
+  if (pipeline::has_admin_route(path)) {
+    bool read_only = method == "GET" || method == "HEAD";
+    if (!read_only && !authorized(*snapshot, authorization, response)) return response;
+    if (auto reply = pipeline::call_admin_route(pipeline::AdminCall{method, path, query})) {
+      response.status = reply->status;
+      response.body = std::move(reply->body);
+      return response;
+    }
+  }
+  response.status = 404;
+  response.body = "{\"error\":\"unknown admin endpoint\"}\n";
+  return response;
 }
 
 AdminServer::AdminServer(asio::io_context& io, server::Server& server) : io_(io), server_(server) {}
