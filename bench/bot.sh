@@ -24,22 +24,13 @@
 set -uo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
-repo=$(cd "$here/.." && pwd)
 # shellcheck source=bench/lib.sh
 source "$here/lib.sh"
-log() { bench_log "$@"; }
-die() { bench_die "$@"; }
+bench_setup bot.sh "${1:-}" 3
 
 BOT_HEADING="## Bot management: throughput for cleared clients, bot modules on vs off"
 
-invocation="bash bench/bot.sh${1:+ $1}"
-RAMPART=$(rampart_path "$repo" "${1:-}")
-
-W=${BENCH_WORKERS:-1}
-SECS=${BENCH_SECONDS:-10}
-WARM=${BENCH_WARMUP_SECONDS:-3}
 C=${BENCH_CONNS:-64}
-ROUNDS=${BENCH_ROUNDS:-3}
 VARIANTS=(off on)
 MAX_OTHER=${BENCH_MAX_OTHER_LOAD:-10}
 QUIET_WAIT=${BENCH_QUIET_WAIT:-120}
@@ -217,30 +208,8 @@ SERVED=$(metric on rampart_bot_challenges_total served)
 
 # ---------------------------------------------------------------- report
 
-load_table() {
-  echo "| rampart config | req/s | p50 | p99 | CPU µs/req (rampart) | CPU µs/req (origin) | other load | errors |"
-  echo "|---|---:|---:|---:|---:|---:|---:|---|"
-  local v rps other err
-  for v in "${VARIANTS[@]}"; do
-    rps=$(printf '%.0f' "${RPS[$v]}")
-    ((ROUNDS > 1)) && rps+=" (${RPS_RANGE[$v]})"
-    other="${OTHER_PCT[$v]}%"
-    awk -v o="${OTHER_PCT[$v]}" 'BEGIN { exit !(o > 5) }' && other+=" ⚠"
-    err="${NON2XX[$v]} non-2xx, ${SOCKERR[$v]} socket${NOTE[$v]:+; ${NOTE[$v]}}"
-    printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$rps" "$(fmt_us "${P50[$v]}")" \
-      "$(fmt_us "${P99[$v]}")" "${CPU_US[$v]}" "${ORIGIN_CPU_US[$v]}" "$other" "$err"
-  done
-}
-ratio_table() {
-  echo "| rampart config | req/s ÷ off | target ≥ 0.95 | per round | p99 ÷ off | CPU/req ÷ off | CPU/req in origin units ÷ off | added CPU µs/req |"
-  echo "|---|---:|---|---:|---:|---:|---:|---:|"
-  local r
-  r=$(ratio "${RPS[on]}" "${RPS[off]}")
-  printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[on]}" "$r" "$(check "$r" ge 0.95)" \
-    "${RATIO_RANGE[on]}" "$(ratio "${P99[on]}" "${P99[off]}")" "$(ratio "${CPU_US[on]}" "${CPU_US[off]}")" \
-    "$(in_origin_units on off)" \
-    "$(awk -v a="${CPU_US[on]}" -v b="${CPU_US[off]}" 'BEGIN { printf "%+.2f\n", a - b }')"
-}
+load_table() { variant_load_table; }
+ratio_table() { variant_ratio_table 0.95 off; }
 
 CPU_MODEL=$(awk -F': ' '/^model name/ {print $2; exit}' /proc/cpuinfo)
 env_prefix="BENCH_WORKERS=$W BENCH_SECONDS=$SECS BENCH_WARMUP_SECONDS=$WARM BENCH_CONNS=$C BENCH_ROUNDS=$ROUNDS BENCH_MAX_OTHER_LOAD=$MAX_OTHER BENCH_QUIET_WAIT=$QUIET_WAIT BENCH_NICE=$NICE BENCH_PIN=$PIN"
@@ -278,23 +247,9 @@ $(ratio_table)
 - wrk, the origin and rampart share $NPROC CPUs, so req/s ratios understate the
   difference in rampart's own cost; CPU µs/req is the cleaner measure.
 
-<details><summary>raw wrk output</summary>
-
-$(for v in "${VARIANTS[@]}"; do for ((r = 1; r <= ROUNDS; r++)); do
-  printf '%s, round %s:\n```\n%s\n```\n' "${LABEL[$v]}" "$r" "$(cat "$TMP/wrk-$v-r$r.txt")"; done; done)
-</details>
+$(variant_raw_output)
 EOF
 }
 
-section >"$TMP/section.md"
-replace_results_section "$RESULTS" "$BOT_HEADING" "$TMP/section.md" || die "could not write $RESULTS"
-
-echo
-echo "== rampart with the bot modules on vs off, cleared clients (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs) =="
-echo
-load_table | column -t -s '|' -o '|' 2>/dev/null || load_table
-echo
-ratio_table | column -t -s '|' -o '|' 2>/dev/null || ratio_table
-echo
-echo "section \"${BOT_HEADING#\#\# }\" written to ${RESULTS#"$repo"/}"
+finish_variant_report "$RESULTS" "$BOT_HEADING" "rampart with the bot modules on vs off, cleared clients (W=$W, -c$C, ${SECS}s x $ROUNDS rounds, $NPROC CPUs)"
 exit 0

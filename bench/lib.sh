@@ -591,18 +591,19 @@ variant_load_table() {
   done
 }
 
-# variant_ratio_table TARGET: every variant but the first as a ratio to "none", the
-# throughput ratio checked against TARGET (markdown).
+# variant_ratio_table TARGET [BASELINE_NAME]: every variant but the first as a ratio to
+# the first (called BASELINE_NAME in the headers, default "no rules"), the throughput
+# ratio checked against TARGET (markdown).
 variant_ratio_table() {
-  echo "| rampart config | req/s ÷ no rules | target ≥ $1 | per round | p99 ÷ no rules | CPU/req ÷ no rules | CPU/req in origin units ÷ no rules | added CPU µs/req |"
+  local base=${VARIANTS[0]} name=${2:-no rules} v r
+  echo "| rampart config | req/s ÷ $name | target ≥ $1 | per round | p99 ÷ $name | CPU/req ÷ $name | CPU/req in origin units ÷ $name | added CPU µs/req |"
   echo "|---|---:|---|---:|---:|---:|---:|---:|"
-  local v r
   for v in "${VARIANTS[@]:1}"; do
-    r=$(ratio "${RPS[$v]}" "${RPS[none]}")
+    r=$(ratio "${RPS[$v]}" "${RPS[$base]}")
     printf '| %s | %s | %s | %s | %s | %s | %s | %s |\n' "${LABEL[$v]}" "$r" "$(check "$r" ge "$1")" \
-      "${RATIO_RANGE[$v]}" "$(ratio "${P99[$v]}" "${P99[none]}")" "$(ratio "${CPU_US[$v]}" "${CPU_US[none]}")" \
-      "$(in_origin_units "$v" none)" \
-      "$(awk -v a="${CPU_US[$v]}" -v b="${CPU_US[none]}" 'BEGIN { printf "%+.2f\n", a - b }')"
+      "${RATIO_RANGE[$v]}" "$(ratio "${P99[$v]}" "${P99[$base]}")" "$(ratio "${CPU_US[$v]}" "${CPU_US[$base]}")" \
+      "$(in_origin_units "$v" "$base")" \
+      "$(awk -v a="${CPU_US[$v]}" -v b="${CPU_US[$base]}" 'BEGIN { printf "%+.2f\n", a - b }')"
   done
 }
 

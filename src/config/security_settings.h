@@ -8,9 +8,9 @@
 #include <string>
 #include <vector>
 
-#include "config/verified_bot_settings.h"
 #include "config/basics.h"
 #include "config/rule_settings.h"
+#include "config/verified_bot_settings.h"
 #include "core/ip.h"
 #include "core/ip_range_set.h"
 
@@ -84,7 +84,7 @@ struct BotSettings {
   std::string brand_name;                // shown on the page; empty: the site's name
   std::string brand_color = "#1f5fbf";
   VerifiedBotSettings verified;  // verified_bots, feed_limits, reverse_dns, web_bot_auth
-  int line = 0;  // where `bot:` starts (0: absent)
+  int line = 0;                  // where `bot:` starts (0: absent)
 };
 
 // Adaptive layer-7 DDoS mitigation of one site (modules/ddos/). Present only when the

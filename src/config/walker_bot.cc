@@ -11,10 +11,10 @@
 namespace rampart::config::detail {
 namespace {
 
-const Keys kBotKeys = {"difficulty",         "puzzles", "challenge_ttl",
-                       "clearance_lifetime", "no_js",   "no_js_delay",
-                       "no_js_lifetime",     "keys",    "branding",
-                       "verified_bots",      "feed_limits", "reverse_dns", "web_bot_auth"};
+const Keys kBotKeys = {"difficulty",  "puzzles",       "challenge_ttl",  "clearance_lifetime",
+                       "no_js",       "no_js_delay",   "no_js_lifetime", "keys",
+                       "branding",    "verified_bots", "feed_limits",    "reverse_dns",
+                       "web_bot_auth"};
 const Keys kBotKeyKeys = {"id", "secret"};
 const Keys kBrandingKeys = {"name", "color"};
 constexpr size_t kMaxBotKeys = 16;
