@@ -149,20 +149,7 @@ for v in "${VARIANTS[@]}"; do
   PORT_OF[$v]=${PORTS[i]} ADMIN_OF[$v]=${PORTS[i + 1]}
   i=$((i + 2))
   dir=$TMP/$v
-  mkdir -p "$dir"
-  rampart_config "$v" "${PORT_OF[$v]}" "${ADMIN_OF[$v]}" >"$dir/rampart.yaml"
-  timeout 60 "$TMP/bin/rampart" validate "$dir/rampart.yaml" >"$dir/validate.log" 2>&1; rc=$?
-  if ((rc != 0)); then
-    head -n 30 "$dir/validate.log" >&2
-    die "rampart validate rejected the $v config (exit status $rc): $dir/rampart.yaml"
-  fi
-  "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/bin/rampart" run -c "$dir/rampart.yaml" >"$dir/out.log" 2>&1 9>&- &
-  PID_OF[$v]=$!
-  STARTED+=("${PID_OF[$v]}")
-  if ! wait_http "http://127.0.0.1:${PORT_OF[$v]}/" 30 "${PID_OF[$v]}"; then
-    tail -n 20 "$dir/out.log" >&2
-    die "rampart ($v) did not start"
-  fi
+  start_variant_rampart "$v"
 done
 
 COOKIE=$(earn_cookie "${PORT_OF[on]}") || die "could not earn a clearance cookie from the \"on\" rampart"

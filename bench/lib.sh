@@ -650,3 +650,26 @@ peer_memory_table() {
     printf '| %s | %s kB | %s kB | %s kB | %s kB |\n' "$p" "${RSS0[$p]}" "${RSS1[$p]}" "${PSS0[$p]}" "${PSS1[$p]}"
   done
 }
+
+# start_variant_rampart VARIANT: writes the script's `rampart_config VARIANT PORT ADMIN`
+# (PORT_OF, ADMIN_OF) to $TMP/VARIANT/rampart.yaml, checks it with `rampart validate`,
+# starts rampart on it (PID_OF, STARTED; PRIO and PIN_PROXY applied) and waits until it
+# answers.
+start_variant_rampart() {
+  local v=$1 dir=$TMP/$1 rc
+  mkdir -p "$dir"
+  rampart_config "$v" "${PORT_OF[$v]}" "${ADMIN_OF[$v]}" >"$dir/rampart.yaml"
+  timeout 60 "$TMP/bin/rampart" validate "$dir/rampart.yaml" >"$dir/validate.log" 2>&1
+  rc=$?
+  if ((rc != 0)); then
+    head -n 30 "$dir/validate.log" >&2
+    bench_die "rampart validate rejected the $v config (exit status $rc): $dir/rampart.yaml"
+  fi
+  "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/bin/rampart" run -c "$dir/rampart.yaml" >"$dir/out.log" 2>&1 9>&- &
+  PID_OF[$v]=$!
+  STARTED+=("${PID_OF[$v]}")
+  if ! wait_http "http://127.0.0.1:${PORT_OF[$v]}/" 30 "${PID_OF[$v]}"; then
+    tail -n 20 "$dir/out.log" >&2
+    bench_die "rampart ($v) did not start"
+  fi
+}
