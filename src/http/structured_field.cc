@@ -2,42 +2,18 @@
 
 #include <cstdio>
 
+#include "http/field_grammar.h"
+
 namespace rampart::http::sf {
 namespace {
 
-bool is_digit(char c) {
-  return c >= '0' && c <= '9';
-}
+// Digits and tchar come from field_grammar.h (RFC 9110 §5.6.2).
 bool is_lcalpha(char c) {
   return c >= 'a' && c <= 'z';
 }
 bool is_alpha(char c) {
   return is_lcalpha(c) || (c >= 'A' && c <= 'Z');
 }
-bool is_tchar(char c) {
-  if (is_alpha(c) || is_digit(c)) return true;
-  switch (c) {
-    case '!':
-    case '#':
-    case '$':
-    case '%':
-    case '&':
-    case '\'':
-    case '*':
-    case '+':
-    case '-':
-    case '.':
-    case '^':
-    case '_':
-    case '`':
-    case '|':
-    case '~':
-      return true;
-    default:
-      return false;
-  }
-}
-
 int b64_value(char c) {
   if (c >= 'A' && c <= 'Z') return c - 'A';
   if (c >= 'a' && c <= 'z') return c - 'a' + 26;
