@@ -1,6 +1,9 @@
 #!/usr/bin/env python3
 """Renders every build/chaos/<scenario>.json the chaos suite wrote into
-docs/resilience.md (`make chaos` runs it after the suite)."""
+docs/resilience.md (`make chaos` runs it after the suite).
+
+With --keep, rows already in the target for scenarios that have no JSON in the source
+stay as they are: for rerunning some scenarios without losing the others' figures."""
 
 import json
 import sys
@@ -19,9 +22,29 @@ def cell(value):
     return str(value)
 
 
+def existing_rows(target):
+    """The table rows of a previous report, by scenario."""
+    rows = {}
+    try:
+        text = target.read_text()
+    except OSError:
+        return rows
+    for line in text.splitlines():
+        cells = line.split(" | ")
+        if not line.startswith("| ") or len(cells) < 2 or cells[0] in ("| scenario", "| ---"):
+            continue
+        if line.startswith("| (no scenario"):
+            continue
+        rows[cells[0][2:]] = line
+    return rows
+
+
 def main(argv):
+    keep = "--keep" in argv[1:]
+    argv = [argv[0]] + [a for a in argv[1:] if a != "--keep"]
     source = Path(argv[1]) if len(argv) > 1 else REPO / "build" / "chaos"
     target = Path(argv[2]) if len(argv) > 2 else REPO / "docs" / "resilience.md"
+    kept = existing_rows(target) if keep else {}
     reports = []
     for path in sorted(source.glob("*.json")):
         try:
@@ -42,15 +65,18 @@ def main(argv):
         "| scenario | mode | " + " | ".join(FIELDS) + " | notes |",
         "| --- | --- | " + " | ".join("---" for _ in FIELDS) + " | --- |",
     ]
+    rows = dict(kept)
     for r in reports:
         mode = r.get("mode", "?") + (" (ASan)" if r.get("sanitized") else "")
         row = [r.get("scenario", "?"), mode] + [cell(r.get(f)) for f in FIELDS]
         row.append(str(r.get("notes", "")).replace("|", "\\|"))
-        lines.append("| " + " | ".join(row) + " |")
-    if not reports:
+        rows[row[0]] = "| " + " | ".join(row) + " |"
+    lines.extend(rows[name] for name in sorted(rows))
+    if not rows:
         lines.append("| (no scenario has run) |" + " |" * (len(FIELDS) + 2))
     target.write_text("\n".join(lines) + "\n")
-    print("chaos-report: %d scenario(s) -> %s" % (len(reports), target))
+    print("chaos-report: %d scenario(s), %d kept -> %s" % (
+        len(reports), len(set(kept) - {r.get("scenario") for r in reports}), target))
     return 0
 
 

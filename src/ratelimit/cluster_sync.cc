@@ -55,7 +55,8 @@ class Runner {
       if (!state.batch.keys.empty()) batches.push_back(&state.batch);
     }
     std::string error;
-    bool ok = batches.empty() ? link_.connect(error) : link_.push(batches, error);
+    // With nothing to push (idle, or Redis was down) a PING still proves Redis answers.
+    bool ok = batches.empty() ? link_.ping(error) : link_.push(batches, error);
     if (!ok) {
       failed(now, error);
       return options_.sync_interval;

@@ -103,6 +103,17 @@ bool RedisLink::connect(std::string& error) {
   return true;
 }
 
+bool RedisLink::ping(std::string& error) {
+  if (context_ == nullptr && !connect(error)) return false;
+  redisContext* c = ctx(context_);
+  auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
+  bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
+  if (!ok) error = reply_error(c, r);
+  if (r != nullptr) freeReplyObject(r);
+  if (!ok) close();
+  return ok;
+}
+
 bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
   if (context_ == nullptr && !connect(error)) return false;
   redisContext* c = ctx(context_);

@@ -32,6 +32,9 @@ class RedisLink {
   // Connects (and authenticates) if not connected. False with `error` set on failure.
   bool connect(std::string& error);
   void close();
+  // Connects if needed and makes one PING round trip. A TCP connect alone proves
+  // nothing: the kernel of a frozen (SIGSTOP) or wedged server still accepts it.
+  bool ping(std::string& error);
 
   // Runs every batch in one pipelined round trip and fills their debts. On any
   // error the link is closed and false returned with `error` set.

@@ -206,3 +206,29 @@ def test_a_stalled_redis_never_delays_requests(rampart_factory, origin, redis_se
         time.sleep(0.1)
     else:
         raise AssertionError("no timeout reported or no recovery: %s" % [n.logs() for n in nodes])
+
+
+def test_a_frozen_redis_is_not_reported_back_until_it_answers(rampart_factory, origin,
+                                                              redis_server):
+    # The kernel of a stopped redis-server still accepts TCP connections: a node that
+    # took a connect for an answer would log "shared again" (and "unavailable" anew)
+    # every few syncs while Redis answers nothing.
+    nodes = start_pair(rampart_factory, origin, redis_server, requests=30)
+    wait_synced(nodes)
+    os.kill(redis_server.proc.pid, signal.SIGSTOP)
+    try:
+        statuses, _, _ = paced(nodes, "127.0.43.1", 60, 20.0)  # ~3 s of traffic to push
+        assert set(statuses) <= {200, 429}, statuses
+        for node in nodes:
+            first = stderr_lines(node, "unavailable (")
+            again = stderr_lines(node, "still unavailable")
+            assert len(first) - len(again) == 1, first
+            assert stderr_lines(node, "shared again") == [], node.logs()
+            assert node.metrics().value("rampart_ratelimit_cluster_sync_total",
+                                        result="error") > 0
+    finally:
+        os.kill(redis_server.proc.pid, signal.SIGCONT)
+    deadline = time.monotonic() + 10
+    while not all(stderr_lines(node, "shared again") for node in nodes):
+        assert time.monotonic() < deadline, [n.logs() for n in nodes]
+        time.sleep(0.1)
