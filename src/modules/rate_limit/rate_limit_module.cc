@@ -1,10 +1,10 @@
 #include "modules/rate_limit/rate_limit_module.h"
 
-#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "modules/rate_limit/compiled_rate_rules.h"
+#include "ratelimit/clock.h"
 #include "ratelimit/key_hash.h"
 #include "rules/evaluator.h"
 
@@ -17,9 +17,7 @@ using ratelimit::Decision;
 using ratelimit::Nanos;
 
 Nanos now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return ratelimit::decision_clock();
 }
 
 int64_t ceil_seconds(Nanos ns) {
