@@ -238,7 +238,7 @@ $(ratio_table)
 
 ### One decision (\`bench/micro/ratelimit_bench.cc\`)
 
-A clock reading, SipHash of a 16-byte client address and one GCRA decision in a table
+A clock reading, the keyed hash of a 16-byte client address and one GCRA decision in a table
 sized for 1,000,000 keys, shared by the threads: a million distinct clients (\`ManyKeys\`,
 nearly every decision a cache miss), 10,000 (\`10kKeys\`) and one (\`OneKey\`, every
 thread on the same set lock); \`KeyHash\` is the hash alone. Target: under 100 ns.

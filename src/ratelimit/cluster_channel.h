@@ -21,7 +21,14 @@ namespace rampart::ratelimit {
 struct Noted {
   uint64_t fleet_key = 0;  // 0: empty slot
   uint64_t local_key = 0;
-  uint64_t counted = 0;  // requests admitted and counted since the last drain
+  uint64_t counted = 0;   // requests admitted and counted since the last drain
+  Nanos block_until = 0;  // a mitigation timeout this node started, until then (0: none)
+};
+
+// A mitigation timeout somebody in the fleet started on a key.
+struct FleetBlock {
+  uint64_t fleet_key = 0;
+  Nanos until = 0;  // this node's clock
 };
 
 class ClusterChannel {
@@ -34,7 +41,15 @@ class ClusterChannel {
 
   // A request of the key reached the limiter; `counted` when it was admitted and
   // counted (refused requests still keep the key's fleet standing fresh).
-  void note(uint64_t local_key, uint64_t fleet_key, bool counted);
+  // `block_until`: this request started the key's mitigation timeout, lasting until then.
+  void note(uint64_t local_key, uint64_t fleet_key, bool counted, Nanos block_until = 0);
+
+  // Until when the fleet blocks the key (0: it does not). A lookup under the key's
+  // stripe lock, skipped while the fleet blocks nothing.
+  Nanos fleet_block(uint64_t fleet_key);
+  // Replaces the fleet's blocks (the sync thread, after each sync). Allocates only
+  // here, off the request path.
+  void set_fleet_blocks(const std::vector<FleetBlock>& blocks);
 
   // Appends everything noted since the last drain and starts afresh.
   void drain(std::vector<Noted>& out);
@@ -52,6 +67,8 @@ class ClusterChannel {
     std::unique_ptr<Noted[]> active;
     std::unique_ptr<Noted[]> standby;
     size_t used = 0;
+    std::unique_ptr<FleetBlock[]> blocks;  // open-addressed; null while none
+    size_t block_mask = 0;
   };
 
   std::shared_ptr<Limiter> limiter_;
@@ -60,6 +77,7 @@ class ClusterChannel {
   size_t fill_;      // most keys per stripe (half the slots: short probes)
   Stripe stripes_[kStripes];
   std::atomic<uint64_t> unshared_{0};
+  std::atomic<size_t> fleet_blocks_{0};
 };
 
 }  // namespace rampart::ratelimit

@@ -28,6 +28,16 @@ inline uint64_t merge_fleet_debt(uint64_t word, const Policy& p, Nanos now, Nano
   return gcra::word_of(std::max(gcra::tat_of(word), fleet_tat), gcra::flagged(word));
 }
 
+// The word after learning that another node blocked the key until `until` (this node's
+// clock): flagged, with the arrival time where a request conforms again exactly then —
+// the word decide() writes when a refusal starts a timeout. A longer block or a larger
+// debt already in the word is kept.
+inline uint64_t merge_fleet_block(uint64_t word, const Policy& p, Nanos now, Nanos until) {
+  if (until <= now) return word;
+  Nanos tat = std::max(gcra::tat_of(word), until + p.period() - p.interval());
+  return gcra::word_of(tat, true);
+}
+
 // What Redis does with a push (the script in redis_link.cc, in microseconds there):
 // the fleet's arrival time moves by one interval per admitted request, from now at
 // the earliest, never past the cap. Returns the new arrival time.

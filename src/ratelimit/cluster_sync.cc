@@ -52,7 +52,9 @@ class Runner {
     if (now < retry_at_) return options_.sync_interval;
     std::vector<FleetBatch*> batches;
     for (auto& [channel, state] : states_) {
-      if (!state.batch.keys.empty()) batches.push_back(&state.batch);
+      if (!state.batch.keys.empty() || !state.batch.blocks_key.empty()) {
+        batches.push_back(&state.batch);
+      }
     }
     std::string error;
     // With nothing to push (idle, or Redis was down) a PING still proves Redis answers.
@@ -86,7 +88,10 @@ class Runner {
       noted.clear();
       ch.drain(noted);
       std::unordered_map<uint64_t, uint64_t> admitted;
+      FleetBatch& b = state.batch;
+      b.started.clear();
       for (const Noted& n : noted) {
+        if (n.block_until > now) b.started.emplace_back(n.fleet_key, n.block_until - now);
         auto it = state.watched.find(n.fleet_key);
         if (it == state.watched.end()) {
           if (state.watched.size() >= options_.max_keys) {
@@ -102,13 +107,19 @@ class Runner {
       // next request starts from whatever Redis says one interval later.
       std::erase_if(state.watched,
                     [&](const auto& kv) { return now - kv.second.last_seen > policy.period(); });
-      FleetBatch& b = state.batch;
       b.interval = policy.interval();
       b.cap = cluster::debt_cap(policy);
       b.keys.clear();
       b.admitted.clear();
       state.order.clear();
-      if (down_) continue;  // counted locally only: the fleet's count restarts with Redis
+      // Rules with a mitigation timeout also share their blocks, in the same round trip.
+      b.blocks_key.clear();
+      b.max_blocks = options_.max_keys;
+      if (down_) {
+        b.started.clear();
+        continue;  // counted locally only: the fleet's count restarts with Redis
+      }
+      if (policy.mitigation() > 0) b.blocks_key = ch.redis_prefix() + "blocks";
       for (const auto& [fleet_key, w] : state.watched) {
         b.keys.push_back(fmt::format("{}{:016x}", ch.redis_prefix(), fleet_key));
         auto a = admitted.find(fleet_key);
@@ -120,6 +131,15 @@ class Runner {
 
   void apply(ChannelState& state, Nanos now) {
     Limiter& limiter = state.channel->limiter();
+    if (!state.batch.blocks_key.empty()) {
+      // The request path imposes these on each key's next request (it knows the key in
+      // this node's table; the sync thread only knows those it has watched).
+      fleet_blocks_.clear();
+      for (const auto& [fleet_key, left] : state.batch.fleet_blocks) {
+        fleet_blocks_.push_back(FleetBlock{fleet_key, now + left});
+      }
+      state.channel->set_fleet_blocks(fleet_blocks_);
+    }
     for (size_t i = 0; i < state.order.size(); ++i) {
       Nanos debt = state.batch.debts[i];
       if (debt <= 0) continue;
@@ -184,6 +204,7 @@ class Runner {
   Nanos retry_at_ = 0;
   Nanos backoff_ = 0;
   uint64_t failures_ = 0;
+  std::vector<FleetBlock> fleet_blocks_;
 };
 
 }  // namespace

@@ -51,6 +51,8 @@ struct Decision {
   // Refused because the key is in its mitigation timeout (this refusal may have
   // started it); false when only the excess is being refused.
   bool blocked = false;
+  // This refusal started the mitigation timeout (cluster mode shares such blocks).
+  bool started_block = false;
   uint64_t remaining = 0;  // requests the key may still send right now
   Nanos retry_after = 0;   // refused: until a request would pass again
   Nanos reset = 0;         // until the key's quota is whole again
@@ -102,6 +104,7 @@ inline Decision decide(uint64_t& word, const Policy& p, Nanos now, Mode mode) {
     d.allowed = true;
     return d;
   }
+  bool started = false;
   if (p.mitigation() > 0 && !in_timeout) {
     // The first refusal starts the timeout: TAT moves to where the key's next
     // request conforms exactly `mitigation` from now. Refusals inside it change
@@ -110,10 +113,12 @@ inline Decision decide(uint64_t& word, const Policy& p, Nanos now, Mode mode) {
     word = word_of(std::max(stored, until), true);
     stored = tat_of(word);
     in_timeout = true;
+    started = true;
   }
   Decision d = describe(p, std::max(stored, now), now);
   d.allowed = false;
   d.blocked = in_timeout;
+  d.started_block = started;
   d.remaining = 0;
   d.retry_after = std::max<Nanos>(std::max(stored, now) + p.interval() - p.period() - now, 1);
   return d;

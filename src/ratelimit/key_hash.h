@@ -1,6 +1,7 @@
 #pragma once
-// The hash that turns a request's characteristics into a table key: SipHash-1-3
-// under a secret key, so the table sets keys fall in cannot be predicted from outside.
+// The hash that turns a request's characteristics into a table key: a keyed 64-bit
+// multiply-fold hash under a secret key, so the table sets keys fall in cannot be
+// predicted from outside.
 
 #include <cstdint>
 #include <string_view>

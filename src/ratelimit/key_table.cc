@@ -51,7 +51,9 @@ void KeyTable::Release::operator()(Set* sets) const {
 
 KeyTable::Guard::Guard(std::atomic<uint32_t>& lock) : lock_(lock) {
   // Held for a few dozen instructions: spin, and yield only if the holder was
-  // descheduled.
+  // descheduled. The first attempt writes at once: the set was prefetched for
+  // writing, and a read first would only ask for the line twice.
+  if (lock_.exchange(1, std::memory_order_acquire) == 0) return;
   for (unsigned spins = 0;; ++spins) {
     if (lock_.load(std::memory_order_relaxed) == 0 &&
         lock_.exchange(1, std::memory_order_acquire) == 0) {

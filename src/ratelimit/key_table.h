@@ -140,6 +140,14 @@ class Limiter {
     });
   }
 
+  // Blocks the key until `until` as if this node had started its mitigation timeout
+  // (cluster mode: another node did).
+  void merge_fleet_block(uint64_t key, Nanos now, Nanos until) {
+    table_.with_word(key, now, true, [&](uint64_t& word) {
+      word = cluster::merge_fleet_block(word, policy_, now, until);
+    });
+  }
+
   const Policy& policy() const { return policy_; }
   const KeyTable& table() const { return table_; }
 

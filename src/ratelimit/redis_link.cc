@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <cstdlib>
 #include <cstring>
 
 namespace rampart::ratelimit {
@@ -31,6 +32,35 @@ for i, key in ipairs(KEYS) do
                math.max(1, math.ceil((tat - now) / 1000)))
   end
   out[i] = tat - now
+end
+return out
+)lua";
+
+// The fleet's mitigation timeouts of one rule: a sorted set of client keys scored by
+// when their block ends (Redis's clock, µs). Adds the blocks a node started (a longer
+// one wins), drops those that ended and, past the cap, those ending soonest; returns
+// what remains as (member, µs left) pairs. The set expires with its last block.
+// KEYS[1]: the set. ARGV[1]: the cap; then member, µs left, for each new block.
+constexpr const char* kBlocksScript = R"lua(
+local t = redis.call('TIME')
+local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
+local cap = tonumber(ARGV[1])
+for i = 2, #ARGV - 1, 2 do
+  local ends = now + tonumber(ARGV[i + 1])
+  local old = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]) or '0') or 0
+  if ends > old then redis.call('ZADD', KEYS[1], string.format('%.0f', ends), ARGV[i]) end
+end
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+local n = redis.call('ZCARD', KEYS[1])
+if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
+local live = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+local out = {}
+for i = 1, #live - 1, 2 do
+  out[#out + 1] = live[i]
+  out[#out + 1] = tonumber(live[i + 1]) - now
+end
+if #live >= 2 then
+  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((tonumber(live[#live]) - now) / 1000)))
 end
 return out
 )lua";
@@ -151,6 +181,30 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
       }
     }
   }
+  for (FleetBatch* b : batches) {
+    if (b->blocks_key.empty()) continue;
+    argv.clear();
+    lens.clear();
+    numbers.clear();
+    numbers.reserve(2 + 2 * b->started.size());
+    numbers.push_back(std::to_string(std::max<size_t>(b->max_blocks, 1)));
+    for (const auto& [fleet_key, left] : b->started) {
+      numbers.push_back(fmt::format("{:016x}", fleet_key));
+      numbers.push_back(std::to_string(std::max<Nanos>(left / 1000, 1)));
+    }
+    argv = {"EVAL", kBlocksScript, "1", b->blocks_key.c_str()};
+    lens = {4, std::strlen(kBlocksScript), 1, b->blocks_key.size()};
+    for (const std::string& s : numbers) {
+      argv.push_back(s.c_str());
+      lens.push_back(s.size());
+    }
+    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
+        REDIS_OK) {
+      error = reply_error(c, nullptr);
+      close();
+      return false;
+    }
+  }
   bool ok = true;
   // Every queued reply is read even after an error, so none is left for later.
   for (FleetBatch* b : batches) {
@@ -174,6 +228,33 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
       }
       freeReplyObject(r);
     }
+  }
+  for (FleetBatch* b : batches) {
+    if (b->blocks_key.empty()) continue;
+    b->fleet_blocks.clear();
+    void* raw = nullptr;
+    if (redisGetReply(c, &raw) != REDIS_OK) {
+      error = reply_error(c, nullptr);
+      close();
+      return false;
+    }
+    auto* r = static_cast<redisReply*>(raw);
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+      if (ok) error = reply_error(c, r);
+      ok = false;
+    } else {
+      for (size_t i = 0; i + 1 < r->elements; i += 2) {
+        const redisReply* member = r->element[i];
+        const redisReply* left = r->element[i + 1];
+        if (member->type != REDIS_REPLY_STRING || left->type != REDIS_REPLY_INTEGER) continue;
+        std::string text(member->str, member->len);
+        char* end = nullptr;
+        uint64_t fleet_key = std::strtoull(text.c_str(), &end, 16);
+        if (end == text.c_str() || *end != '\0' || left->integer <= 0) continue;
+        b->fleet_blocks.emplace_back(fleet_key, left->integer * 1000);
+      }
+    }
+    freeReplyObject(r);
   }
   if (!ok) close();
   return ok;

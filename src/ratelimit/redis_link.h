@@ -19,6 +19,15 @@ struct FleetBatch {
   std::vector<std::string> keys;
   std::vector<uint64_t> admitted;
   std::vector<Nanos> debts;  // filled by push(): the fleet's debt per key
+
+  // Mitigation timeouts, for a rule that has them (`blocks_key` not empty): the
+  // blocks this node started since the last push, and — filled by push() — every block
+  // the fleet holds for the rule (at most `max_blocks`, the longest-lasting kept), each
+  // as (fleet key, time left).
+  std::string blocks_key;
+  size_t max_blocks = 0;
+  std::vector<std::pair<uint64_t, Nanos>> started;
+  std::vector<std::pair<uint64_t, Nanos>> fleet_blocks;
 };
 
 class RedisLink {

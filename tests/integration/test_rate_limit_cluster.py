@@ -232,3 +232,42 @@ def test_a_frozen_redis_is_not_reported_back_until_it_answers(rampart_factory, o
     while not all(stderr_lines(node, "shared again") for node in nodes):
         assert time.monotonic() < deadline, [n.logs() for n in nodes]
         time.sleep(0.1)
+
+
+def retry_after(resp):
+    value = resp.get("retry-after")
+    return int(value) if value is not None else None
+
+
+def test_a_block_started_on_one_node_holds_on_the_other(rampart_factory, origin, redis_server):
+    # One request a 200 ms on average, a burst of 5, then 30 s of mitigation timeout.
+    rule = {"id": "blocking", "expression": "true", "characteristics": ["ip.src"],
+            "period": "1s", "requests_per_period": 5, "mitigation_timeout": "30s"}
+    site = {"name": "main", "default": True, "hosts": ["main.test"],
+            "origin": {"endpoints": [origin.endpoint]}, "rate_limit": {"rules": [rule]}}
+    cluster = {"redis": "127.0.0.1:%d" % redis_server.port,
+               "sync_interval": "%dms" % (SYNC_S * 1000), "log_interval": "1s"}
+    a, b = [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
+    wait_synced([a, b])
+    attacker = "127.0.43.1"
+    statuses = [send(a, attacker) for _ in range(6)]
+    assert statuses == [200] * 5 + [429], statuses
+    blocked_at = time.monotonic()
+    # Node B has never seen this client: on its own it would admit it (its table is
+    # fresh, and the fleet's count is only fetched for keys a node has seen). The block
+    # reaches it through Redis within two sync intervals (A's push, B's pull), plus
+    # round trips.
+    time.sleep(2 * SYNC_S + 0.15)
+    with RawConn(b.port, source=attacker) as c:
+        resp = c.request("GET", "/echo", host="main.test")
+    assert resp.status == 429, resp
+    waited = time.monotonic() - blocked_at
+    # The block's own end, not a throttle of the excess (which would be under 1 s).
+    assert 30 - waited - 2 <= retry_after(resp) <= 30, resp
+    # Only that client: another one passes on B.
+    assert send(b, "127.0.43.2") == 200
+    # B keeps refusing it, without prolonging the block.
+    for _ in range(3):
+        with RawConn(b.port, source=attacker) as c:
+            resp = c.request("GET", "/echo", host="main.test")
+        assert resp.status == 429 and retry_after(resp) <= 30, resp

@@ -1,10 +1,10 @@
 #include "modules/rate_limit/rate_limit_module.h"
 
-#include <chrono>
 #include <cstring>
 #include <string>
 
 #include "modules/rate_limit/compiled_rate_rules.h"
+#include "ratelimit/clock.h"
 #include "ratelimit/key_hash.h"
 #include "rules/evaluator.h"
 
@@ -17,9 +17,7 @@ using ratelimit::Decision;
 using ratelimit::Nanos;
 
 Nanos now_ns() {
-  return std::chrono::duration_cast<std::chrono::nanoseconds>(
-             std::chrono::steady_clock::now().time_since_epoch())
-      .count();
+  return ratelimit::decision_clock();
 }
 
 int64_t ceil_seconds(Nanos ns) {
@@ -237,9 +235,17 @@ class RateLimitModule final : public pipeline::Module {
       if (run.state.exhausted) return Step::kStop;
       rule.limiter->prefetch(key);
       if (run.now == 0) run.now = now_ns();
+      if (rule.cluster) {
+        // Another node's mitigation timeout on this client holds here too.
+        Nanos until = rule.cluster->fleet_block(keys.fleet);
+        if (until > run.now) rule.limiter->merge_fleet_block(key, run.now, until);
+      }
       Decision d =
           rule.counting ? rule.limiter->check(key, run.now) : rule.limiter->acquire(key, run.now);
-      if (rule.cluster) rule.cluster->note(key, keys.fleet, d.allowed && !rule.counting);
+      if (rule.cluster) {
+        rule.cluster->note(key, keys.fleet, d.allowed && !rule.counting,
+                           d.started_block ? run.now + d.retry_after : 0);
+      }
       if (rule.counting || rule.response_headers) {
         if (!run.pending) run.pending = std::make_unique<RateLimitState>();
         run.pending->pending.push_back({&rule, key, keys.fleet});

@@ -4,6 +4,8 @@
 
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
 #include <vector>
 
 #include "ratelimit/cluster_channel.h"
@@ -151,6 +153,139 @@ TEST(ClusterChannelTest, AFloodOfKeysIsBoundedAndCountedAsUnshared) {
   EXPECT_GE(out.size(), 64u);
   EXPECT_LE(out.size(), 16u * 64);  // fixed capacity, whatever the flood
   EXPECT_EQ(out.size() + ch.unshared(), 100'000u);
+}
+
+TEST(ClusterMergeTest, AFleetBlockRefusesUntilItEndsThenTheKeyPasses) {
+  Policy p = policy(kSecond, 5, 30 * kSecond);
+  uint64_t word = gcra::word_of(kStart - kSecond, false);  // a quiet key, nothing owed
+  Nanos until = kStart + 20 * kSecond;
+  word = cluster::merge_fleet_block(word, p, kStart, until);
+  Decision d = gcra::decide(word, p, kStart, Mode::kCount);
+  EXPECT_FALSE(d.allowed);
+  EXPECT_TRUE(d.blocked);
+  EXPECT_FALSE(d.started_block);  // another node started it: not pushed again
+  EXPECT_EQ(d.retry_after, 20 * kSecond);
+  // Hammering it neither passes nor prolongs it.
+  for (Nanos t = kStart; t < until; t += kSecond) {
+    EXPECT_FALSE(gcra::decide(word, p, t, Mode::kCount).allowed) << t;
+  }
+  Decision after = gcra::decide(word, p, until, Mode::kCount);
+  EXPECT_TRUE(after.allowed);
+  EXPECT_FALSE(after.blocked);
+}
+
+TEST(ClusterMergeTest, AFleetBlockKeepsALongerLocalBlockAndDebt) {
+  Policy p = policy(kSecond, 5, 30 * kSecond);
+  uint64_t word = 0;
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(gcra::decide(word, p, kStart, Mode::kCount).allowed);
+  Decision started = gcra::decide(word, p, kStart, Mode::kCount);
+  ASSERT_TRUE(started.started_block);
+  ASSERT_EQ(started.retry_after, 30 * kSecond);
+  // A shorter block from elsewhere changes nothing; an ended one neither.
+  EXPECT_EQ(cluster::merge_fleet_block(word, p, kStart, kStart + 5 * kSecond), word);
+  EXPECT_EQ(cluster::merge_fleet_block(word, p, kStart, kStart - kSecond), word);
+  // A longer one extends the block to its end.
+  uint64_t longer = cluster::merge_fleet_block(word, p, kStart, kStart + 50 * kSecond);
+  EXPECT_EQ(gcra::decide(longer, p, kStart + 40 * kSecond, Mode::kCount).retry_after, 10 * kSecond);
+}
+
+TEST(ClusterMergeTest, OnlyTheRefusalThatStartsATimeoutSaysSo) {
+  Policy p = policy(kSecond, 2, 10 * kSecond);
+  uint64_t word = 0;
+  int started = 0;
+  for (int i = 0; i < 50; ++i) {
+    started += gcra::decide(word, p, kStart + i * 100 * kMs, Mode::kCount).started_block;
+  }
+  EXPECT_EQ(started, 1);
+  Policy throttle = policy(kSecond, 2, 0);  // no timeout: nothing to share
+  word = 0;
+  for (int i = 0; i < 10; ++i) {
+    EXPECT_FALSE(gcra::decide(word, throttle, kStart, Mode::kCount).started_block);
+  }
+}
+
+TEST(ClusterChannelTest, NotedBlocksDrainWithTheirEnd) {
+  auto limiter = std::make_shared<Limiter>(policy(kSecond, 10, 60 * kSecond), 100);
+  ClusterChannel ch(limiter, "p:", 100);
+  ch.note(11, 1001, false, kStart + 60 * kSecond);
+  ch.note(11, 1001, false);  // later refusals inside the block carry no end
+  ch.note(12, 1002, true);
+  std::vector<Noted> out;
+  ch.drain(out);
+  ASSERT_EQ(out.size(), 2u);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.fleet_key < b.fleet_key; });
+  EXPECT_EQ(out[0].block_until, kStart + 60 * kSecond);
+  EXPECT_EQ(out[1].block_until, 0);
+}
+
+TEST(ClusterChannelTest, FleetBlocksAreFoundAndReplacedWholesale) {
+  auto limiter = std::make_shared<Limiter>(policy(kSecond, 10, 60 * kSecond), 100);
+  ClusterChannel ch(limiter, "p:", 100);
+  EXPECT_EQ(ch.fleet_block(1001), 0);
+  std::vector<FleetBlock> blocks;
+  for (uint64_t k = 1; k <= 1000; ++k) {
+    blocks.push_back({k * 0x9e3779b97f4a7c15ull, kStart + static_cast<Nanos>(k)});
+  }
+  ch.set_fleet_blocks(blocks);
+  for (const FleetBlock& b : blocks) EXPECT_EQ(ch.fleet_block(b.fleet_key), b.until);
+  EXPECT_EQ(ch.fleet_block(12345), 0);
+  ch.set_fleet_blocks({blocks[7]});
+  EXPECT_EQ(ch.fleet_block(blocks[7].fleet_key), blocks[7].until);
+  EXPECT_EQ(ch.fleet_block(blocks[8].fleet_key), 0);  // no longer blocked by the fleet
+  ch.set_fleet_blocks({});
+  EXPECT_EQ(ch.fleet_block(blocks[7].fleet_key), 0);
+}
+
+TEST(ClusterChannelTest, WorkersReadFleetBlocksWhileTheSyncThreadReplacesThem) {
+  // Workers look keys up while the sync thread swaps the tables: a blocked key is
+  // found with its own end or (between swaps of its stripe) not at all, never with
+  // another key's end.
+  auto limiter = std::make_shared<Limiter>(policy(kSecond, 10, 60 * kSecond), 100);
+  ClusterChannel ch(limiter, "p:", 1000);
+  std::vector<FleetBlock> even;
+  std::vector<FleetBlock> odd;
+  for (uint64_t k = 1; k <= 512; ++k) {
+    FleetBlock b{k * 0x9e3779b97f4a7c15ull, static_cast<Nanos>(k) * kSecond};
+    (k % 2 == 0 ? even : odd).push_back(b);
+  }
+  std::atomic<bool> stop{false};
+  std::atomic<uint64_t> wrong{0};
+  std::atomic<uint64_t> found{0};
+  std::vector<std::thread> workers;
+  for (int t = 0; t < 3; ++t) {
+    workers.emplace_back([&] {
+      while (!stop.load(std::memory_order_relaxed)) {
+        for (uint64_t k = 1; k <= 512; ++k) {
+          Nanos until = ch.fleet_block(k * 0x9e3779b97f4a7c15ull);
+          if (until == 0) continue;
+          found.fetch_add(1, std::memory_order_relaxed);
+          if (until != static_cast<Nanos>(k) * kSecond) wrong.fetch_add(1);
+        }
+      }
+    });
+  }
+  for (int round = 0; round < 2000; ++round) ch.set_fleet_blocks(round % 2 ? odd : even);
+  stop = true;
+  for (auto& w : workers) w.join();
+  EXPECT_EQ(wrong.load(), 0u);
+  EXPECT_GT(found.load(), 0u);
+}
+
+TEST(ClusterChannelTest, AFleetBlockStopsAKeyThisNodeNeverSaw) {
+  // The request path's use: the fleet's block is imposed on the local key before the
+  // decision, and every request until its end is refused as blocked.
+  auto limiter = std::make_shared<Limiter>(policy(kSecond, 100, 60 * kSecond), 100);
+  ClusterChannel ch(limiter, "p:", 100);
+  ch.set_fleet_blocks({{4242, kStart + 30 * kSecond}});
+  int admitted = 0;
+  for (Nanos t = kStart; t < kStart + 40 * kSecond; t += 100 * kMs) {
+    Nanos until = ch.fleet_block(4242);
+    if (until > t) limiter->merge_fleet_block(77, t, until);
+    admitted += limiter->acquire(77, t).allowed;
+  }
+  // Nothing during the 30 s block, then 100 a second at most for the last 10 s (one
+  // request every 100 ms: all of them).
+  EXPECT_EQ(admitted, 100);
 }
 
 }  // namespace

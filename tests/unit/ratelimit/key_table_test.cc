@@ -4,6 +4,7 @@
 
 #include <atomic>
 #include <fstream>
+#include <string>
 #include <thread>
 #include <vector>
 
@@ -35,6 +36,52 @@ TEST(KeyHash, DependsOnEveryByteAndTheKey) {
   EXPECT_NE(a("abcdefgh"), a(std::string_view("abcdefgh\0", 9)));  // length matters
   EXPECT_NE(a("x"), b("x"));
   EXPECT_EQ(a("same"), a("same"));
+}
+
+TEST(KeyHash, OneFlippedBitChangesAboutHalfTheOutput) {
+  // The table takes the set from the high bits and the tag from the low ones: both
+  // must depend on every input bit, for the key lengths the module hashes.
+  KeyHasher h(0x0123456789abcdefull, 0xfedcba9876543210ull);
+  for (size_t len : {1, 3, 4, 7, 8, 15, 16, 17, 31, 32, 40}) {
+    std::string in(len, '\0');
+    for (size_t i = 0; i < len; ++i) in[i] = static_cast<char>(i * 37 + len);
+    uint64_t base = h(in);
+    uint64_t high_total = 0;
+    uint64_t low_total = 0;
+    for (size_t bit = 0; bit < len * 8; ++bit) {
+      std::string flipped = in;
+      flipped[bit / 8] = static_cast<char>(flipped[bit / 8] ^ (1 << (bit % 8)));
+      uint64_t diff = h(flipped) ^ base;
+      int changed = __builtin_popcountll(diff);
+      EXPECT_GE(changed, 12) << "len " << len << " bit " << bit;
+      EXPECT_LE(changed, 52) << "len " << len << " bit " << bit;
+      high_total += __builtin_popcountll(diff >> 32);
+      low_total += __builtin_popcountll(diff & 0xffffffffu);
+    }
+    double bits = static_cast<double>(len * 8);
+    EXPECT_NEAR(static_cast<double>(high_total) / bits, 16.0, 2.0) << len;
+    EXPECT_NEAR(static_cast<double>(low_total) / bits, 16.0, 2.0) << len;
+  }
+}
+
+TEST(KeyHash, IPv4KeysSpreadEvenlyOverTheSets) {
+  // Consecutive addresses (a /16 of clients) in 1,024 sets by the top 10 bits, as the
+  // table picks sets: every set gets close to its share.
+  KeyHasher h(0x1111, 0x2222);
+  std::vector<int> sets(1024);
+  for (uint32_t a = 0; a < 65536; ++a) {
+    char key[16] = {};
+    key[10] = key[11] = static_cast<char>(0xff);
+    key[12] = 10;
+    key[13] = 1;
+    key[14] = static_cast<char>(a >> 8);
+    key[15] = static_cast<char>(a);
+    ++sets[h(std::string_view(key, 16)) >> 54];
+  }
+  for (int n : sets) {
+    EXPECT_GT(n, 64 / 2);
+    EXPECT_LT(n, 64 * 2);
+  }
 }
 
 TEST(KeyTable, CyclingKeysDoNotEvictAHotKey) {
@@ -93,6 +140,27 @@ TEST(KeyTable, ThreadsShareOneCountPerKey) {
   }
   for (auto& t : threads) t.join();
   EXPECT_EQ(admitted.load(), 1000u);
+}
+
+TEST(KeyTable, ThreadsHammeringManyKeysAdmitExactlyTheLimitOfEach) {
+  // Four threads over the same 200 keys in different orders, many keys per set: each
+  // key admits exactly its limit, however the threads interleave on its set's lock.
+  Policy p = *Policy::make(3600 * kSecond, 50, 0);
+  Limiter limiter(p, 256);
+  constexpr uint64_t kKeys = 200;
+  std::vector<std::atomic<uint32_t>> admitted(kKeys);
+  std::vector<std::thread> threads;
+  for (uint64_t t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (uint64_t i = 0; i < kKeys * 100; ++i) {
+        uint64_t k = (i * (2 * t + 1) + t) % kKeys;
+        if (limiter.acquire(hash_of(k), kStart).allowed) admitted[k].fetch_add(1);
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(limiter.table().evictions(), 0u);
+  for (uint64_t k = 0; k < kKeys; ++k) EXPECT_EQ(admitted[k].load(), 50u) << k;
 }
 
 TEST(KeyTable, IdleEntriesAreReusedWithoutEvicting) {
