@@ -23,10 +23,10 @@ stage "chaos suite, short (release)"
 RAMPART_BIN="$PWD/build/release/rampart" /usr/bin/python3 -m pytest -q -p no:cacheprovider \
   tests/chaos || failed+=("chaos")
 
-stage "fuzzers (${FUZZ_SECONDS:-20}s each)"
+stage "fuzzers (${FUZZ_SECONDS:-16}s each)"
 if CXX=clang++ cmake -S . -B build/fuzz -G Ninja -Wno-dev -DCMAKE_BUILD_TYPE=RelWithDebInfo \
      -DRAMPART_FUZZ=ON >/dev/null && cmake --build build/fuzz -j "$jobs"; then
-  bash scripts/run-fuzzers.sh build/fuzz "${FUZZ_SECONDS:-20}" || failed+=("fuzz")
+  bash scripts/run-fuzzers.sh build/fuzz "${FUZZ_SECONDS:-16}" || failed+=("fuzz")
 else
   failed+=("fuzz-build")
 fi
