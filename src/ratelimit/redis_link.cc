@@ -3,11 +3,19 @@
 #include <fmt/format.h>
 #include <hiredis/hiredis.h>
 
+#include <algorithm>
 #include <cstdlib>
 #include <cstring>
 
 namespace rampart::ratelimit {
 namespace {
+
+// Redis's numbers are input: a broken or hostile server must not overflow the
+// conversion. A day is far beyond any debt or block a rule can ask for.
+Nanos micros_to_nanos(long long micros) {
+  constexpr long long kDayMicros = 86'400'000'000LL;
+  return static_cast<Nanos>(std::clamp(micros, -kDayMicros, kDayMicros)) * 1000;
+}
 
 // GCRA for the whole fleet, one call per rule and batch. Times are Redis's own clock
 // in microseconds (TIME), so nodes never compare their clocks; a key's value is its
@@ -223,7 +231,7 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
       } else {
         for (size_t i = 0; i < n; ++i) {
           const redisReply* e = r->element[i];
-          if (e->type == REDIS_REPLY_INTEGER) b->debts[from + i] = e->integer * 1000;
+          if (e->type == REDIS_REPLY_INTEGER) b->debts[from + i] = micros_to_nanos(e->integer);
         }
       }
       freeReplyObject(r);
@@ -251,7 +259,7 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
         char* end = nullptr;
         uint64_t fleet_key = std::strtoull(text.c_str(), &end, 16);
         if (end == text.c_str() || *end != '\0' || left->integer <= 0) continue;
-        b->fleet_blocks.emplace_back(fleet_key, left->integer * 1000);
+        b->fleet_blocks.emplace_back(fleet_key, micros_to_nanos(left->integer));
       }
     }
     freeReplyObject(r);
