@@ -163,3 +163,14 @@ def test_big_uninspected_response_streams_unchanged(rampart_factory, leaky_origi
         conn.close()
     body = first + rest
     assert hashlib.sha256(body).digest() == hashlib.sha256(leaky_origin.blob).digest()
+
+
+def test_ip_collection_counts_across_requests(rampart_factory, leaky_origin):
+    # A rate rule written in SecLang, as the CRS's DoS rules (912) are: the IP collection
+    # outlives each request (saved after phase 5), per client address.
+    rules = ('SecAction "id:100,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},'
+             'setvar:ip.hits=+1,expirevar:ip.hits=60"\n'
+             'SecRule IP:hits "@gt 3" "id:101,phase:1,deny,status:429,msg:\'too many\'"\n')
+    r = rampart_factory([leaky_origin.endpoint], waf={"crs": False, "rules": rules})
+    statuses = [get(r, "/page").status for _ in range(5)]
+    assert statuses == [200, 200, 200, 429, 429], statuses
