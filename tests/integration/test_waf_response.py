@@ -33,6 +33,7 @@ class Origin:
         self.release = threading.Event()
         self.released_by_client = False
         self.blob = os.urandom(2 * HALF)
+        self.cached_fetches = 0
         origin = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,6 +64,14 @@ class Origin:
                     self.send_body("text/html", SQL_ERROR, chunked=True)
                 elif self.path == "/page":
                     self.send_body("text/html", PAGE)
+                elif self.path == "/cached-page":
+                    origin.cached_fetches += 1
+                    self.send_response(200)
+                    self.send_header("Content-Type", "text/html")
+                    self.send_header("Cache-Control", "max-age=60")
+                    self.send_header("Content-Length", str(len(PAGE)))
+                    self.end_headers()
+                    self.wfile.write(PAGE)
                 elif self.path == "/sql-error.bin":
                     self.send_body("application/octet-stream", SQL_ERROR)
                 elif self.path == "/stream":
@@ -99,11 +108,11 @@ def leaky_origin():
     o.close()
 
 
-def get(r, target):
+def get(r, target, headers=()):
     with RawConn(r.port) as c:
         return c.request("GET", target, host="main.test",
                          headers=[("User-Agent", "Mozilla/5.0 (X11; Linux x86_64) Firefox/120.0"),
-                                  ("Accept", "text/html,application/xhtml+xml")])
+                                  ("Accept", "text/html,application/xhtml+xml")] + list(headers))
 
 
 def waf_response_log(r, resp):
@@ -174,3 +183,21 @@ def test_ip_collection_counts_across_requests(rampart_factory, leaky_origin):
     r = rampart_factory([leaky_origin.endpoint], waf={"crs": False, "rules": rules})
     statuses = [get(r, "/page").status for _ in range(5)]
     assert statuses == [200, 200, 200, 429, 429], statuses
+
+
+def test_cache_hits_get_the_response_phases(rampart_factory, leaky_origin):
+    # A phase 4 rule that depends on the request: the stored body is inspected for each hit.
+    rules = ('SecResponseBodyAccess On\n'
+             'SecRule REQUEST_HEADERS:X-Strict "@streq 1" "id:200,phase:4,deny,status:451,chain"\n'
+             '  SecRule RESPONSE_BODY "@contains suede" ""\n')
+    r = rampart_factory([leaky_origin.endpoint], waf={"crs": False, "rules": rules}, sites=[{
+        "name": "main", "default": True, "hosts": ["main.test"],
+        "origin": {"endpoints": [leaky_origin.endpoint]}, "cache": {"enabled": True}}])
+    first = get(r, "/cached-page")
+    assert first.status == 200 and first.body == PAGE
+    strict = get(r, "/cached-page", [("X-Strict", "1")])
+    assert strict.status == 451, strict
+    again = get(r, "/cached-page")
+    assert again.status == 200 and again.body == PAGE
+    assert "hit" in again.get("Cache-Status", ""), again
+    assert leaky_origin.cached_fetches == 1
