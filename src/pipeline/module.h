@@ -46,6 +46,21 @@ class Module {
     return Outcome::kContinue;
   }
 
+  // Response inspection (the WAF's phases 3 and 4): runs on the response head before it
+  // is stored or any of it is sent — the origin's, a cache hit's or a collapsed fetch's.
+  // kRespond replaces the response with ctx.local_response (the origin's is dropped).
+  virtual bool inspects_response() const { return false; }
+  virtual Outcome inspect_response(RequestContext& ctx) const { return Outcome::kContinue; }
+  // A module that returns a non-zero limit (after inspect_response) gets the response body
+  // through inspect_response_body before any of the response is sent: the server holds
+  // up to `limit` body bytes (`truncated` if the body was longer), then sends them and
+  // streams the rest. 0 (the usual case): the response streams untouched.
+  virtual size_t response_body_limit(const RequestContext& ctx) const { return 0; }
+  virtual Outcome inspect_response_body(RequestContext& ctx, std::string_view body,
+                                        bool truncated) const {
+    return Outcome::kContinue;
+  }
+
   virtual bool wants_response() const { return false; }
   virtual Outcome on_response(RequestContext& ctx) const { return Outcome::kContinue; }
   virtual void on_log(const RequestContext& ctx) const noexcept {}

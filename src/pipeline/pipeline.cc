@@ -56,6 +56,7 @@ std::unique_ptr<Pipeline> Pipeline::build(const config::Config& config,
     entry->phase = entry->module->phase();
     entry->fail_closed = settings.fail_mode == config::FailMode::kClosed;
     if (entry->module->wants_response()) pipeline->response_entries_.push_back(entry.get());
+    if (entry->module->inspects_response()) pipeline->inspect_entries_.push_back(entry.get());
     pipeline->entries_.push_back(std::move(entry));
   }
   return pipeline;
@@ -166,6 +167,55 @@ RequestResult Pipeline::run_request_body(RequestContext& ctx, std::string_view b
     if (outcome == Outcome::kContinue) continue;
     if (outcome == Outcome::kRespond) return RequestResult::kRespond;
     if (handle_failure(*entry, ctx, "request body phase")) return RequestResult::kRespond;
+  }
+  return RequestResult::kForward;
+}
+
+RequestResult Pipeline::inspect_response(RequestContext& ctx) const {
+  for (const Entry* entry : inspect_entries_) {
+    if (killed(*entry) || ctx.phase_skipped(entry->phase)) continue;
+    Outcome outcome;
+    try {
+      outcome = entry->module->inspect_response(ctx);
+    } catch (...) {
+      outcome = Outcome::kError;
+    }
+    if (outcome == Outcome::kContinue) continue;
+    if (outcome == Outcome::kRespond) return RequestResult::kRespond;
+    if (handle_failure(*entry, ctx, "response inspection")) return RequestResult::kRespond;
+  }
+  return RequestResult::kForward;
+}
+
+size_t Pipeline::response_body_limit(const RequestContext& ctx) const {
+  size_t limit = 0;
+  for (const Entry* entry : inspect_entries_) {
+    if (killed(*entry) || ctx.phase_skipped(entry->phase)) continue;
+    try {
+      limit = std::max(limit, entry->module->response_body_limit(ctx));
+    } catch (...) {
+    }
+  }
+  return limit;
+}
+
+RequestResult Pipeline::inspect_response_body(RequestContext& ctx, std::string_view body,
+                                              bool truncated) const {
+  for (const Entry* entry : inspect_entries_) {
+    if (killed(*entry) || ctx.phase_skipped(entry->phase)) continue;
+    Outcome outcome;
+    try {
+      size_t limit = entry->module->response_body_limit(ctx);
+      if (limit == 0) continue;
+      bool cut = body.size() > limit;
+      outcome = entry->module->inspect_response_body(ctx, cut ? body.substr(0, limit) : body,
+                                                     truncated || cut);
+    } catch (...) {
+      outcome = Outcome::kError;
+    }
+    if (outcome == Outcome::kContinue) continue;
+    if (outcome == Outcome::kRespond) return RequestResult::kRespond;
+    if (handle_failure(*entry, ctx, "response body inspection")) return RequestResult::kRespond;
   }
   return RequestResult::kForward;
 }

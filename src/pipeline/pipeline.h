@@ -59,6 +59,14 @@ class Pipeline {
   // Runs the modules' on_request_body hooks (those that asked for the body), in phase
   // order; kRespond when one answered (ctx.local_response) or failed closed.
   RequestResult run_request_body(RequestContext& ctx, std::string_view body, bool truncated) const;
+  // Response inspection (Module::inspect_response), before the response is stored or
+  // sent; kRespond: answer with ctx.local_response instead (a module's deny, or one that
+  // failed closed). ctx.response_status / response_headers must be set.
+  RequestResult inspect_response(RequestContext& ctx) const;
+  // The largest response-body limit a module asks for (0: stream the body untouched).
+  size_t response_body_limit(const RequestContext& ctx) const;
+  RequestResult inspect_response_body(RequestContext& ctx, std::string_view body,
+                                      bool truncated) const;
   void run_response(RequestContext& ctx) const;
   void run_log(const RequestContext& ctx) const noexcept;
 
@@ -91,6 +99,7 @@ class Pipeline {
 
   std::vector<std::unique_ptr<Entry>> entries_;
   std::vector<const Entry*> response_entries_;
+  std::vector<const Entry*> inspect_entries_;
 };
 
 }  // namespace rampart::pipeline

@@ -269,7 +269,16 @@ bool apply_action(const Action& a, bool head, CompileContext& cx, Rule& rule, Ru
     link.initcols.push_back(std::move(init));
     return true;
   }
-  if (n == "expirevar") return true;  // collections live as long as their transaction
+  if (n == "expirevar") {
+    SetVarAction expire;
+    if (!compile_setvar(a.value, where, cx, expire)) return false;
+    if (expire.op != SetVarOp::kSet) {
+      cx.error(where, "expirevar:" + a.value + ": expected collection.name=seconds");
+      return false;
+    }
+    link.expirevars.push_back(std::move(expire));
+    return true;
+  }
   if (is_metadata_action(n)) {
     if (n == "ver") rule.ver = a.value;
     if (n == "rev") rule.rev = a.value;
@@ -508,6 +517,8 @@ void update_rule_actions(const std::vector<Action>& actions, const SourceLocatio
   if (la.log >= 0) rule.log = la.log == 1;
   for (auto& sv : scratch_link.setvars) head.setvars.push_back(std::move(sv));
   for (auto& ctl : scratch_link.ctls) head.ctls.push_back(std::move(ctl));
+  for (auto& init : scratch_link.initcols) head.initcols.push_back(std::move(init));
+  for (auto& expire : scratch_link.expirevars) head.expirevars.push_back(std::move(expire));
   if (la.transforms != head.transforms) {
     head.transforms = la.transforms;
     head.transform_chain = cx.intern_chain(head.transforms);

@@ -86,9 +86,10 @@ struct RuleLink {
   int32_t value_group = -1;
   bool capture = false;
   bool multi_match = false;  // match the value before and after every changing transformation
-  std::vector<SetVarAction> setvars;   // run for every matched value
-  std::vector<CtlAction> ctls;         // run when the whole chain matched
-  std::vector<SetVarAction> initcols;  // `initcol:ip=...` (name = collection key)
+  std::vector<SetVarAction> setvars;     // run for every matched value
+  std::vector<CtlAction> ctls;           // run when the whole chain matched
+  std::vector<SetVarAction> initcols;    // `initcol:ip=...` (value = collection key)
+  std::vector<SetVarAction> expirevars;  // `expirevar:ip.name=seconds`
 };
 
 enum class Disruptive : uint8_t { kNone, kPass, kBlock, kDeny, kDrop, kAllow, kRedirect };

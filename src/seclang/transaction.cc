@@ -164,7 +164,10 @@ void Transaction::process_request_body(std::string_view body, bool truncated) {
 void Transaction::apply_body(std::string_view body) {
   const auto& settings = rules_.settings();
   BodyLimits limits;
-  limits.max_args = settings.arguments_limit;
+  // SecArgumentsLimit counts ARGS_GET and ARGS_POST together, as ModSecurity v3 does.
+  size_t args_left =
+      settings.arguments_limit > args_get_.size() ? settings.arguments_limit - args_get_.size() : 0;
+  limits.max_args = args_left;
   limits.max_json_depth = settings.json_depth_limit;
   std::string processor = forced_processor_.empty() ? body_processor_ : forced_processor_;
   body_processor_ = processor;
@@ -184,6 +187,7 @@ void Transaction::apply_body(std::string_view body) {
   }
   args_post_ = std::move(body_.args);
   body_.args.clear();
+  if (args_post_.size() > args_left) args_post_.resize(args_left);
   body_error_ = body_.error;
   if (!body.empty()) request_body_ = body;
 }
@@ -204,6 +208,10 @@ void Transaction::process_response_headers(int status, std::string_view protocol
   run_phase(3);
 }
 
+size_t Transaction::response_body_limit() const {
+  return rules_.settings().response_body_limit;
+}
+
 bool Transaction::wants_response_body() const {
   const auto& settings = rules_.settings();
   if (mode_ == EngineMode::kOff || !settings.response_body_access || intervention_.disruptive) {
@@ -216,8 +224,18 @@ bool Transaction::wants_response_body() const {
   return false;
 }
 
-void Transaction::process_response_body(std::string_view body) {
+void Transaction::process_response_body(std::string_view body, bool truncated) {
   if (intervention_.disruptive) return;
+  if (truncated) {
+    outbound_data_error_ = true;
+    if (rules_.settings().response_body_limit_action == BodyLimitAction::kReject) {
+      // ModSecurity v3: a 403 when the engine is On, else the partial body is inspected.
+      if (mode_ == EngineMode::kOn) {
+        intervention_ = {true, 403, 0, {}, false};
+        return;
+      }
+    }
+  }
   response_body_ = body;
   has_response_body_ = true;
   run_phase(4);
@@ -225,6 +243,75 @@ void Transaction::process_response_body(std::string_view body) {
 
 void Transaction::process_logging() {
   run_phase(5);
+  save_collections();
+}
+
+void Transaction::init_collection(Variable collection, std::string key) {
+  for (const auto& p : persisted_) {
+    if (p.variable == collection) return;  // the first initcol of a collection wins
+  }
+  Collection* values = nullptr;
+  switch (collection) {
+    case Variable::kIp:
+      values = &ip_;
+      break;
+    case Variable::kGlobal:
+      values = &global_;
+      break;
+    case Variable::kSession:
+      values = &session_;
+      break;
+    case Variable::kUser:
+      values = &user_;
+      break;
+    case Variable::kResource:
+      values = &resource_;
+      break;
+    default:
+      return;
+  }
+  Persisted& p = persisted_.emplace_back();
+  p.variable = collection;
+  p.key = std::move(key);
+  if (store_ != nullptr) {
+    store_->load(to_lower(variable_info(collection).name), p.key, Clock::now(), p.loaded);
+  }
+  // Values set before the initcol stay (and are saved as changes).
+  for (const auto& [name, value] : p.loaded) values->try_emplace(name, value);
+}
+
+void Transaction::expire_variable(Variable collection, std::string name, int64_t seconds) {
+  for (auto& p : persisted_) {
+    if (p.variable == collection) p.expiries[std::move(name)] = seconds;
+  }
+}
+
+void Transaction::save_collections() {
+  if (saved_ || store_ == nullptr) return;
+  saved_ = true;
+  auto now = Clock::now();
+  for (const auto& p : persisted_) {
+    const Collection* values = nullptr;
+    switch (p.variable) {
+      case Variable::kIp:
+        values = &ip_;
+        break;
+      case Variable::kGlobal:
+        values = &global_;
+        break;
+      case Variable::kSession:
+        values = &session_;
+        break;
+      case Variable::kUser:
+        values = &user_;
+        break;
+      default:
+        values = &resource_;
+        break;
+    }
+    store_->save(to_lower(variable_info(p.variable).name), p.key, p.loaded, *values, p.expiries,
+                 now);
+  }
 }
 
 void Transaction::run_phase(int phase) {

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "seclang/body.h"
+#include "seclang/persistent_store.h"
 #include "seclang/rule_set.h"
 
 namespace rampart::seclang {
@@ -70,6 +71,13 @@ class Transaction {
     removed_ids_.emplace_back(first_id, last_id);
   }
 
+  // Where `initcol` loads and phase 5 saves the persistent collections (IP, GLOBAL, ...).
+  // Without one (the default) they live as long as the transaction.
+  void use_persistent_store(PersistentStore* store) { store_ = store; }
+
+  // A new time budget, e.g. for the response phases, which run after the origin answered.
+  void set_deadline(Clock::time_point deadline) { deadline_ = deadline; }
+
   void process_request_headers();  // phase 1
   // Whether phase 2 wants the request body buffered (body access on, engine not off).
   bool wants_request_body() const;
@@ -79,9 +87,15 @@ class Transaction {
   void process_request_body(std::string_view body, bool truncated);
   void process_response_headers(int status, std::string_view protocol,
                                 std::span<const HeaderView> headers);  // phase 3
+  // Whether phase 4 wants the response body (SecResponseBodyAccess On, the response's
+  // MIME type in SecResponseBodyMimeType, engine not off, no verdict yet).
   bool wants_response_body() const;
-  void process_response_body(std::string_view body);  // phase 4
-  void process_logging();                             // phase 5
+  size_t response_body_limit() const;  // SecResponseBodyLimit
+  // Phase 4. `truncated`: the body was longer than the limit and `body` is its first
+  // part; SecResponseBodyLimitAction Reject then denies (403) instead of inspecting.
+  void process_response_body(std::string_view body, bool truncated = false);
+  // Phase 5; then the persistent collections are saved.
+  void process_logging();
 
   const Intervention& intervention() const { return intervention_; }
   const std::vector<MatchRecord>& matches() const { return matches_; }
@@ -110,6 +124,11 @@ class Transaction {
   void run_phase(int phase);
   void parse_request_line_and_headers();
   void apply_body(std::string_view body);
+  // `initcol`: loads the collection's record `key` from the store (once per collection).
+  void init_collection(Variable collection, std::string key);
+  // `expirevar`: the variable goes `seconds` after this transaction saves it.
+  void expire_variable(Variable collection, std::string name, int64_t seconds);
+  void save_collections();
 
   const RuleSet& rules_;
   const PrefilterSet* prefilters_;  // as published when the transaction began (may be null)
@@ -147,6 +166,18 @@ class Transaction {
   std::string response_content_type_;
   std::string_view response_body_;
   bool has_response_body_ = false;
+  bool outbound_data_error_ = false;
+
+  // Persistent collections this transaction loaded (initcol), to save after phase 5.
+  struct Persisted {
+    Variable variable;
+    std::string key;
+    PersistentStore::Values loaded;
+    std::unordered_map<std::string, int64_t> expiries;  // expirevar: name → seconds
+  };
+  PersistentStore* store_ = nullptr;
+  std::vector<Persisted> persisted_;
+  bool saved_ = false;
 
   // Mutable rule state.
   Collection tx_;

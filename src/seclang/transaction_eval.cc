@@ -245,7 +245,9 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
     argument = argument_;
   }
   if (link.unconditional) {
+    run_collection_actions(link, rule);
     for (const auto& sv : link.setvars) run_setvar(sv, rule);
+    run_expirevars(link, rule);
     return true;
   }
   if (link.value_group >= 0) return evaluate_group(rule, link, argument);
@@ -319,8 +321,29 @@ bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Va
   t.matched_var_.assign(input);
   t.matched_var_name_ = name;
   t.matched_vars_.emplace_back(std::move(name), std::string(input));
+  run_collection_actions(link, rule);
   for (const auto& sv : link.setvars) run_setvar(sv, rule);
+  run_expirevars(link, rule);
   return true;
+}
+
+void TransactionEval::run_collection_actions(const RuleLink& link, const Rule& rule) {
+  for (const auto& init : link.initcols) {
+    std::string key;
+    expand(init.value, &rule, key);
+    t_.init_collection(init.collection, std::move(key));
+  }
+}
+
+void TransactionEval::run_expirevars(const RuleLink& link, const Rule& rule) {
+  for (const auto& expire : link.expirevars) {
+    std::string name;
+    expand(expire.name, &rule, name);
+    for (char& c : name) c = ascii_lower(c);
+    std::string seconds;
+    expand(expire.value, &rule, seconds);
+    t_.expire_variable(expire.collection, std::move(name), to_integer(seconds));
+  }
 }
 
 void TransactionEval::after_full_match(const Rule& rule) {

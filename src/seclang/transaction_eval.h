@@ -31,6 +31,9 @@ class TransactionEval {
                  std::string_view argument, Captures& captures, bool known_no_match = false);
   void after_full_match(const Rule& rule);
   void run_setvar(const SetVarAction& setvar, const Rule& rule);
+  // initcol (before the link's setvars) and expirevar (after them).
+  void run_collection_actions(const RuleLink& link, const Rule& rule);
+  void run_expirevars(const RuleLink& link, const Rule& rule);
   void run_ctl(const CtlAction& ctl);
   bool removed(const Rule& rule) const;
   bool target_removed(const Rule& rule, const Value& value) const;

@@ -269,7 +269,7 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       flag(t.body_phase_ran_, t.inbound_data_error_);
       break;
     case Variable::kOutboundDataError:
-      flag(t.has_response_body_, false);
+      flag(t.has_response_body_ || t.outbound_data_error_, t.outbound_data_error_);
       break;
     case Variable::kUrlencodedError:
       flag(t.body_phase_ran_ && t.body_processor_ == "URLENCODED", t.body_error_);

@@ -162,6 +162,18 @@ class ClientSession {
                                             const http::ResponseHead& response,
                                             bool chunk_to_client, RequestRecord& record);
   asio::awaitable<void> tunnel(proxy::UpstreamConnection& up, RequestRecord& record);
+  // Response inspection (client_session_inspect_response.cc). Reads the origin's body
+  // ahead, up to `limit` body bytes and one more, without touching `up.buffer` (the
+  // response head's views point into it): `held` gets the raw bytes after the head (to
+  // relay first), `body` the decoded body, `truncated` whether there was more.
+  asio::awaitable<void> hold_response_body(proxy::UpstreamConnection& up,
+                                           const http::ResponseHead& response, size_t head_size,
+                                           size_t limit, std::string& held, std::string& body,
+                                           bool& truncated);
+  // Response inspection of a stored body (a cache hit); true when a module refused it
+  // (ctx.local_response holds the answer). ctx.response_* must be set.
+  bool inspect_stored_response(pipeline::RequestContext& ctx, std::string_view body,
+                               bool with_body);
   asio::awaitable<bool> read_body_bytes(size_t max);
 
   void count_cache_result(std::string_view result);

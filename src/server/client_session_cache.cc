@@ -157,6 +157,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
 
   ctx.response_status = status;
   ctx.response_headers = &a_->response_headers;
+  bool has_body = !not_modified && object.status() >= 200 && object.status() != 204 &&
+                  a_->head.method != "HEAD";
+  if (inspect_stored_response(ctx, body, has_body)) {
+    ctx.response_headers = nullptr;
+    co_return co_await respond_redirect_or_local(ctx, record, must_close);
+  }
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
   // The stored copy is identity; a client that accepts a coding gets the compressed
@@ -237,6 +243,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::stream_from_fill(pipeline::R
   }
   ctx.response_status = status;
   ctx.response_headers = &a_->response_headers;
+  // The fetch's body passed its leader's inspection; this request's phase 3 runs on the
+  // head (phase 4 would need the whole body before streaming it).
+  if (snapshot_->pipeline->inspect_response(ctx) == pipeline::RequestResult::kRespond) {
+    ctx.response_headers = nullptr;
+    co_return co_await respond_redirect_or_local(ctx, record, must_close);
+  }
   snapshot_->pipeline->run_response(ctx);
   ctx.response_headers = nullptr;
   bool bodiless = status == 204 || status == 304 || status < 200;

@@ -412,6 +412,40 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
 
   // Response head for the client.
   proxy::filter_response_headers(response, a_->response_headers);
+  // Response inspection (the WAF's phases 3 and 4), before anything is stored or sent.
+  std::string held_body;  // body bytes read ahead for inspection; relayed first
+  bool holding = false;
+  {
+    const pipeline::Pipeline& pipeline = *snapshot_->pipeline;
+    ctx.response_status = response.status;
+    ctx.response_headers = &a_->response_headers;
+    bool refused = pipeline.inspect_response(ctx) == pipeline::RequestResult::kRespond;
+    bool tunnel_next = response.status == 101 || (a_->head.method == "CONNECT" &&
+                                                  response.status >= 200 && response.status < 300);
+    size_t limit = 0;
+    if (!refused && !tunnel_next && a_->head.method != "HEAD" &&
+        response.body != http::BodyKind::kNone) {
+      limit = pipeline.response_body_limit(ctx);
+    }
+    if (limit > 0) {
+      holding = true;
+      std::string body;
+      bool truncated = false;
+      co_await hold_response_body(*up, response, response_head_size, limit, held_body, body,
+                                  truncated);
+      refused =
+          pipeline.inspect_response_body(ctx, body, truncated) == pipeline::RequestResult::kRespond;
+    }
+    ctx.response_headers = nullptr;
+    if (refused) {
+      // The origin's answer is dropped unsent (its connection with it); requests waiting
+      // on this fetch ask the origin themselves.
+      upstream_ = nullptr;
+      up.reset();
+      if (cache_lookup_ != nullptr && cache_lookup_->fill) cache_lookup_->fill->pass();
+      co_return co_await respond_redirect_or_local(ctx, record, !body_done_ || must_close_);
+    }
+  }
   std::string cache_status;
   std::optional<PendingStore> pending;
   if (cache_lookup_ != nullptr) {
@@ -479,6 +513,12 @@ asio::awaitable<ClientSession::Flow> ClientSession::forward(pipeline::RequestCon
   a_->out.clear();
   http::write_response_head(a_->out, response.status, a_->response_headers);
   up->buffer.consume(response_head_size);
+  if (holding) {
+    // What was read ahead (it starts with what had come with the head) goes out first.
+    up->buffer.consume(up->buffer.size());
+    up->buffer.append(held_body);
+    std::string().swap(held_body);
+  }
   record.bytes_out += a_->out.size();
   bool body_follows = !switching && !is_head && response.body != http::BodyKind::kNone;
   // When body bytes came with the head, the head rides in the first body write (one

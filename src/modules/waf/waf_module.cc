@@ -1,10 +1,13 @@
 #include "modules/waf/waf_module.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <span>
 #include <string>
 #include <thread>
 
+#include "seclang/persistent_store.h"
 #include "seclang/rule_set.h"
 #include "seclang/transaction.h"
 
@@ -22,6 +25,11 @@ struct WafState final : pipeline::ModuleState {
   seclang::RequestData data;
   std::unique_ptr<seclang::Transaction> tx;
   bool needs_body = false;
+  // The response head as phase 3 saw it (copied: the server's views do not live as long
+  // as the transaction), for phases 4 and 5.
+  std::string response_text;
+  std::vector<seclang::HeaderView> response_headers;
+  size_t request_matches = 0;  // matches_.size() after the request phases
 };
 
 enum Counter : size_t {
@@ -31,10 +39,13 @@ enum Counter : size_t {
   kBudgetExceeded,
   kOperatorErrors,
   kBodyInspected,
+  kResponseBlocked,
+  kResponseBodyInspected,
   kCounterCount
 };
 constexpr std::string_view kCounterNames[kCounterCount] = {
-    "inspected", "blocked", "logged", "budget_exceeded", "operator_errors", "body_inspected"};
+    "inspected",       "blocked",        "logged",           "budget_exceeded",
+    "operator_errors", "body_inspected", "response_blocked", "response_body_inspected"};
 
 void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
@@ -105,6 +116,7 @@ class WafModule final : public pipeline::Module {
     d.unique_id = ctx.request_id;
     state->tx =
         std::make_unique<seclang::Transaction>(*rules_, d, initial_tx_, Clock::now() + budget_);
+    state->tx->use_persistent_store(&seclang::PersistentStore::process());
     count(kInspected);
     seclang::Transaction& tx = *state->tx;
     for (const auto& ranges : ctx.waf_exclusions()) {
@@ -141,6 +153,71 @@ class WafModule final : public pipeline::Module {
     count(kBodyInspected);
     tx.process_request_body(body, over_files_limit);
     return decide(ctx, tx, true);
+  }
+
+  bool inspects_response() const override { return true; }
+
+  // Phase 3 on the response head (the origin's, a cache hit's or a collapsed fetch's).
+  Outcome inspect_response(RequestContext& ctx) const override {
+    WafState* state = response_state(ctx);
+    if (state == nullptr) return Outcome::kContinue;
+    seclang::Transaction& tx = *state->tx;
+    state->request_matches = tx.matches().size();
+    size_t bytes = 0;
+    for (const http::Header& h : *ctx.response_headers) bytes += h.name.size() + h.value.size();
+    state->response_text.clear();
+    state->response_text.reserve(bytes);
+    for (const http::Header& h : *ctx.response_headers) {
+      state->response_text.append(h.name).append(h.value);
+    }
+    state->response_headers.clear();
+    size_t at = 0;
+    std::string_view text = state->response_text;
+    for (const http::Header& h : *ctx.response_headers) {
+      state->response_headers.push_back(
+          {text.substr(at, h.name.size()), text.substr(at + h.name.size(), h.value.size())});
+      at += h.name.size() + h.value.size();
+    }
+    // The request's budget was for the request phases; the origin's time is not ours.
+    tx.set_deadline(Clock::now() + budget_);
+    tx.process_response_headers(ctx.response_status, "HTTP/1.1", state->response_headers);
+    Outcome outcome = decide_response(ctx, *state, false);
+    if (outcome == Outcome::kContinue && !tx.wants_response_body()) log_response(ctx, *state);
+    return outcome;
+  }
+
+  size_t response_body_limit(const RequestContext& ctx) const override {
+    auto* state = static_cast<const WafState*>(ctx.module_state(pipeline::Phase::kWaf));
+    if (state == nullptr || state->tx == nullptr || state->needs_body ||
+        state->tx->budget_exceeded() || !state->tx->wants_response_body()) {
+      return 0;
+    }
+    return std::max<size_t>(state->tx->response_body_limit(), 1);
+  }
+
+  // Phase 4 on the body the server held for it (up to SecResponseBodyLimit).
+  Outcome inspect_response_body(RequestContext& ctx, std::string_view body,
+                                bool truncated) const override {
+    WafState* state = response_state(ctx);
+    if (state == nullptr) return Outcome::kContinue;
+    count(kResponseBodyInspected);
+    state->tx->process_response_body(body, truncated);
+    Outcome outcome = decide_response(ctx, *state, true);
+    if (outcome == Outcome::kContinue) log_response(ctx, *state);
+    return outcome;
+  }
+
+  // Phase 5, then the persistent collections are saved. Runs for every request the
+  // module saw, answered or not.
+  void on_log(const RequestContext& ctx) const noexcept override {
+    auto* state = static_cast<const WafState*>(ctx.module_state(pipeline::Phase::kWaf));
+    if (state == nullptr || state->tx == nullptr) return;
+    try {
+      state->tx->set_deadline(Clock::now() + budget_);
+      state->tx->process_logging();
+    } catch (...) {
+      // Logging must never take the worker down; a failed phase 5 only loses its setvars.
+    }
   }
 
   void collect_counters(std::vector<pipeline::CounterSample>& out) const override {
@@ -189,22 +266,60 @@ class WafModule final : public pipeline::Module {
     return Outcome::kContinue;
   }
 
-  // The access-log field: {"action":..,"rule":..,"score":..,"rules":[..],"messages":[..]}.
-  void log_matches(RequestContext& ctx, const seclang::Transaction& tx,
-                   std::string_view action) const {
+  // The module's state when the response phases should run (the request phases ran
+  // and the request body, if any, was inspected).
+  static WafState* response_state(RequestContext& ctx) {
+    auto* state = static_cast<WafState*>(ctx.module_state(pipeline::Phase::kWaf).get());
+    if (state == nullptr || state->tx == nullptr || state->needs_body ||
+        state->tx->budget_exceeded()) {
+      return nullptr;  // a budget already spent is not spent again on the response
+    }
+    return state;
+  }
+
+  Outcome decide_response(RequestContext& ctx, WafState& state, bool body_phase) const {
+    seclang::Transaction& tx = *state.tx;
+    if (tx.budget_exceeded()) {
+      count(kBudgetExceeded);
+      return Outcome::kError;
+    }
+    const seclang::Intervention& verdict = tx.intervention();
+    if (!verdict.disruptive) return Outcome::kContinue;
+    count(kResponseBlocked);
+    log_matches(ctx, tx, "block", "waf_response", state.request_matches);
+    ctx.local_response = {};
+    ctx.local_response.status = verdict.status;
+    ctx.local_response.reason = "waf";
+    if (!verdict.url.empty()) ctx.local_response.location = verdict.url;
+    ctx.record(name(), body_phase ? "response-body-block" : "response-block");
+    return Outcome::kRespond;
+  }
+
+  // Matches of the response phases that did not block go to their own log field.
+  void log_response(RequestContext& ctx, const WafState& state) const {
+    if (state.tx->matches().size() == state.request_matches) return;
+    log_matches(ctx, *state.tx, "log", "waf_response", state.request_matches);
+  }
+
+  // The access-log field: {"action":..,"rule":..,"score":..,"rules":[..],"messages":[..]},
+  // with the matches from index `first_match` on.
+  void log_matches(RequestContext& ctx, const seclang::Transaction& tx, std::string_view action,
+                   std::string_view key = "waf", size_t first_match = 0) const {
     std::string json = "{\"action\":";
     append_json_string(json, action);
     if (tx.intervention().rule_id != 0) {
       json += ",\"rule\":" + std::to_string(tx.intervention().rule_id);
     }
-    std::string_view score = tx.tx("anomaly_score");
+    std::string_view score = tx.tx(first_match == 0 ? "anomaly_score" : "outbound_anomaly_score");
     if (!score.empty()) {
       json += ",\"score\":";
       append_json_string(json, score);
     }
+    std::span<const seclang::MatchRecord> matches(tx.matches());
+    matches = matches.subspan(std::min(first_match, matches.size()));
     json += ",\"rules\":[";
     bool first = true;
-    for (const auto& m : tx.matches()) {
+    for (const auto& m : matches) {
       if (!first) json.push_back(',');
       first = false;
       json += std::to_string(m.rule_id);
@@ -215,14 +330,14 @@ class WafModule final : public pipeline::Module {
     }
     json += "],\"messages\":[";
     first = true;
-    for (const auto& m : tx.matches()) {
+    for (const auto& m : matches) {
       if (m.message.empty()) continue;
       if (!first) json.push_back(',');
       first = false;
       append_json_string(json, m.message);
     }
     json += "]}";
-    ctx.add_log_field("waf", ctx.keep(std::move(json)));
+    ctx.add_log_field(key, ctx.keep(std::move(json)));
   }
 
   std::shared_ptr<const seclang::RuleSet> rules_;

@@ -1,0 +1,117 @@
+#include "seclang/persistent_store.h"
+
+namespace rampart::seclang {
+namespace {
+
+std::string record_id(std::string_view collection, std::string_view key) {
+  std::string id;
+  id.reserve(collection.size() + key.size() + 1);
+  id.append(collection).push_back('\0');
+  id.append(key);
+  return id;
+}
+
+}  // namespace
+
+PersistentStore& PersistentStore::process() {
+  static PersistentStore store;
+  return store;
+}
+
+void PersistentStore::load(std::string_view collection, std::string_view key, Clock::time_point now,
+                           Values& out) {
+  std::string id = record_id(collection, key);
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mutex);
+  auto it = s.records.find(id);
+  if (it == s.records.end()) return;
+  Record& record = it->second;
+  if (now - record.used > options_.timeout) {
+    s.records.erase(it);
+    return;
+  }
+  record.used = now;
+  for (auto v = record.variables.begin(); v != record.variables.end();) {
+    if (v->second.expires <= now) {
+      v = record.variables.erase(v);
+      continue;
+    }
+    out[v->first] = v->second.value;
+    ++v;
+  }
+}
+
+void PersistentStore::save(std::string_view collection, std::string_view key, const Values& before,
+                           const Values& after,
+                           const std::unordered_map<std::string, int64_t>& expiries,
+                           Clock::time_point now) {
+  bool changed = !expiries.empty();
+  for (const auto& [name, value] : after) {
+    auto old = before.find(name);
+    if (old == before.end() || old->second != value) changed = true;
+  }
+  for (const auto& entry : before) {
+    if (!after.contains(entry.first)) changed = true;
+  }
+  if (!changed) return;
+  std::string id = record_id(collection, key);
+  Shard& s = shard(id);
+  std::lock_guard lock(s.mutex);
+  auto it = s.records.find(id);
+  if (it == s.records.end()) {
+    make_room(s, now);
+    it = s.records.emplace(std::move(id), Record{}).first;
+  }
+  Record& record = it->second;
+  record.used = now;
+  for (const auto& [name, value] : after) {
+    auto old = before.find(name);
+    if (old != before.end() && old->second == value) continue;
+    auto var = record.variables.find(name);
+    if (var == record.variables.end()) {
+      if (record.variables.size() >= options_.max_variables) continue;
+      var = record.variables.emplace(name, Variable{}).first;
+    }
+    var->second.value = value.substr(0, options_.max_value_bytes);
+  }
+  for (const auto& entry : before) {
+    if (!after.contains(entry.first)) record.variables.erase(entry.first);
+  }
+  for (const auto& [name, seconds] : expiries) {
+    auto var = record.variables.find(name);
+    if (var == record.variables.end()) continue;
+    if (seconds <= 0) {
+      record.variables.erase(var);
+    } else {
+      var->second.expires = now + std::chrono::seconds(seconds);
+    }
+  }
+}
+
+void PersistentStore::make_room(Shard& s, Clock::time_point now) {
+  size_t per_shard = options_.max_records / kShards + 1;
+  if (s.records.size() < per_shard) return;
+  // Sampled eviction: an expired record of the first few if there is one, else the
+  // longest idle of them. Bounded work per insert, whatever the shard's size.
+  auto victim = s.records.begin();
+  size_t looked = 0;
+  for (auto it = s.records.begin(); it != s.records.end() && looked < 16; ++it, ++looked) {
+    if (now - it->second.used > options_.timeout) {
+      victim = it;
+      break;
+    }
+    if (it->second.used < victim->second.used) victim = it;
+  }
+  s.records.erase(victim);
+}
+
+size_t PersistentStore::size() const {
+  size_t n = 0;
+  for (const Shard& s : shards_) {
+    std::lock_guard lock(s.mutex);
+    n += s.records.size();
+  }
+  return n;
+}
+
+}  // namespace rampart::seclang
