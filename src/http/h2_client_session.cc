@@ -95,6 +95,9 @@ struct H2ClientSession::Impl {
   nghttp2_session* session = nullptr;
   std::unordered_map<int32_t, std::unique_ptr<Stream>> streams;
   std::vector<Header> scratch;
+  // submit_request's field list, reused for every request head.
+  std::string scratch_names;
+  std::vector<nghttp2_nv> scratch_nva;
   bool failed = false;
   bool goaway = false;
   std::string reason;
@@ -354,19 +357,20 @@ int32_t H2ClientSession::submit_request(std::string_view method, std::string_vie
                                         std::span<const Header> headers, bool end_stream) {
   Impl& s = *impl_;
   if (!can_submit()) return -1;
-  std::vector<std::string> names;
-  std::vector<std::string_view> values;
-  h2_prepare_fields(headers, names, values);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(names.size() + 4);
+  std::vector<nghttp2_nv>& nva = s.scratch_nva;
+  nva.clear();
   nva.push_back(h2_nv(":method", method));
   nva.push_back(h2_nv(":scheme", scheme));
   if (!authority.empty()) nva.push_back(h2_nv(":authority", authority));
   nva.push_back(h2_nv(":path", path));
-  for (size_t i = 0; i < names.size(); ++i) {
-    if (names[i] == "host") continue;  // :authority carries it
-    nva.push_back(h2_nv(names[i], values[i]));
-  }
+  const size_t first_field = nva.size();
+  h2_prepare_nva(headers, s.scratch_names, nva);
+  // :authority carries the Host field.
+  nva.erase(std::remove_if(nva.begin() + static_cast<std::ptrdiff_t>(first_field), nva.end(),
+                           [](const nghttp2_nv& nv) {
+                             return nv.namelen == 4 && std::memcmp(nv.name, "host", 4) == 0;
+                           }),
+            nva.end());
   auto st = std::make_unique<Impl::Stream>();
   st->body_ended = end_stream;
   nghttp2_data_provider provider{};

@@ -147,14 +147,14 @@ bool H2ServerSession::submit_head(int32_t stream_id, int status, std::span<const
       status == 101) {
     return false;
   }
-  const std::string code = std::to_string(status);
-  std::vector<std::string> names;
-  std::vector<std::string_view> values;
-  h2_prepare_fields(headers, names, values);
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(names.size() + 1);
-  nva.push_back(h2_nv(":status", code));
-  for (size_t i = 0; i < names.size(); ++i) nva.push_back(h2_nv(names[i], values[i]));
+  char code[3];  // 100..999
+  code[0] = static_cast<char>('0' + status / 100);
+  code[1] = static_cast<char>('0' + status / 10 % 10);
+  code[2] = static_cast<char>('0' + status % 10);
+  std::vector<nghttp2_nv>& nva = s.scratch_nva;
+  nva.clear();
+  nva.push_back(h2_nv(":status", std::string_view(code, 3)));
+  h2_prepare_nva(headers, s.scratch_names, nva);
   if (status < 200) {  // informational: the final head is still to come
     return nghttp2_submit_headers(s.session, NGHTTP2_FLAG_NONE, stream_id, nullptr, nva.data(),
                                   nva.size(), nullptr) >= 0;

@@ -66,6 +66,24 @@ void h2_prepare_fields(std::span<const Header> in, std::vector<std::string>& nam
   }
 }
 
+void h2_prepare_nva(std::span<const Header> in, std::string& names, std::vector<nghttp2_nv>& nva) {
+  size_t bytes = 0;
+  for (const Header& h : in) bytes += h.name.size();
+  names.clear();
+  names.reserve(bytes);  // no reallocation below: the entries point into it
+  for (const Header& h : in) {
+    if (h.name.empty() || h.name.front() == ':') continue;
+    const size_t at = names.size();
+    for (char c : h.name) names.push_back(lower(c));
+    const std::string_view name(names.data() + at, h.name.size());
+    if (connection_specific(name)) {
+      names.resize(at);
+      continue;
+    }
+    nva.push_back(h2_nv(name, h.value));
+  }
+}
+
 int H2SessionCore::announce(int32_t id, Stream& s, bool end_stream) {
   scratch_headers.clear();
   scratch_headers.reserve(s.fields.size());
@@ -131,7 +149,7 @@ int on_begin_headers(nghttp2_session* session, const nghttp2_frame* frame, void*
   if (frame->hd.type != NGHTTP2_HEADERS || frame->headers.cat != NGHTTP2_HCAT_REQUEST) return 0;
   const int32_t id = frame->hd.stream_id;
   ++s.counters.streams;
-  auto stream = std::make_unique<Impl::Stream>();
+  std::unique_ptr<Impl::Stream> stream = s.take_stream();
   const uint32_t max_streams = s.limits.max_streams_per_connection;
   if ((max_streams != 0 && s.accepted >= max_streams) || s.final_goaway_sent) {
     // Beyond the last stream the GOAWAY promises: safe for the client to retry.
@@ -249,6 +267,7 @@ int on_stream_close(nghttp2_session* session, int32_t id, uint32_t error_code, v
     nghttp2_session_consume_connection(session, it->second->unconsumed);
   }
   const bool announced = it->second->announced;
+  s.recycle(std::move(it->second));
   s.streams.erase(it);
   if (announced) s.events.on_stream_close(id, error_code);
   return 0;

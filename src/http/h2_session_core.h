@@ -133,6 +133,35 @@ struct H2SessionCore {
   bool peer_goaway = false;  // the client sent GOAWAY
   bool final_goaway_sent = false;
   std::vector<Header> scratch_headers;
+  // submit_head's field list, reused for every response head.
+  std::string scratch_names;
+  std::vector<nghttp2_nv> scratch_nva;
+
+  // Closed streams keep their buffers (head arena, field list, body) for the next
+  // request on the connection instead of allocating them again.
+  std::unique_ptr<Stream> take_stream() {
+    if (spare_streams.empty()) return std::make_unique<Stream>();
+    std::unique_ptr<Stream> st = std::move(spare_streams.back());
+    spare_streams.pop_back();
+    return st;
+  }
+  void recycle(std::unique_ptr<Stream> st) {
+    constexpr size_t kMaxSpares = 16, kMaxKeptBytes = 16 * 1024;
+    if (spare_streams.size() >= kMaxSpares || st->arena.capacity() > kMaxKeptBytes ||
+        st->body.capacity() > kMaxKeptBytes)
+      return;
+    std::string arena = std::move(st->arena), body = std::move(st->body);
+    std::vector<FieldRef> fields = std::move(st->fields);
+    *st = Stream{};
+    arena.clear();
+    body.clear();
+    fields.clear();
+    st->arena = std::move(arena);
+    st->body = std::move(body);
+    st->fields = std::move(fields);
+    spare_streams.push_back(std::move(st));
+  }
+  std::vector<std::unique_ptr<Stream>> spare_streams;
 };
 
 // Installs every callback the server session needs.
@@ -145,6 +174,10 @@ ssize_t h2_read_body(nghttp2_session* session, int32_t id, uint8_t* buf, size_t 
 void h2_prepare_fields(std::span<const Header> in, std::vector<std::string>& names,
                        std::vector<std::string_view>& values);
 nghttp2_nv h2_nv(std::string_view name, std::string_view value);
+// The same fields appended to `nva`, their lowercased names written into `names`
+// (cleared first; sized once, so the entries' pointers into it stay valid until the
+// submit, which copies them). Both buffers are the session's, reused per head.
+void h2_prepare_nva(std::span<const Header> in, std::string& names, std::vector<nghttp2_nv>& nva);
 // The first SETTINGS either side sends: the windows, frame and header-list sizes both
 // sides share, no RFC 7540 priorities, plus the role's own `extra` entries; then the
 // connection window opened to `connection_window`. False when nghttp2 refused.

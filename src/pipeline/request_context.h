@@ -4,6 +4,7 @@
 
 #include <array>
 #include <cstdint>
+#include <cstring>
 #include <forward_list>
 #include <memory>
 #include <optional>
@@ -65,6 +66,9 @@ class RequestContext {
   RequestContext(const config::Config& config, const http::RequestHead& request,
                  std::vector<http::Header>& upstream_headers)
       : config(config), request(request), upstream_headers(upstream_headers) {}
+  // Views handed out by keep_copy point into the context itself.
+  RequestContext(const RequestContext&) = delete;
+  RequestContext& operator=(const RequestContext&) = delete;
 
   const config::Config& config;
   const http::RequestHead& request;
@@ -164,6 +168,16 @@ class RequestContext {
 
   // Stores a string for the rest of the request and returns a stable view of it.
   std::string_view keep(std::string value) { return owned_.emplace_front(std::move(value)); }
+  // The same for a short string, copied into the context itself while room is left
+  // (a heap string and a list node per request cost more than what modules compute).
+  std::string_view keep_copy(std::string_view value) {
+    if (value.size() > inline_kept_.size() - inline_kept_used_) return keep(std::string(value));
+    if (value.empty()) return {};
+    char* at = inline_kept_.data() + inline_kept_used_;
+    std::memcpy(at, value.data(), value.size());
+    inline_kept_used_ += value.size();
+    return {at, value.size()};
+  }
 
  private:
   std::array<VerdictRecord, 16> verdicts_{};
@@ -176,6 +190,8 @@ class RequestContext {
   size_t rule_count_ = 0;
   uint32_t skipped_phases_ = 0;
   std::forward_list<std::string> owned_;  // allocates nothing until used
+  std::array<char, 256> inline_kept_;     // keep_copy's; left uninitialized on purpose
+  size_t inline_kept_used_ = 0;
   std::array<std::unique_ptr<ModuleState>, kPhaseNames.size()> module_states_{};
 };
 

@@ -3,6 +3,8 @@
 // modules computed earlier (a bot score, a country). Built by the server per request;
 // fields read it lazily.
 
+#include <array>
+#include <cstddef>
 #include <cstdint>
 #include <optional>
 #include <string_view>
@@ -44,28 +46,43 @@ struct Request {
   int response_status = 0;  // 0 until the response phase
   int64_t timestamp = 0;    // seconds since the epoch; 0: the clock is read when needed
 
-  // Values of extension fields (registered by modules) for this request.
+  // Values of extension fields (registered by modules) for this request. The first
+  // kInlineExtensions live in the Request itself: the bot modules alone set eight per
+  // request, and a heap vector grown per request cost more than computing them.
   struct Extension {
     FieldId field;
     Value value;
   };
-  std::vector<Extension> extensions;
+  static constexpr size_t kInlineExtensions = 12;
 
   void set_extension(FieldId field, Value value) {
-    for (auto& e : extensions) {
-      if (e.field == field) {
-        e.value = value;
-        return;
-      }
+    if (Value* v = find_extension(field)) {
+      *v = value;
+    } else if (inline_count_ < kInlineExtensions) {
+      inline_[inline_count_++] = {field, value};
+    } else {
+      more_.push_back({field, value});
     }
-    extensions.push_back({field, value});
   }
   const Value* extension(FieldId field) const {
-    for (const auto& e : extensions) {
+    return const_cast<Request*>(this)->find_extension(field);
+  }
+  size_t extension_count() const { return inline_count_ + more_.size(); }
+
+ private:
+  Value* find_extension(FieldId field) {
+    for (size_t i = 0; i < inline_count_; ++i) {
+      if (inline_[i].field == field) return &inline_[i].value;
+    }
+    for (auto& e : more_) {
       if (e.field == field) return &e.value;
     }
     return nullptr;
   }
+
+  std::array<Extension, kInlineExtensions> inline_{};
+  size_t inline_count_ = 0;
+  std::vector<Extension> more_;  // allocates only past the inline slots
 };
 
 }  // namespace rampart::rules

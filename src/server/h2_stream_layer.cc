@@ -191,16 +191,31 @@ bool H2StreamLayer::feed(std::string_view bytes) {
 
 bool H2StreamLayer::feed_head(std::string_view bytes) {
   if (head_.size() + bytes.size() > kResponseHeadLimits.max_header_bytes + 1024) return false;
-  head_.append(bytes);
+  // A head that arrives in one write (the usual case) is parsed where it is; only a
+  // head split across writes is gathered in head_.
+  if (!head_.empty()) {
+    head_.append(bytes);
+    bytes = head_;
+  }
   http::ResponseHead& response = connection_.response_scratch();
   for (;;) {
-    http::ParseResult r = http::parse_response_head(head_, method_, kResponseHeadLimits, response);
-    if (r.status == http::ParseStatus::kIncomplete) return true;
+    http::ParseResult r = http::parse_response_head(bytes, method_, kResponseHeadLimits, response);
+    if (r.status == http::ParseStatus::kIncomplete) {
+      if (head_.empty()) {
+        head_.assign(bytes);
+      } else {
+        head_.erase(0, head_.size() - bytes.size());  // interim heads already dropped
+      }
+      return true;
+    }
     if (r.status == http::ParseStatus::kError) return false;
     if (response.status >= 100 && response.status < 200) {
       // 100 Continue and other interim answers have no HTTP/2 counterpart worth sending.
-      head_.erase(0, r.consumed);
-      if (head_.empty()) return true;
+      bytes.remove_prefix(r.consumed);
+      if (bytes.empty()) {
+        head_.clear();
+        return true;
+      }
       continue;
     }
     bool tunnel = method_ == "CONNECT" && response.status >= 200 && response.status < 300;
@@ -221,10 +236,12 @@ bool H2StreamLayer::feed_head(std::string_view bytes) {
     } else {
       out_ = Out::kUntilEnd;
     }
-    std::string rest = head_.substr(r.consumed);
+    bytes.remove_prefix(r.consumed);
+    response.clear();
+    if (head_.empty()) return bytes.empty() || feed(bytes);
+    std::string rest(bytes);
     head_.clear();
     head_.shrink_to_fit();
-    response.clear();
     return rest.empty() || feed(rest);
   }
 }

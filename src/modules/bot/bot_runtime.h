@@ -9,9 +9,9 @@
 #include <string_view>
 
 #include "config/config.h"
+#include "modules/bot/bot_fields.h"
 #include "modules/bot/clearance.h"
 #include "pipeline/request_context.h"
-#include "rules/fields.h"
 
 namespace rampart::modules::bot {
 
@@ -59,13 +59,9 @@ bool bot_configured(const config::Config& config);
 
 // Rules fields: `rampart.bot.clearance` (bool), `rampart.bot.clearance_level`
 // ("full", "low", or "" without clearance) and `rampart.bot.clearance_id` (the token id
-// in hex, or ""). Registered once, before any compile; also
+// in hex, or ""), indexed by ClearanceField. Registered once, before any compile; also
 // registers pipeline::has_valid_clearance's check.
-struct Fields {
-  rules::FieldId clearance = rules::FieldRegistry::kInvalid;
-  rules::FieldId clearance_level = rules::FieldRegistry::kInvalid;
-  rules::FieldId clearance_id = rules::FieldRegistry::kInvalid;
-};
-const Fields& register_fields();
+enum ClearanceField : size_t { kClearance, kClearanceLevel, kClearanceId, kClearanceFields };
+const FieldIds<kClearanceFields>& register_fields();
 
 }  // namespace rampart::modules::bot

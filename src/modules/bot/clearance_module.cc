@@ -104,24 +104,21 @@ bool clearance_check(const pipeline::RequestContext& ctx) {
 
 }  // namespace
 
-const Fields& register_fields() {
-  static const Fields fields = [] {
+const FieldIds<kClearanceFields>& register_fields() {
+  static const FieldIds<kClearanceFields> fields = [] {
     // Phases that run before the bot phase (ddos_l7) and overload shedding, which runs
     // before the pipeline, ask through pipeline/extensions.h.
     pipeline::set_clearance_check(&clearance_check);
-    auto& registry = rules::FieldRegistry::global();
-    Fields f;
-    f.clearance = registry.add_extension(
-        "rampart.bot.clearance", rules::Type::kBool,
-        "true when the request carries a valid clearance cookie (a passed challenge)");
-    f.clearance_level = registry.add_extension(
-        "rampart.bot.clearance_level", rules::Type::kString,
-        "\"full\" (proof of work), \"low\" (the no-JavaScript step) or \"\" without clearance");
-    f.clearance_id = registry.add_extension(
-        "rampart.bot.clearance_id", rules::Type::kString,
-        "the valid clearance's id (16 hex digits, kept when the cookie is renewed) or \"\": "
-        "a rate-limit characteristic that counts per cleared client");
-    return f;
+    return register_bot_fields<kClearanceFields>({{
+        {"rampart.bot.clearance", rules::Type::kBool,
+         "true when the request carries a valid clearance cookie (a passed challenge)"},
+        {"rampart.bot.clearance_level", rules::Type::kString,
+         "\"full\" (proof of work), \"low\" (the no-JavaScript step) or \"\" without "
+         "clearance"},
+        {"rampart.bot.clearance_id", rules::Type::kString,
+         "the valid clearance's id (16 hex digits, kept when the cookie is renewed) or \"\": "
+         "a rate-limit characteristic that counts per cleared client"},
+    }});
   }();
   return fields;
 }
@@ -136,12 +133,12 @@ struct Renewal : pipeline::ModuleState {
 // The token id as the rules see it: fixed-width hex, cheap to key on.
 std::string_view id_text(pipeline::RequestContext& ctx, const std::array<uint8_t, 8>& id) {
   static constexpr char kDigits[] = "0123456789abcdef";
-  std::string text(16, '0');
+  std::array<char, 16> text;
   for (size_t i = 0; i < id.size(); ++i) {
     text[2 * i] = kDigits[id[i] >> 4];
     text[2 * i + 1] = kDigits[id[i] & 15];
   }
-  return ctx.keep(std::move(text));
+  return ctx.keep_copy({text.data(), text.size()});
 }
 
 class ClearanceModule final : public pipeline::Module {
@@ -181,18 +178,15 @@ class ClearanceModule final : public pipeline::Module {
       }
     }
     bool cleared = ctx.has_clearance();
-    if (fields_.clearance != rules::FieldRegistry::kInvalid)
-      ctx.facts.set_extension(fields_.clearance, rules::Value::of_bool(cleared));
-    if (fields_.clearance_level != rules::FieldRegistry::kInvalid) {
-      ctx.facts.set_extension(
-          fields_.clearance_level,
-          rules::Value::of_string(!cleared                                           ? ""
-                                  : ctx.clearance == pipeline::ClearanceLevel::kFull ? "full"
-                                                                                     : "low"));
-    }
-    if (fields_.clearance_id != rules::FieldRegistry::kInvalid) {
-      ctx.facts.set_extension(fields_.clearance_id,
-                              rules::Value::of_string(cleared ? id_text(ctx, info.id) : ""));
+    set_bot_field(ctx, fields_[kClearance], rules::Value::of_bool(cleared));
+    set_bot_field(
+        ctx, fields_[kClearanceLevel],
+        rules::Value::of_string(!cleared                                           ? ""
+                                : ctx.clearance == pipeline::ClearanceLevel::kFull ? "full"
+                                                                                   : "low"));
+    if (fields_[kClearanceId] != rules::FieldRegistry::kInvalid) {
+      set_bot_field(ctx, fields_[kClearanceId],
+                    rules::Value::of_string(cleared ? id_text(ctx, info.id) : ""));
     }
     return pipeline::Outcome::kContinue;
   }
@@ -221,7 +215,7 @@ class ClearanceModule final : public pipeline::Module {
 
  private:
   std::shared_ptr<const Runtime> rt_;
-  const Fields& fields_;
+  const FieldIds<kClearanceFields>& fields_;
   mutable std::atomic<uint64_t> valid_{0}, refused_{0}, renewed_{0};
 };
 

@@ -2,57 +2,55 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <array>
 #include <atomic>
-#include <iterator>
 
+#include "modules/bot/bot_fields.h"
 #include "modules/bot/bot_runtime.h"
 #include "modules/bot/score.h"
 
 namespace rampart::modules::bot {
 namespace {
 
-struct ScoreFields {
-  rules::FieldId score = rules::FieldRegistry::kInvalid;
-  rules::FieldId signals = rules::FieldRegistry::kInvalid;
-  rules::FieldId failed = rules::FieldRegistry::kInvalid;
-};
+enum ScoreField : size_t { kScore, kSignals, kFailed, kScoreFields };
 
-const ScoreFields& score_fields() {
-  static const ScoreFields fields = [] {
-    auto& registry = rules::FieldRegistry::global();
-    ScoreFields f;
-    f.score = registry.add_extension(
-        "cf.bot_management.score", rules::Type::kInt,
-        "1 (certainly automated) to 99 (certainly human); missing when not computed");
-    f.signals = registry.add_extension(
-        "rampart.bot.signals", rules::Type::kString,
-        "each bot-score signal's points, e.g. \"ua=-45 headers=0 order=0 tls=0 behaviour=0 "
-        "clearance=0\"");
-    f.failed =
-        registry.add_extension("rampart.bot.score_failed", rules::Type::kBool,
-                               "true when the bot score could not be computed for this request");
-    return f;
-  }();
+const FieldIds<kScoreFields>& score_fields() {
+  static const FieldIds<kScoreFields> fields = register_bot_fields<kScoreFields>({{
+      {"cf.bot_management.score", rules::Type::kInt,
+       "1 (certainly automated) to 99 (certainly human); missing when not computed"},
+      {"rampart.bot.signals", rules::Type::kString,
+       "each bot-score signal's points, e.g. \"ua=-45 headers=0 order=0 tls=0 behaviour=0 "
+       "clearance=0\""},
+      {"rampart.bot.score_failed", rules::Type::kBool,
+       "true when the bot score could not be computed for this request"},
+  }});
   return fields;
 }
 
-bool mentions_score(const config::SourceText& text) {
-  return text.text.find("cf.bot_management.score") != std::string::npos ||
-         text.text.find("rampart.bot.signals") != std::string::npos ||
-         text.text.find("rampart.bot.score_failed") != std::string::npos;
+template <typename Rules>
+bool any_mentions(const Rules& rules, std::string_view name) {
+  for (const auto& r : rules) {
+    if (r.expression.text.find(name) != std::string::npos) return true;
+  }
+  return false;
 }
 
-template <typename Rules>
-bool any_mentions(const Rules& rules) {
-  for (const auto& r : rules) {
-    if (mentions_score(r.expression)) return true;
+// Whether any rule of the config names the field.
+bool config_mentions(const config::Config& config, std::string_view name) {
+  if (any_mentions(config.firewall.rules, name) || any_mentions(config.rate_limit.rules, name))
+    return true;
+  for (const config::Site& site : config.sites) {
+    if (any_mentions(site.firewall.rules, name) || any_mentions(site.rate_limit.rules, name) ||
+        any_mentions(site.cache.rules, name))
+      return true;
   }
   return false;
 }
 
 class ScoreModule final : public pipeline::Module {
  public:
-  ScoreModule() : fields_(score_fields()) {}
+  explicit ScoreModule(bool describe) : fields_(score_fields()), describe_(describe) {}
 
   std::string_view name() const override { return "bot_score"; }
   pipeline::Phase phase() const override { return pipeline::Phase::kNormalize; }
@@ -71,26 +69,15 @@ class ScoreModule final : public pipeline::Module {
       // No score rather than a made-up one: rules comparing the score see a missing
       // value (false), so a broken scorer never blocks anyone by itself.
       ctx.bot_score.reset();
-      set(ctx, fields_.failed, rules::Value::of_bool(true));
+      set_bot_field(ctx, fields_[kFailed], rules::Value::of_bool(true));
       failed_.fetch_add(1, std::memory_order_relaxed);
       return pipeline::Outcome::kError;
     }
     uint8_t score = combine(*signals);
     ctx.bot_score = score;
-    // One string per request: the log field's JSON, of which the signals text is a part.
-    std::string out;
-    out.reserve(112);
-    fmt::format_to(std::back_inserter(out), R"({{"score":{},"signals":")", score);
-    size_t from = out.size();
-    append_signals(out, *signals);
-    size_t length = out.size() - from;
-    out += "\"}";
-    std::string_view json = ctx.keep(std::move(out));
-    ctx.facts.extensions.reserve(ctx.facts.extensions.size() + 3);  // one growth, not two
-    set(ctx, fields_.score, rules::Value::of_int(score));
-    set(ctx, fields_.signals, rules::Value::of_string(json.substr(from, length)));
-    set(ctx, fields_.failed, rules::Value::of_bool(false));
-    ctx.add_log_field("bot", json);
+    set_bot_field(ctx, fields_[kScore], rules::Value::of_int(score));
+    set_bot_field(ctx, fields_[kFailed], rules::Value::of_bool(false));
+    if (describe_) describe(ctx, score, *signals);
     (score < 30 ? low_ : score < 70 ? medium_ : high_).fetch_add(1, std::memory_order_relaxed);
     return pipeline::Outcome::kContinue;
   }
@@ -106,11 +93,25 @@ class ScoreModule final : public pipeline::Module {
   }
 
  private:
-  static void set(pipeline::RequestContext& ctx, rules::FieldId field, rules::Value value) {
-    if (field != rules::FieldRegistry::kInvalid) ctx.facts.set_extension(field, value);
+  // The access log's `bot` field, of which the signals text is a part: one text, kept
+  // in the request's own storage.
+  void describe(pipeline::RequestContext& ctx, uint8_t score, const Signals& s) const {
+    std::array<char, 192> text;
+    auto end = fmt::format_to_n(text.data(), text.size(),
+                                R"({{"score":{},"signals":"ua={} headers={} order={} tls={} )"
+                                R"(behaviour={} clearance={}"}})",
+                                score, s.ua, s.headers, s.order, s.tls, s.behaviour, s.clearance);
+    std::string_view json = ctx.keep_copy({text.data(), std::min(end.size, text.size())});
+    size_t from = json.find(":\"") + 2;
+    set_bot_field(ctx, fields_[kSignals],
+                  rules::Value::of_string(json.substr(from, json.size() - from - 2)));
+    ctx.add_log_field("bot", json);
   }
 
-  const ScoreFields& fields_;
+  const FieldIds<kScoreFields>& fields_;
+  // Whether anyone reads the signals text (the access log, a rule naming
+  // rampart.bot.signals); without a reader it is not formatted.
+  bool describe_;
   mutable std::atomic<uint64_t> low_{0}, medium_{0}, high_{0}, failed_{0};
 };
 
@@ -122,18 +123,17 @@ void register_score_fields() {
 
 bool score_configured(const config::Config& config) {
   if (bot_configured(config)) return true;
-  if (any_mentions(config.firewall.rules) || any_mentions(config.rate_limit.rules)) return true;
-  for (const config::Site& site : config.sites) {
-    if (any_mentions(site.firewall.rules) || any_mentions(site.rate_limit.rules) ||
-        any_mentions(site.cache.rules))
-      return true;
+  for (std::string_view name :
+       {"cf.bot_management.score", "rampart.bot.signals", "rampart.bot.score_failed"}) {
+    if (config_mentions(config, name)) return true;
   }
   return false;
 }
 
-std::unique_ptr<pipeline::Module> build_score_module(const config::Config&,
+std::unique_ptr<pipeline::Module> build_score_module(const config::Config& config,
                                                      std::vector<config::Diagnostic>&) {
-  return std::make_unique<ScoreModule>();
+  bool describe = config.access_log.path != "off" || config_mentions(config, "rampart.bot.signals");
+  return std::make_unique<ScoreModule>(describe);
 }
 
 }  // namespace rampart::modules::bot

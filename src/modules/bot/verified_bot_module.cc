@@ -5,6 +5,7 @@
 
 #include "feeds/registry.h"
 #include "modules/bot/bot_feeds.h"
+#include "modules/bot/bot_fields.h"
 #include "modules/bot/reverse_dns.h"
 #include "modules/bot/web_bot_auth.h"
 #include "rules/fields.h"
@@ -12,23 +13,16 @@
 namespace rampart::modules::bot {
 namespace {
 
-struct VerifiedFields {
-  rules::FieldId verified = rules::FieldRegistry::kInvalid;
-  rules::FieldId name = rules::FieldRegistry::kInvalid;
-};
+enum VerifiedField : size_t { kVerified, kVerifiedName, kVerifiedFields };
 
-const VerifiedFields& fields() {
-  static const VerifiedFields f = [] {
-    auto& registry = rules::FieldRegistry::global();
-    VerifiedFields v;
-    v.verified = registry.add_extension(
-        "cf.bot_management.verified_bot", rules::Type::kBool,
-        "true when the client is a verified bot (published IP range, forward-confirmed "
-        "reverse DNS or a Web Bot Auth signature)");
-    v.name = registry.add_extension("rampart.bot.verified_name", rules::Type::kString,
-                                    "the verified bot's name from the config, or \"\"");
-    return v;
-  }();
+const FieldIds<kVerifiedFields>& fields() {
+  static const FieldIds<kVerifiedFields> f = register_bot_fields<kVerifiedFields>({{
+      {"cf.bot_management.verified_bot", rules::Type::kBool,
+       "true when the client is a verified bot (published IP range, forward-confirmed "
+       "reverse DNS or a Web Bot Auth signature)"},
+      {"rampart.bot.verified_name", rules::Type::kString,
+       "the verified bot's name from the config, or \"\""},
+  }});
   return f;
 }
 
@@ -165,10 +159,8 @@ class VerifiedBotModule final : public pipeline::Module {
   }
 
   void set_fields(pipeline::RequestContext& ctx) const {
-    if (fields_.verified != rules::FieldRegistry::kInvalid)
-      ctx.facts.set_extension(fields_.verified, rules::Value::of_bool(ctx.verified_bot));
-    if (fields_.name != rules::FieldRegistry::kInvalid)
-      ctx.facts.set_extension(fields_.name, rules::Value::of_string(ctx.verified_bot_name));
+    set_bot_field(ctx, fields_[kVerified], rules::Value::of_bool(ctx.verified_bot));
+    set_bot_field(ctx, fields_[kVerifiedName], rules::Value::of_string(ctx.verified_bot_name));
   }
 
   void count(Method m) const { counts_[m].fetch_add(1, std::memory_order_relaxed); }
@@ -176,7 +168,7 @@ class VerifiedBotModule final : public pipeline::Module {
   std::vector<Bot> bots_;
   std::shared_ptr<ReverseDns> dns_;
   SigCheck check_;
-  const VerifiedFields& fields_;
+  const FieldIds<kVerifiedFields>& fields_;
   mutable std::atomic<uint64_t> counts_[kMethods] = {};
 };
 

@@ -412,6 +412,28 @@ TEST(RequestContextVerdicts, RecordsAtMostSixteen) {
   EXPECT_EQ(kept, std::string(100, 'x'));  // stable after more strings are kept
 }
 
+TEST(RequestContextKeep, CopiesStayIntactPastTheInlineRoom) {
+  Config config;
+  rampart::http::RequestHead head;
+  std::vector<rampart::http::Header> headers;
+  RequestContext ctx(config, head, headers);
+  // Module-computed texts (a token id, the bot score's JSON) kept for the request:
+  // short ones live in the context, later ones on the heap; all stay readable.
+  std::vector<std::string> originals;
+  std::vector<std::string_view> kept;
+  for (int i = 0; i < 40; ++i) {
+    originals.push_back(std::string(static_cast<size_t>(i + 1), static_cast<char>('a' + i % 26)));
+    kept.push_back(ctx.keep_copy(originals.back()));
+  }
+  kept.push_back(ctx.keep_copy(std::string(1000, 'z')));
+  for (size_t i = 0; i < originals.size(); ++i) {
+    originals[i].assign(originals[i].size(), '#');  // the source may go away
+    EXPECT_EQ(kept[i], std::string(i + 1, static_cast<char>('a' + i % 26))) << i;
+  }
+  EXPECT_EQ(kept.back(), std::string(1000, 'z'));
+  EXPECT_TRUE(ctx.keep_copy("").empty());
+}
+
 }  // namespace
 
 namespace {

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "rules_test_util.h"
 
@@ -399,6 +400,27 @@ TEST_F(EvaluatorTest, IntegerArraysFromExtensions) {
   h.request.set_extension(label, Value::of_string("gold"));
   h.request.set_extension(label, Value::of_string("silver"));  // set again: replaced
   EXPECT_TRUE(h.match("test.label eq \"silver\""));
+}
+
+TEST_F(EvaluatorTest, ManyExtensionsPastTheInlineSlots) {
+  // More modules' fields than a request keeps inline: every one stays readable and
+  // settable again, wherever it is stored.
+  FieldRegistry registry;
+  h.registry = &registry;
+  constexpr size_t kFields = Request::kInlineExtensions + 5;
+  std::vector<FieldId> ids;
+  for (size_t i = 0; i < kFields; ++i) {
+    ids.push_back(registry.add_extension("test.n" + std::to_string(i), Type::kInt, "n"));
+    h.request.set_extension(ids.back(), Value::of_int(static_cast<int64_t>(i * 10)));
+  }
+  EXPECT_EQ(h.request.extension_count(), kFields);
+  EXPECT_TRUE(h.match("test.n0 eq 0"));
+  EXPECT_TRUE(h.match("test.n11 eq 110"));
+  EXPECT_TRUE(h.match("test.n16 eq 160"));
+  h.request.set_extension(ids[1], Value::of_int(7));
+  h.request.set_extension(ids[kFields - 1], Value::of_int(8));
+  EXPECT_EQ(h.request.extension_count(), kFields);
+  EXPECT_TRUE(h.match("test.n1 eq 7 and test.n16 eq 8"));
 }
 
 TEST_F(EvaluatorTest, EachFieldIsComputedOncePerEvaluation) {
