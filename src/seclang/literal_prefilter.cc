@@ -89,6 +89,8 @@ class LiteralPrefilter final : public RegexPrefilter {
     for (int id : none) without_atoms_.push_back(pattern_of_[static_cast<size_t>(id)]);
   }
 
+  bool filters_something() const { return without_atoms_.size() < pattern_of_.size(); }
+
   void scan(std::string_view input, std::vector<uint32_t>& may_match) const override {
     may_match.insert(may_match.end(), always_.begin(), always_.end());
     if (pattern_of_.empty()) return;
@@ -191,7 +193,10 @@ class LiteralPrefilter final : public RegexPrefilter {
 }  // namespace
 
 std::unique_ptr<RegexPrefilter> build_literal_prefilter(const std::vector<std::string>& patterns) {
-  return std::make_unique<LiteralPrefilter>(patterns);
+  auto prefilter = std::make_unique<LiteralPrefilter>(patterns);
+  // A scan that can only answer "every pattern may match" costs and spares nothing.
+  if (!prefilter->filters_something()) return nullptr;
+  return prefilter;
 }
 
 }  // namespace rampart::seclang

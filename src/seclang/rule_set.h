@@ -88,7 +88,8 @@ class RuleSet {
     return prefilters_ready_.load(std::memory_order_acquire);
   }
   size_t prefilter_pattern_count() const;
-  // The literal prefilter of a chain, built at load; null when the chain has no pattern.
+  // The literal prefilter of a chain, built at load; null when it could filter none of the
+  // chain's patterns.
   const RegexPrefilter* literal_prefilter(uint32_t chain) const {
     return literal_prefilters_[chain].get();
   }

@@ -163,7 +163,7 @@ Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
   g.values.clear();
   // Entries (for the prefilter) only where the chain has one; otherwise an untransformed
   // value is used in place.
-  bool entries = t_.rules_.literal_prefilter(link.transform_chain) != nullptr;
+  bool entries = chain_filtered(link);
   const std::vector<Value>& values = set_values(link);
   g.values.reserve(values.size());
   for (const Value& value : values) {
@@ -179,6 +179,11 @@ const RegexPrefilter* TransactionEval::chain_prefilter(const RuleLink& link, siz
     if (const RegexPrefilter* p = t_.prefilters_->by_chain[link.transform_chain].get()) return p;
   }
   return t_.rules_.literal_prefilter(link.transform_chain);
+}
+
+bool TransactionEval::chain_filtered(const RuleLink& link) const {
+  return t_.rules_.literal_prefilter(link.transform_chain) != nullptr ||
+         (t_.prefilters_ != nullptr && t_.prefilters_->by_chain[link.transform_chain] != nullptr);
 }
 
 void TransactionEval::scan(const RuleLink& link, Transaction::CacheEntry& entry) {
@@ -216,8 +221,7 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
                                      std::string_view argument) {
   Transaction::ValueGroup& g = group(link);
   if (g.values.empty()) return false;
-  const bool prefilter =
-      link.prefilter_slot >= 0 && t_.rules_.literal_prefilter(link.transform_chain) != nullptr;
+  const bool prefilter = link.prefilter_slot >= 0 && chain_filtered(link);
   // One bit for the whole group: most rules are done without looking at any value.
   if (prefilter && !link.negated && !group_may_match(link, g)) return false;
   const bool check_targets =

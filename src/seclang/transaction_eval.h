@@ -45,6 +45,8 @@ class TransactionEval {
   // The prefilter for a value of `size` bytes after the link's chain: Vectorscan on long
   // values once it is built, the literal prefilter otherwise; null when the chain has none.
   const RegexPrefilter* chain_prefilter(const RuleLink& link, size_t size) const;
+  // Whether the link's chain has a prefilter for some value length.
+  bool chain_filtered(const RuleLink& link) const;
   // Runs the chain's prefilter on `entry` once.
   void scan(const RuleLink& link, Transaction::CacheEntry& entry);
   // The link's values (value_set >= 0), collected once per phase.
