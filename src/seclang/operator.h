@@ -66,5 +66,9 @@ class RegexPrefilter {
 // then confirms every rule directly.
 std::unique_ptr<RegexPrefilter> build_regex_prefilter(const std::vector<std::string>& patterns,
                                                       std::string& error);
+// The prefilter on the literals each pattern requires (RE2's FilteredRE2 and one
+// Aho-Corasick pass): built in milliseconds, cheap on short values. Patterns it cannot
+// reason about are reported on every scan; nullptr when that is every pattern.
+std::unique_ptr<RegexPrefilter> build_literal_prefilter(const std::vector<std::string>& patterns);
 
 }  // namespace rampart::seclang

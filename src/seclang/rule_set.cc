@@ -94,6 +94,11 @@ class RuleSetBuilder {
     }
     assign_value_groups(*set);
     if (!cx_.errors.empty()) return nullptr;
+    set->literal_prefilters_.resize(set->chain_count_);
+    for (uint32_t chain = 0; chain < set->chain_count_; ++chain) {
+      const auto& patterns = set->chain_patterns_[chain];
+      if (!patterns.empty()) set->literal_prefilters_[chain] = build_literal_prefilter(patterns);
+    }
     return set;
   }
 

@@ -88,6 +88,11 @@ class RuleSet {
     return prefilters_ready_.load(std::memory_order_acquire);
   }
   size_t prefilter_pattern_count() const;
+  // The literal prefilter of a chain, built at load; null when it could filter none of the
+  // chain's patterns.
+  const RegexPrefilter* literal_prefilter(uint32_t chain) const {
+    return literal_prefilters_[chain].get();
+  }
   size_t prefilter_chain_size(uint32_t chain) const { return chain_patterns_[chain].size(); }
   // How many distinct RuleLink::value_set / value_group ids the links use.
   uint32_t value_set_count() const { return value_set_count_; }
@@ -104,6 +109,7 @@ class RuleSet {
   std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain
   uint32_t value_set_count_ = 0;
   uint32_t value_group_count_ = 0;
+  std::vector<std::unique_ptr<const RegexPrefilter>> literal_prefilters_;  // by chain
   mutable std::unique_ptr<PrefilterSet> prefilters_;
   mutable std::atomic<const PrefilterSet*> prefilters_ready_{nullptr};
 };

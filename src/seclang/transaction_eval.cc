@@ -12,8 +12,9 @@ namespace {
 
 // Checking the clock on every rule would cost more than most rules.
 constexpr uint32_t kDeadlineCheckEvery = 16;
-// A prefilter scan runs several Vectorscan databases: on a short value it costs more than
-// the few regexes it would spare, on a long one (a body, a big argument) far less.
+// A Vectorscan scan runs several databases: on a short value it costs more than the few
+// regexes it would spare, on a long one (a body, a big argument) far less. Shorter values
+// go through the literal prefilter, which is cheap whatever the length.
 constexpr size_t kPrefilterMinBytes = 128;
 
 }  // namespace
@@ -99,7 +100,7 @@ bool TransactionEval::evaluate_rule(const Rule& rule) {
 std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value,
                                               Transaction::CacheEntry** entry, bool force_entry) {
   *entry = nullptr;
-  bool wants_entry = force_entry || (link.prefilter_slot >= 0 && t_.prefilters_ != nullptr);
+  bool wants_entry = force_entry || link.prefilter_slot >= 0;
   if (link.transforms.empty() && !(wants_entry && (value.source != nullptr || force_entry))) {
     return value.value;
   }
@@ -162,7 +163,7 @@ Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
   g.values.clear();
   // Entries (for the prefilter) only where the chain has one; otherwise an untransformed
   // value is used in place.
-  bool entries = chain_prefilter(link) != nullptr;
+  bool entries = chain_filtered(link);
   const std::vector<Value>& values = set_values(link);
   g.values.reserve(values.size());
   for (const Value& value : values) {
@@ -173,36 +174,42 @@ Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
   return g;
 }
 
-const RegexPrefilter* TransactionEval::chain_prefilter(const RuleLink& link) const {
-  if (t_.prefilters_ == nullptr) return nullptr;
-  return t_.prefilters_->by_chain[link.transform_chain].get();
+const RegexPrefilter* TransactionEval::chain_prefilter(const RuleLink& link, size_t size) const {
+  if (size >= kPrefilterMinBytes && t_.prefilters_ != nullptr) {
+    if (const RegexPrefilter* p = t_.prefilters_->by_chain[link.transform_chain].get()) return p;
+  }
+  return t_.rules_.literal_prefilter(link.transform_chain);
 }
 
-void TransactionEval::scan(const RuleLink& link, const RegexPrefilter& prefilter,
-                           Transaction::CacheEntry& entry) {
+bool TransactionEval::chain_filtered(const RuleLink& link) const {
+  return t_.rules_.literal_prefilter(link.transform_chain) != nullptr ||
+         (t_.prefilters_ != nullptr && t_.prefilters_->by_chain[link.transform_chain] != nullptr);
+}
+
+void TransactionEval::scan(const RuleLink& link, Transaction::CacheEntry& entry) {
   if (entry.scanned) return;
   entry.scanned = true;
   t_.prefilter_hits_.clear();
-  prefilter.scan(entry.view, t_.prefilter_hits_);
+  const RegexPrefilter* prefilter = chain_prefilter(link, entry.view.size());
   size_t patterns = t_.rules_.prefilter_chain_size(link.transform_chain);
+  if (prefilter == nullptr) {
+    entry.may_match.assign((patterns + 63) / 64, ~uint64_t{0});
+    return;
+  }
+  prefilter->scan(entry.view, t_.prefilter_hits_);
   entry.may_match.assign((patterns + 63) / 64, 0);
   for (uint32_t hit : t_.prefilter_hits_) {
     if (hit < patterns) entry.may_match[hit / 64] |= uint64_t{1} << (hit % 64);
   }
 }
 
-bool TransactionEval::group_may_match(const RuleLink& link, const RegexPrefilter& prefilter,
-                                      Transaction::ValueGroup& g) {
+bool TransactionEval::group_may_match(const RuleLink& link, Transaction::ValueGroup& g) {
   if (!g.scanned) {
     g.scanned = true;
     size_t words = (t_.rules_.prefilter_chain_size(link.transform_chain) + 63) / 64;
     g.may_match.assign(words, 0);
     for (auto& gv : g.values) {
-      if (gv.text.size() < kPrefilterMinBytes) {
-        g.may_match.assign(words, ~uint64_t{0});  // a short value is not scanned: may match
-        break;
-      }
-      scan(link, prefilter, *gv.entry);
+      scan(link, *gv.entry);
       for (size_t w = 0; w < words; ++w) g.may_match[w] |= gv.entry->may_match[w];
     }
   }
@@ -214,17 +221,16 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
                                      std::string_view argument) {
   Transaction::ValueGroup& g = group(link);
   if (g.values.empty()) return false;
-  const RegexPrefilter* prefilter = link.prefilter_slot >= 0 ? chain_prefilter(link) : nullptr;
+  const bool prefilter = link.prefilter_slot >= 0 && chain_filtered(link);
   // One bit for the whole group: most rules are done without looking at any value.
-  if (prefilter != nullptr && !link.negated && !group_may_match(link, *prefilter, g)) return false;
+  if (prefilter && !link.negated && !group_may_match(link, g)) return false;
   const bool check_targets =
       !t_.removed_targets_by_id_.empty() || !t_.removed_targets_by_tag_.empty();
   bool any = false;
   Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& gv : g.values) {
     if (check_targets && target_removed(rule, gv.value)) continue;
-    if (prefilter != nullptr && gv.text.size() >= kPrefilterMinBytes &&
-        !may_match(link, *gv.entry)) {
+    if (prefilter && !may_match(link, *gv.entry)) {
       // The regex cannot match: only a negated operator matches then.
       if (link.negated && try_match(rule, link, gv.value, gv.text, argument, captures, true)) {
         any = true;
@@ -275,8 +281,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       }
       Transaction::CacheEntry* entry;
       std::string_view input = transformed(link, value, &entry);
-      if (entry != nullptr && link.prefilter_slot >= 0 && t.prefilters_ != nullptr &&
-          input.size() >= kPrefilterMinBytes && !may_match(link, *entry)) {
+      if (entry != nullptr && link.prefilter_slot >= 0 && !may_match(link, *entry)) {
         // The regex cannot match: only a negated operator matches then.
         if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
           any = true;
@@ -290,9 +295,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
 }
 
 bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& entry) {
-  const RegexPrefilter* prefilter = chain_prefilter(link);
-  if (prefilter == nullptr) return true;
-  scan(link, *prefilter, entry);
+  scan(link, entry);
   uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
   return (entry.may_match[slot / 64] >> (slot % 64)) & 1u;
 }

@@ -45,17 +45,19 @@ class TransactionEval {
                                Transaction::CacheEntry** entry, bool force_entry = false);
   // False only when the chain's prefilter proves the link's @rx cannot match `entry`.
   bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);
-  // The link's chain's prefilter, null when there is none (yet).
-  const RegexPrefilter* chain_prefilter(const RuleLink& link) const;
+  // The prefilter for a value of `size` bytes after the link's chain: Vectorscan on long
+  // values once it is built, the literal prefilter otherwise; null when the chain has none.
+  const RegexPrefilter* chain_prefilter(const RuleLink& link, size_t size) const;
+  // Whether the link's chain has a prefilter for some value length.
+  bool chain_filtered(const RuleLink& link) const;
   // Runs the chain's prefilter on `entry` once.
-  void scan(const RuleLink& link, const RegexPrefilter& prefilter, Transaction::CacheEntry& entry);
+  void scan(const RuleLink& link, Transaction::CacheEntry& entry);
   // The link's values (value_set >= 0), collected once per phase.
   const std::vector<Value>& set_values(const RuleLink& link);
   // The link's transformed values (value_group >= 0), computed once per phase.
   Transaction::ValueGroup& group(const RuleLink& link);
   // False when no value of the group can match the link's @rx (prefilter present).
-  bool group_may_match(const RuleLink& link, const RegexPrefilter& prefilter,
-                       Transaction::ValueGroup& group);
+  bool group_may_match(const RuleLink& link, Transaction::ValueGroup& group);
   bool evaluate_group(const Rule& rule, const RuleLink& link, std::string_view argument);
   std::string_view first_value(Variable variable, const std::string& key, const Rule* rule);
   Transaction::Collection* collection(Variable variable);

@@ -324,5 +324,80 @@ TEST_F(CrsRegexTest, PrefilterHasNoFalseNegatives) {
   EXPECT_GT(true_matches, 50u);
 }
 
+// --- The literal prefilter -----------------------------------------------------------
+
+TEST(LiteralPrefilterTest, ReportsPatternsWhoseLiteralsArePresent) {
+  auto prefilter = build_literal_prefilter(
+      {"abcdef", "(?i)select.+from", "^admin$", "(?:union|insert)\\s+into", "x\\d{3}y"});
+  ASSERT_TRUE(prefilter);
+  std::vector<uint32_t> never = scan(*prefilter, "nothing here");
+  // Without a literal of 3 bytes the last pattern cannot be filtered.
+  EXPECT_EQ(never, (std::vector<uint32_t>{4}));
+  EXPECT_TRUE(has(scan(*prefilter, "xxABCDEFxx"), 0));  // case folded: a superset
+  EXPECT_TRUE(has(scan(*prefilter, "SeLeCt a\nFROM b"), 1));
+  EXPECT_FALSE(has(scan(*prefilter, "select a"), 1));  // both literals are needed
+  EXPECT_TRUE(has(scan(*prefilter, "user\nadmin\n"), 2));
+  EXPECT_FALSE(has(scan(*prefilter, "user\nadm\n"), 2));
+  EXPECT_TRUE(has(scan(*prefilter, "INSERT  INTO t"), 3));
+  EXPECT_TRUE(has(scan(*prefilter, "union into"), 3));
+  EXPECT_FALSE(has(scan(*prefilter, "insert in to"), 3));
+}
+
+TEST(LiteralPrefilterTest, PatternsItCannotReadAlwaysMayMatch) {
+  std::string with_nul("abc\0def", 7);
+  // Non-ASCII bytes (RE2 folds Latin-1 case differently), lookahead (not RE2), octal.
+  auto prefilter = build_literal_prefilter(
+      {"caf\xc3\xa9", "foo(?=bar)", "abc\\101def", "(?i)\\xe9t\\xe9", "zzz"});
+  ASSERT_TRUE(prefilter);
+  EXPECT_EQ(scan(*prefilter, "nothing"), (std::vector<uint32_t>{0, 1, 2, 3}));
+  // Nothing it could filter: no prefilter at all.
+  EXPECT_FALSE(build_literal_prefilter({}));
+  EXPECT_FALSE(build_literal_prefilter({"foo(?=bar)", "^.*$"}));
+  auto nul = build_literal_prefilter({with_nul});
+  EXPECT_TRUE(has(scan(*nul, with_nul), 0));
+}
+
+TEST_F(CrsRegexTest, LiteralPrefilterHasNoFalseNegatives) {
+  auto start = std::chrono::steady_clock::now();
+  auto prefilter = build_literal_prefilter(patterns_);
+  std::printf("literal prefilter built in %.3f s\n",
+              std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+  std::vector<uint32_t> never_filtered;
+  prefilter->scan("\x01", never_filtered);
+  std::printf("literal prefilter: %zu of %zu patterns reported on every input\n",
+              never_filtered.size(), patterns_.size());
+  EXPECT_LT(never_filtered.size(), patterns_.size() / 2);
+  std::string error;
+  std::vector<std::unique_ptr<Operator>> ops;
+  for (const std::string& p : patterns_) {
+    OperatorSpec spec{"rx", p, false};
+    ops.push_back(compile_operator(spec, false, OperatorLoadContext{}, error));
+    ASSERT_TRUE(ops.back()) << error;
+  }
+  // Every sample as written, upper-cased, and embedded in ordinary text.
+  std::vector<std::string> inputs;
+  for (const std::string& input : sample_inputs()) {
+    inputs.push_back(input);
+    std::string upper = input;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    inputs.push_back(upper);
+    inputs.push_back("id=7&q=" + input + "\n&x=y");
+  }
+  size_t true_matches = 0, candidates = 0;
+  for (const std::string& input : inputs) {
+    auto may = scan(*prefilter, input);
+    candidates += may.size();
+    for (uint32_t i = 0; i < patterns_.size(); ++i) {
+      if (ops[i]->match(input, patterns_[i], nullptr) != MatchResult::kMatch) continue;
+      ++true_matches;
+      EXPECT_TRUE(has(may, i)) << "missed " << patterns_[i] << "\non: " << input;
+    }
+  }
+  std::printf("%zu inputs: %zu true matches, %zu candidates from the literal prefilter\n",
+              inputs.size(), true_matches, candidates);
+  EXPECT_GT(true_matches, 100u);
+  EXPECT_LT(candidates, inputs.size() * patterns_.size() / 2);
+}
+
 }  // namespace
 }  // namespace rampart::seclang
