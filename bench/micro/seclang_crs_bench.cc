@@ -123,8 +123,9 @@ JsonCart json_cart() {
       "Could you exchange them for a 44 and send a return label? Thanks a lot, have a nice "
       "day. ";
   JsonCart cart;
-  cart.json = R"({"cart_id":"c-00000001","customer":{"name":"Jane Doe","email":"jane@example.org","note":")" +
-              prose + R"("},"items":[)";
+  cart.json =
+      R"({"cart_id":"c-00000001","customer":{"name":"Jane Doe","email":"jane@example.org","note":")" +
+      prose + R"("},"items":[)";
   cart.leaves = {{"json.cart_id", "c-00000001"},
                  {"json.customer.name", "Jane Doe"},
                  {"json.customer.email", "jane@example.org"},
