@@ -53,8 +53,6 @@ Transaction::Transaction(const RuleSet& rules, const RequestData& request,
   for (const auto& [name, value] : initial_tx) tx_[to_lower(name)] = value;
   value_sets_.resize(rules.value_set_count());
   value_groups_.resize(rules.value_group_count());
-  transform_cache_.reserve(256);  // a typical request's (value, chain) pairs: no rehashing
-  transform_cache_.reserve(256);  // a typical request's (value, chain) pairs, no rehash
   parse_request_line_and_headers();
 }
 

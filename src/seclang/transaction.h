@@ -17,6 +17,7 @@
 #include "seclang/body.h"
 #include "seclang/persistent_store.h"
 #include "seclang/rule_set.h"
+#include "seclang/transform_cache.h"
 
 namespace rampart::seclang {
 
@@ -207,25 +208,8 @@ class Transaction {
 
   // Per-request cache of transformed values: the same value through the same chain of
   // transformations is computed once (the CRS runs dozens of rules over ARGS).
-  struct CacheKey {
-    const void* source;
-    size_t size;
-    uint32_t chain;
-    bool operator==(const CacheKey&) const = default;
-  };
-  struct CacheKeyHash {
-    size_t operator()(const CacheKey& k) const {
-      return std::hash<const void*>()(k.source) ^ (k.size * 0x9E3779B97F4A7C15ull) ^
-             (static_cast<size_t>(k.chain) << 17);
-    }
-  };
-  struct CacheEntry {
-    std::string text;                 // the value after the chain, when it had to be made
-    std::string_view view;            // the value after the chain (`text` or the source)
-    bool scanned = false;             // the chain's prefilter ran on `text`
-    std::vector<uint64_t> may_match;  // by prefilter slot, once scanned
-  };
-  std::unordered_map<CacheKey, CacheEntry, CacheKeyHash> transform_cache_;
+  using CacheEntry = TransformCacheEntry;
+  TransformCache transform_cache_;
   // Values without a stable source that a value group transformed (their entries must
   // outlive the group; a deque keeps their addresses).
   std::deque<CacheEntry> loose_entries_;

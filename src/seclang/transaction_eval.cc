@@ -106,13 +106,13 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   }
   std::string* slot;
   if (value.source != nullptr) {
-    Transaction::CacheKey key{value.source, value.value.size(), link.transform_chain};
-    auto [it, inserted] = t_.transform_cache_.try_emplace(key);
-    *entry = &it->second;
-    if (!inserted) return it->second.view;
-    slot = &it->second.text;
+    auto [cached, inserted] =
+        t_.transform_cache_.find_or_add(value.source, value.value.size(), link.transform_chain);
+    *entry = cached;
+    if (!inserted) return cached->view;
+    slot = &cached->text;
     if (link.transforms.empty()) {
-      it->second.view = value.value;  // the source outlives the transaction's cache
+      cached->view = value.value;  // the source outlives the transaction's cache
       return value.value;
     }
   } else if (force_entry) {
