@@ -66,11 +66,13 @@ class IpListFeedTest : public ::testing::Test {
 };
 
 TEST_F(IpListFeedTest, AChangedFileReachesTheLiveSetAndBadOnesDoNot) {
-  write("192.0.2.0/24\n198.51.100.1\n");
+  // Ten entries, so one more stays within max_change.
+  std::string base = "192.0.2.0/24\n" + hosts("10.9.0.", 9);
+  write(base);
   auto live = live_from_loader();
   auto feed = use_ip_list(name_, path_, limits_, live);
   EXPECT_EQ(feed->name(), "list." + name_);
-  write("192.0.2.0/24\n198.51.100.1\n203.0.113.0/24\n");
+  write(base + "203.0.113.0/24\n");
   EXPECT_EQ(look(*feed), Result::kApplied);
   EXPECT_TRUE(live->contains(ip("203.0.113.9")));
   write("192.0.2.0/24\ngarbage\n");
