@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "core/ip_range_set.h"
+#include "core/live_ip_set.h"
 
 namespace rampart::config {
 
@@ -107,8 +108,15 @@ struct NamedList {
   std::string name;
   ListKind kind = ListKind::kIp;
   std::string file;  // empty: the items were inline in the YAML
+  // The entries as read when the config was loaded (guard settings merge these).
   std::shared_ptr<const core::IpRangeSet> ips;
-  int line = 0;  // where the list is defined
+  // What rule expressions read: fixed for inline items; for a file, live — replaced by
+  // the list's data feed while serving.
+  std::shared_ptr<core::LiveIpSet> live;
+  // A file's data-feed limits.
+  uint64_t max_entries = 0, max_bytes = 0;
+  double max_change = 0.5;  // fraction; 0 disables the held-back check
+  int line = 0;             // where the list is defined
   int column = 0;
 };
 

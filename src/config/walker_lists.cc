@@ -17,7 +17,7 @@
 namespace rampart::config::detail {
 namespace {
 
-const Keys kListKeys = {"kind", "items", "file", "max_entries", "max_bytes"};
+const Keys kListKeys = {"kind", "items", "file", "max_entries", "max_bytes", "max_change"};
 const Keys kListKinds = {"ip"};
 
 constexpr uint64_t kDefaultMaxEntries = 2'000'000;
@@ -88,10 +88,11 @@ void Walker::named_list(const At& at, const std::string& name, Pos name_pos) {
   core::IpRangeSet::Builder builder;
   std::optional<At> items_at;
   std::optional<At> file_at;
-  std::optional<At> limit_at;  // the first of max_entries and max_bytes
+  std::optional<At> limit_at;  // the first of max_entries, max_bytes and max_change
   std::optional<std::string> file;
   uint64_t max_entries = kDefaultMaxEntries;
   uint64_t max_bytes = kDefaultMaxBytes;
+  double max_change = 0.5;
   bool ok = true;
   fields(at, kListKeys, "", [&](std::string_view key, const At& v) {
     if (key == "kind") {
@@ -146,6 +147,13 @@ void Walker::named_list(const At& at, const std::string& name, Pos name_pos) {
       } else {
         ok = false;
       }
+    } else if (key == "max_change") {
+      if (!limit_at) limit_at = v;
+      if (auto p = percent(v, 1000)) {
+        max_change = *p / 100.0;
+      } else {
+        ok = false;
+      }
     }
   });
   if (diags_.stopped()) return;
@@ -158,8 +166,10 @@ void Walker::named_list(const At& at, const std::string& name, Pos name_pos) {
     return;
   }
   if (items_at && limit_at) {
-    error(*limit_at, "max_entries and max_bytes apply to a list file; inline items are capped at " +
-                         std::to_string(kMaxInlineListItems));
+    error(*limit_at,
+          "max_entries, max_bytes and max_change apply to a list file; inline items are "
+          "capped at " +
+              std::to_string(kMaxInlineListItems));
     return;
   }
   if (!ok) return;
@@ -179,8 +189,13 @@ void Walker::named_list(const At& at, const std::string& name, Pos name_pos) {
       return;
     }
     list.ips = std::move(loaded.set);
+    list.live = std::make_shared<core::LiveIpSet>(list.ips, true);
+    list.max_entries = max_entries;
+    list.max_bytes = max_bytes;
+    list.max_change = max_change;
   } else {
     list.ips = std::make_shared<const core::IpRangeSet>(std::move(builder).build());
+    list.live = std::make_shared<core::LiveIpSet>(list.ips, false);
   }
   cfg_.lists[name] = std::move(list);
 }

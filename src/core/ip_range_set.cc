@@ -303,8 +303,11 @@ IpListLoad load_ip_list_file(const std::string& path, size_t max_entries, size_t
   IpListLoad out;
   std::string data;
   if (!read_limited(path, max_bytes, data, out.errors)) return out;
+  return parse_ip_list(data, max_entries);
+}
 
-  std::string_view text = data;
+IpListLoad parse_ip_list(std::string_view text, size_t max_entries) {
+  IpListLoad out;
   // Feeds saved by some Windows tools start with a UTF-8 byte order mark.
   if (text.starts_with("\xEF\xBB\xBF")) text.remove_prefix(3);
 
@@ -338,6 +341,7 @@ IpListLoad load_ip_list_file(const std::string& path, size_t max_entries, size_t
     if (++entries <= max_entries) builder.add(*cidr);
   }
 
+  out.entries = entries;
   if (entries > max_entries) {
     out.errors.push_back({0, fmt::format("the file has {} entries, more than the limit of {}",
                                          entries, max_entries)});

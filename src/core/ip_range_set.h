@@ -13,6 +13,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/ip.h"
@@ -88,8 +89,11 @@ struct IpListError {
 struct IpListLoad {
   std::shared_ptr<const IpRangeSet> set;  // null when errors is non-empty
   std::vector<IpListError> errors;        // at most the first 20, then one summary line
+  size_t entries = 0;                     // valid lines seen, also past max_entries
 };
 
 IpListLoad load_ip_list_file(const std::string& path, size_t max_entries, size_t max_bytes);
+// The same, for text already read (a data feed's new version).
+IpListLoad parse_ip_list(std::string_view text, size_t max_entries);
 
 }  // namespace rampart::core

@@ -162,6 +162,7 @@ Result Feed::refresh(bool force) {
   state_.bytes = got;
   state_.applied_at = unix_now();
   current_.store(std::move(c.data), std::memory_order_release);
+  notify_locked();
   return finish(Result::kApplied, {});
 }
 
@@ -175,9 +176,22 @@ bool Feed::accept_held() {
   state_.applied_at = unix_now();
   current_.store(std::move(held_), std::memory_order_release);
   held_.reset();
+  notify_locked();
   core::log(core::LogLevel::kWarn, "feed {}: held-back version accepted by the admin API", name_);
   finish(Result::kAccepted, {});
   return true;
+}
+
+void Feed::listen(Listener listener) {
+  std::lock_guard lock(mu_);
+  std::shared_ptr<const void> running = current();
+  if (running != nullptr && !listener(running)) return;
+  listeners_.push_back(std::move(listener));
+}
+
+void Feed::notify_locked() {
+  std::shared_ptr<const void> running = current();
+  std::erase_if(listeners_, [&](const Listener& l) { return !l(running); });
 }
 
 State Feed::state() const {

@@ -13,6 +13,7 @@
 #include <mutex>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace rampart::feeds {
 
@@ -80,11 +81,18 @@ class Feed {
   bool accept_held();
   void set_limits(const Limits& limits);
 
+  // Something that holds a copy of the running version (a named list's live set): called
+  // now with the running version, when there is one, and after every swap, under the
+  // feed's lock. It returns false once its holder is gone, and is then dropped.
+  using Listener = std::function<bool(const std::shared_ptr<const void>&)>;
+  void listen(Listener listener);
+
   State state() const;
   uint64_t count(Result r) const { return counts_[static_cast<int>(r)].load(); }
 
  private:
   Result finish(Result r, std::string reason);
+  void notify_locked();
 
   const std::string name_, path_;
   const Compiler compiler_;
@@ -97,6 +105,7 @@ class Feed {
     bool operator==(const FileStamp&) const = default;
   } stamp_;
   std::shared_ptr<const void> held_;
+  std::vector<Listener> listeners_;
   std::atomic<std::shared_ptr<const void>> current_;
   std::atomic<uint64_t> counts_[kResultCount] = {};
 };

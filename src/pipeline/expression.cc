@@ -22,7 +22,7 @@ std::shared_ptr<const rules::Program> compile_expression(rules::Compiler& compil
 rules::IpLists ip_lists_of(const config::Config& config) {
   rules::IpLists lists;
   for (const auto& [name, list] : config.lists) {
-    if (list.kind == config::ListKind::kIp && list.ips) lists.emplace(name, list.ips);
+    if (list.kind == config::ListKind::kIp && list.live) lists.emplace(name, list.live);
   }
   return lists;
 }

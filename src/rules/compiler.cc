@@ -201,9 +201,10 @@ ProgramBuilder::Result ProgramBuilder::in_set(const AstNode& n, const Typed& lhs
                           (hint.empty() ? "" : " (did you mean $" + hint + "?)") +
                           "; lists are defined under lists: in the config");
     }
-    program_->ip_sets.push_back(it->second);
+    program_->list_sets.push_back(it->second);
     node.op = Op::kInIps;
-    node.payload = static_cast<uint32_t>(program_->ip_sets.size() - 1);
+    node.c = 1;
+    node.payload = static_cast<uint32_t>(program_->list_sets.size() - 1);
     return Typed{emit(node), Type::kBool, lhs.binding};
   }
   if (rn.children.size() > kMaxSetItems) {

@@ -19,7 +19,9 @@
 
 namespace rampart::rules {
 
-using IpLists = std::map<std::string, std::shared_ptr<const core::IpRangeSet>, std::less<>>;
+// Named lists by name. A list read from a file is live: its entries may change while
+// the compiled programs serve.
+using IpLists = std::map<std::string, std::shared_ptr<const core::LiveIpSet>, std::less<>>;
 
 struct CompileOptions {
   const IpLists* ip_lists = nullptr;  // what $name may refer to

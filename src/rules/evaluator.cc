@@ -135,6 +135,7 @@ class Evaluator {
       case Op::kInIps: {
         Value a = eval(n.a);
         if (a.missing) return present_bool(false);
+        if (n.c != 0) return present_bool(p_.list_sets[n.payload]->contains(a.ip));
         return present_bool(p_.ip_sets[n.payload]->contains(a.ip));
       }
       case Op::kCall:

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "core/ip_range_set.h"
+#include "core/live_ip_set.h"
 #include "rules/fields.h"
 #include "rules/functions.h"
 #include "rules/text.h"
@@ -68,9 +69,10 @@ struct Program {
   std::deque<std::string> strings;  // backing store for string constants (stable addresses)
   std::vector<std::unique_ptr<RE2>> regexes;
   std::vector<std::string> rewrites;  // regex_replace replacements, in RE2's \1 syntax
-  std::vector<std::vector<std::string_view>> string_sets;  // sorted
-  std::vector<std::vector<int64_t>> int_sets;              // sorted
-  std::vector<std::shared_ptr<const core::IpRangeSet>> ip_sets;
+  std::vector<std::vector<std::string_view>> string_sets;         // sorted
+  std::vector<std::vector<int64_t>> int_sets;                     // sorted
+  std::vector<std::shared_ptr<const core::IpRangeSet>> ip_sets;   // kInIps, c == 0: inline sets
+  std::vector<std::shared_ptr<const core::LiveIpSet>> list_sets;  // kInIps, c == 1: $lists
   std::vector<std::vector<JsonStep>> json_paths;
   std::vector<Wildcard> wildcards;  // kWildcard: wildcards[node.c]
   uint32_t bindings = 0;            // any()/all() loops, written or implicit

@@ -136,7 +136,14 @@ std::optional<Guard> guard_of_test(const Program& p, const Node& n) {
       if (!is_field(p, n.a, Type::kIp)) return std::nullopt;
       g.kind = Guard::Kind::kIp;
       g.slot = p.nodes[n.a].payload;
-      g.ips = p.ip_sets[n.payload].get();
+      if (n.c != 0) {
+        // A live list changes after the index is built: its rules are always candidates.
+        const core::LiveIpSet& list = *p.list_sets[n.payload];
+        if (list.live()) return std::nullopt;
+        g.ips = list.get().get();  // a fixed list's set lives as long as the program
+      } else {
+        g.ips = p.ip_sets[n.payload].get();
+      }
       return g;
     default:
       return std::nullopt;

@@ -104,6 +104,7 @@ asio::awaitable<ClientSession::Flow> ClientSession::serve_with_cache(pipeline::R
 
 asio::awaitable<ClientSession::Flow> ClientSession::respond_from_cache(
     pipeline::RequestContext& ctx, RequestRecord& record, const CacheHit& hit, bool must_close) {
+  must_close = must_close || must_close_;  // as in respond_local
   const cache::CachedObject& object = *hit.object;
   record.cache = hit.log_status;
   bool not_modified = cache::evaluate_conditional(

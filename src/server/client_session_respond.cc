@@ -23,6 +23,7 @@ double millis_between(Clock::time_point a, Clock::time_point b) {
 
 asio::awaitable<ClientSession::Flow> ClientSession::respond_redirect_or_local(
     pipeline::RequestContext& ctx, RequestRecord& record, bool must_close) {
+  must_close = must_close || must_close_;
   const pipeline::LocalResponse& local = ctx.local_response;
   if (local.status >= 400) record.error = local.reason;  // a redirect is no error
   if (local.location.empty() && local.content_type.empty()) {
@@ -58,6 +59,10 @@ void ClientSession::add_config_header() {
 asio::awaitable<ClientSession::Flow> ClientSession::respond_local(
     int status, std::string_view message, bool must_close, RequestRecord& record,
     std::span<const http::Header> extra) {
+  // Whatever the caller knows, a connection this request must close (the client asked,
+  // the per-connection request limit, a drain) is announced: a client that is not told
+  // reuses the connection and finds it closed under its next request.
+  must_close = must_close || must_close_;
   record.status = status;
   const http::Header* accept = a_->head.method.empty() ? nullptr : a_->head.find("accept");
   std::string_view version = snapshot_ ? std::string_view(snapshot_->config->version) : "";

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "feeds/ip_list_feed.h"
+
 namespace rampart::server {
 
 namespace {
@@ -39,6 +41,13 @@ BuildResult build_snapshot(std::shared_ptr<const config::Config> config,
   snapshot->parser_limits.max_header_count = limits.max_header_count;
   snapshot->parser_limits.max_body_bytes = limits.max_body_bytes;
   snapshot->served = std::make_shared<DeploymentCounters>(metrics.workers());
+  // List files become data feeds: changes on disk reach the rules without a reload, and
+  // a reload publishes the feed's running version, so a held-back jump stays held back.
+  for (const auto& [name, list] : config->lists) {
+    if (list.file.empty() || list.live == nullptr) continue;
+    feeds::Limits feed_limits{list.max_bytes, list.max_entries, list.max_change};
+    snapshot->list_feeds.push_back(feeds::use_ip_list(name, list.file, feed_limits, list.live));
+  }
   snapshot->generation = g_next_generation.fetch_add(1);
   snapshot->config = std::move(config);
   if (result.errors.empty()) result.snapshot = std::move(snapshot);

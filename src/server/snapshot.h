@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "config/config.h"
+#include "feeds/feed.h"
 #include "http/h1_parser.h"
 #include "pipeline/pipeline.h"
 #include "proxy/origin_set.h"
@@ -35,6 +36,8 @@ struct Snapshot {
   uint64_t generation = 0;
   // What this snapshot served, compared when it is a candidate or the running one.
   std::shared_ptr<DeploymentCounters> served;
+  // The data feeds of the config's list files, polled while this snapshot lives.
+  std::vector<std::shared_ptr<feeds::Feed>> list_feeds;
 };
 
 struct BuildResult {

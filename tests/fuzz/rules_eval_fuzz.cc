@@ -42,7 +42,8 @@ const rules::IpLists& lists() {
     core::IpRangeSet::Builder b;
     b.add(*core::Cidr::parse("203.0.113.0/24"));
     b.add(*core::Cidr::parse("2001:db8::/32"));
-    out["bad"] = std::make_shared<const core::IpRangeSet>(std::move(b).build());
+    out["bad"] = std::make_shared<const core::LiveIpSet>(
+        std::make_shared<const core::IpRangeSet>(std::move(b).build()), false);
     return out;
   }();
   return l;

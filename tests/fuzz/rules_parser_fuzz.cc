@@ -45,7 +45,8 @@ struct Fixture {
     auto make = [](std::initializer_list<const char*> items) {
       core::IpRangeSet::Builder b;
       for (const char* item : items) b.add(*core::Cidr::parse(item));
-      return std::make_shared<const core::IpRangeSet>(std::move(b).build());
+      return std::make_shared<const core::LiveIpSet>(
+          std::make_shared<const core::IpRangeSet>(std::move(b).build()), false);
     };
     lists["bad"] = make({"203.0.113.0/24", "2001:db8:bad::/48"});
     lists["office"] = make({"192.0.2.0/28"});

@@ -163,6 +163,42 @@ def test_max_requests_per_connection(origin, rampart_factory):
         assert c.request("GET", "/echo").status == 200
 
 
+def _last_request_announces_close(port, path, want_status):
+    """Three requests on one connection with max_requests_per_connection 3: the third
+    response, whatever path answered it, must say Connection: close before the close.
+    A close that is not announced makes a keep-alive client send its next request into
+    a closed connection."""
+    with RawConn(port) as c:
+        for i in range(2):
+            resp = c.request("GET", path)
+            assert resp.status == want_status, (i, resp.status)
+            assert "close" not in resp.tokens("Connection")
+        resp = c.request("GET", path)
+        assert resp.status == want_status
+        assert "close" in resp.tokens("Connection"), resp.headers
+        closed, extra = c.wait_closed(3 * SLOW)
+        assert closed and extra == b""
+
+
+def test_the_request_limit_close_is_announced_when_the_origin_is_down(rampart_factory):
+    r = rampart_factory([], limits={"max_requests_per_connection": 3})  # nothing listens
+    _last_request_announces_close(r.port, "/echo", 502)
+
+
+def test_the_request_limit_close_is_announced_on_a_stale_answer(origin, rampart_factory):
+    r = rampart_factory([origin], limits={"max_requests_per_connection": 3}, sites=[{
+        "name": "main", "default": True, "hosts": ["main.test"],
+        "origin": {"endpoints": [origin.endpoint]}, "cache": {"enabled": True}}])
+    path = "/cacheable?cc=public%2C+max-age%3D1%2C+stale-if-error%3D60"
+    with RawConn(r.port) as c:
+        assert c.request("GET", path).status == 200
+    time.sleep(2.2)
+    origin.control(status=503)  # stale answers: the origin's 5xx path
+    _last_request_announces_close(r.port, path, 200)
+    origin.kill()  # stale answers: the origin-unreachable path
+    _last_request_announces_close(r.port, path, 200)
+
+
 def test_origin_closing_its_connection_does_not_close_the_client(rampart, origin):
     before = origin_conns(origin)
     with RawConn(rampart.port) as c:

@@ -135,8 +135,8 @@ lists:
                            "needs one of them)"));
   EXPECT_TRUE(has_error_at(r, 9, 3, "\"bad name\" is not a valid list name"));
   EXPECT_TRUE(has_error_at(r, 13, 18,
-                           "lists.limits.max_entries: max_entries and max_bytes apply to a list "
-                           "file; inline items are capped at 100000"));
+                           "lists.limits.max_entries: max_entries, max_bytes and max_change "
+                           "apply to a list file; inline items are capped at 100000"));
   EXPECT_TRUE(has_error_at(r, 15, 11, "lists.dns.kind: \"dns\" is not one of: ip"));
   EXPECT_TRUE(has_error_at(r, 17, 3, "list \"both\" is defined twice; the first is at line 4"));
   EXPECT_TRUE(has_error_at(r, 19, 11,
@@ -236,6 +236,15 @@ TEST(ListFilesTest, Limits) {
   EXPECT_EQ(out_of_range.errors.size(), 2u) << all_errors(out_of_range);
   auto zero = with("    max_entries: 0\n");
   EXPECT_TRUE(has_error_at(zero, 6, 18, "0 is out of range"));
+  // The data feed's change ratio: 50% unless set; 0 turns the held-back check off.
+  EXPECT_DOUBLE_EQ(fits.config->lists.at("three").max_change, 0.5);
+  auto ratio = with("    max_change: 20%\n");
+  ASSERT_TRUE(ratio.ok()) << all_errors(ratio);
+  EXPECT_DOUBLE_EQ(ratio.config->lists.at("three").max_change, 0.2);
+  auto off = with("    max_change: 0%\n");
+  ASSERT_TRUE(off.ok()) << all_errors(off);
+  EXPECT_DOUBLE_EQ(off.config->lists.at("three").max_change, 0.0);
+  EXPECT_FALSE(with("    max_change: 2000%\n").ok());
 }
 
 TEST(ListFilesTest, BadPathValues) {

@@ -49,7 +49,7 @@ inline std::string get(std::string_view target, std::string_view headers = "",
   return s;
 }
 
-inline std::shared_ptr<const core::IpRangeSet> ip_set(
+inline std::shared_ptr<const core::LiveIpSet> ip_set(
     std::initializer_list<std::string_view> items) {
   core::IpRangeSet::Builder b;
   for (std::string_view item : items) {
@@ -57,7 +57,8 @@ inline std::shared_ptr<const core::IpRangeSet> ip_set(
     EXPECT_TRUE(c.has_value()) << item;
     if (c) b.add(*c);
   }
-  return std::make_shared<const core::IpRangeSet>(std::move(b).build());
+  return std::make_shared<const core::LiveIpSet>(
+      std::make_shared<const core::IpRangeSet>(std::move(b).build()), false);
 }
 
 inline core::IpAddress ip(std::string_view text) {
