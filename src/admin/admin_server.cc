@@ -117,6 +117,15 @@ std::string config_json(server::Server& server) {
   append_tally(out, d.running);
   out.append(",\"candidate\":");
   append_tally(out, d.candidate);
+  out.append(",\"rollout\":");
+  if (d.rollout_node.empty()) {
+    out.append("null");
+  } else {
+    fmt::format_to(std::back_inserter(out),
+                   "{{\"node\":{},\"group\":{},\"waiting_for\":{},\"redis\":\"{}\"}}",
+                   json_string(d.rollout_node), d.rollout_group, optional(d.waiting_for),
+                   d.redis_reachable ? "ok" : "unreachable");
+  }
   out.append(",\"last_decision\":");
   if (d.last_action.empty()) {
     out.append("null");

@@ -1,5 +1,6 @@
 #pragma once
-// The `cluster:` section: rate-limit counters shared by a fleet of nodes through Redis.
+// The `cluster:` section: rate-limit counters and config rollouts shared by a fleet of
+// nodes through Redis.
 
 #include <cstdint>
 #include <string>
@@ -17,6 +18,7 @@ struct ClusterSettings {
   Millis timeout{50};           // connect, and each round trip
   Millis log_interval{10'000};  // while redis is down, one log line per interval
   uint32_t max_keys = 16'384;   // keys per rule a node shares
+  std::string node;             // this node's name in config rollouts; empty: hostname:admin port
 };
 
 }  // namespace rampart::config

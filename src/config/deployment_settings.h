@@ -21,6 +21,11 @@ struct Deployment {
   // Requests the candidate must have served before its rates are compared.
   uint32_t min_requests = 20;
   bool auto_promote = true;  // false: after the window it waits for an operator
+  // Cluster rollout (with a `cluster:` section): a node of group g starts its canary
+  // only once every node of a lower group that registered the version promoted it.
+  uint32_t group = 0;
+  // How long a waiting node goes without reaching Redis before it runs its own canary.
+  Millis wait_timeout{600'000};
 };
 
 }  // namespace rampart::config

@@ -11,7 +11,7 @@ namespace rampart::config::detail {
 namespace {
 
 const Keys kClusterKeys = {"redis",   "password",     "key_prefix", "sync_interval",
-                           "timeout", "log_interval", "max_keys"};
+                           "timeout", "log_interval", "max_keys",   "node"};
 
 bool visible_ascii(std::string_view s) {
   for (char c : s) {
@@ -61,6 +61,14 @@ void Walker::cluster(const At& at) {
       if (auto d = duration_in(v, Millis(100), Millis(3'600'000))) c.log_interval = *d;
     } else if (key == "max_keys") {
       if (auto n = integer(v, 16, 10'000'000)) c.max_keys = static_cast<uint32_t>(*n);
+    } else if (key == "node") {
+      auto s = string(v);
+      if (!s) return;
+      if (s->empty() || !visible_ascii(*s) || s->size() > 128) {
+        error(v, "the node name may hold only visible ASCII characters (1 to 128)");
+      } else {
+        c.node = *s;
+      }
     }
   });
   if (at.node.IsMap() && !has_redis) {

@@ -8,8 +8,14 @@
 namespace rampart::config::detail {
 namespace {
 
-const Keys kDeploymentKeys = {"canary_percent",       "window",       "max_error_rate_increase",
-                              "max_latency_increase", "min_requests", "auto_promote"};
+const Keys kDeploymentKeys = {"canary_percent",
+                              "window",
+                              "max_error_rate_increase",
+                              "max_latency_increase",
+                              "min_requests",
+                              "auto_promote",
+                              "group",
+                              "wait_timeout"};
 
 }  // namespace
 
@@ -37,6 +43,10 @@ void Walker::deployment(const At& at) {
       if (auto n = integer(v, 1, 1'000'000'000)) d.min_requests = static_cast<uint32_t>(*n);
     } else if (key == "auto_promote") {
       if (auto b = boolean(v)) d.auto_promote = *b;
+    } else if (key == "group") {
+      if (auto n = integer(v, 0, 1'000)) d.group = static_cast<uint32_t>(*n);
+    } else if (key == "wait_timeout") {
+      if (auto w = duration_in(v, Millis(1'000), Millis(604'800'000))) d.wait_timeout = *w;
     }
   });
 }

@@ -337,10 +337,15 @@ ReloadOutcome Server::reload(bool force) {
           record_decision("rollback", trial_->candidate->config->version,
                           "superseded by a newer reload");
         }
-        trial_ = Trial{built.snapshot, policy, std::chrono::steady_clock::now(), tally_of(*current),
-                       false};
-        shared_.store.publish_candidate(built.snapshot,
-                                        policy.canary_percent * (SnapshotStore::kShareScale / 100));
+        trial_ = Trial{built.snapshot,     policy, std::chrono::steady_clock::now(),
+                       tally_of(*current), false,  std::nullopt};
+        begin_rollout(*current->config, *trial_);
+        if (trial_->rollout && trial_->rollout->waiting()) {
+          // Staged only: no connection sees it until the lower groups promoted it.
+          shared_.store.publish_candidate(nullptr, 0);
+        } else {
+          start_canary(*trial_);
+        }
         outcome.ok = true;
         outcome.staged = true;
         outcome.config_version = loaded.config->version;
@@ -355,6 +360,7 @@ ReloadOutcome Server::reload(bool force) {
                             "superseded by a forced reload");
           }
           activate(built.snapshot);
+          if (rollout_link_) rollout_link_->stop_watching();
           if (force && policy.enabled) {
             record_decision("force", loaded.config->version, "reload forced: no canary");
           }
@@ -367,7 +373,12 @@ ReloadOutcome Server::reload(bool force) {
   if (outcome.ok) {
     shared_.metrics.reloads.fetch_add(1, std::memory_order_relaxed);
     last_reload_errors_.clear();
-    if (outcome.staged) {
+    if (outcome.staged && trial_->rollout && trial_->rollout->waiting()) {
+      core::log(core::LogLevel::kInfo,
+                "config {} staged on node {} (group {}): its canary waits for the lower node "
+                "groups to promote it",
+                outcome.config_version, trial_->rollout->node(), trial_->rollout->group());
+    } else if (outcome.staged) {
       core::log(core::LogLevel::kInfo,
                 "config {} on trial: {}% of connections for {} s, then promoted or rolled back",
                 outcome.config_version, trial_->policy.canary_percent,

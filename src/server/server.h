@@ -19,6 +19,7 @@
 #include "core/workers.h"
 #include "pipeline/pipeline.h"
 #include "proxy/health_checker.h"
+#include "server/rollout_link.h"
 #include "server/worker_context.h"
 
 namespace rampart::server {
@@ -34,7 +35,8 @@ struct ReloadOutcome {
 struct DeploymentState {
   std::string current_version;
   std::string candidate_version;  // empty: no trial
-  std::string state = "stable";   // "stable", "canary", "hold" (waiting for an operator)
+  // "stable", "canary", "hold" (waiting for an operator), "waiting" (for lower node groups)
+  std::string state = "stable";
   uint32_t canary_percent = 0;
   double elapsed_s = 0;
   double window_s = 0;
@@ -44,6 +46,11 @@ struct DeploymentState {
   std::string last_reason;
   std::string last_version;
   std::string last_at;  // UTC, ISO 8601
+  // Cluster rollout of the candidate (rollout_node empty when the trial is local).
+  std::string rollout_node;
+  uint32_t rollout_group = 0;
+  std::string waiting_for;  // e.g. "group 0" while state is "waiting"
+  bool redis_reachable = true;
 };
 
 class Server {
@@ -89,6 +96,12 @@ class Server {
   void record_decision(std::string_view action, const std::string& version,
                        const std::string& reason);
   Tally tally_of(const Snapshot& snapshot) const;
+  // Cluster rollout (server_rollout.cc), all with reload_mutex_ held.
+  struct Trial;
+  void begin_rollout(const config::Config& running, Trial& trial);
+  bool follow_rollout();  // false when the trial ended or still waits for lower groups
+  void start_canary(Trial& trial);
+  void report_rollout(RolloutStage stage, const std::string& reason = "");
 
   struct Trial {
     std::shared_ptr<const Snapshot> candidate;
@@ -96,6 +109,7 @@ class Server {
     std::chrono::steady_clock::time_point started;
     Tally running_base;  // what the running snapshot had served when the trial began
     bool holding = false;
+    std::optional<RolloutTracker> rollout;  // in cluster mode
   };
 
   const pipeline::ModuleRegistry& registry_;
@@ -117,6 +131,7 @@ class Server {
   std::condition_variable_any deployment_wake_;
   bool deployment_stop_ = false;  // guarded by reload_mutex_
   std::thread deployment_thread_;
+  std::unique_ptr<RolloutLink> rollout_link_;  // guarded by reload_mutex_
   // Last: stopped (its thread joined) before anything the pools it checks point to.
   proxy::HealthChecker health_;
 };

@@ -51,6 +51,7 @@ void Server::record_decision(std::string_view action, const std::string& version
 
 void Server::judge_trial() {
   if (!trial_) return;  // a trial on hold is still rolled back when it fails
+  if (trial_->rollout && rollout_link_ && !follow_rollout()) return;
   auto current = shared_.store.load();
   Tally running = tally_of(*current).since(trial_->running_base);
   Tally candidate = tally_of(*trial_->candidate);
@@ -67,6 +68,7 @@ void Server::judge_trial() {
       return;
     case Verdict::kRollback:
       record_decision("rollback", trial_->candidate->config->version, d.reason);
+      report_rollout(RolloutStage::kRolledBack, d.reason);
       shared_.store.publish_candidate(nullptr, 0);
       trial_.reset();
       return;
@@ -78,6 +80,7 @@ void Server::judge_trial() {
         core::log(core::LogLevel::kError, "access_log: {} (the previous log stays)", log_error);
       }
       record_decision("promote", candidate_snapshot->config->version, d.reason);
+      report_rollout(RolloutStage::kPromoted);
       activate(candidate_snapshot);
       return;
     }
@@ -118,6 +121,7 @@ bool Server::promote(std::string& message) {
     core::log(core::LogLevel::kError, "access_log: {} (the previous log stays)", log_error);
   }
   record_decision("promote", candidate->config->version, "promoted by an operator");
+  report_rollout(RolloutStage::kPromoted);
   activate(candidate);
   message = candidate->config->version;
   return true;
@@ -131,6 +135,7 @@ bool Server::rollback(std::string& message) {
   }
   message = trial_->candidate->config->version;
   record_decision("rollback", message, "rolled back by an operator");
+  report_rollout(RolloutStage::kRolledBack, "rolled back by an operator");
   shared_.store.publish_candidate(nullptr, 0);
   trial_.reset();
   return true;
@@ -143,7 +148,14 @@ DeploymentState Server::deployment_state() {
   s.current_version = current->config->version;
   if (trial_) {
     s.candidate_version = trial_->candidate->config->version;
-    s.state = trial_->holding ? "hold" : "canary";
+    bool waiting = trial_->rollout && trial_->rollout->waiting();
+    s.state = waiting ? "waiting" : trial_->holding ? "hold" : "canary";
+    if (trial_->rollout) {
+      s.rollout_node = trial_->rollout->node();
+      s.rollout_group = trial_->rollout->group();
+      s.waiting_for = trial_->rollout->waiting_for();
+      s.redis_reachable = trial_->rollout->redis_reachable();
+    }
     s.canary_percent = trial_->policy.canary_percent;
     s.elapsed_s =
         std::chrono::duration<double>(std::chrono::steady_clock::now() - trial_->started).count();

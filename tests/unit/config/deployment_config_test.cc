@@ -58,6 +58,29 @@ TEST(DeploymentConfig, BadValuesAreErrorsWithTheirLine) {
   EXPECT_EQ(unknown->line, 6);
 }
 
+TEST(DeploymentConfig, ClusterRolloutKeys) {
+  auto r = load(kBase +
+                "deployment: {group: 2, wait_timeout: 90s}\n"
+                "cluster: {redis: 127.0.0.1:6379, node: edge-7}\n");
+  ASSERT_TRUE(r.ok()) << r.errors.front().to_string();
+  EXPECT_EQ(r.config->deployment.group, 2u);
+  EXPECT_EQ(r.config->deployment.wait_timeout, Millis(90'000));
+  EXPECT_EQ(r.config->cluster.node, "edge-7");
+  auto d = load(kBase + "deployment: {}\ncluster: {redis: 127.0.0.1:6379}\n");
+  ASSERT_TRUE(d.ok()) << d.errors.front().to_string();
+  EXPECT_EQ(d.config->deployment.group, 0u);
+  EXPECT_TRUE(d.config->cluster.node.empty());  // the server names it hostname:admin port
+}
+
+TEST(DeploymentConfig, BadRolloutKeysAreErrors) {
+  auto r = load(kBase +
+                "deployment: {group: -1, wait_timeout: 10ms}\n"
+                "cluster: {redis: 127.0.0.1:6379, node: \"a b\"}\n");
+  ASSERT_FALSE(r.ok());
+  EXPECT_NE(find_error(r, "node name"), nullptr);
+  EXPECT_GE(r.errors.size(), 3u);
+}
+
 TEST(RuleListCap, TenTimesTheRulesIsRefusedBeforeTheTreeIsBuilt) {
   std::string rules = "firewall:\n  rules:\n";
   for (int i = 0; i < 100'000; ++i) {

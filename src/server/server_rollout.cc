@@ -1,0 +1,115 @@
+// Cluster rollout on the deployment thread: a staged version waits for the lower node
+// groups, starts its canary when they promoted it, and follows a rollback anywhere in
+// the fleet. Every Redis exchange happens on the RolloutLink's thread; here we only
+// take its latest read.
+
+#include <unistd.h>
+
+#include <fmt/format.h>
+
+#include "core/log.h"
+#include "server/server.h"
+
+namespace rampart::server {
+
+namespace {
+
+constexpr auto kPollInterval = std::chrono::milliseconds(200);
+
+std::string node_name(const config::Config& config) {
+  if (!config.cluster.node.empty()) return config.cluster.node;
+  char host[256] = {};
+  if (gethostname(host, sizeof(host) - 1) != 0 || host[0] == '\0') return "localhost";
+  return fmt::format("{}:{}", host, config.admin.address.port);
+}
+
+}  // namespace
+
+void Server::begin_rollout(const config::Config& running, Trial& trial) {
+  if (!running.cluster.enabled) {
+    if (rollout_link_) rollout_link_->stop_watching();
+    return;
+  }
+  RolloutLinkOptions options{running.cluster.redis.host, running.cluster.redis.port,
+                             running.cluster.password,   running.cluster.key_prefix,
+                             running.cluster.timeout,    kPollInterval};
+  if (!rollout_link_ || rollout_link_->options().identity() != options.identity()) {
+    rollout_link_ = std::make_unique<RolloutLink>(std::move(options));
+  }
+  trial.rollout.emplace(node_name(running), trial.policy.group, trial.policy.wait_timeout);
+  rollout_link_->watch(trial.candidate->config->version, trial.rollout->node(),
+                       trial.rollout->group(),
+                       trial.rollout->waiting() ? RolloutStage::kWaiting : RolloutStage::kCanary);
+}
+
+void Server::start_canary(Trial& trial) {
+  trial.started = std::chrono::steady_clock::now();
+  trial.running_base = tally_of(*shared_.store.load());
+  shared_.store.publish_candidate(trial.candidate,
+                                  trial.policy.canary_percent * (SnapshotStore::kShareScale / 100));
+}
+
+void Server::report_rollout(RolloutStage stage, const std::string& reason) {
+  if (!trial_ || !trial_->rollout || !rollout_link_) return;
+  RolloutTracker& r = *trial_->rollout;
+  r.finish();
+  std::string bad = stage == RolloutStage::kRolledBack && !reason.empty()
+                        ? rollout_bad_text(r.node(), reason)
+                        : std::string();
+  rollout_link_->report(trial_->candidate->config->version, stage, bad);
+}
+
+bool Server::follow_rollout() {
+  Trial& trial = *trial_;
+  RolloutTracker& r = *trial.rollout;
+  const std::string version = trial.candidate->config->version;
+  std::optional<RolloutRead> read = rollout_link_->take(version);
+  if (!read) return !r.waiting();
+  const std::string redis =
+      fmt::format("{}:{}", rollout_link_->options().host, rollout_link_->options().port);
+  if (read->ok && !r.redis_reachable()) {
+    core::log(core::LogLevel::kInfo, "cluster rollout of {}: redis {} reachable again", version,
+              redis);
+  }
+  RolloutAction action =
+      read->ok ? r.on_record(read->record) : r.on_unreachable(std::chrono::steady_clock::now());
+  switch (action) {
+    case RolloutAction::kNone:
+      break;
+    case RolloutAction::kLogUnreachable:
+      core::log(core::LogLevel::kWarn, "cluster rollout of {}: redis {} unreachable ({}); {}",
+                version, redis, read->error,
+                r.waiting()
+                    ? fmt::format("still waiting for {}, the running config serves; "
+                                  "local canary after wait_timeout {} s",
+                                  r.waiting_for(), trial.policy.wait_timeout.count() / 1000.0)
+                    : std::string("the local canary goes on"));
+      break;
+    case RolloutAction::kStartCanary:
+      core::log(core::LogLevel::kInfo,
+                "cluster rollout of {}: lower groups promoted it; canary starts on node {} "
+                "(group {})",
+                version, r.node(), r.group());
+      start_canary(trial);
+      rollout_link_->report(version, RolloutStage::kCanary);
+      break;
+    case RolloutAction::kFallBack:
+      core::log(core::LogLevel::kWarn,
+                "cluster rollout of {}: redis {} unreachable for wait_timeout {} s; starting "
+                "the local canary on node {}",
+                version, redis, trial.policy.wait_timeout.count() / 1000.0, r.node());
+      start_canary(trial);
+      rollout_link_->report(version, RolloutStage::kCanary);
+      break;
+    case RolloutAction::kDrop:
+    case RolloutAction::kRollBack:
+      record_decision("rollback", version, r.reason());
+      shared_.store.publish_candidate(nullptr, 0);
+      rollout_link_->report(version, RolloutStage::kRolledBack);
+      trial_.reset();
+      return false;
+  }
+  return !r.waiting();
+}
+
+}  // namespace rampart::server
