@@ -157,6 +157,22 @@ TEST(SeclangResponse, LoggingPhaseRunsAfterADeny) {
   EXPECT_EQ(r.tx->tx("logged"), "1");
 }
 
+// The server's buffer for the inspected body is gone by the time phase 5 runs (when
+// the request ends): phase 5 rules still see the body phase 4 saw.
+TEST(SeclangResponse, LoggingPhaseSeesTheResponseBodyAfterItsBufferIsGone) {
+  auto rules = load(std::string(kOn) +
+                    "SecResponseBodyAccess On\nSecResponseBodyMimeType text/html\n"
+                    "SecRule RESPONSE_BODY \"@contains secret\" \"id:3,phase:5,pass,log\"\n");
+  Exchange r(*rules);
+  r.response(200, {{"Content-Type", "text/html"}});
+  ASSERT_TRUE(r.tx->wants_response_body());
+  std::string buffer = "<p>the secret is out</p>";
+  r.tx->process_response_body(buffer);
+  std::fill(buffer.begin(), buffer.end(), 'x');  // the buffer is reused for other bytes
+  r.tx->process_logging();
+  EXPECT_TRUE(r.has(3));
+}
+
 TEST(SeclangArgumentsLimit, CountsQueryAndBodyTogether) {
   auto rules = load(std::string(kOn) +
                     "SecArgumentsLimit 3\n"
