@@ -1,5 +1,8 @@
 #include "seclang/persistent_store.h"
 
+#include <algorithm>
+#include <cstdint>
+
 namespace rampart::seclang {
 namespace {
 
@@ -20,6 +23,7 @@ PersistentStore& PersistentStore::process() {
 
 void PersistentStore::load(std::string_view collection, std::string_view key, Clock::time_point now,
                            Values& out) {
+  if (key.size() > options_.max_key_bytes) return;
   std::string id = record_id(collection, key);
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
@@ -53,7 +57,7 @@ void PersistentStore::save(std::string_view collection, std::string_view key, co
   for (const auto& entry : before) {
     if (!after.contains(entry.first)) changed = true;
   }
-  if (!changed) return;
+  if (!changed || key.size() > options_.max_key_bytes) return;
   std::string id = record_id(collection, key);
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
@@ -70,6 +74,7 @@ void PersistentStore::save(std::string_view collection, std::string_view key, co
     auto var = record.variables.find(name);
     if (var == record.variables.end()) {
       if (record.variables.size() >= options_.max_variables) continue;
+      if (name.size() > options_.max_name_bytes) continue;
       var = record.variables.emplace(name, Variable{}).first;
     }
     var->second.value = value.substr(0, options_.max_value_bytes);
@@ -83,7 +88,10 @@ void PersistentStore::save(std::string_view collection, std::string_view key, co
     if (seconds <= 0) {
       record.variables.erase(var);
     } else {
-      var->second.expires = now + std::chrono::seconds(seconds);
+      // The seconds come from a macro (client input): far enough is forever, and a
+      // larger count would overflow the clock's nanoseconds.
+      constexpr int64_t kMaxSeconds = int64_t{10} * 365 * 24 * 3600;
+      var->second.expires = now + std::chrono::seconds(std::min(seconds, kMaxSeconds));
     }
   }
 }

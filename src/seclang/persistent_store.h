@@ -21,9 +21,13 @@ class PersistentStore {
   using Values = std::unordered_map<std::string, std::string>;  // lower-case names
 
   struct Options {
-    size_t max_records = 65536;          // over it, the longest idle record of a sample goes
-    size_t max_variables = 128;          // per record; further new variables are not kept
-    size_t max_value_bytes = 4096;       // longer values are cut
+    size_t max_records = 65536;     // over it, the longest idle record of a sample goes
+    size_t max_variables = 128;     // per record; further new variables are not kept
+    size_t max_value_bytes = 4096;  // longer values are cut
+    // A record key or variable name comes from a macro (a cookie, an argument): longer
+    // ones are not kept, so a client cannot fill the store with its own huge keys.
+    size_t max_key_bytes = 512;
+    size_t max_name_bytes = 256;
     std::chrono::seconds timeout{3600};  // a record unused this long is dropped
   };
 

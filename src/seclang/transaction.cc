@@ -234,7 +234,8 @@ void Transaction::process_response_body(std::string_view body, bool truncated) {
       }
     }
   }
-  response_body_ = body;
+  response_body_text_.assign(body);
+  response_body_ = response_body_text_;
   has_response_body_ = true;
   run_phase(4);
 }

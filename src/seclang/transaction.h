@@ -92,8 +92,9 @@ class Transaction {
   // MIME type in SecResponseBodyMimeType, engine not off, no verdict yet).
   bool wants_response_body() const;
   size_t response_body_limit() const;  // SecResponseBodyLimit
-  // Phase 4. `truncated`: the body was longer than the limit and `body` is its first
-  // part; SecResponseBodyLimitAction Reject then denies (403) instead of inspecting.
+  // Phase 4 (`body` is copied). `truncated`: the body was longer than the limit and
+  // `body` is its first part; SecResponseBodyLimitAction Reject then denies (403)
+  // instead of inspecting.
   void process_response_body(std::string_view body, bool truncated = false);
   // Phase 5; then the persistent collections are saved.
   void process_logging();
@@ -165,6 +166,8 @@ class Transaction {
   std::string_view response_protocol_;
   std::span<const HeaderView> response_headers_;
   std::string response_content_type_;
+  // A copy: phase 5 runs when the request ends, after the server's buffer is gone.
+  std::string response_body_text_;
   std::string_view response_body_;
   bool has_response_body_ = false;
   bool outbound_data_error_ = false;

@@ -2,7 +2,6 @@
 
 namespace rampart::seclang {
 
-
 size_t TransformCache::home(const void* source, size_t size, uint32_t chain) const {
   uint64_t x = reinterpret_cast<uintptr_t>(source) ^ (uint64_t{size} << 40) ^
                (uint64_t{chain} * 0xFF51AFD7ED558CCDull);

@@ -157,6 +157,22 @@ TEST(SeclangResponse, LoggingPhaseRunsAfterADeny) {
   EXPECT_EQ(r.tx->tx("logged"), "1");
 }
 
+// The server's buffer for the inspected body is gone by the time phase 5 runs (when
+// the request ends): phase 5 rules still see the body phase 4 saw.
+TEST(SeclangResponse, LoggingPhaseSeesTheResponseBodyAfterItsBufferIsGone) {
+  auto rules = load(std::string(kOn) +
+                    "SecResponseBodyAccess On\nSecResponseBodyMimeType text/html\n"
+                    "SecRule RESPONSE_BODY \"@contains secret\" \"id:3,phase:5,pass,log\"\n");
+  Exchange r(*rules);
+  r.response(200, {{"Content-Type", "text/html"}});
+  ASSERT_TRUE(r.tx->wants_response_body());
+  std::string buffer = "<p>the secret is out</p>";
+  r.tx->process_response_body(buffer);
+  std::fill(buffer.begin(), buffer.end(), 'x');  // the buffer is reused for other bytes
+  r.tx->process_logging();
+  EXPECT_TRUE(r.has(3));
+}
+
 TEST(SeclangArgumentsLimit, CountsQueryAndBodyTogether) {
   auto rules = load(std::string(kOn) +
                     "SecArgumentsLimit 3\n"
@@ -220,6 +236,21 @@ TEST(SeclangPersistent, ExpirevarDropsTheVariableAfterItsTime) {
   EXPECT_TRUE(idle.empty());
 }
 
+// expirevar's seconds may come from the request: a huge count is a long life, not a
+// clock overflow that would expire the variable at once.
+TEST(SeclangPersistent, HugeExpirevarKeepsTheVariable) {
+  auto rules = load(std::string(kOn) +
+                    "SecAction \"id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},"
+                    "setvar:ip.block=1,expirevar:ip.block=%{ARGS.t}\"\n");
+  ASSERT_TRUE(rules);
+  PersistentStore store;
+  Exchange r(*rules, "/?t=99999999999999999999", {}, "192.0.2.10", &store);
+  r.tx->process_logging();
+  PersistentStore::Values later;
+  store.load("ip", "192.0.2.10", Clock::now() + std::chrono::seconds(61), later);
+  EXPECT_EQ(later["block"], "1");
+}
+
 TEST(SeclangPersistent, StoreIsBounded) {
   PersistentStore::Options options;
   options.max_records = 64;
@@ -233,6 +264,21 @@ TEST(SeclangPersistent, StoreIsBounded) {
   PersistentStore::Values last;
   store.load("ip", "999", now, last);
   EXPECT_EQ(last.size(), 2u);  // the third variable did not fit
+}
+
+// Keys and names come from the request (a cookie, an argument): oversized ones are not
+// stored, so a client cannot make each of the store's records hold megabytes.
+TEST(SeclangPersistent, OversizedKeysAndNamesAreNotKept) {
+  PersistentStore store;
+  auto now = Clock::now();
+  const std::string huge(64 * 1024, 'k');
+  store.save("session", huge, {}, {{"a", "1"}}, {}, now);
+  EXPECT_EQ(store.size(), 0u);
+  store.save("session", "short", {}, {{huge, "1"}, {"b", "2"}}, {}, now);
+  PersistentStore::Values kept;
+  store.load("session", "short", now, kept);
+  EXPECT_EQ(kept.size(), 1u);
+  EXPECT_EQ(kept["b"], "2");
 }
 
 // The real CRS at PL1 with response body access: data leakage rules block SQL errors.
