@@ -122,9 +122,14 @@ std::string config_json(server::Server& server) {
     out.append("null");
   } else {
     fmt::format_to(std::back_inserter(out),
-                   "{{\"node\":{},\"group\":{},\"waiting_for\":{},\"redis\":\"{}\"}}",
+                   "{{\"node\":{},\"group\":{},\"waiting_for\":{},\"redis\":\"{}\",\"gone\":[",
                    json_string(d.rollout_node), d.rollout_group, optional(d.waiting_for),
                    d.redis_reachable ? "ok" : "unreachable");
+    for (size_t i = 0; i < d.gone.size(); ++i) {
+      if (i > 0) out.push_back(',');
+      out.append(json_string(d.gone[i]));
+    }
+    out.append("]}");
   }
   out.append(",\"last_decision\":");
   if (d.last_action.empty()) {

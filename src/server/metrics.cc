@@ -227,11 +227,44 @@ void Metrics::render(std::string& out, std::string_view config_version) const {
   counter(out, "rampart_config_reload_failures_total",
           "Config reloads refused (the running config stayed).",
           reload_failures.load(std::memory_order_relaxed));
+  render_rollout_metrics(out);
   fmt::format_to(it,
                  "# HELP rampart_config_version_info The running config version.\n"
                  "# TYPE rampart_config_version_info gauge\n"
                  "rampart_config_version_info{{version=\"{}\"}} 1\n",
                  escape_label(config_version));
+}
+
+void Metrics::set_rollout_stage(std::string_view version, std::string_view stage) {
+  std::lock_guard lock(mutex_);
+  rollout_version_ = version;
+  rollout_stage_ = stage;
+}
+
+void Metrics::render_rollout_metrics(std::string& out) const {
+  auto it = std::back_inserter(out);
+  {
+    std::lock_guard lock(mutex_);
+    if (!rollout_version_.empty()) {
+      fmt::format_to(it,
+                     "# HELP rampart_config_rollout_stage This node's stage in the cluster "
+                     "rollout of the newest version it followed.\n"
+                     "# TYPE rampart_config_rollout_stage gauge\n"
+                     "rampart_config_rollout_stage{{version=\"{}\",stage=\"{}\"}} 1\n",
+                     escape_label(rollout_version_), escape_label(rollout_stage_));
+    }
+  }
+  fmt::format_to(it,
+                 "# HELP rampart_config_rollout_rollbacks_total Cluster-rolled versions this "
+                 "node rolled back, by where the rollback began.\n"
+                 "# TYPE rampart_config_rollout_rollbacks_total counter\n"
+                 "rampart_config_rollout_rollbacks_total{{source=\"local\"}} {}\n"
+                 "rampart_config_rollout_rollbacks_total{{source=\"fleet\"}} {}\n",
+                 rollout_rollbacks_local.load(std::memory_order_relaxed),
+                 rollout_rollbacks_fleet.load(std::memory_order_relaxed));
+  counter(out, "rampart_config_rollout_nodes_gone_total",
+          "Lower-group nodes whose rollout heartbeat went stale, no longer waited for.",
+          rollout_nodes_gone.load(std::memory_order_relaxed));
 }
 
 }  // namespace rampart::server

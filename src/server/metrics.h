@@ -94,6 +94,13 @@ class Metrics {
   std::atomic<uint64_t> reloads{0};
   std::atomic<uint64_t> reload_failures{0};
   std::atomic<uint64_t> resident_bytes{0};  // sampled by worker 0's load probe
+  // Cluster rollout: rollbacks of a rolled-out version this node made itself ("local") or
+  // followed from another node ("fleet"), and lower-group nodes it judged gone.
+  std::atomic<uint64_t> rollout_rollbacks_local{0};
+  std::atomic<uint64_t> rollout_rollbacks_fleet{0};
+  std::atomic<uint64_t> rollout_nodes_gone{0};
+  // This node's stage in the rollout of the newest version it followed.
+  void set_rollout_stage(std::string_view version, std::string_view stage);
 
   // Appends the Prometheus text exposition of everything counted here.
   void render(std::string& out, std::string_view config_version) const;
@@ -102,12 +109,15 @@ class Metrics {
  private:
   void render_protocol_metrics(std::string& out) const;
   void render_guard_metrics(std::string& out) const;  // metrics_guard.cc
+  void render_rollout_metrics(std::string& out) const;
 
   mutable std::mutex mutex_;
   std::deque<SiteCounters> sites_;
   std::map<std::string, SiteCounters*, std::less<>> by_name_;
   unsigned worker_count_;
   std::unique_ptr<WorkerSlot[]> workers_;
+  std::string rollout_version_;  // guarded by mutex_
+  std::string rollout_stage_;    // guarded by mutex_
 };
 
 }  // namespace rampart::server

@@ -161,7 +161,8 @@ RolloutRead RolloutLink::exchange(const Target& target) {
   redisContext* c = ctx(context_);
   std::string key = options_.key_prefix + "rollout:" + target.version;
   std::string field = rollout_field(target.node);
-  std::string value = rollout_value(target.group, target.stage);
+  // Every round refreshes the heartbeat: the fleet tells a live node from a dead one by it.
+  std::string value = rollout_value(target.group, target.stage, rollout_now_ms());
   std::vector<std::vector<std::string>> commands = {{"HSET", key, field, value}};
   // HSETNX: the first node to roll the version back gives the fleet its reason.
   if (!target.bad.empty()) commands.push_back({"HSETNX", key, "bad", target.bad});

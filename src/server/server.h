@@ -51,6 +51,7 @@ struct DeploymentState {
   uint32_t rollout_group = 0;
   std::string waiting_for;  // e.g. "group 0" while state is "waiting"
   bool redis_reachable = true;
+  std::vector<std::string> gone;  // lower-group nodes whose heartbeat went stale
 };
 
 class Server {

@@ -155,6 +155,7 @@ DeploymentState Server::deployment_state() {
       s.rollout_group = trial_->rollout->group();
       s.waiting_for = trial_->rollout->waiting_for();
       s.redis_reachable = trial_->rollout->redis_reachable();
+      s.gone = trial_->rollout->gone();
     }
     s.canary_percent = trial_->policy.canary_percent;
     s.elapsed_s =

@@ -15,6 +15,9 @@ namespace rampart::server {
 namespace {
 
 constexpr auto kPollInterval = std::chrono::milliseconds(200);
+// A lower-group node silent for this many canary windows is gone: a live one writes its
+// heartbeat five times a second, and its canary ends within one window.
+constexpr int kStaleWindows = 3;
 
 std::string node_name(const config::Config& config) {
   if (!config.cluster.node.empty()) return config.cluster.node;
@@ -36,10 +39,12 @@ void Server::begin_rollout(const config::Config& running, Trial& trial) {
   if (!rollout_link_ || rollout_link_->options().identity() != options.identity()) {
     rollout_link_ = std::make_unique<RolloutLink>(std::move(options));
   }
-  trial.rollout.emplace(node_name(running), trial.policy.group, trial.policy.wait_timeout);
+  trial.rollout.emplace(node_name(running), trial.policy.group, trial.policy.wait_timeout,
+                        kStaleWindows * trial.policy.window);
+  RolloutStage stage = trial.rollout->waiting() ? RolloutStage::kWaiting : RolloutStage::kCanary;
   rollout_link_->watch(trial.candidate->config->version, trial.rollout->node(),
-                       trial.rollout->group(),
-                       trial.rollout->waiting() ? RolloutStage::kWaiting : RolloutStage::kCanary);
+                       trial.rollout->group(), stage);
+  shared_.metrics.set_rollout_stage(trial.candidate->config->version, rollout_stage_name(stage));
 }
 
 void Server::start_canary(Trial& trial) {
@@ -57,6 +62,10 @@ void Server::report_rollout(RolloutStage stage, const std::string& reason) {
                         ? rollout_bad_text(r.node(), reason)
                         : std::string();
   rollout_link_->report(trial_->candidate->config->version, stage, bad);
+  shared_.metrics.set_rollout_stage(trial_->candidate->config->version, rollout_stage_name(stage));
+  if (stage == RolloutStage::kRolledBack) {
+    shared_.metrics.rollout_rollbacks_local.fetch_add(1, std::memory_order_relaxed);
+  }
 }
 
 bool Server::follow_rollout() {
@@ -71,8 +80,16 @@ bool Server::follow_rollout() {
     core::log(core::LogLevel::kInfo, "cluster rollout of {}: redis {} reachable again", version,
               redis);
   }
+  size_t gone_before = r.gone().size();
   RolloutAction action =
       read->ok ? r.on_record(read->record) : r.on_unreachable(std::chrono::steady_clock::now());
+  for (size_t i = gone_before; i < r.gone().size(); ++i) {
+    core::log(core::LogLevel::kWarn,
+              "cluster rollout of {}: node {} wrote no heartbeat for over {} s; treated as "
+              "gone, no longer waited for",
+              version, r.gone()[i], r.stale_after().count() / 1000.0);
+    shared_.metrics.rollout_nodes_gone.fetch_add(1, std::memory_order_relaxed);
+  }
   switch (action) {
     case RolloutAction::kNone:
       break;
@@ -92,6 +109,7 @@ bool Server::follow_rollout() {
                 version, r.node(), r.group());
       start_canary(trial);
       rollout_link_->report(version, RolloutStage::kCanary);
+      shared_.metrics.set_rollout_stage(version, rollout_stage_name(RolloutStage::kCanary));
       break;
     case RolloutAction::kFallBack:
       core::log(core::LogLevel::kWarn,
@@ -100,12 +118,15 @@ bool Server::follow_rollout() {
                 version, redis, trial.policy.wait_timeout.count() / 1000.0, r.node());
       start_canary(trial);
       rollout_link_->report(version, RolloutStage::kCanary);
+      shared_.metrics.set_rollout_stage(version, rollout_stage_name(RolloutStage::kCanary));
       break;
     case RolloutAction::kDrop:
     case RolloutAction::kRollBack:
       record_decision("rollback", version, r.reason());
       shared_.store.publish_candidate(nullptr, 0);
       rollout_link_->report(version, RolloutStage::kRolledBack);
+      shared_.metrics.set_rollout_stage(version, rollout_stage_name(RolloutStage::kRolledBack));
+      shared_.metrics.rollout_rollbacks_fleet.fetch_add(1, std::memory_order_relaxed);
       trial_.reset();
       return false;
   }

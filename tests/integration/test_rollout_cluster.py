@@ -2,10 +2,13 @@
 A good version runs its canary on group 0, is promoted there, and only then on group 1;
 a bad one is rolled back on group 0 and group 1 never serves it; with Redis killed while
 group 1 waits, every node keeps serving its running config without a 5xx and the waiting
-node falls back to its own canary after wait_timeout."""
+node falls back to its own canary after wait_timeout; a group 0 node frozen in its
+canary holds group 1 only until its heartbeat is 3 windows old."""
 
 import copy
 import json
+import os
+import signal
 import time
 
 import pytest
@@ -161,3 +164,31 @@ def test_redis_killed_while_waiting_keeps_serving_then_falls_back(
     assert all(s == 200 for node in seen for (s, _) in node), seen
     assert c.logs().count("unreachable (") == 1, c.logs()  # logged once while waiting
     assert "starting the local canary" in c.logs()
+
+
+def test_group_0_node_dying_in_its_canary_holds_group_1_only_three_windows(
+        rampart_factory, origin, redis_server):
+    a, c = start_fleet(rampart_factory, origin, redis_server, groups=(0, 1), window="1s",
+                       auto_promote=False)  # a stays on trial (held) in its canary
+    for r in (a, c):
+        reload_staged(r, variant(r, "v2"))
+    wait_until(lambda: state(c)["rollout"]["waiting_for"] == "group 0", 5 * SLOW,
+               what="group 1 reads the rollout record")
+    # Frozen in its canary (as good as dead to the fleet): its entry stays "canary".
+    os.kill(a.pid, signal.SIGSTOP)
+    try:
+        frozen = time.monotonic()
+        # 3 x window without a heartbeat: a is gone and c runs its own canary.
+        wait_until(lambda: state(c)["state"] != "waiting", 15 * SLOW,
+                   what="group 1 stops waiting")
+        waited = time.monotonic() - frozen
+    finally:
+        os.kill(a.pid, signal.SIGCONT)
+    assert waited >= 2.0, waited  # not before the bound (3 s, less the heartbeat's age)
+    st = state(c)
+    assert len(st["rollout"]["gone"]) == 1, st
+    assert ":%d (group 0, canary, silent " % a.admin_port in st["rollout"]["gone"][0], st
+    assert "treated as gone" in c.logs()
+    assert c.metrics().value("rampart_config_rollout_nodes_gone_total") == 1
+    assert c.metrics().find("rampart_config_rollout_stage")[0][0] == \
+        {"version": "v2", "stage": "canary"}

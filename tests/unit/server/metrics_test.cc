@@ -141,6 +141,24 @@ TEST(Metrics, ConfigVersionInfo) {
   EXPECT_TRUE(text.ends_with("rampart_config_version_info{version=\"v\"} 1\n")) << text;
 }
 
+TEST(Metrics, RolloutStageAndCounters) {
+  Metrics m(1);
+  std::string text = render(m, "v");
+  EXPECT_EQ(text.find("rampart_config_rollout_stage{"), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, "rampart_config_rollout_rollbacks_total{source=\"fleet\"} 0"));
+  m.set_rollout_stage("v2", "canary");
+  m.set_rollout_stage("v3", "waiting");
+  m.rollout_rollbacks_fleet.fetch_add(1);
+  m.rollout_nodes_gone.fetch_add(2);
+  text = render(m, "v");
+  EXPECT_TRUE(has_line(text, "rampart_config_rollout_stage{version=\"v3\",stage=\"waiting\"} 1"))
+      << text;
+  EXPECT_EQ(text.find("version=\"v2\""), std::string::npos) << text;
+  EXPECT_TRUE(has_line(text, "rampart_config_rollout_rollbacks_total{source=\"fleet\"} 1"));
+  EXPECT_TRUE(has_line(text, "rampart_config_rollout_rollbacks_total{source=\"local\"} 0"));
+  EXPECT_TRUE(has_line(text, "rampart_config_rollout_nodes_gone_total 2")) << text;
+}
+
 TEST(Metrics, LabelValuesAreEscaped) {
   Metrics m(1);
   m.site("we\"ird\\site\nx")->count(0, 200);

@@ -138,5 +138,99 @@ TEST(RolloutTracker, OperatorDecisionEndsTheTracking) {
   EXPECT_EQ(t.on_unreachable(Clock::now()), RolloutAction::kNone);
 }
 
+TEST(RolloutRecord, HeartbeatRoundTripsAndOldEntriesHaveNone) {
+  auto r = parse_rollout_record({
+      {rollout_field("a"), rollout_value(0, RolloutStage::kCanary, 1700000000123)},
+      {rollout_field("b"), "1 waiting"},      // an older writer: no heartbeat
+      {rollout_field("c"), "0 canary soon"},  // garbled heartbeat
+      {rollout_field("d"), "0 canary -5"},    // negative
+  });
+  ASSERT_EQ(r.nodes.size(), 2u);
+  EXPECT_EQ(r.nodes[0].heartbeat_ms, 1700000000123);
+  EXPECT_EQ(r.nodes[0].stage, RolloutStage::kCanary);
+  EXPECT_EQ(r.nodes[1].heartbeat_ms, 0);
+}
+
+TEST(RolloutTracker, ALowerNodeSilentPastTheBoundIsGone) {
+  const int64_t t0 = 1'700'000'000'000;
+  RolloutTracker t("c", 1, 60s, 30s);
+  RolloutEntry dead{"a", 0, RolloutStage::kCanary, t0};
+  auto at = [&](int64_t ms) {
+    RolloutEntry self{"c", 1, RolloutStage::kWaiting, ms};
+    return t.on_record(record({dead, self}), ms);
+  };
+  EXPECT_EQ(at(t0 + 1'000), RolloutAction::kNone);
+  EXPECT_EQ(at(t0 + 29'000), RolloutAction::kNone);
+  EXPECT_EQ(t.waiting_for(), "group 0");
+  EXPECT_TRUE(t.gone().empty());
+  EXPECT_EQ(at(t0 + 31'000), RolloutAction::kStartCanary);
+  ASSERT_EQ(t.gone().size(), 1u);
+  EXPECT_TRUE(t.gone()[0].starts_with("a (group 0, canary, silent 31 s)"));
+}
+
+TEST(RolloutTracker, ALiveLowerNodeKeepsHoldingAndAnEntryWithoutHeartbeatToo) {
+  const int64_t t0 = 1'700'000'000'000;
+  RolloutTracker t("c", 1, 60s, 30s);
+  for (int64_t s = 1; s <= 120; s += 10) {
+    RolloutEntry live{"a", 0, RolloutStage::kCanary, t0 + s * 1000 - 200};
+    RolloutEntry legacy{"b", 0, RolloutStage::kCanary, 0};
+    EXPECT_EQ(t.on_record(record({live, legacy}), t0 + s * 1000), RolloutAction::kNone);
+  }
+  EXPECT_TRUE(t.waiting());
+  EXPECT_TRUE(t.gone().empty());
+}
+
+TEST(RolloutTracker, HeartbeatsAreNotJudgedRightAfterRedisCameBack) {
+  const int64_t t0 = 1'700'000'000'000;
+  auto steady = Clock::now();
+  RolloutTracker t("c", 1, 600s, 30s);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0}}), t0), RolloutAction::kNone);
+  // Redis down for a minute: every entry is old on the first read after it.
+  EXPECT_EQ(t.on_unreachable(steady), RolloutAction::kLogUnreachable);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0}}), t0 + 60'000),
+            RolloutAction::kNone);
+  EXPECT_TRUE(t.waiting());
+  // The live node wrote again meanwhile: still held.
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0 + 61'000}}), t0 + 63'000),
+            RolloutAction::kNone);
+  EXPECT_TRUE(t.waiting());
+  // A node that stays silent past the grace is gone.
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0}}), t0 + 63'000),
+            RolloutAction::kStartCanary);
+}
+
+TEST(RolloutTracker, NoBoundNeverJudgesHeartbeats) {
+  RolloutTracker t("c", 1, 60s);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, 1}}), 1'000'000'000'000),
+            RolloutAction::kNone);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, 1}}), 1'000'000'100'000),
+            RolloutAction::kNone);
+  EXPECT_TRUE(t.waiting());
+}
+
+TEST(RolloutTracker, ARecordLostWithRedisStillHoldsUntilTheLowerNodeIsSilent) {
+  const int64_t t0 = 1'700'000'000'000;
+  auto steady = Clock::now();
+  RolloutTracker t("c", 1, 600s, 30s);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0}}), t0), RolloutAction::kNone);
+  // Redis restarted empty: only this node's own entry is back.
+  EXPECT_EQ(t.on_unreachable(steady), RolloutAction::kLogUnreachable);
+  EXPECT_EQ(t.on_record(record({{"c", 1, RolloutStage::kWaiting, t0 + 5'000}}), t0 + 5'000),
+            RolloutAction::kNone);
+  EXPECT_EQ(t.waiting_for(), "group 0");
+  // The node comes back promoted: the canary starts.
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kPromoted, t0 + 6'000}}), t0 + 6'000),
+            RolloutAction::kStartCanary);
+}
+
+TEST(RolloutTracker, ALostRecordOfADeadNodeEndsWithItsHeartbeat) {
+  const int64_t t0 = 1'700'000'000'000;
+  RolloutTracker t("c", 1, 600s, 30s);
+  EXPECT_EQ(t.on_record(record({{"a", 0, RolloutStage::kCanary, t0}}), t0), RolloutAction::kNone);
+  EXPECT_EQ(t.on_record(record({}), t0 + 20'000), RolloutAction::kNone);
+  EXPECT_EQ(t.on_record(record({}), t0 + 31'000), RolloutAction::kStartCanary);
+  EXPECT_EQ(t.gone().size(), 1u);
+}
+
 }  // namespace
 }  // namespace rampart::server
