@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <chrono>
 #include <thread>
 #include <vector>
 
@@ -55,6 +56,11 @@ TEST(LiveIpSet, ReadersSeeWholeVersionsWhileTheSetIsReplaced) {
         lookups.fetch_add(1, std::memory_order_relaxed);
       }
     });
+  }
+  // On a busy machine the readers may not have started before the swaps are done.
+  auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (lookups.load() < 3 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::yield();
   }
   for (int i = 0; i < 2000; ++i) {
     // New copies each time, so each replaced set is really freed.
