@@ -102,17 +102,17 @@ void request(benchmark::State& state, Fixture& f, bool with_module) {
   }
 }
 
-void BM_RateLimitModule_10Rules(benchmark::State& state) {
+void RateLimitModule10Rules(benchmark::State& state) {
   static auto f = make_fixture();
   request(state, *f, true);
 }
-BENCHMARK(BM_RateLimitModule_10Rules);
+BENCHMARK(RateLimitModule10Rules);
 
 // The context alone, to subtract from the above.
-void BM_RateLimitModule_ContextOnly(benchmark::State& state) {
+void RateLimitModuleContextOnly(benchmark::State& state) {
   static auto f = make_fixture();
   request(state, *f, false);
 }
-BENCHMARK(BM_RateLimitModule_ContextOnly);
+BENCHMARK(RateLimitModuleContextOnly);
 
 }  // namespace
