@@ -242,6 +242,9 @@ A clock reading, the keyed hash of a 16-byte client address and one GCRA decisio
 sized for 1,000,000 keys, shared by the threads: a million distinct clients (\`ManyKeys\`,
 nearly every decision a cache miss), 10,000 (\`10kKeys\`) and one (\`OneKey\`, every
 thread on the same set lock); \`KeyHash\` is the hash alone. Target: under 100 ns.
+\`RateLimitModule10Rules\` (\`bench/micro/ratelimit_module_bench.cc\`) is not one decision but one
+whole request through the phase with this section's ten rules: a fresh request context,
+\`on_request\` and \`on_response\`; \`RateLimitModuleContextOnly\` is the context alone.
 
 $MICRO_TABLE
 

@@ -17,11 +17,14 @@
 namespace rampart::modules::rate_limit {
 
 struct Characteristic {
-  enum class Kind : uint8_t { kClientIp, kClientPrefix, kExpression };
+  // kField: the expression is one field read (the usual case), taken from the
+  // request's field cache without running the evaluator.
+  enum class Kind : uint8_t { kClientIp, kClientPrefix, kExpression, kField };
   Kind kind = Kind::kClientIp;
   int v4_prefix = 32;
   int v6_prefix = 128;
-  std::shared_ptr<const rules::Program> program;  // kExpression
+  uint32_t slot = 0;                              // kField
+  std::shared_ptr<const rules::Program> program;  // kExpression, kField
 };
 
 // Shared with the same rule id in earlier and later snapshots, so a reload does not
@@ -34,6 +37,7 @@ struct RuleCounters {
 struct CompiledRateRule {
   std::string id;
   std::shared_ptr<const rules::Program> condition;
+  bool always = false;  // the condition is the constant `true`: nothing to evaluate
   std::vector<Characteristic> characteristics;
   std::shared_ptr<const rules::Program> counting;  // response phase; null: every match counts
   config::RuleAction action = config::RuleAction::kBlock;

@@ -65,6 +65,13 @@ std::shared_ptr<ratelimit::ClusterSync> sync_for(const config::ClusterSettings& 
   return made;
 }
 
+bool is_constant_true(const rules::Program& p) {
+  const rules::Node& root = p.nodes[p.root];
+  if (root.op != rules::Op::kConst) return false;
+  const rules::Value& v = p.constants[root.payload];
+  return !v.missing && v.type == rules::Type::kBool && v.boolean;
+}
+
 class RateRuleCompiler {
  public:
   RateRuleCompiler(const config::Config& config, std::vector<config::Diagnostic>& errors)
@@ -129,6 +136,7 @@ class RateRuleCompiler {
       c.id = rule.id;
       std::string what = "rate-limit rule \"" + rule.id + "\"";
       c.condition = expression(request_, rule.expression, rules::Type::kBool, what);
+      c.always = c.condition && is_constant_true(*c.condition);
       std::string store_key = rule.id;
       for (const config::SourceText& text : rule.characteristics) {
         Characteristic ch;
@@ -142,6 +150,10 @@ class RateRuleCompiler {
         } else {
           ch.kind = Characteristic::Kind::kExpression;
           ch.program = characteristic(text, what + " characteristic");
+          if (ch.program && ch.program->nodes[ch.program->root].op == rules::Op::kField) {
+            ch.kind = Characteristic::Kind::kField;
+            ch.slot = ch.program->nodes[ch.program->root].payload;
+          }
         }
         c.characteristics.push_back(std::move(ch));
         store_key += '\x1f';

@@ -1,5 +1,6 @@
 #include "modules/rate_limit/rate_limit_module.h"
 
+#include <array>
 #include <cstring>
 #include <string>
 
@@ -38,8 +39,26 @@ struct Keys {
   uint64_t fleet = 0;
 };
 
+// The first few pending rules live inline: this state is allocated with the request
+// already, and a second allocation per request for the list would double the cost.
 struct RateLimitState final : pipeline::ModuleState {
-  std::vector<Pending> pending;
+  static constexpr size_t kInline = 8;
+  std::array<Pending, kInline> first{};
+  size_t count = 0;
+  std::vector<Pending> more;
+
+  void push(const Pending& p) {
+    if (count < kInline) {
+      first[count++] = p;
+    } else {
+      more.push_back(p);
+    }
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (size_t i = 0; i < count; ++i) f(first[i]);
+    for (const Pending& p : more) f(p);
+  }
 };
 
 // Appends one length-prefixed part to the key bytes, so ("ab","c") and ("a","bc")
@@ -92,7 +111,8 @@ void append_value(std::string& key, const rules::Value& v) {
 
 class RateLimitModule final : public pipeline::Module {
  public:
-  explicit RateLimitModule(std::unique_ptr<CompiledRateRules> rules) : rules_(std::move(rules)) {}
+  explicit RateLimitModule(std::unique_ptr<CompiledRateRules> rules)
+      : rules_(std::move(rules)), hasher_(ratelimit::KeyHasher::process()) {}
 
   std::string_view name() const override { return "rate_limit"; }
   pipeline::Phase phase() const override { return pipeline::Phase::kRateLimit; }
@@ -135,7 +155,7 @@ class RateLimitModule final : public pipeline::Module {
     ctx.facts.response_status = ctx.response_status;
     rules::EvalState eval(ctx.facts, rules_->response_slots);
     Nanos now = now_ns();
-    for (const Pending& p : state->pending) {
+    state->for_each([&](const Pending& p) {
       const CompiledRateRule& rule = *p.rule;
       if (rule.counting && rules::matches(*rule.counting, eval)) {
         rule.limiter->add(p.key, now);
@@ -145,7 +165,7 @@ class RateLimitModule final : public pipeline::Module {
       if (rule.response_headers && ctx.response_headers != nullptr) {
         add_headers(ctx, *ctx.response_headers, rule, rule.limiter->peek(p.key, now));
       }
-    }
+    });
     return Outcome::kContinue;
   }
 
@@ -214,19 +234,22 @@ class RateLimitModule final : public pipeline::Module {
         case Characteristic::Kind::kClientPrefix:
           append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
           break;
+        case Characteristic::Kind::kField:
+          append_value(key, run.state.field(ch.slot));
+          break;
         case Characteristic::Kind::kExpression:
           append_value(key, rules::evaluate(*ch.program, run.state));
           break;
       }
     }
-    Keys keys{ratelimit::KeyHasher::process()(key), 0};
+    Keys keys{hasher_(key), 0};
     if (rule.cluster) keys.fleet = (*fleet_hasher())(key);
     return keys;
   }
 
   Step evaluate(Run& run, const std::vector<CompiledRateRule>& rules) const {
     for (const CompiledRateRule& rule : rules) {
-      if (!rules::matches(*rule.condition, run.state)) {
+      if (!rule.always && !rules::matches(*rule.condition, run.state)) {
         if (run.state.exhausted) return Step::kStop;
         continue;
       }
@@ -248,7 +271,7 @@ class RateLimitModule final : public pipeline::Module {
       }
       if (rule.counting || rule.response_headers) {
         if (!run.pending) run.pending = std::make_unique<RateLimitState>();
-        run.pending->pending.push_back({&rule, key, keys.fleet});
+        run.pending->push({&rule, key, keys.fleet});
       }
       if (d.allowed) {
         if (!rule.counting) rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
@@ -316,6 +339,7 @@ class RateLimitModule final : public pipeline::Module {
   }
 
   std::unique_ptr<CompiledRateRules> rules_;
+  const ratelimit::KeyHasher& hasher_;
 };
 
 bool any_enabled(const config::RateLimitRules& list) {
