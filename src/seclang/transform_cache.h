@@ -5,6 +5,8 @@
 // chains, so a request makes thousands of entries and looks them up tens of thousands of
 // times: the index is open-addressed (one probe is one cache line, no node per entry) and
 // the entries live in fixed chunks, so their addresses stay valid while more are added.
+// A worker reuses one cache from request to request (reset() keeps the chunks, the index
+// and the strings' capacity), so a steady stream of requests allocates nothing here.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +18,52 @@
 
 namespace rampart::seclang {
 
+// One bit per pattern of a chain's prefilter. The CRS chains have at most a few hundred
+// patterns, most far fewer: up to kInlineWords words live in the entry itself, so
+// scanning a value allocates nothing.
+class PrefilterBits {
+ public:
+  static constexpr size_t kInlineWords = 4;
+
+  // `words` words, every bit set (`all`) or clear.
+  void assign(size_t words, bool all) {
+    if (words > kInlineWords && words > heap_words_) {
+      heap_ = std::make_unique<uint64_t[]>(words);
+      heap_words_ = words;
+    }
+    words_ = words;
+    uint64_t* w = data();
+    for (size_t i = 0; i < words; ++i) w[i] = all ? ~uint64_t{0} : 0;
+  }
+  void set(uint32_t bit) { data()[bit / 64] |= uint64_t{1} << (bit % 64); }
+  bool test(uint32_t bit) const { return (data()[bit / 64] >> (bit % 64)) & 1u; }
+  size_t words() const { return words_; }
+  const uint64_t* data() const { return words_ > kInlineWords ? heap_.get() : inline_; }
+  uint64_t* data() { return words_ > kInlineWords ? heap_.get() : inline_; }
+
+ private:
+  uint64_t inline_[kInlineWords] = {};
+  std::unique_ptr<uint64_t[]> heap_;
+  size_t heap_words_ = 0;
+  size_t words_ = 0;
+};
+
 struct TransformCacheEntry {
-  std::string text;                 // the value after the chain, when it had to be made
-  std::string_view view;            // the value after the chain (`text` or the source)
-  bool scanned = false;             // the chain's prefilter ran on `text`
-  std::vector<uint64_t> may_match;  // by prefilter slot, once scanned
+  std::string text;         // the value after the chain, when it had to be made
+  std::string_view view;    // the value after the chain (`text` or the source)
+  bool scanned = false;     // the chain's prefilter ran on `text`
+  PrefilterBits may_match;  // by prefilter slot, once scanned
+
+  // Ready for reuse; a string grown past `max_text` gives its memory back.
+  void reset(size_t max_text) {
+    if (text.capacity() > max_text) {
+      std::string().swap(text);
+    } else {
+      text.clear();
+    }
+    view = {};
+    scanned = false;
+  }
 };
 
 class TransformCache {
@@ -30,19 +73,29 @@ class TransformCache {
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
                                                     uint32_t chain);
 
+  // Empties the cache for the next request. What one large request made beyond a few
+  // thousand entries (or strings beyond a few KB) is freed rather than kept for all.
+  void reset();
+
  private:
   struct Slot {
-    const void* source = nullptr;  // null: empty
+    const void* source = nullptr;
     size_t size = 0;
     uint32_t chain = 0;
     uint32_t entry = 0;
+    uint32_t generation = 0;  // the slot is empty unless this is the cache's generation
   };
   static constexpr size_t kChunk = 128;
+  static constexpr size_t kInitialSlots = 1024;
+  static constexpr size_t kKeptChunks = 32;  // 4096 entries
+  static constexpr size_t kKeptSlots = 16384;
+  static constexpr size_t kKeptText = 4096;
 
   void grow();
   size_t home(const void* source, size_t size, uint32_t chain) const;
 
   std::vector<Slot> slots_;  // a power of two in size, at most half full
+  uint32_t generation_ = 1;
   size_t used_ = 0;
   std::vector<std::unique_ptr<TransformCacheEntry[]>> chunks_;
 };
