@@ -112,6 +112,7 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     slot = &cached->text;
     if (link.transforms.empty()) {
       cached->view = value.value;  // the source outlives the transaction's cache
+      t_.buf_->transform_cache.intern(*cached);
       return value.value;
     }
   } else if (force_entry) {
@@ -125,6 +126,7 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     if (link.transforms.empty()) {
       slot->assign(value.value);
       own.view = *slot;
+      t_.buf_->transform_cache.intern(own);
       return own.view;
     }
   } else {
@@ -144,7 +146,10 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     current = *slot;
   }
   if (!in_slot) slot->assign(value.value);
-  if (*entry != nullptr) (*entry)->view = *slot;
+  if (*entry != nullptr) {
+    (*entry)->view = *slot;
+    t_.buf_->transform_cache.intern(**entry);
+  }
   return *slot;
 }
 
@@ -242,7 +247,7 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
       }
       continue;
     }
-    if (try_match(rule, link, gv.value, gv.text, argument, captures)) any = true;
+    if (try_match(rule, link, gv.value, gv.text, argument, captures, false, gv.entry)) any = true;
   }
   return any;
 }
@@ -293,7 +298,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
         }
         continue;
       }
-      if (try_match(rule, link, value, input, argument, captures)) any = true;
+      if (try_match(rule, link, value, input, argument, captures, false, entry)) any = true;
     }
   }
   return any;
@@ -307,12 +312,21 @@ bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& e
 
 bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Value& value,
                                 std::string_view input, std::string_view argument,
-                                Captures& captures, bool known_no_match) {
+                                Captures& captures, bool known_no_match,
+                                const Transaction::CacheEntry* entry) {
   Transaction& t = t_;
   captures.count = 0;
+  // An operator with a fixed argument gives the same answer on the same text: a value
+  // repeated in the request is matched once per rule (a non-match is remembered; a
+  // match is not, as it still has to set MATCHED_VAR, captures and setvars per value).
+  TransformCache& cache = t.buf_->transform_cache;
+  const bool memo = entry != nullptr && entry->repeated && !link.dynamic_argument;
+  if (memo && !known_no_match) known_no_match = cache.known_no_match(entry->text_id, link.op.get());
   MatchResult result = known_no_match
                            ? MatchResult::kNoMatch
                            : link.op->match(input, argument, link.capture ? &captures : nullptr);
+  if (memo && !known_no_match && result == MatchResult::kNoMatch)
+    cache.add_no_match(entry->text_id, link.op.get());
   if (result == MatchResult::kError) {
     ++t.operator_errors_;
     result = MatchResult::kNoMatch;

@@ -53,6 +53,10 @@ struct TransformCacheEntry {
   std::string_view view;    // the value after the chain (`text` or the source)
   bool scanned = false;     // the chain's prefilter ran on `text`
   PrefilterBits may_match;  // by prefilter slot, once scanned
+  // Set by TransformCache::intern: entries whose texts are equal share an id, and are
+  // `repeated` once a second one is interned (an operator's result can then be reused).
+  uint32_t text_id = 0;
+  bool repeated = false;
 
   // Ready for reuse; a string grown past `max_text` gives its memory back.
   void reset(size_t max_text) {
@@ -63,6 +67,8 @@ struct TransformCacheEntry {
     }
     view = {};
     scanned = false;
+    text_id = 0;
+    repeated = false;
   }
 };
 
@@ -72,6 +78,14 @@ class TransformCache {
   // interned chain `chain`, and whether it was made by this call.
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
                                                     uint32_t chain);
+
+  // Gives `entry` (its view final) the id of its text. Within a request the id stands for
+  // the text: an operator that did not match one entry does not match another with the
+  // same id (a JSON body repeats about half its values).
+  void intern(TransformCacheEntry& entry);
+  // Whether `op` (an operator with a fixed argument) is known not to match text `text_id`.
+  bool known_no_match(uint32_t text_id, const void* op) const;
+  void add_no_match(uint32_t text_id, const void* op);
 
   // Empties the cache for the next request. What one large request made beyond a few
   // thousand entries (or strings beyond a few KB) is freed rather than kept for all.
@@ -91,6 +105,18 @@ class TransformCache {
   static constexpr size_t kKeptSlots = 16384;
   static constexpr size_t kKeptText = 4096;
 
+  struct TextSlot {
+    uint64_t hash = 0;
+    TransformCacheEntry* first = nullptr;  // the first entry with this text
+    uint32_t generation = 0;
+  };
+  struct NoMatchSlot {
+    const void* op = nullptr;
+    uint32_t text_id = 0;
+    uint32_t generation = 0;
+  };
+  static size_t no_match_home(uint32_t text_id, const void* op);
+
   void grow();
   size_t home(const void* source, size_t size, uint32_t chain) const;
 
@@ -98,6 +124,10 @@ class TransformCache {
   uint32_t generation_ = 1;
   size_t used_ = 0;
   std::vector<std::unique_ptr<TransformCacheEntry[]>> chunks_;
+  std::vector<TextSlot> texts_;  // by hash of the text; power of two, at most half full
+  uint32_t text_count_ = 0;
+  std::vector<NoMatchSlot> no_match_;  // power of two, at most half full
+  size_t no_match_count_ = 0;
 };
 
 }  // namespace rampart::seclang
