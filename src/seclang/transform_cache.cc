@@ -64,6 +64,9 @@ void rehash(std::vector<Slot>& table, uint32_t generation, size_t initial, Home 
 }  // namespace
 
 void TransformCache::intern(TransformCacheEntry& entry) {
+  // Values that repeat are short (JSON leaves, flags, ids); hashing a long one costs more
+  // than its rare repeat would save.
+  if (entry.view.size() > kMaxInternedText) return;
   if ((text_count_ + 1) * 2 > texts_.size()) {
     rehash(texts_, generation_, 256, [](const TextSlot& s) { return s.hash; });
   }

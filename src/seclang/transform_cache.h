@@ -79,9 +79,9 @@ class TransformCache {
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
                                                     uint32_t chain);
 
-  // Gives `entry` (its view final) the id of its text. Within a request the id stands for
-  // the text: an operator that did not match one entry does not match another with the
-  // same id (a JSON body repeats about half its values).
+  // Gives `entry` (its view final, at most kMaxInternedText bytes) the id of its text. Within a
+  // request the id stands for the text: an operator that did not match one entry does not match
+  // another with the same id (a JSON body repeats about half its values).
   void intern(TransformCacheEntry& entry);
   // Whether `op` (an operator with a fixed argument) is known not to match text `text_id`.
   bool known_no_match(uint32_t text_id, const void* op) const;
@@ -101,9 +101,10 @@ class TransformCache {
   };
   static constexpr size_t kChunk = 128;
   static constexpr size_t kInitialSlots = 1024;
-  static constexpr size_t kKeptChunks = 32;  // 4096 entries
-  static constexpr size_t kKeptSlots = 16384;
+  static constexpr size_t kKeptChunks = 32;    // 4096 entries
+  static constexpr size_t kKeptSlots = 65536;  // 2 MB: a 4 KB JSON body needs 32768
   static constexpr size_t kKeptText = 4096;
+  static constexpr size_t kMaxInternedText = 256;
 
   struct TextSlot {
     uint64_t hash = 0;
