@@ -51,9 +51,96 @@ Transaction::Transaction(const RuleSet& rules, const RequestData& request,
       mode_(rules.settings().mode),
       body_access_(rules.settings().request_body_access) {
   for (const auto& [name, value] : initial_tx) tx_[to_lower(name)] = value;
-  value_sets_.resize(rules.value_set_count());
-  value_groups_.resize(rules.value_group_count());
+  buf_ = acquire_buffers(rules);
   parse_request_line_and_headers();
+}
+
+Transaction::~Transaction() {
+  release_buffers(std::move(buf_));
+}
+
+namespace {
+
+// What a released transaction's buffers may keep for the next one; anything beyond is
+// freed, so one huge request does not pin its memory to the worker.
+constexpr size_t kPoolPerThread = 4;  // transactions a worker runs at once, typically
+constexpr size_t kKeptStrings = 1024;
+constexpr size_t kKeptStringBytes = 4096;
+constexpr size_t kKeptLooseEntries = 512;
+constexpr size_t kKeptValues = 4096;
+constexpr size_t kKeptSpareBytes = 64 * 1024;
+
+void trim_string(std::string& s, size_t max_bytes) {
+  if (s.capacity() > max_bytes) {
+    std::string().swap(s);
+  } else {
+    s.clear();
+  }
+}
+
+template <typename T>
+void trim_vector(std::vector<T>& v, size_t max_size) {
+  if (v.capacity() > max_size) {
+    std::vector<T>().swap(v);
+  } else {
+    v.clear();
+  }
+}
+
+}  // namespace
+
+// The worker's spare buffers. The pointer is trivially destructible, so a transaction
+// destroyed during thread exit (after the pool's owner) still sees a valid null.
+struct BufferPool {
+  std::vector<std::unique_ptr<Transaction::Buffers>> free;
+};
+namespace {
+thread_local BufferPool* tls_pool = nullptr;
+struct BufferPoolOwner {
+  BufferPool pool;
+  BufferPoolOwner() { tls_pool = &pool; }
+  ~BufferPoolOwner() { tls_pool = nullptr; }
+};
+}  // namespace
+
+std::unique_ptr<Transaction::Buffers> Transaction::acquire_buffers(const RuleSet& rules) {
+  thread_local BufferPoolOwner owner;
+  std::unique_ptr<Buffers> b;
+  if (tls_pool != nullptr && !tls_pool->free.empty()) {
+    b = std::move(tls_pool->free.back());
+    tls_pool->free.pop_back();
+  } else {
+    b = std::make_unique<Buffers>();
+  }
+  // Released buffers are already empty; only the counts may differ (another rule set).
+  b->value_sets.resize(rules.value_set_count());
+  b->value_groups.resize(rules.value_group_count());
+  return b;
+}
+
+void Transaction::release_buffers(std::unique_ptr<Buffers> b) {
+  if (b == nullptr || tls_pool == nullptr || tls_pool->free.size() >= kPoolPerThread) return;
+  b->transform_cache.reset();
+  for (size_t i = 0; i < b->loose_used; ++i) b->loose_entries[i].reset(kKeptStringBytes);
+  if (b->loose_entries.size() > kKeptLooseEntries) b->loose_entries.resize(kKeptLooseEntries);
+  b->loose_used = 0;
+  for (auto& set : b->value_sets) {
+    set.epoch = 0;
+    trim_vector(set.values, kKeptValues);
+  }
+  for (auto& group : b->value_groups) {
+    group.epoch = 0;
+    group.scanned = false;
+    trim_vector(group.values, kKeptValues);
+  }
+  trim_vector(b->prefilter_hits, kKeptValues);
+  for (size_t i = 0; i < b->scratch_used && i < kKeptStrings; ++i) {
+    trim_string(b->scratch[i], kKeptStringBytes);
+  }
+  if (b->scratch.size() > kKeptStrings) b->scratch.resize(kKeptStrings);
+  b->scratch_used = 0;
+  trim_string(b->transform_spare, kKeptSpareBytes);
+  tls_pool->free.push_back(std::move(b));
 }
 
 void Transaction::parse_request_line_and_headers() {

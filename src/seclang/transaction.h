@@ -7,6 +7,7 @@
 #include <chrono>
 #include <cstdint>
 #include <deque>
+#include <memory>
 #include <span>
 #include <string>
 #include <string_view>
@@ -117,6 +118,7 @@ class Transaction {
 
  private:
   friend class TransactionEval;
+  friend struct BufferPool;
   struct Member {
     std::string key;  // as received
     std::string value;
@@ -209,14 +211,7 @@ class Transaction {
   uint32_t operator_errors_ = 0;
   uint32_t rules_evaluated_ = 0;
 
-  // Per-request cache of transformed values: the same value through the same chain of
-  // transformations is computed once (the CRS runs dozens of rules over ARGS).
   using CacheEntry = TransformCacheEntry;
-  TransformCache transform_cache_;
-  // Values without a stable source that a value group transformed (their entries must
-  // outlive the group; a deque keeps their addresses).
-  std::deque<CacheEntry> loose_entries_;
-
   // Per phase (`epoch_` counts phases): the values of each value set and the transformed
   // values of each value group (RuleLink::value_set / value_group), built by the first
   // link that reads them.
@@ -235,15 +230,38 @@ class Transaction {
     std::vector<uint64_t> may_match;  // by prefilter slot: some value may match
     std::vector<GroupValue> values;
   };
+  // The evaluation's working memory. A worker hands it from one transaction to the next
+  // (transaction.cc keeps a few per thread), emptied but with its capacity, so a request
+  // like the last one allocates almost nothing for it.
+  struct Buffers {
+    // Per-request cache of transformed values: the same value through the same chain of
+    // transformations is computed once (the CRS runs dozens of rules over ARGS).
+    TransformCache transform_cache;
+    // Values without a stable source that a value group transformed (their entries must
+    // outlive the group; a deque keeps their addresses). The first `loose_used` are this
+    // transaction's.
+    std::deque<CacheEntry> loose_entries;
+    size_t loose_used = 0;
+    std::vector<ValueSet> value_sets;
+    std::vector<ValueGroup> value_groups;
+    std::vector<uint32_t> prefilter_hits;
+    // Strings made while evaluating (values computed on demand, macro results): a deque
+    // so views into them stay valid while more are added. The first `scratch_used` are
+    // this transaction's; the rest are spare capacity from earlier ones.
+    std::deque<std::string> scratch;
+    size_t scratch_used = 0;
+    std::string transform_spare;  // the second buffer of a chain of transformations
+  };
+  static std::unique_ptr<Buffers> acquire_buffers(const RuleSet& rules);
+  static void release_buffers(std::unique_ptr<Buffers> buffers);
+
   uint32_t epoch_ = 0;
-  std::vector<ValueSet> value_sets_;
-  std::vector<ValueGroup> value_groups_;
-  std::vector<uint32_t> prefilter_hits_;
-  // Strings made while evaluating one rule: a deque so views into them stay valid while
-  // more are added; reused (capacity kept) from rule to rule.
-  std::deque<std::string> scratch_;
-  std::string transform_spare_;  // the second buffer of a chain of transformations
-  size_t scratch_used_ = 0;
+  std::unique_ptr<Buffers> buf_;
+
+ public:
+  ~Transaction();
+  Transaction(const Transaction&) = delete;
+  Transaction& operator=(const Transaction&) = delete;
 };
 
 }  // namespace rampart::seclang

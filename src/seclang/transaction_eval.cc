@@ -50,7 +50,6 @@ void TransactionEval::run_phase(int phase) {
       }
     }
     ++t.rules_evaluated_;
-    t.scratch_used_ = 0;
     if (evaluate_rule(*rule)) after_full_match(*rule);
   }
   if (t.allow_ == Transaction::Allow::kPhase) t.allow_ = Transaction::Allow::kNone;
@@ -106,22 +105,28 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   }
   std::string* slot;
   if (value.source != nullptr) {
-    auto [cached, inserted] =
-        t_.transform_cache_.find_or_add(value.source, value.value.size(), link.transform_chain);
+    auto [cached, inserted] = t_.buf_->transform_cache.find_or_add(value.source, value.value.size(),
+                                                                   link.transform_chain);
     *entry = cached;
     if (!inserted) return cached->view;
     slot = &cached->text;
     if (link.transforms.empty()) {
       cached->view = value.value;  // the source outlives the transaction's cache
+      t_.buf_->transform_cache.intern(*cached);
       return value.value;
     }
   } else if (force_entry) {
-    Transaction::CacheEntry& own = t_.loose_entries_.emplace_back();
+    Transaction::Buffers& b = *t_.buf_;
+    Transaction::CacheEntry& own = b.loose_used < b.loose_entries.size()
+                                       ? b.loose_entries[b.loose_used]
+                                       : b.loose_entries.emplace_back();
+    ++b.loose_used;
     *entry = &own;
     slot = &own.text;
     if (link.transforms.empty()) {
       slot->assign(value.value);
       own.view = *slot;
+      t_.buf_->transform_cache.intern(own);
       return own.view;
     }
   } else {
@@ -132,7 +137,7 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   std::string_view current = value.value;
   bool in_slot = false;
   // Only used within this call: one buffer for the whole transaction, its capacity kept.
-  std::string& spare = t_.transform_spare_;
+  std::string& spare = t_.buf_->transform_spare;
   for (Transform tr : link.transforms) {
     std::string& out = in_slot ? spare : *slot;
     if (!apply_transform(tr, current, out)) continue;
@@ -141,12 +146,15 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     current = *slot;
   }
   if (!in_slot) slot->assign(value.value);
-  if (*entry != nullptr) (*entry)->view = *slot;
+  if (*entry != nullptr) {
+    (*entry)->view = *slot;
+    t_.buf_->transform_cache.intern(**entry);
+  }
   return *slot;
 }
 
 const std::vector<TransactionEval::Value>& TransactionEval::set_values(const RuleLink& link) {
-  Transaction::ValueSet& set = t_.value_sets_[static_cast<size_t>(link.value_set)];
+  Transaction::ValueSet& set = t_.buf_->value_sets[static_cast<size_t>(link.value_set)];
   if (set.epoch != t_.epoch_) {
     set.epoch = t_.epoch_;
     set.values.clear();
@@ -156,7 +164,7 @@ const std::vector<TransactionEval::Value>& TransactionEval::set_values(const Rul
 }
 
 Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
-  Transaction::ValueGroup& g = t_.value_groups_[static_cast<size_t>(link.value_group)];
+  Transaction::ValueGroup& g = t_.buf_->value_groups[static_cast<size_t>(link.value_group)];
   if (g.epoch == t_.epoch_) return g;
   g.epoch = t_.epoch_;
   g.scanned = false;
@@ -189,17 +197,18 @@ bool TransactionEval::chain_filtered(const RuleLink& link) const {
 void TransactionEval::scan(const RuleLink& link, Transaction::CacheEntry& entry) {
   if (entry.scanned) return;
   entry.scanned = true;
-  t_.prefilter_hits_.clear();
+  std::vector<uint32_t>& hits = t_.buf_->prefilter_hits;
+  hits.clear();
   const RegexPrefilter* prefilter = chain_prefilter(link, entry.view.size());
   size_t patterns = t_.rules_.prefilter_chain_size(link.transform_chain);
   if (prefilter == nullptr) {
-    entry.may_match.assign((patterns + 63) / 64, ~uint64_t{0});
+    entry.may_match.assign((patterns + 63) / 64, true);
     return;
   }
-  prefilter->scan(entry.view, t_.prefilter_hits_);
-  entry.may_match.assign((patterns + 63) / 64, 0);
-  for (uint32_t hit : t_.prefilter_hits_) {
-    if (hit < patterns) entry.may_match[hit / 64] |= uint64_t{1} << (hit % 64);
+  prefilter->scan(entry.view, hits);
+  entry.may_match.assign((patterns + 63) / 64, false);
+  for (uint32_t hit : hits) {
+    if (hit < patterns) entry.may_match.set(hit);
   }
 }
 
@@ -210,7 +219,8 @@ bool TransactionEval::group_may_match(const RuleLink& link, Transaction::ValueGr
     g.may_match.assign(words, 0);
     for (auto& gv : g.values) {
       scan(link, *gv.entry);
-      for (size_t w = 0; w < words; ++w) g.may_match[w] |= gv.entry->may_match[w];
+      const uint64_t* bits = gv.entry->may_match.data();
+      for (size_t w = 0; w < words; ++w) g.may_match[w] |= bits[w];
     }
   }
   uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
@@ -237,7 +247,7 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
       }
       continue;
     }
-    if (try_match(rule, link, gv.value, gv.text, argument, captures)) any = true;
+    if (try_match(rule, link, gv.value, gv.text, argument, captures, false, gv.entry)) any = true;
   }
   return any;
 }
@@ -288,7 +298,7 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
         }
         continue;
       }
-      if (try_match(rule, link, value, input, argument, captures)) any = true;
+      if (try_match(rule, link, value, input, argument, captures, false, entry)) any = true;
     }
   }
   return any;
@@ -297,17 +307,26 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
 bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& entry) {
   scan(link, entry);
   uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
-  return (entry.may_match[slot / 64] >> (slot % 64)) & 1u;
+  return entry.may_match.test(slot);
 }
 
 bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Value& value,
                                 std::string_view input, std::string_view argument,
-                                Captures& captures, bool known_no_match) {
+                                Captures& captures, bool known_no_match,
+                                const Transaction::CacheEntry* entry) {
   Transaction& t = t_;
   captures.count = 0;
+  // An operator with a fixed argument gives the same answer on the same text: a value
+  // repeated in the request is matched once per rule (a non-match is remembered; a
+  // match is not, as it still has to set MATCHED_VAR, captures and setvars per value).
+  TransformCache& cache = t.buf_->transform_cache;
+  const bool memo = entry != nullptr && entry->repeated && !link.dynamic_argument;
+  if (memo && !known_no_match) known_no_match = cache.known_no_match(entry->text_id, link.op.get());
   MatchResult result = known_no_match
                            ? MatchResult::kNoMatch
                            : link.op->match(input, argument, link.capture ? &captures : nullptr);
+  if (memo && !known_no_match && result == MatchResult::kNoMatch)
+    cache.add_no_match(entry->text_id, link.op.get());
   if (result == MatchResult::kError) {
     ++t.operator_errors_;
     result = MatchResult::kNoMatch;

@@ -26,9 +26,11 @@ class TransactionEval {
   bool evaluate_rule(const Rule& rule);
   bool evaluate_link(const Rule& rule, const RuleLink& link);
   // Runs the link's operator on one (transformed) value; on a match updates MATCHED_VAR*,
-  // captures and runs the link's setvars.
+  // captures and runs the link's setvars. `entry`: the value's cache entry, if any (a
+  // repeated text's non-match is remembered).
   bool try_match(const Rule& rule, const RuleLink& link, const Value& value, std::string_view input,
-                 std::string_view argument, Captures& captures, bool known_no_match = false);
+                 std::string_view argument, Captures& captures, bool known_no_match = false,
+                 const Transaction::CacheEntry* entry = nullptr);
   void after_full_match(const Rule& rule);
   void run_setvar(const SetVarAction& setvar, const Rule& rule);
   // initcol (before the link's setvars) and expirevar (after them).

@@ -29,7 +29,16 @@ bool excluded(const std::vector<Selector>* exclusions, Variable variable, std::s
 }  // namespace
 
 std::string& TransactionEval::scratch() {
-  return t_.scratch_.emplace_back();
+  // Never reused within a transaction (views into these strings live as long as it);
+  // strings left by earlier transactions on this worker are reused, capacity and all.
+  Transaction::Buffers& b = *t_.buf_;
+  if (b.scratch_used < b.scratch.size()) {
+    std::string& s = b.scratch[b.scratch_used++];
+    s.clear();
+    return s;
+  }
+  ++b.scratch_used;
+  return b.scratch.emplace_back();
 }
 
 Transaction::Collection* TransactionEval::collection(Variable variable) {

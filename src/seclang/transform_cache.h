@@ -5,6 +5,8 @@
 // chains, so a request makes thousands of entries and looks them up tens of thousands of
 // times: the index is open-addressed (one probe is one cache line, no node per entry) and
 // the entries live in fixed chunks, so their addresses stay valid while more are added.
+// A worker reuses one cache from request to request (reset() keeps the chunks, the index
+// and the strings' capacity), so a steady stream of requests allocates nothing here.
 
 #include <cstddef>
 #include <cstdint>
@@ -16,11 +18,58 @@
 
 namespace rampart::seclang {
 
+// One bit per pattern of a chain's prefilter. The CRS chains have at most a few hundred
+// patterns, most far fewer: up to kInlineWords words live in the entry itself, so
+// scanning a value allocates nothing.
+class PrefilterBits {
+ public:
+  static constexpr size_t kInlineWords = 4;
+
+  // `words` words, every bit set (`all`) or clear.
+  void assign(size_t words, bool all) {
+    if (words > kInlineWords && words > heap_words_) {
+      heap_ = std::make_unique<uint64_t[]>(words);
+      heap_words_ = words;
+    }
+    words_ = words;
+    uint64_t* w = data();
+    for (size_t i = 0; i < words; ++i) w[i] = all ? ~uint64_t{0} : 0;
+  }
+  void set(uint32_t bit) { data()[bit / 64] |= uint64_t{1} << (bit % 64); }
+  bool test(uint32_t bit) const { return (data()[bit / 64] >> (bit % 64)) & 1u; }
+  size_t words() const { return words_; }
+  const uint64_t* data() const { return words_ > kInlineWords ? heap_.get() : inline_; }
+  uint64_t* data() { return words_ > kInlineWords ? heap_.get() : inline_; }
+
+ private:
+  uint64_t inline_[kInlineWords] = {};
+  std::unique_ptr<uint64_t[]> heap_;
+  size_t heap_words_ = 0;
+  size_t words_ = 0;
+};
+
 struct TransformCacheEntry {
-  std::string text;                 // the value after the chain, when it had to be made
-  std::string_view view;            // the value after the chain (`text` or the source)
-  bool scanned = false;             // the chain's prefilter ran on `text`
-  std::vector<uint64_t> may_match;  // by prefilter slot, once scanned
+  std::string text;         // the value after the chain, when it had to be made
+  std::string_view view;    // the value after the chain (`text` or the source)
+  bool scanned = false;     // the chain's prefilter ran on `text`
+  PrefilterBits may_match;  // by prefilter slot, once scanned
+  // Set by TransformCache::intern: entries whose texts are equal share an id, and are
+  // `repeated` once a second one is interned (an operator's result can then be reused).
+  uint32_t text_id = 0;
+  bool repeated = false;
+
+  // Ready for reuse; a string grown past `max_text` gives its memory back.
+  void reset(size_t max_text) {
+    if (text.capacity() > max_text) {
+      std::string().swap(text);
+    } else {
+      text.clear();
+    }
+    view = {};
+    scanned = false;
+    text_id = 0;
+    repeated = false;
+  }
 };
 
 class TransformCache {
@@ -30,21 +79,56 @@ class TransformCache {
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
                                                     uint32_t chain);
 
+  // Gives `entry` (its view final, at most kMaxInternedText bytes) the id of its text. Within a
+  // request the id stands for the text: an operator that did not match one entry does not match
+  // another with the same id (a JSON body repeats about half its values).
+  void intern(TransformCacheEntry& entry);
+  // Whether `op` (an operator with a fixed argument) is known not to match text `text_id`.
+  bool known_no_match(uint32_t text_id, const void* op) const;
+  void add_no_match(uint32_t text_id, const void* op);
+
+  // Empties the cache for the next request. What one large request made beyond a few
+  // thousand entries (or strings beyond a few KB) is freed rather than kept for all.
+  void reset();
+
  private:
   struct Slot {
-    const void* source = nullptr;  // null: empty
+    const void* source = nullptr;
     size_t size = 0;
     uint32_t chain = 0;
     uint32_t entry = 0;
+    uint32_t generation = 0;  // the slot is empty unless this is the cache's generation
   };
   static constexpr size_t kChunk = 128;
+  static constexpr size_t kInitialSlots = 1024;
+  static constexpr size_t kKeptChunks = 32;    // 4096 entries
+  static constexpr size_t kKeptSlots = 65536;  // 2 MB: a 4 KB JSON body needs 32768
+  static constexpr size_t kKeptText = 4096;
+  static constexpr size_t kMaxInternedText = 256;
+
+  struct TextSlot {
+    uint64_t hash = 0;
+    TransformCacheEntry* first = nullptr;  // the first entry with this text
+    uint32_t generation = 0;
+  };
+  struct NoMatchSlot {
+    const void* op = nullptr;
+    uint32_t text_id = 0;
+    uint32_t generation = 0;
+  };
+  static size_t no_match_home(uint32_t text_id, const void* op);
 
   void grow();
   size_t home(const void* source, size_t size, uint32_t chain) const;
 
   std::vector<Slot> slots_;  // a power of two in size, at most half full
+  uint32_t generation_ = 1;
   size_t used_ = 0;
   std::vector<std::unique_ptr<TransformCacheEntry[]>> chunks_;
+  std::vector<TextSlot> texts_;  // by hash of the text; power of two, at most half full
+  uint32_t text_count_ = 0;
+  std::vector<NoMatchSlot> no_match_;  // power of two, at most half full
+  size_t no_match_count_ = 0;
 };
 
 }  // namespace rampart::seclang

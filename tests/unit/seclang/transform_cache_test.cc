@@ -105,5 +105,44 @@ TEST(TransformCache, JsonBodyWithManyLeavesKeepsItsVerdicts) {
   EXPECT_TRUE(none.empty());
 }
 
+// Values repeated in a request: a non-match is remembered per text, but every value that
+// matches (or, negated, does not) still counts on its own; and a worker's transactions,
+// which share reused buffers, each see only their own request, also after a huge one.
+TEST(TransformCache, RepeatedValuesAndReusedBuffersKeepPerValueResults) {
+  std::vector<LoadError> errors;
+  auto rules = RuleSet::load(
+      {},
+      "SecRuleEngine On\n"
+      "SecRule ARGS \"@rx attack\" \"id:10,phase:1,pass,nolog,t:lowercase,setvar:tx.hits=+1\"\n"
+      "SecRule ARGS \"!@rx attack\" \"id:11,phase:1,pass,nolog,t:lowercase,"
+      "setvar:tx.misses=+1\"\n"
+      "SecRule ARGS \"@streq calm\" \"id:12,phase:1,pass,nolog,setvar:tx.calm=+1\"\n",
+      LoadOptions{}, errors);
+  ASSERT_TRUE(rules);
+  ASSERT_TRUE(errors.empty());
+  rules->build_prefilters();
+  auto run = [&](const std::string& uri) {
+    std::vector<HeaderView> headers = {{"Host", "example.test"}};
+    RequestData data;
+    data.method = "GET";
+    data.uri = uri;
+    data.http_version = "1.1";
+    data.headers = headers;
+    data.remote_addr = "127.0.0.1";
+    Transaction tx(*rules, data);
+    tx.process_request_headers();
+    return std::string(tx.tx("hits")) + "/" + std::string(tx.tx("misses")) + "/" +
+           std::string(tx.tx("calm"));
+  };
+  const std::string small = "/?a=calm&b=calm&c=ATTACK&d=attack&e=calm&f=Attack";
+  EXPECT_EQ(run(small), "3/3/3");
+  std::string huge = "/?";
+  for (int i = 0; i < 900; ++i) huge += "k" + std::to_string(i) + "=calm&";
+  huge += "z=" + std::string(100000, 'x');
+  EXPECT_EQ(run(huge), "/901/900");
+  EXPECT_EQ(run(small), "3/3/3");
+  EXPECT_EQ(run("/?q=nothing"), "/1/");
+}
+
 }  // namespace
 }  // namespace rampart::seclang
