@@ -16,6 +16,9 @@ needs_crs = pytest.mark.skipif(not os.path.isdir(CRS_RULES),
 
 
 def start(rampart_factory, origin, **waf):
+    # These tests are about verdicts: a loaded or sanitized build must not turn a slow
+    # first request into a budget failure (the budget has tests of its own).
+    waf.setdefault("time_budget", "2s")
     return rampart_factory([origin], waf=waf)
 
 
