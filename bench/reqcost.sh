@@ -20,6 +20,8 @@ set -uo pipefail
 BIN=$1 VARIANT=$2 LOAD=$3 MODE=$4 SECS=${5:-8}
 D=$(mktemp -d); OUT=${REQCOST_OUT:-$D}
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+# shellcheck source=bench/lib.sh
+source "$here/lib.sh"
 OP=$((20000 + RANDOM % 5000)); RP=$((OP+1)); AP=$((OP+2))
 cat > $D/nginx.conf <<NGX
 worker_processes 1; daemon off; pid $D/nginx.pid; error_log $D/ngx.err;
@@ -31,27 +33,7 @@ NGX
 nginx -c $D/nginx.conf -p $D & NPID=$!
 KEY=00112233445566778899aabbccddeeff00112233445566778899aabbccddeeff
 {
-cat <<Y
-version: m
-workers: 1
-listeners:
-  - name: b
-    address: 127.0.0.1:$RP
-admin:
-  address: 127.0.0.1:$AP
-  token: abcdefabcdefabcdefabcdef
-access_log:
-  path: off
-log_level: warn
-limits:
-  max_connections: 20000
-  max_connections_per_ip: 20000
-  max_requests_per_connection: 1000000
-timeouts:
-  client_idle: 300s
-  upstream_idle: 60s
-  shutdown_grace: 2s
-Y
+W=1 rampart_base_config "bench/reqcost.sh, bot modules $VARIANT" "$RP" "$AP"
 [[ $VARIANT == on ]] && cat <<Y
 bot:
   difficulty: 12

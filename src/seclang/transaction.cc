@@ -332,30 +332,31 @@ void Transaction::process_logging() {
   save_collections();
 }
 
+Transaction::Collection* Transaction::collection_of(Variable variable) {
+  switch (variable) {
+    case Variable::kTx:
+      return &tx_;
+    case Variable::kIp:
+      return &ip_;
+    case Variable::kGlobal:
+      return &global_;
+    case Variable::kSession:
+      return &session_;
+    case Variable::kUser:
+      return &user_;
+    case Variable::kResource:
+      return &resource_;
+    default:
+      return nullptr;
+  }
+}
+
 void Transaction::init_collection(Variable collection, std::string key) {
   for (const auto& p : persisted_) {
     if (p.variable == collection) return;  // the first initcol of a collection wins
   }
-  Collection* values = nullptr;
-  switch (collection) {
-    case Variable::kIp:
-      values = &ip_;
-      break;
-    case Variable::kGlobal:
-      values = &global_;
-      break;
-    case Variable::kSession:
-      values = &session_;
-      break;
-    case Variable::kUser:
-      values = &user_;
-      break;
-    case Variable::kResource:
-      values = &resource_;
-      break;
-    default:
-      return;
-  }
+  Collection* values = collection == Variable::kTx ? nullptr : collection_of(collection);
+  if (values == nullptr) return;
   Persisted& p = persisted_.emplace_back();
   p.variable = collection;
   p.key = std::move(key);
@@ -377,24 +378,7 @@ void Transaction::save_collections() {
   saved_ = true;
   auto now = Clock::now();
   for (const auto& p : persisted_) {
-    const Collection* values = nullptr;
-    switch (p.variable) {
-      case Variable::kIp:
-        values = &ip_;
-        break;
-      case Variable::kGlobal:
-        values = &global_;
-        break;
-      case Variable::kSession:
-        values = &session_;
-        break;
-      case Variable::kUser:
-        values = &user_;
-        break;
-      default:
-        values = &resource_;
-        break;
-    }
+    const Collection* values = collection_of(p.variable);
     store_->save(to_lower(variable_info(p.variable).name), p.key, p.loaded, *values, p.expiries,
                  now);
   }

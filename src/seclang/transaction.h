@@ -129,6 +129,8 @@ class Transaction {
   void parse_request_line_and_headers();
   void apply_body(std::string_view body);
   // `initcol`: loads the collection's record `key` from the store (once per collection).
+  // TX and the persistent collections (IP, GLOBAL, SESSION, USER, RESOURCE); else null.
+  Collection* collection_of(Variable variable);
   void init_collection(Variable collection, std::string key);
   // `expirevar`: the variable goes `seconds` after this transaction saves it.
   void expire_variable(Variable collection, std::string name, int64_t seconds);

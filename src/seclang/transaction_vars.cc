@@ -42,22 +42,7 @@ std::string& TransactionEval::scratch() {
 }
 
 Transaction::Collection* TransactionEval::collection(Variable variable) {
-  switch (variable) {
-    case Variable::kTx:
-      return &t_.tx_;
-    case Variable::kIp:
-      return &t_.ip_;
-    case Variable::kGlobal:
-      return &t_.global_;
-    case Variable::kSession:
-      return &t_.session_;
-    case Variable::kUser:
-      return &t_.user_;
-    case Variable::kResource:
-      return &t_.resource_;
-    default:
-      return nullptr;
-  }
+  return t_.collection_of(variable);
 }
 
 void TransactionEval::collect(const Selector& s, const std::vector<Selector>* exclusions,
