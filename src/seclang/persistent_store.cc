@@ -14,7 +14,28 @@ std::string record_id(std::string_view collection, std::string_view key) {
   return id;
 }
 
+int64_t unix_now() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+void add_builtins(std::string_view key, int64_t created, int64_t updated, int64_t counter,
+                  bool is_new, std::chrono::seconds timeout, PersistentStore::Values& out) {
+  out["key"] = std::string(key);
+  out["create_time"] = std::to_string(created);
+  out["last_update_time"] = std::to_string(updated);
+  out["update_counter"] = std::to_string(counter);
+  out["is_new"] = std::string(1, is_new ? '1' : '0');
+  out["timeout"] = std::to_string(timeout.count());
+}
+
 }  // namespace
+
+bool PersistentStore::is_builtin_member(std::string_view name) {
+  return name == "key" || name == "create_time" || name == "last_update_time" ||
+         name == "update_counter" || name == "is_new" || name == "timeout";
+}
 
 PersistentStore& PersistentStore::process() {
   static PersistentStore store;
@@ -28,13 +49,19 @@ void PersistentStore::load(std::string_view collection, std::string_view key, Cl
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
   auto it = s.records.find(id);
-  if (it == s.records.end()) return;
-  Record& record = it->second;
-  if (now - record.used > options_.timeout) {
+  if (it != s.records.end() && now - it->second.used > options_.timeout) {
     s.records.erase(it);
+    it = s.records.end();
+  }
+  if (it == s.records.end()) {
+    int64_t t = unix_now();
+    add_builtins(key, t, t, 0, true, options_.timeout, out);
     return;
   }
+  Record& record = it->second;
   record.used = now;
+  add_builtins(key, record.created, record.updated, record.update_counter, false, options_.timeout,
+               out);
   for (auto v = record.variables.begin(); v != record.variables.end();) {
     if (v->second.expires <= now) {
       v = record.variables.erase(v);
@@ -51,24 +78,30 @@ void PersistentStore::save(std::string_view collection, std::string_view key, co
                            Clock::time_point now) {
   bool changed = !expiries.empty();
   for (const auto& [name, value] : after) {
+    if (is_builtin_member(name)) continue;
     auto old = before.find(name);
     if (old == before.end() || old->second != value) changed = true;
   }
   for (const auto& entry : before) {
-    if (!after.contains(entry.first)) changed = true;
+    if (!is_builtin_member(entry.first) && !after.contains(entry.first)) changed = true;
   }
   if (!changed || key.size() > options_.max_key_bytes) return;
   std::string id = record_id(collection, key);
   Shard& s = shard(id);
   std::lock_guard lock(s.mutex);
   auto it = s.records.find(id);
+  int64_t wall = unix_now();
   if (it == s.records.end()) {
     make_room(s, now);
     it = s.records.emplace(std::move(id), Record{}).first;
+    it->second.created = wall;
   }
   Record& record = it->second;
   record.used = now;
+  record.updated = wall;
+  ++record.update_counter;
   for (const auto& [name, value] : after) {
+    if (is_builtin_member(name)) continue;
     auto old = before.find(name);
     if (old != before.end() && old->second == value) continue;
     auto var = record.variables.find(name);

@@ -8,6 +8,7 @@
 #include <array>
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <mutex>
 #include <string>
 #include <string_view>
@@ -34,7 +35,13 @@ class PersistentStore {
   PersistentStore() : PersistentStore(Options{}) {}
   explicit PersistentStore(Options options) : options_(options) {}
 
-  // The live variables of `collection` ("ip") record `key`, added to `out`.
+  // The live variables of `collection` ("ip") record `key`, added to `out`, with the
+  // record's built-in members as ModSecurity names them (lower-case here): `key`,
+  // `create_time` and `last_update_time` (Unix seconds), `update_counter` (saves since
+  // the record was created), `is_new` (1 until the record was first saved, then 0) and
+  // `timeout` (the seconds an unused record is kept). A record not stored yet gets them
+  // too, as new. Built-in members are computed, never saved from a transaction.
+  static bool is_builtin_member(std::string_view name);
   void load(std::string_view collection, std::string_view key, Clock::time_point now, Values& out);
   // Writes what a transaction changed: variables of `after` that are new or differ from
   // `before` are set, those of `before` missing from `after` removed. `expiries` (name →
@@ -55,6 +62,9 @@ class PersistentStore {
   struct Record {
     std::unordered_map<std::string, Variable> variables;
     Clock::time_point used;
+    int64_t created = 0;  // Unix seconds
+    int64_t updated = 0;  // Unix seconds
+    int64_t update_counter = 0;
   };
   struct Shard {
     mutable std::mutex mutex;

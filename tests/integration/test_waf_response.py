@@ -201,3 +201,21 @@ def test_cache_hits_get_the_response_phases(rampart_factory, leaky_origin):
     assert again.status == 200 and again.body == PAGE
     assert "hit" in again.get("Cache-Status", ""), again
     assert leaky_origin.cached_fetches == 1
+
+
+def test_response_protocol_is_the_clients_version(rampart_factory, leaky_origin):
+    # RESPONSE_PROTOCOL names the version the response goes out in, the client's, as
+    # ModSecurity's nginx connector does: an HTTP/1.0 client and an HTTP/1.1 one differ.
+    rules = ('SecRule RESPONSE_PROTOCOL "@streq HTTP/1.0" "id:300,phase:3,deny,status:451"\n'
+             'SecRule RESPONSE_PROTOCOL "!@streq HTTP/1.0" "id:301,phase:3,pass,log,'
+             'msg:\'protocol %{RESPONSE_PROTOCOL}\'"\n')
+    r = rampart_factory([leaky_origin.endpoint], waf={"crs": False, "rules": rules})
+    modern = get(r, "/page")
+    assert modern.status == 200 and modern.body == PAGE, modern
+    log = waf_response_log(r, modern)
+    assert log and 301 in log["rules"], log
+    with RawConn(r.port) as c:
+        c.send(b"GET /page HTTP/1.0\r\nHost: main.test\r\nUser-Agent: test/1.0\r\n\r\n")
+        old = c.read_response()
+    assert old.status == 451, old
+

@@ -66,6 +66,14 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
+// RESPONSE_PROTOCOL as ModSecurity's nginx connector names it: the version of the
+// client's request, which is the one its response goes out in.
+std::string_view response_protocol(std::string_view http_version) {
+  if (http_version == "2.0") return "HTTP/2.0";
+  if (http_version == "1.0") return "HTTP/1.0";
+  return "HTTP/1.1";
+}
+
 class WafModule final : public pipeline::Module {
  public:
   WafModule(std::shared_ptr<const seclang::RuleSet> rules, const config::WafSettings& settings)
@@ -74,6 +82,8 @@ class WafModule final : public pipeline::Module {
         budget_(settings.time_budget) {
     initial_tx_ = {
         {"paranoia_level", std::to_string(settings.paranoia_level)},
+        // CRS 4 reads the level from here (its detection level defaults to it).
+        {"blocking_paranoia_level", std::to_string(settings.paranoia_level)},
         {"inbound_anomaly_score_threshold", std::to_string(settings.inbound_threshold)},
         {"outbound_anomaly_score_threshold", std::to_string(settings.outbound_threshold)},
     };
@@ -180,7 +190,8 @@ class WafModule final : public pipeline::Module {
     }
     // The request's budget was for the request phases; the origin's time is not ours.
     tx.set_deadline(Clock::now() + budget_);
-    tx.process_response_headers(ctx.response_status, "HTTP/1.1", state->response_headers);
+    tx.process_response_headers(ctx.response_status, response_protocol(state->data.http_version),
+                                state->response_headers);
     Outcome outcome = decide_response(ctx, *state, false);
     if (outcome == Outcome::kContinue && !tx.wants_response_body()) log_response(ctx, *state);
     return outcome;

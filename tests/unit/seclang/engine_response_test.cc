@@ -58,6 +58,15 @@ struct Exchange {
 
 const char* kOn = "SecRuleEngine On\nSecRequestBodyAccess On\n";
 
+// A record's variables without the built-in members (KEY, CREATE_TIME, ...).
+PersistentStore::Values user_members(const PersistentStore::Values& values) {
+  PersistentStore::Values out;
+  for (const auto& [name, value] : values) {
+    if (!PersistentStore::is_builtin_member(name)) out.emplace(name, value);
+  }
+  return out;
+}
+
 TEST(SeclangResponse, PhaseThreeSeesStatusHeadersAndProtocol) {
   auto rules = load(std::string(kOn) +
                     "SecRule RESPONSE_STATUS \"@streq 500\" \"id:1,phase:3,deny,status:502\"\n"
@@ -233,7 +242,8 @@ TEST(SeclangPersistent, ExpirevarDropsTheVariableAfterItsTime) {
   EXPECT_EQ(later["keep"], "1");
   PersistentStore::Values idle;  // the whole record times out when unused
   store.load("ip", "192.0.2.9", Clock::now() + std::chrono::hours(2), idle);
-  EXPECT_TRUE(idle.empty());
+  EXPECT_TRUE(user_members(idle).empty());
+  EXPECT_EQ(idle["is_new"], "1");  // a timed-out record starts again
 }
 
 // expirevar's seconds may come from the request: a huge count is a long life, not a
@@ -263,7 +273,7 @@ TEST(SeclangPersistent, StoreIsBounded) {
   EXPECT_LE(store.size(), 64u + 16u);
   PersistentStore::Values last;
   store.load("ip", "999", now, last);
-  EXPECT_EQ(last.size(), 2u);  // the third variable did not fit
+  EXPECT_EQ(user_members(last).size(), 2u);  // the third variable did not fit
 }
 
 // Keys and names come from the request (a cookie, an argument): oversized ones are not
@@ -277,8 +287,78 @@ TEST(SeclangPersistent, OversizedKeysAndNamesAreNotKept) {
   store.save("session", "short", {}, {{huge, "1"}, {"b", "2"}}, {}, now);
   PersistentStore::Values kept;
   store.load("session", "short", now, kept);
-  EXPECT_EQ(kept.size(), 1u);
+  EXPECT_EQ(user_members(kept).size(), 1u);
   EXPECT_EQ(kept["b"], "2");
+}
+
+int64_t unix_seconds() {
+  return std::chrono::duration_cast<std::chrono::seconds>(
+             std::chrono::system_clock::now().time_since_epoch())
+      .count();
+}
+
+// The built-in members ModSecurity gives a persistent collection: a new record says so
+// and counts no update; each request that changes it counts one and moves its time.
+TEST(SeclangPersistent, BuiltInMembersDescribeTheRecord) {
+  auto rules = load(std::string(kOn) +
+                    "SecAction \"id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},"
+                    "setvar:ip.hits=+1\"\n"
+                    "SecRule IP:IS_NEW \"@eq 1\" \"id:2,phase:1,pass,log\"\n"
+                    "SecRule IP:UPDATE_COUNTER \"@ge 2\" \"id:3,phase:1,pass,log\"\n"
+                    "SecRule IP:TIMEOUT \"@eq 3600\" \"id:4,phase:1,pass,log\"\n"
+                    "SecRule IP:KEY \"@streq 192.0.2.20\" \"id:5,phase:1,pass,log\"\n"
+                    "SecRule IP:CREATE_TIME \"@gt 1600000000\" \"id:6,phase:1,pass,log\"\n"
+                    "SecRule IP:LAST_UPDATE_TIME \"@lt %{IP.CREATE_TIME}\" "
+                    "\"id:7,phase:1,pass,log\"\n");
+  ASSERT_TRUE(rules);
+  PersistentStore store;
+  int64_t before = unix_seconds();
+  Exchange first(*rules, "/", {}, "192.0.2.20", &store);
+  EXPECT_TRUE(first.has(2));
+  EXPECT_FALSE(first.has(3));
+  EXPECT_TRUE(first.has(4));
+  EXPECT_TRUE(first.has(5));
+  EXPECT_TRUE(first.has(6));
+  EXPECT_FALSE(first.has(7));
+  first.tx->process_logging();
+  for (int i = 0; i < 2; ++i) {
+    Exchange again(*rules, "/", {}, "192.0.2.20", &store);
+    EXPECT_FALSE(again.has(2));
+    EXPECT_EQ(again.has(3), i == 1) << i;  // two saves before the third request
+    again.tx->process_logging();
+  }
+  int64_t after = unix_seconds();
+  PersistentStore::Values record;
+  store.load("ip", "192.0.2.20", Clock::now(), record);
+  EXPECT_EQ(record["hits"], "3");
+  EXPECT_EQ(record["update_counter"], "3");
+  EXPECT_EQ(record["is_new"], "0");
+  int64_t created = std::stoll(record["create_time"]);
+  int64_t updated = std::stoll(record["last_update_time"]);
+  EXPECT_GE(created, before);
+  EXPECT_LE(created, updated);
+  EXPECT_LE(updated, after);
+}
+
+// Built-in members are computed: a rule that writes one does not store it, and a request
+// that only reads a record does not count as an update.
+TEST(SeclangPersistent, BuiltInMembersAreNotStored) {
+  auto rules = load(std::string(kOn) +
+                    "SecAction \"id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR},"
+                    "setvar:ip.update_counter=99\"\n");
+  ASSERT_TRUE(rules);
+  PersistentStore store;
+  Exchange r(*rules, "/", {}, "192.0.2.21", &store);
+  r.tx->process_logging();
+  EXPECT_EQ(store.size(), 0u);
+  store.save("ip", "192.0.2.21", {}, {{"seen", "1"}}, {}, Clock::now());
+  auto reader =
+      load(std::string(kOn) + "SecAction \"id:1,phase:1,pass,nolog,initcol:ip=%{REMOTE_ADDR}\"\n");
+  Exchange read(*reader, "/", {}, "192.0.2.21", &store);
+  read.tx->process_logging();
+  PersistentStore::Values record;
+  store.load("ip", "192.0.2.21", Clock::now(), record);
+  EXPECT_EQ(record["update_counter"], "1");
 }
 
 // The real CRS at PL1 with response body access: data leakage rules block SQL errors.
