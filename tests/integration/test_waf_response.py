@@ -6,6 +6,7 @@ inspect (a big non-HTML body streams as the origin sends it)."""
 import hashlib
 import http.client
 import os
+import subprocess
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
@@ -203,19 +204,23 @@ def test_cache_hits_get_the_response_phases(rampart_factory, leaky_origin):
     assert leaky_origin.cached_fetches == 1
 
 
-def test_response_protocol_is_the_clients_version(rampart_factory, leaky_origin):
-    # RESPONSE_PROTOCOL names the version the response goes out in, the client's, as
-    # ModSecurity's nginx connector does: an HTTP/1.0 client and an HTTP/1.1 one differ.
-    rules = ('SecRule RESPONSE_PROTOCOL "@streq HTTP/1.0" "id:300,phase:3,deny,status:451"\n'
-             'SecRule RESPONSE_PROTOCOL "!@streq HTTP/1.0" "id:301,phase:3,pass,log,'
-             'msg:\'protocol %{RESPONSE_PROTOCOL}\'"\n')
+def test_response_protocol_is_the_one_the_response_goes_out_in(rampart_factory, leaky_origin):
+    # HTTP/1.x clients get an HTTP/1.1 response (an HTTP/1.0 request too, as from nginx);
+    # HTTP/2 clients an HTTP/2 one, and a phase 3 rule sees which.
+    rules = ('SecRule RESPONSE_PROTOCOL "@streq HTTP/2.0" "id:300,phase:3,deny,status:451"\n'
+             'SecRule RESPONSE_PROTOCOL "@streq HTTP/1.1" "id:301,phase:3,pass,log"\n')
     r = rampart_factory([leaky_origin.endpoint], waf={"crs": False, "rules": rules})
     modern = get(r, "/page")
     assert modern.status == 200 and modern.body == PAGE, modern
-    log = waf_response_log(r, modern)
-    assert log and 301 in log["rules"], log
+    assert 301 in waf_response_log(r, modern)["rules"]
     with RawConn(r.port) as c:
         c.send(b"GET /page HTTP/1.0\r\nHost: main.test\r\nUser-Agent: test/1.0\r\n\r\n")
         old = c.read_response()
-    assert old.status == 451, old
-
+    assert old.status == 200, old
+    assert 301 in waf_response_log(r, old)["rules"]
+    out = subprocess.run(
+        ["curl", "-sS", "--http2-prior-knowledge", "-o", "/dev/null", "-w", "%{http_version} "
+         "%{http_code}", "-H", "Host: main.test", "http://127.0.0.1:%d/page" % r.port],
+        capture_output=True, timeout=20)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.decode().split() == ["2", "451"], out.stdout

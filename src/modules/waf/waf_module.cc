@@ -66,12 +66,11 @@ void append_json_string(std::string& out, std::string_view s) {
   out.push_back('"');
 }
 
-// RESPONSE_PROTOCOL as ModSecurity's nginx connector names it: the version of the
-// client's request, which is the one its response goes out in.
+// RESPONSE_PROTOCOL: the protocol the response goes out in. rampart answers every
+// HTTP/1.x request with an HTTP/1.1 status line (as nginx does), and HTTP/2 requests
+// over HTTP/2.
 std::string_view response_protocol(std::string_view http_version) {
-  if (http_version == "2.0") return "HTTP/2.0";
-  if (http_version == "1.0") return "HTTP/1.0";
-  return "HTTP/1.1";
+  return http_version == "2.0" ? "HTTP/2.0" : "HTTP/1.1";
 }
 
 class WafModule final : public pipeline::Module {
