@@ -79,3 +79,20 @@ def test_crs4_blocks_attacks_by_family_and_passes_benign_traffic(rampart_factory
                 body)
     assert resp.status == 403, resp
     assert 922120 in matched(r, resp)
+
+
+@needs_crs4
+def test_crs4_paranoia_level_comes_from_the_yaml(rampart_factory, origin):
+    # CRS 4 reads tx.blocking_paranoia_level: the YAML's level must reach it. An SSRF
+    # target written as one decimal number is a paranoia level 2 finding (934120).
+    target = "/echo?url=" + urllib.parse.quote("http://2852039166/latest/meta-data/")
+    low = rampart_factory([origin], waf=crs4_waf())
+    resp = send(low, target)
+    assert resp.status == 200, resp
+    assert 934120 not in matched(low, resp)
+    waf = crs4_waf()
+    waf["paranoia_level"] = 2
+    high = rampart_factory([origin], waf=waf)
+    resp = send(high, target)
+    assert resp.status == 403, resp
+    assert 934120 in matched(high, resp)
