@@ -87,6 +87,7 @@ class RuleSetBuilder {
       for (auto& link : rule->links) {
         const std::string* pattern = link.op ? link.op->static_regex() : nullptr;
         if (pattern == nullptr || link.multi_match) continue;
+        link.byte_condition = byte_condition_for(*pattern);
         auto& patterns = set->chain_patterns_[link.transform_chain];
         link.prefilter_slot = static_cast<int32_t>(patterns.size());
         patterns.push_back(*pattern);
