@@ -91,10 +91,24 @@ double weight(const ByteSet& s) {
   return total;
 }
 
-const ByteSet* best_of(const std::vector<ByteSet>& sets) {
+// Letters and digits: the bytes most ordinary values are made of.
+const ByteSet& alphanumeric() {
+  static const ByteSet a = [] {
+    ByteSet s = range('0', '9');
+    s.merge(range('a', 'z'));
+    s.merge(range('A', 'Z'));
+    return s;
+  }();
+  return a;
+}
+
+// The rarest set, or with `symbols_only` the rarest without letters or digits (null if
+// there is none).
+const ByteSet* best_of(const std::vector<ByteSet>& sets, bool symbols_only = false) {
   const ByteSet* best = nullptr;
   double best_weight = 0;
   for (const ByteSet& s : sets) {
+    if (symbols_only && s.intersects(alphanumeric())) continue;
     double w = weight(s);
     if (best == nullptr || w < best_weight) {
       best = &s;
@@ -153,21 +167,37 @@ class Analyser {
       out.insert(out.end(), first.begin(), first.end());
       return true;
     }
-    // Every branch must bring a set; the union of each branch's rarest one is required.
-    bool all_have = !first.empty();
+    // Every branch must bring a set; the union of one set of each branch is required.
+    // Two such unions: of each branch's rarest set, and of each branch's rarest set
+    // without letters and digits (when every branch has one), which a value made of
+    // words and numbers never holds even when the first union is all letters.
+    bool all_have = true;
+    bool all_symbols = true;
     ByteSet joined;
-    if (all_have) joined = *best_of(first);
+    ByteSet symbols;
+    auto add_branch = [&](const std::vector<ByteSet>& branch) {
+      if (branch.empty()) {
+        all_have = false;
+        return;
+      }
+      joined.merge(*best_of(branch));
+      const ByteSet* s = best_of(branch, true);
+      if (s == nullptr) {
+        all_symbols = false;
+      } else {
+        symbols.merge(*s);
+      }
+    };
+    add_branch(first);
     while (!at_end() && peek() == '|') {
       ++pos_;
       std::vector<ByteSet> branch;
       if (!concatenation(branch, depth)) return false;
-      if (branch.empty()) {
-        all_have = false;
-      } else if (all_have) {
-        joined.merge(*best_of(branch));
-      }
+      add_branch(branch);
     }
-    if (all_have && !is_full(joined)) out.push_back(joined);
+    if (!all_have) return true;
+    if (!is_full(joined)) out.push_back(joined);
+    if (all_symbols && !(symbols == joined)) out.push_back(symbols);
     return true;
   }
 
@@ -647,17 +677,17 @@ ByteCondition byte_condition_for(std::string_view pattern) {
   auto sets = required_byte_sets(pattern);
   if (!sets) return condition;
   // Sets so common in ordinary text that nearly every value passes cost a test each and
-  // spare nothing.
+  // spare little: past the rarest one (which still settles empty and short values),
+  // only rare sets and sets without letters and digits are kept.
   constexpr double kMaxWeight = 6;
   std::vector<std::pair<double, ByteSet>> ranked;
-  for (const ByteSet& s : *sets) {
-    double w = weight(s);
-    if (w <= kMaxWeight) ranked.emplace_back(w, s);
-  }
+  for (const ByteSet& s : *sets) ranked.emplace_back(weight(s), s);
   std::stable_sort(ranked.begin(), ranked.end(),
                    [](const auto& a, const auto& b) { return a.first < b.first; });
   std::vector<ByteSet> kept;
-  for (const auto& [w, s] : ranked) {
+  for (const auto& entry : ranked) {
+    const ByteSet& s = entry.second;
+    if (!kept.empty() && entry.first > kMaxWeight && s.intersects(alphanumeric())) continue;
     // A set holding a kept one adds nothing: that one already requires one of its bytes.
     bool implied =
         std::any_of(kept.begin(), kept.end(), [&](const ByteSet& k) { return subset(k, s); });

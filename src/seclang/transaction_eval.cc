@@ -303,17 +303,29 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
         // The value before and after every transformation that changed it.
         std::string current(value.value);
         std::string next;
-        if (try_match(rule, link, value, current, argument, captures)) any = true;
+        auto lacks_bytes = [&link](std::string_view text) {
+          return !link.byte_condition.empty() && !link.byte_condition.passes(bytes_present(text));
+        };
+        if (try_match(rule, link, value, current, argument, captures, lacks_bytes(current))) {
+          any = true;
+        }
         for (Transform tr : link.transforms) {
           if (!apply_transform(tr, current, next)) continue;
           current.swap(next);
-          if (try_match(rule, link, value, current, argument, captures)) any = true;
+          if (try_match(rule, link, value, current, argument, captures, lacks_bytes(current))) {
+            any = true;
+          }
         }
         continue;
       }
       Transaction::CacheEntry* entry;
       std::string_view input = transformed(link, value, &entry);
-      if (entry != nullptr && link.prefilter_slot >= 0 && !may_match(link, *entry)) {
+      // Without a cache entry the value's bytes are gathered here: still far cheaper than
+      // running the regex.
+      bool cannot_match = entry != nullptr ? link.prefilter_slot >= 0 && !may_match(link, *entry)
+                                           : !link.byte_condition.empty() &&
+                                                 !link.byte_condition.passes(bytes_present(input));
+      if (cannot_match) {
         // The regex cannot match: only a negated operator matches then.
         if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
           any = true;

@@ -48,6 +48,10 @@ TEST(ByteFilterTest, AlternationNeedsASetInEveryBranch) {
   EXPECT_TRUE(sets("<|x*").empty());
   EXPECT_TRUE(sets("(?:<|)").empty());
   EXPECT_EQ(sets("(?:a|b)c"), (std::vector<ByteSet>{set_of("ab"), set_of("c")}));
+  // Besides the union of the rarest sets (letters here), the union of the symbols.
+  EXPECT_FALSE(passes("(?:xhaving[^\\w\\s]|zselect\\()", "xhaving zselect"));
+  EXPECT_TRUE(passes("(?:xhaving[^\\w\\s]|zselect\\()", "zselect("));
+  EXPECT_TRUE(passes("(?:xhaving[^\\w\\s]|zselect\\()", "xhaving-"));
 }
 
 TEST(ByteFilterTest, ClassesAndNegatedClasses) {
@@ -136,8 +140,11 @@ TEST(ByteFilterTest, ConditionKeepsTheRarestSets) {
   EXPECT_EQ(c.set(0), set_of("`'\""));
   EXPECT_FALSE(c.passes(bytes_present("select name from users")));
   EXPECT_TRUE(c.passes(bytes_present("SELECT ' FROM")));
-  // Only common letters: nothing worth testing.
-  EXPECT_TRUE(byte_condition_for("(?i)tea").empty());
+  // Only common letters: the rarest set alone, which still settles empty values.
+  ByteCondition letters = byte_condition_for("(?i)tea");
+  EXPECT_EQ(letters.size(), 1u);
+  EXPECT_FALSE(letters.passes(bytes_present("")));
+  EXPECT_TRUE(letters.passes(bytes_present("TEA")));
 }
 
 TEST(ByteFilterTest, BytesPresent) {
