@@ -61,6 +61,9 @@ struct TransformCacheEntry {
   // `repeated` once a second one is interned (an operator's result can then be reused).
   uint32_t text_id = 0;
   bool repeated = false;
+  // The first entry interned with the same text (null: none, or this is it): its bytes
+  // bitmap serves this one too.
+  TransformCacheEntry* same_text = nullptr;
 
   // Ready for reuse; a string grown past `max_text` gives its memory back.
   void reset(size_t max_text) {
@@ -74,6 +77,7 @@ struct TransformCacheEntry {
     has_bytes = false;
     text_id = 0;
     repeated = false;
+    same_text = nullptr;
   }
 };
 
