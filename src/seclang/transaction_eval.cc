@@ -216,8 +216,8 @@ void TransactionEval::scan(const RuleLink& link, Transaction::CacheEntry& entry)
 const ByteSet& TransactionEval::value_bytes(Transaction::CacheEntry& entry) {
   if (!entry.has_bytes) {
     // Many chains leave a short value as it was: the same text's bitmap is made once.
-    entry.bytes = entry.same_text != nullptr ? value_bytes(*entry.same_text)
-                                             : bytes_present(entry.view);
+    entry.bytes =
+        entry.same_text != nullptr ? value_bytes(*entry.same_text) : bytes_present(entry.view);
     entry.has_bytes = true;
   }
   return entry.bytes;
