@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "seclang/ast.h"
+#include "seclang/byte_filter.h"
 #include "seclang/macro.h"
 #include "seclang/operator.h"
 #include "seclang/transform.h"
@@ -77,6 +78,8 @@ struct RuleLink {
   std::vector<Transform> transforms;  // defaults and t:none already applied
   uint32_t transform_chain = 0;       // interned id of `transforms` (cache key)
   int32_t prefilter_slot = -1;        // index among its chain's static @rx patterns (-1: none)
+  // For a static @rx: bytes a value must hold for the regex to match (byte_filter.h).
+  ByteCondition byte_condition;
   // Links whose variable lists (selectors and exclusions) are the same and read only
   // request data that cannot change within a phase share a value set: its values are
   // collected once per phase. With the same transformation chain too they share a value

@@ -86,7 +86,9 @@ class RuleSetBuilder {
     for (const auto& rule : set->rules_) {
       for (auto& link : rule->links) {
         const std::string* pattern = link.op ? link.op->static_regex() : nullptr;
-        if (pattern == nullptr || link.multi_match) continue;
+        if (pattern == nullptr) continue;
+        link.byte_condition = byte_condition_for(*pattern);
+        if (link.multi_match) continue;
         auto& patterns = set->chain_patterns_[link.transform_chain];
         link.prefilter_slot = static_cast<int32_t>(patterns.size());
         patterns.push_back(*pattern);

@@ -230,6 +230,8 @@ class Transaction {
     uint32_t epoch = 0;
     bool scanned = false;             // `may_match` holds the union over the values
     std::vector<uint64_t> may_match;  // by prefilter slot: some value may match
+    bool has_bytes = false;           // `bytes` holds the union over the values
+    ByteSet bytes;
     std::vector<GroupValue> values;
   };
   // The evaluation's working memory. A worker hands it from one transaction to the next

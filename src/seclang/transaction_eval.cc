@@ -168,10 +168,11 @@ Transaction::ValueGroup& TransactionEval::group(const RuleLink& link) {
   if (g.epoch == t_.epoch_) return g;
   g.epoch = t_.epoch_;
   g.scanned = false;
+  g.has_bytes = false;
   g.values.clear();
-  // Entries (for the prefilter) only where the chain has one; otherwise an untransformed
-  // value is used in place.
-  bool entries = chain_filtered(link);
+  // Entries (for the prefilters) only where the chain has a static @rx; otherwise an
+  // untransformed value is used in place.
+  bool entries = chain_filtered(link) || t_.rules_.prefilter_chain_size(link.transform_chain) > 0;
   const std::vector<Value>& values = set_values(link);
   g.values.reserve(values.size());
   for (const Value& value : values) {
@@ -212,6 +213,26 @@ void TransactionEval::scan(const RuleLink& link, Transaction::CacheEntry& entry)
   }
 }
 
+const ByteSet& TransactionEval::value_bytes(Transaction::CacheEntry& entry) {
+  if (!entry.has_bytes) {
+    // Many chains leave a short value as it was: the same text's bitmap is made once.
+    entry.bytes =
+        entry.same_text != nullptr ? value_bytes(*entry.same_text) : bytes_present(entry.view);
+    entry.has_bytes = true;
+  }
+  return entry.bytes;
+}
+
+bool TransactionEval::group_has_bytes(const RuleLink& link, Transaction::ValueGroup& g) {
+  if (!g.has_bytes) {
+    g.has_bytes = true;
+    g.bytes = ByteSet();
+    for (auto& gv : g.values)
+      g.bytes.merge(gv.entry ? value_bytes(*gv.entry) : bytes_present(gv.text));
+  }
+  return link.byte_condition.passes(g.bytes);
+}
+
 bool TransactionEval::group_may_match(const RuleLink& link, Transaction::ValueGroup& g) {
   if (!g.scanned) {
     g.scanned = true;
@@ -231,8 +252,11 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
                                      std::string_view argument) {
   Transaction::ValueGroup& g = group(link);
   if (g.values.empty()) return false;
+  const bool has_condition = !link.byte_condition.empty() && g.values.front().entry != nullptr;
   const bool prefilter = link.prefilter_slot >= 0 && chain_filtered(link);
-  // One bit for the whole group: most rules are done without looking at any value.
+  // A few bits for the whole group: most rules are done without looking at any value. The
+  // byte-class test first, it is the cheaper.
+  if (has_condition && !link.negated && !group_has_bytes(link, g)) return false;
   if (prefilter && !link.negated && !group_may_match(link, g)) return false;
   const bool check_targets =
       !t_.removed_targets_by_id_.empty() || !t_.removed_targets_by_tag_.empty();
@@ -240,7 +264,7 @@ bool TransactionEval::evaluate_group(const Rule& rule, const RuleLink& link,
   Captures& captures = captures_;  // try_match resets it before every value
   for (const auto& gv : g.values) {
     if (check_targets && target_removed(rule, gv.value)) continue;
-    if (prefilter && !may_match(link, *gv.entry)) {
+    if ((prefilter || has_condition) && !may_match(link, *gv.entry)) {
       // The regex cannot match: only a negated operator matches then.
       if (link.negated && try_match(rule, link, gv.value, gv.text, argument, captures, true)) {
         any = true;
@@ -281,17 +305,29 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
         // The value before and after every transformation that changed it.
         std::string current(value.value);
         std::string next;
-        if (try_match(rule, link, value, current, argument, captures)) any = true;
+        auto lacks_bytes = [&link](std::string_view text) {
+          return !link.byte_condition.empty() && !link.byte_condition.passes(bytes_present(text));
+        };
+        if (try_match(rule, link, value, current, argument, captures, lacks_bytes(current))) {
+          any = true;
+        }
         for (Transform tr : link.transforms) {
           if (!apply_transform(tr, current, next)) continue;
           current.swap(next);
-          if (try_match(rule, link, value, current, argument, captures)) any = true;
+          if (try_match(rule, link, value, current, argument, captures, lacks_bytes(current))) {
+            any = true;
+          }
         }
         continue;
       }
       Transaction::CacheEntry* entry;
       std::string_view input = transformed(link, value, &entry);
-      if (entry != nullptr && link.prefilter_slot >= 0 && !may_match(link, *entry)) {
+      // Without a cache entry the value's bytes are gathered here: still far cheaper than
+      // running the regex.
+      bool cannot_match = entry != nullptr ? link.prefilter_slot >= 0 && !may_match(link, *entry)
+                                           : !link.byte_condition.empty() &&
+                                                 !link.byte_condition.passes(bytes_present(input));
+      if (cannot_match) {
         // The regex cannot match: only a negated operator matches then.
         if (link.negated && try_match(rule, link, value, input, argument, captures, true)) {
           any = true;
@@ -305,6 +341,8 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
 }
 
 bool TransactionEval::may_match(const RuleLink& link, Transaction::CacheEntry& entry) {
+  if (!link.byte_condition.empty() && !link.byte_condition.passes(value_bytes(entry))) return false;
+  if (!chain_filtered(link)) return true;
   scan(link, entry);
   uint32_t slot = static_cast<uint32_t>(link.prefilter_slot);
   return entry.may_match.test(slot);

@@ -45,7 +45,8 @@ class TransactionEval {
   // own), as value groups keep them for the prefilter.
   std::string_view transformed(const RuleLink& link, const Value& value,
                                Transaction::CacheEntry** entry, bool force_entry = false);
-  // False only when the chain's prefilter proves the link's @rx cannot match `entry`.
+  // False only when the link's byte condition or the chain's prefilter proves the link's
+  // @rx cannot match `entry`.
   bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);
   // The prefilter for a value of `size` bytes after the link's chain: Vectorscan on long
   // values once it is built, the literal prefilter otherwise; null when the chain has none.
@@ -58,6 +59,10 @@ class TransactionEval {
   const std::vector<Value>& set_values(const RuleLink& link);
   // The link's transformed values (value_group >= 0), computed once per phase.
   Transaction::ValueGroup& group(const RuleLink& link);
+  // The bytes `entry` holds, computed once.
+  const ByteSet& value_bytes(Transaction::CacheEntry& entry);
+  // False when no value of the group holds the bytes the link's @rx needs.
+  bool group_has_bytes(const RuleLink& link, Transaction::ValueGroup& group);
   // False when no value of the group can match the link's @rx (prefilter present).
   bool group_may_match(const RuleLink& link, Transaction::ValueGroup& group);
   bool evaluate_group(const Rule& rule, const RuleLink& link, std::string_view argument);

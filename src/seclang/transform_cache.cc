@@ -77,6 +77,7 @@ void TransformCache::intern(TransformCacheEntry& entry) {
     TextSlot& s = texts_[i];
     if (s.hash == hash && s.first->view == entry.view) {
       entry.text_id = s.first->text_id;
+      entry.same_text = s.first;
       entry.repeated = true;
       s.first->repeated = true;
       return;

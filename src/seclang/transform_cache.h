@@ -16,6 +16,8 @@
 #include <utility>
 #include <vector>
 
+#include "seclang/byte_filter.h"
+
 namespace rampart::seclang {
 
 // One bit per pattern of a chain's prefilter. The CRS chains have at most a few hundred
@@ -53,10 +55,15 @@ struct TransformCacheEntry {
   std::string_view view;    // the value after the chain (`text` or the source)
   bool scanned = false;     // the chain's prefilter ran on `text`
   PrefilterBits may_match;  // by prefilter slot, once scanned
+  bool has_bytes = false;   // `bytes` is set
+  ByteSet bytes;            // the bytes `view` holds, for the byte-class prefilter
   // Set by TransformCache::intern: entries whose texts are equal share an id, and are
   // `repeated` once a second one is interned (an operator's result can then be reused).
   uint32_t text_id = 0;
   bool repeated = false;
+  // The first entry interned with the same text (null: none, or this is it): its bytes
+  // bitmap serves this one too.
+  TransformCacheEntry* same_text = nullptr;
 
   // Ready for reuse; a string grown past `max_text` gives its memory back.
   void reset(size_t max_text) {
@@ -67,8 +74,10 @@ struct TransformCacheEntry {
     }
     view = {};
     scanned = false;
+    has_bytes = false;
     text_id = 0;
     repeated = false;
+    same_text = nullptr;
   }
 };
 

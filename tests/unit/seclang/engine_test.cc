@@ -242,6 +242,29 @@ TEST(SeclangEngine, RulesSharingValuesSeeEachPhaseAndCtlTargets) {
   EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{60, 61, 63}));
 }
 
+// The byte-class prefilter skips a regex whose required bytes a value lacks: a negated
+// operator then matches, a multiMatch rule still sees every intermediate form, and values
+// sharing a group (and texts shared between chains) are each judged on their own bytes.
+TEST(SeclangEngine, ByteClassPrefilterKeepsEveryVerdict) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule ARGS \"@rx [<>]\" \"id:70,phase:2,pass,t:none\"\n"
+                    "SecRule ARGS:q \"!@rx [<>]\" \"id:71,phase:2,pass,t:none\"\n"
+                    "SecRule ARGS \"@rx <script\" \"id:72,phase:2,pass,t:urlDecodeUni,"
+                    "t:lowercase,multiMatch\"\n"
+                    "SecRule ARGS \"@rx [<>]\" \"id:73,phase:2,pass,t:lowercase\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?q=plain&x=plain";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{71}));
+  r.uri = "/?q=plain&x=a%3Cb";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{70, 71, 73}));
+  r.uri = "/?q=%3E&x=plain";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{70, 73}));
+  // '<' appears only after the rule's own urlDecodeUni (the query was decoded once).
+  r.uri = "/?q=plain&x=%253CSCRIPT";
+  EXPECT_EQ(run(*rules, r).ids, (std::vector<int64_t>{71, 72}));
+}
+
 TEST(SeclangEngine, ReloadedRulesShareTheCompiledPrefilters) {
   // A reload of the same rules must not pay the Vectorscan compile again.
   std::string text = std::string(kEngineOn) +

@@ -10,10 +10,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
+#include <optional>
+#include <random>
 #include <set>
 #include <sstream>
 #include <thread>
 
+#include "seclang/byte_filter.h"
 #include "seclang/operator.h"
 #include "seclang/operator_regex.h"
 
@@ -397,6 +400,76 @@ TEST_F(CrsRegexTest, LiteralPrefilterHasNoFalseNegatives) {
               inputs.size(), true_matches, candidates);
   EXPECT_GT(true_matches, 100u);
   EXPECT_LT(candidates, inputs.size() * patterns_.size() / 2);
+}
+
+// --- The byte-class prefilter --------------------------------------------------------
+
+TEST_F(CrsRegexTest, ByteConditionHasNoFalseNegatives) {
+  std::string error;
+  std::vector<std::unique_ptr<Operator>> ops;
+  std::vector<std::optional<std::vector<ByteSet>>> all_sets;
+  std::vector<ByteCondition> conditions;
+  size_t understood = 0, with_condition = 0;
+  for (const std::string& p : patterns_) {
+    OperatorSpec spec{"rx", p, false};
+    ops.push_back(compile_operator(spec, false, OperatorLoadContext{}, error));
+    ASSERT_TRUE(ops.back()) << error;
+    all_sets.push_back(required_byte_sets(p));
+    conditions.push_back(byte_condition_for(p));
+    understood += all_sets.back().has_value();
+    with_condition += !conditions.back().empty();
+  }
+  std::printf("byte conditions: %zu of %zu patterns read, %zu with a condition\n", understood,
+              patterns_.size(), with_condition);
+  EXPECT_GT(with_condition, patterns_.size() / 3);
+  // Attack samples as written, upper-cased and inside a query string, and random strings
+  // over the bytes the CRS cares about.
+  std::vector<std::string> inputs;
+  for (const std::string& input : sample_inputs()) {
+    inputs.push_back(input);
+    std::string upper = input;
+    for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    inputs.push_back(upper);
+    inputs.push_back("id=7&q=" + input + "\n&x=y");
+  }
+  std::mt19937 rng(7);
+  const std::string alphabet = "aeiostxzAESX019 <>'\"`;|&$(){}[]\\/.-=:%#!*?\n\t\v\xa0\xc9\xe9";
+  for (int i = 0; i < 1500; ++i) {
+    std::string s;
+    size_t n = rng() % 24;
+    for (size_t j = 0; j < n; ++j) s += alphabet[rng() % alphabet.size()];
+    inputs.push_back(s);
+  }
+  size_t true_matches = 0, passed = 0, benign_passed = 0, benign_pairs = 0;
+  for (const std::string& input : inputs) {
+    ByteSet present = bytes_present(input);
+    for (size_t i = 0; i < patterns_.size(); ++i) {
+      bool pass = conditions[i].passes(present);
+      passed += pass;
+      if (ops[i]->match(input, patterns_[i], nullptr) != MatchResult::kMatch) continue;
+      ++true_matches;
+      EXPECT_TRUE(pass) << "missed " << patterns_[i] << "\non: " << input;
+      if (!all_sets[i]) continue;
+      for (const ByteSet& s : *all_sets[i]) {
+        EXPECT_TRUE(s.intersects(present))
+            << "a required set misses " << patterns_[i] << "\non: " << input;
+      }
+    }
+  }
+  for (const char* benign : {"hello world", "/index.html", "shop.example.com", "en-US,en;q=0.5",
+                             "gzip, deflate, br", "blue suede shoes", "price"}) {
+    ByteSet present = bytes_present(benign);
+    for (const ByteCondition& c : conditions) {
+      ++benign_pairs;
+      benign_passed += c.passes(present);
+    }
+  }
+  std::printf(
+      "%zu inputs: %zu true matches, %zu pattern/input pairs passed; benign values: %zu of "
+      "%zu pairs passed\n",
+      inputs.size(), true_matches, passed, benign_passed, benign_pairs);
+  EXPECT_GT(true_matches, 100u);
+  EXPECT_LT(benign_passed, benign_pairs * 3 / 4);
 }
 
 }  // namespace
