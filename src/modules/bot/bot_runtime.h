@@ -11,6 +11,7 @@
 #include "config/config.h"
 #include "modules/bot/bot_fields.h"
 #include "modules/bot/clearance.h"
+#include "modules/bot/user_agent.h"
 #include "pipeline/request_context.h"
 
 namespace rampart::modules::bot {
@@ -36,7 +37,7 @@ inline Binding binding_of(const pipeline::RequestContext& ctx) {
   const http::Header* ua = ctx.request.find("user-agent");
   std::string_view ja4 =
       ctx.tls && ctx.facts.tls_info != nullptr ? ctx.facts.tls_info->ja4 : std::string_view();
-  return {ua_family(ua != nullptr ? ua->value : std::string_view()), ja4};
+  return {user_agent_facts(ua != nullptr ? ua->value : std::string_view()).family, ja4};
 }
 
 // The clearance cookie's value, or empty. Looks through every Cookie field (HTTP/2
