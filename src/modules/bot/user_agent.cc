@@ -4,6 +4,8 @@
 #include <cstdint>
 #include <cstring>
 
+#include <xxhash.h>
+
 #include "modules/bot/clearance.h"
 
 namespace rampart::modules::bot {
@@ -26,19 +28,7 @@ struct Slot {
 thread_local std::array<Slot, kSlots> cache;
 
 uint64_t hash_text(std::string_view s) {
-  // Eight bytes at a time: the User-Agent is hashed on every request, hit or miss.
-  uint64_t h = 0x9e3779b97f4a7c15ULL ^ s.size();
-  size_t i = 0;
-  for (; i + 8 <= s.size(); i += 8) {
-    uint64_t w;
-    std::memcpy(&w, s.data() + i, 8);
-    h = (h ^ w) * 0xff51afd7ed558ccdULL;
-    h ^= h >> 32;
-  }
-  uint64_t tail = 0;
-  std::memcpy(&tail, s.data() + i, s.size() - i);
-  h = (h ^ tail) * 0xc4ceb9fe1a85ec53ULL;
-  return h ^ (h >> 29);
+  return XXH3_64bits(s.data(), s.size());
 }
 
 UaFacts compute(std::string_view ua) {
