@@ -150,6 +150,10 @@ The bot module's human verification (`bench/micro/bot_clearance_bench.cc`,
 - `BotChallengeIssue`: one challenge issued and its page rendered (English), the cost
   of answering an uncleared navigation; `BotChallengeVerify`: checking a solved
   challenge's MAC and its 8 answers.
+- `BotRequestPathFirefox`, `BotRequestPathChrome` (`bench/micro/bot_request_bench.cc`):
+  the bot modules' whole per-request path for a cleared client (bot_clearance, bot_score,
+  the bot phase passing a `js_challenge`), a `RequestContext` included;
+  `BotRequestContextOnly` is that context alone, to subtract.
 """)
 PY
 [[ -s $tmp/section.md ]] || bench_die "no results"

@@ -2,6 +2,8 @@
 // What the two bot modules (bot_clearance, bot) share: the keys and settings of one
 // config snapshot, and small request helpers.
 
+#include <time.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
@@ -11,6 +13,7 @@
 #include "config/config.h"
 #include "modules/bot/bot_fields.h"
 #include "modules/bot/clearance.h"
+#include "modules/bot/user_agent.h"
 #include "pipeline/request_context.h"
 
 namespace rampart::modules::bot {
@@ -26,17 +29,19 @@ struct Runtime {
   static std::shared_ptr<const Runtime> from(const config::Config& config);
 };
 
+// Whole seconds are all tokens and challenges need: the coarse clock (updated every
+// tick, a few milliseconds) costs a memory read where the precise one reads the TSC.
 inline int64_t now_seconds() {
-  return std::chrono::duration_cast<std::chrono::seconds>(
-             std::chrono::system_clock::now().time_since_epoch())
-      .count();
+  timespec ts{};
+  clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+  return ts.tv_sec;
 }
 
 inline Binding binding_of(const pipeline::RequestContext& ctx) {
   const http::Header* ua = ctx.request.find("user-agent");
   std::string_view ja4 =
       ctx.tls && ctx.facts.tls_info != nullptr ? ctx.facts.tls_info->ja4 : std::string_view();
-  return {ua_family(ua != nullptr ? ua->value : std::string_view()), ja4};
+  return {user_agent_facts(ua != nullptr ? ua->value : std::string_view()).family, ja4};
 }
 
 // The clearance cookie's value, or empty. Looks through every Cookie field (HTTP/2

@@ -8,6 +8,7 @@
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
+#include <algorithm>
 #include <cstring>
 #include <mutex>
 
@@ -127,37 +128,75 @@ bool equal_ct(const uint8_t* a, const uint8_t* b, size_t n) {
   return CRYPTO_memcmp(a, b, n) == 0;
 }
 
+namespace {
+
+enum UaKindSeen : uint8_t {
+  kNoneSeen,
+  kChrome,
+  kFirefox,
+  kOpera,
+  kEdge,
+  kSafariName,
+  kVersionName
+};
+
+// The product names ua_family tells apart, by length first (most names match none).
+UaKindSeen product_kind(std::string_view name) {
+  switch (name.size()) {
+    case 3:
+      return equals_ci(name, "edg") ? kEdge : equals_ci(name, "opr") ? kOpera : kNoneSeen;
+    case 4:
+      return equals_ci(name, "edga") || equals_ci(name, "edge") ? kEdge : kNoneSeen;
+    case 5:
+      return equals_ci(name, "opera")   ? kOpera
+             : equals_ci(name, "fxios") ? kFirefox
+             : equals_ci(name, "crios") ? kChrome
+                                        : kNoneSeen;
+    case 6:
+      return equals_ci(name, "edgios")   ? kEdge
+             : equals_ci(name, "chrome") ? kChrome
+             : equals_ci(name, "safari") ? kSafariName
+                                         : kNoneSeen;
+    case 7:
+      return equals_ci(name, "firefox")   ? kFirefox
+             : equals_ci(name, "version") ? kVersionName
+                                          : kNoneSeen;
+    case 8:
+      return equals_ci(name, "chromium") ? kChrome : kNoneSeen;
+    default:
+      return kNoneSeen;
+  }
+}
+
+constexpr bool is_token_break(char c) {
+  return c == ' ' || c == '(' || c == ')' || c == ';' || c == ',';
+}
+
+}  // namespace
+
 std::string_view ua_family(std::string_view ua) {
-  // One pass over the product tokens ("Name/version"). Edge and Opera also say "Chrome",
-  // Chrome also says "Safari", so the most specific name seen wins.
-  enum : uint8_t { kNoneSeen, kChrome, kFirefox, kOpera, kEdge };
+  // The product tokens ("Name/version") of the first 512 bytes, found slash by slash: a
+  // name runs back from its '/' to a break character or the previous '/'. Edge and Opera
+  // also say "Chrome", Chrome also says "Safari", so the most specific name seen wins.
   uint8_t best = kNoneSeen;
   bool safari = false, version = false;
-  size_t token_start = 0;
-  for (size_t i = 0; i < ua.size() && i < 512; ++i) {
-    char c = ua[i];
-    if (c == ' ' || c == '(' || c == ')' || c == ';' || c == ',') {
-      token_start = i + 1;
-      continue;
-    }
-    if (c != '/') continue;
-    std::string_view name = ua.substr(token_start, i - token_start);
-    token_start = i + 1;
-    uint8_t kind = kNoneSeen;
-    if (equals_ci(name, "edg") || equals_ci(name, "edga") || equals_ci(name, "edgios") ||
-        equals_ci(name, "edge"))
-      kind = kEdge;
-    else if (equals_ci(name, "opr") || equals_ci(name, "opera"))
-      kind = kOpera;
-    else if (equals_ci(name, "firefox") || equals_ci(name, "fxios"))
-      kind = kFirefox;
-    else if (equals_ci(name, "chrome") || equals_ci(name, "crios") || equals_ci(name, "chromium"))
-      kind = kChrome;
-    else if (equals_ci(name, "safari"))
+  const size_t limit = std::min<size_t>(ua.size(), 512);
+  size_t from = 0;  // just past the previous '/'
+  while (from < limit) {
+    const void* hit = std::memchr(ua.data() + from, '/', limit - from);
+    if (hit == nullptr) break;
+    size_t slash = static_cast<size_t>(static_cast<const char*>(hit) - ua.data());
+    size_t start = slash;
+    while (start > from && !is_token_break(ua[start - 1])) --start;
+    UaKindSeen kind = product_kind(ua.substr(start, slash - start));
+    if (kind == kSafariName) {
       safari = true;
-    else if (equals_ci(name, "version"))
+    } else if (kind == kVersionName) {
       version = true;
-    if (kind > best) best = kind;
+    } else if (kind > best) {
+      best = kind;
+    }
+    from = slash + 1;
   }
   switch (best) {
     case kEdge:
@@ -308,9 +347,23 @@ std::optional<size_t> base64url_decode(std::string_view text, std::span<uint8_t>
   size_t need = text.size() / 4 * 3 + (text.size() % 4 == 0 ? 0 : text.size() % 4 - 1);
   if (need > out.size()) return std::nullopt;
   size_t o = 0;
+  // Whole groups of four characters first (a token is sixteen of them), then the tail.
+  size_t whole = text.size() / 4 * 4;
+  for (size_t i = 0; i < whole; i += 4) {
+    int8_t a = kB64Decode[static_cast<unsigned char>(text[i])];
+    int8_t b = kB64Decode[static_cast<unsigned char>(text[i + 1])];
+    int8_t c = kB64Decode[static_cast<unsigned char>(text[i + 2])];
+    int8_t d = kB64Decode[static_cast<unsigned char>(text[i + 3])];
+    if ((a | b | c | d) < 0) return std::nullopt;
+    uint32_t v = static_cast<uint32_t>(a) << 18 | static_cast<uint32_t>(b) << 12 |
+                 static_cast<uint32_t>(c) << 6 | static_cast<uint32_t>(d);
+    out[o++] = static_cast<uint8_t>(v >> 16);
+    out[o++] = static_cast<uint8_t>(v >> 8);
+    out[o++] = static_cast<uint8_t>(v);
+  }
   uint32_t acc = 0;
   int bits = 0;
-  for (char c : text) {
+  for (char c : text.substr(whole)) {
     int8_t v = kB64Decode[static_cast<unsigned char>(c)];
     if (v < 0) return std::nullopt;
     acc = (acc << 6) | static_cast<uint32_t>(v);

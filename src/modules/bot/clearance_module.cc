@@ -47,7 +47,7 @@ bool bot_configured(const config::Config& config) {
 std::string_view find_clearance_cookie(const pipeline::RequestContext& ctx) {
   std::string_view name = ctx.tls ? kCookieTls : kCookiePlain;
   for (const http::Header& h : ctx.request.headers) {
-    if (!http::iequals(h.name, "cookie")) continue;
+    if (h.name.size() != 6 || !http::iequals(h.name, "cookie")) continue;
     std::string_view rest = h.value;
     while (!rest.empty()) {
       size_t semi = rest.find(';');

@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <iterator>
 
+#include "modules/bot/user_agent.h"
+
 namespace rampart::modules::bot {
 
 uint8_t combine(const Signals& s) {
@@ -37,7 +39,7 @@ std::optional<Signals> compute_signals(const ScoreInput& in, BehaviourTable& tab
   if (in.head == nullptr || in.head->headers.size() > kMaxScoredHeaders) return std::nullopt;
   HeaderIndex index(*in.head);
   const http::Header* agent = index.get(Hdr::kUserAgent);
-  UaInfo ua = classify_user_agent(agent != nullptr ? agent->value : std::string_view());
+  UaInfo ua = user_agent_facts(agent != nullptr ? agent->value : std::string_view()).info;
   Signals s;
   s.ua = ua_signal(ua);
   s.headers = header_signal(index, ua, in.tls);

@@ -138,29 +138,50 @@ int two_digits(std::string_view s, size_t at) {
 
 HeaderIndex::HeaderIndex(const http::RequestHead& head) : head_(head) {
   pos_.fill(-1);
-  static constexpr std::pair<std::string_view, Hdr> kNames[] = {
-      {"user-agent", Hdr::kUserAgent},
-      {"accept", Hdr::kAccept},
-      {"accept-language", Hdr::kAcceptLanguage},
-      {"accept-encoding", Hdr::kAcceptEncoding},
-      {"sec-ch-ua", Hdr::kSecChUa},
-      {"sec-fetch-site", Hdr::kSecFetchSite},
-      {"sec-fetch-mode", Hdr::kSecFetchMode},
-      {"sec-fetch-dest", Hdr::kSecFetchDest},
-      {"sec-fetch-user", Hdr::kSecFetchUser},
+  // The names it looks for, by length: most lines of a head have none of these lengths
+  // or first letters, and are passed over without a comparison.
+  auto note = [&](Hdr id, size_t i) {
+    int& p = pos_[static_cast<size_t>(id)];
+    if (p < 0) p = static_cast<int>(i);
   };
   for (size_t i = 0; i < head.headers.size(); ++i) {
     std::string_view name = head.headers[i].name;
-    // Cheap filters first: every name above starts with 'u', 'a' or 's' and is 6-15 long.
-    if (name.size() < 6 || name.size() > 15) continue;
-    char c = lower(name[0]);
-    if (c != 'u' && c != 'a' && c != 's') continue;
-    for (const auto& [want, id] : kNames) {
-      int& p = pos_[static_cast<size_t>(id)];
-      if (p < 0 && want.size() == name.size() && http::iequals(name, want)) {
-        p = static_cast<int>(i);
+    switch (name.size()) {
+      case 6:
+        if (http::iequals(name, "accept")) note(Hdr::kAccept, i);
         break;
-      }
+      case 9:
+        if (http::iequals(name, "sec-ch-ua")) note(Hdr::kSecChUa, i);
+        break;
+      case 10:
+        if (http::iequals(name, "user-agent")) note(Hdr::kUserAgent, i);
+        break;
+      case 14:
+        if (http::iequals(name.substr(0, 10), "sec-fetch-")) {
+          std::string_view rest = name.substr(10);
+          if (http::iequals(rest, "site")) {
+            note(Hdr::kSecFetchSite, i);
+          } else if (http::iequals(rest, "mode")) {
+            note(Hdr::kSecFetchMode, i);
+          } else if (http::iequals(rest, "dest")) {
+            note(Hdr::kSecFetchDest, i);
+          } else if (http::iequals(rest, "user")) {
+            note(Hdr::kSecFetchUser, i);
+          }
+        }
+        break;
+      case 15:
+        if (http::iequals(name.substr(0, 7), "accept-")) {
+          std::string_view rest = name.substr(7);
+          if (http::iequals(rest, "language")) {
+            note(Hdr::kAcceptLanguage, i);
+          } else if (http::iequals(rest, "encoding")) {
+            note(Hdr::kAcceptEncoding, i);
+          }
+        }
+        break;
+      default:
+        break;
     }
   }
 }
