@@ -397,7 +397,8 @@ ratio_table() {
 memory_table() { peer_memory_table; }
 
 # bound_notes: one line per load where neither proxy got near a whole CPU: their req/s
-# then measures the load generator more than them, and CPU per request is the comparison.
+# then measures the load generator (or the machine's other load) more than them, and CPU
+# per request is the comparison. On a quiet machine the handshake load is such a case.
 bound_notes() {
   local l a b ca cb
   for l in "${LOADS[@]}"; do
@@ -405,7 +406,7 @@ bound_notes() {
     ca=$(awk -v r="${RPS[$a]}" -v u="${CPU_US[$a]}" 'BEGIN { printf "%.2f\n", r * u / 1e6 }')
     cb=$(awk -v r="${RPS[$b]}" -v u="${CPU_US[$b]}" 'BEGIN { printf "%.2f\n", r * u / 1e6 }')
     awk -v a="$ca" -v b="$cb" 'BEGIN { exit !(a < 0.9 && b < 0.9) }' || continue
-    printf -- '- **%s: client-bound.** rampart used %s CPU, nginx %s (each could use 1): the load generator was the bottleneck, so req/s says little about the proxies. Compare CPU µs per request: rampart ÷ nginx = **%s**.\n' \
+    printf -- '- **%s: proxies not saturated.** rampart used %s CPU, nginx %s (each could use 1): the load generator (or, where "other load" is high, other work on the machine) was the bottleneck, so req/s says little about the proxies. Compare CPU µs per request: rampart ÷ nginx = **%s**.\n' \
       "$(load_label "$l")" "$ca" "$cb" "$(ratio "${CPU_US[$a]}" "${CPU_US[$b]}")"
   done
 }
