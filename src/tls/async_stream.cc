@@ -37,8 +37,6 @@ int bio_create(BIO* bio) {
   return 1;
 }
 
-}  // namespace
-
 // The descriptor BIO's behaviour, plus the staged bytes first. Made once per process.
 BIO_METHOD* stream_bio_method(int (*read)(BIO*, char*, size_t, size_t*),
                               int (*write)(BIO*, const char*, size_t, size_t*)) {
@@ -53,6 +51,8 @@ BIO_METHOD* stream_bio_method(int (*read)(BIO*, char*, size_t, size_t*),
   }();
   return method;
 }
+
+}  // namespace
 
 AsyncStream::AsyncStream(core::Socket& socket, SSL* ssl) : socket_(socket), ssl_(ssl) {
   boost::system::error_code ignored;
