@@ -7,11 +7,7 @@
 
 namespace rampart::proxy {
 
-namespace {
-
-constexpr auto kNoThrow = asio::as_tuple(asio::use_awaitable);
-
-}  // namespace
+namespace {}  // namespace
 
 UpstreamTls::UpstreamTls(core::Socket& socket, tls::SslPtr ssl)
     : ssl_(std::move(ssl)), stream_(socket, ssl_.get()) {}
@@ -88,8 +84,7 @@ asio::awaitable<boost::system::error_code> UpstreamTls::wait_readable() {
   for (;;) {
     if (!usable()) co_return asio::error::not_connected;
     if (SSL_has_pending(ssl_.get()) == 1) co_return boost::system::error_code{};
-    auto [ec] = co_await stream_.socket().async_wait(core::Socket::wait_read, kNoThrow);
-    if (ec) co_return ec;
+    if (auto ec = co_await stream_.wait_for(SSL_ERROR_WANT_READ)) co_return ec;
     if (!usable()) co_return asio::error::not_connected;
     char byte;
     size_t n = 0;
@@ -111,6 +106,7 @@ void UpstreamTls::shutdown_send() {
 
 bool UpstreamTls::idle_usable() {
   if (!usable() || SSL_has_pending(ssl_.get()) == 1) return false;
+  stream_.probe_socket();
   char byte;
   size_t n = 0;
   ERR_clear_error();

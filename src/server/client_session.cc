@@ -51,7 +51,7 @@ void SessionList::remove(ClientSession* s) {
 
 ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress peer,
                              uint32_t resumed_requests, Role role,
-                             std::shared_ptr<const ConnectionInfo> info)
+                             std::shared_ptr<const ConnectionInfo> info, int peer_port)
     : worker_(worker),
       io_(std::move(io)),
       peer_(peer),
@@ -74,10 +74,13 @@ ClientSession::ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress
   if (role_ == Role::kStream) {
     canary_key_ = info_ != nullptr ? info_->canary_key : 0;
   } else {
-    // One getpeername per connection: its port tells apart a client's connections.
-    boost::system::error_code ec;
-    auto remote = io_.socket().remote_endpoint(ec);
-    canary_key_ = connection_key(peer_, ec ? 0 : remote.port());
+    // The port tells apart a client's connections (at most one getpeername for it).
+    if (peer_port < 0) {
+      boost::system::error_code ec;
+      auto remote = io_.socket().remote_endpoint(ec);
+      peer_port = ec ? 0 : remote.port();
+    }
+    canary_key_ = connection_key(peer_, static_cast<uint16_t>(peer_port));
   }
   requests_ = resumed_requests;
   if (resumed_requests == 0 && role_ == Role::kConnection) {

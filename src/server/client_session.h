@@ -64,9 +64,10 @@ class ClientSession {
   // `resumed_requests` > 0: a connection coming back from the parking lot, which
   // already holds its connection-limit slot and its place in the connection count.
   // A kStream session is one HTTP/2 stream: its connection does the accounting.
+  // `peer_port`: the client's port when the caller knows it (-1: asked of the socket).
   ClientSession(WorkerContext& worker, ClientIo io, core::IpAddress peer,
                 uint32_t resumed_requests = 0, Role role = Role::kConnection,
-                std::shared_ptr<const ConnectionInfo> info = nullptr);
+                std::shared_ptr<const ConnectionInfo> info = nullptr, int peer_port = -1);
   ~ClientSession();
 
   // Sessions are created and destroyed on their worker's thread; packing them in slabs

@@ -94,11 +94,11 @@ asio::awaitable<void> accept_loop(WorkerContext& worker, core::Acceptor& accepto
     }
     boost::system::error_code ignored;
     socket.set_option(tcp::no_delay(true), ignored);
-    asio::co_spawn(
-        worker.io,
-        run_client_session(std::make_unique<ClientSession>(
-            worker, ClientIo(std::move(socket)), ip, 0, ClientSession::Role::kConnection, info)),
-        asio::detached);
+    asio::co_spawn(worker.io,
+                   run_client_session(std::make_unique<ClientSession>(
+                       worker, ClientIo(std::move(socket)), ip, 0, ClientSession::Role::kConnection,
+                       info, peer.port())),
+                   asio::detached);
   }
 }
 

@@ -44,9 +44,9 @@ asio::awaitable<bool> TlsLayer::handshake(std::string& error) {
 
 asio::awaitable<boost::system::error_code> TlsLayer::wait_readable() {
   if (SSL_has_pending(ssl_) == 1) co_return boost::system::error_code{};
-  auto [ec] = co_await stream_.socket().async_wait(core::Socket::wait_read,
-                                                   asio::as_tuple(asio::use_awaitable));
-  co_return ec;
+  // A read into the stream's staging buffer (no epoll re-arm); done at once when bytes
+  // are already staged.
+  co_return co_await stream_.wait_for(SSL_ERROR_WANT_READ);
 }
 
 asio::awaitable<void> TlsLayer::shutdown() {
@@ -62,6 +62,7 @@ void TlsLayer::cancel() {}
 
 void TlsLayer::release_idle_memory() {
   if (stream_.usable()) SSL_free_buffers(ssl_);
+  stream_.release_idle_memory();
 }  // the socket's cancel ends any wait in progress
 
 }  // namespace rampart::server

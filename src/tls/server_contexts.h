@@ -65,6 +65,9 @@ class ServerContexts : public std::enable_shared_from_this<ServerContexts> {
   struct ListenerContext {
     SslCtxPtr ctx;  // null: plain TCP listener
     bool http2 = true;
+    // As configured (or the defaults), for pin_ciphers.
+    std::string ciphers;
+    std::string ciphersuites;
   };
   struct SiteContext {
     SslCtxPtr ctx;  // null: the site has no certificates
@@ -73,6 +76,7 @@ class ServerContexts : public std::enable_shared_from_this<ServerContexts> {
 
   ServerContexts() = default;
 
+  static bool pin_ciphers(SSL* ssl, const ListenerContext& listener);
   static int on_client_hello(SSL* ssl, int* alert, void* arg);
   static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* out_len,
                      const unsigned char* in, unsigned int in_len, void* arg);

@@ -4,6 +4,8 @@ redirects and HSTS, and what rules and logs see of TLS."""
 
 import json
 import re
+import socket
+import ssl
 import subprocess
 
 import pytest
@@ -130,6 +132,39 @@ def test_minimum_version_is_enforced(rampart_factory, origin, certs):
     assert rc != 0
     rc, _, code, _, err = curl_https(port, "main.test", "/health", certs.ca_cert, ["--tlsv1.3"])
     assert rc == 0 and code == 200, err
+
+
+def negotiated(port, cafile, max_version=None, ciphers=None):
+    """(version, cipher) of a handshake by Python's ssl module with main.test as SNI."""
+    ctx = ssl.create_default_context(cafile=str(cafile))
+    if max_version:
+        ctx.maximum_version = max_version
+    if ciphers:
+        ctx.set_ciphers(ciphers)
+    with socket.create_connection(("127.0.0.1", port), timeout=10) as raw:
+        with ctx.wrap_socket(raw, server_hostname="main.test") as s:
+            return s.version(), s.cipher()[0]
+
+
+def test_listener_cipher_settings_hold_after_sni_picks_the_site(rampart_factory, origin, certs):
+    cfg, port = tls_config(origin, certs, listener_tls={
+        "ciphers": "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305",
+        "ciphersuites": "TLS_CHACHA20_POLY1305_SHA256"})
+    default_port = free_port()
+    cfg["listeners"].append({"name": "https-defaults",
+                             "address": "%s:%d" % (LOOPBACK, default_port), "tls": {}})
+    rampart_factory([origin], **cfg)
+    ca = certs.ca_cert
+    assert negotiated(port, ca) == ("TLSv1.3", "TLS_CHACHA20_POLY1305_SHA256")
+    assert negotiated(port, ca, ssl.TLSVersion.TLSv1_2) == \
+        ("TLSv1.2", "ECDHE-ECDSA-CHACHA20-POLY1305")
+    # The defaults: AES-128-GCM first for TLS 1.3, AEAD only for TLS 1.2.
+    assert negotiated(default_port, ca) == ("TLSv1.3", "TLS_AES_128_GCM_SHA256")
+    assert negotiated(default_port, ca, ssl.TLSVersion.TLSv1_2)[1] == \
+        "ECDHE-ECDSA-AES128-GCM-SHA256"
+    with pytest.raises(ssl.SSLError):
+        negotiated(default_port, ca, ssl.TLSVersion.TLSv1_2,
+                   "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256")
 
 
 def test_session_tickets_resume(rampart_factory, origin, certs, tmp_path):
