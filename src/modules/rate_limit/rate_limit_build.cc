@@ -6,10 +6,17 @@
 #include <string>
 
 #include "config/value_parsers.h"
+#include "core/workers.h"
 #include "modules/rate_limit/compiled_rate_rules.h"
 #include "pipeline/expression.h"
 
 namespace rampart::modules::rate_limit {
+
+size_t RuleCounters::shard_of_thread() {
+  int worker = core::current_worker_index();
+  return worker >= 0 ? static_cast<size_t>(worker) % kShards : kShards - 1;
+}
+
 namespace {
 
 // Limiters by rule id and everything that gives a count its meaning (period, limit,
