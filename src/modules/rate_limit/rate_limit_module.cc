@@ -266,7 +266,8 @@ class RateLimitModule final : public pipeline::Module {
 
   Keys key_of(Run& run, const CompiledRateRule& rule) const {
     KeyBuilder key;
-    for (const Characteristic& ch : rule.characteristics) {
+    if (rule.single) {
+      const FirstCharacteristic& ch = rule.first;
       switch (ch.kind) {
         case Characteristic::Kind::kClientIp:
           append_ip(key, run.ctx.client_ip, 32, 128);
@@ -274,12 +275,26 @@ class RateLimitModule final : public pipeline::Module {
         case Characteristic::Kind::kClientPrefix:
           append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
           break;
-        case Characteristic::Kind::kField:
+        default:  // kField (link() leaves kExpression to the loop below)
           append_value(key, run.state.field(ch.slot));
           break;
-        case Characteristic::Kind::kExpression:
-          append_value(key, rules::evaluate(*ch.program, run.state));
-          break;
+      }
+    } else {
+      for (const Characteristic& ch : rule.characteristics) {
+        switch (ch.kind) {
+          case Characteristic::Kind::kClientIp:
+            append_ip(key, run.ctx.client_ip, 32, 128);
+            break;
+          case Characteristic::Kind::kClientPrefix:
+            append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
+            break;
+          case Characteristic::Kind::kField:
+            append_value(key, run.state.field(ch.slot));
+            break;
+          case Characteristic::Kind::kExpression:
+            append_value(key, rules::evaluate(*ch.program, run.state));
+            break;
+        }
       }
     }
     Keys keys{hasher_(key.bytes()), 0};
