@@ -7,6 +7,9 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <unordered_map>
+#include <utility>
+#include <vector>
 
 #include "ratelimit/gcra.h"
 
@@ -48,5 +51,85 @@ inline Nanos fleet_advance(Nanos stored_tat, const Policy& p, Nanos now, uint64_
   Nanos advanced = tat + static_cast<Nanos>(std::min(admitted, fits)) * p.interval();
   return std::min(advanced, std::max(tat, now + debt_cap(p)));
 }
+
+// A client key's block: its fleet key, and the time left (in a batch for Redis) or
+// when it ends (this node's clock, in the sets below).
+using KeyedTime = std::pair<uint64_t, Nanos>;
+
+// Blocks this node started that Redis has not taken yet: kept while Redis is down (or
+// a push fails) so the first sync that reaches Redis pushes every one still in force.
+// At most `cap` (the rule's max_keys); past that, new ones stay on this node.
+class UnpushedBlocks {
+ public:
+  void add(uint64_t fleet_key, Nanos until, Nanos now, size_t cap) {
+    auto it = blocks_.find(fleet_key);
+    if (it != blocks_.end()) {
+      it->second = std::max(it->second, until);
+      return;
+    }
+    if (blocks_.size() >= cap)
+      std::erase_if(blocks_, [&](const auto& b) { return b.second <= now; });
+    if (blocks_.size() < cap) blocks_.emplace(fleet_key, until);
+  }
+  // The blocks still in force at `now`, as (fleet key, time left); ended ones go.
+  void live(Nanos now, std::vector<KeyedTime>& out) {
+    std::erase_if(blocks_, [&](const auto& b) { return b.second <= now; });
+    for (const auto& [key, until] : blocks_) out.emplace_back(key, until - now);
+  }
+  // Redis took them.
+  void pushed() { blocks_.clear(); }
+  size_t size() const { return blocks_.size(); }
+
+ private:
+  std::unordered_map<uint64_t, Nanos> blocks_;
+};
+
+// The fleet's blocks of one rule as this node knows them. A sync brings either the
+// whole set (`full`: the first after a connect, and now and then to forget what Redis
+// dropped) or only the blocks that changed since the previous one; each as (fleet key,
+// time left at `now`). A later end wins; ended blocks go; past `cap` the blocks ending
+// soonest go. Returns whether anything changed, so an unchanged set is not rebuilt.
+class FleetBlockSet {
+ public:
+  bool merge(const std::vector<KeyedTime>& got, bool full, Nanos now, size_t cap) {
+    bool changed = false;
+    if (full) {
+      changed = !blocks_.empty();
+      blocks_.clear();
+    }
+    for (const auto& [key, left] : got) {
+      if (left <= 0) continue;
+      Nanos until = now + left;
+      auto [it, added] = blocks_.emplace(key, until);
+      if (added || until > it->second) {
+        it->second = until;
+        changed = true;
+      }
+    }
+    changed |= std::erase_if(blocks_, [&](const auto& b) { return b.second <= now; }) > 0;
+    if (blocks_.size() > cap) {
+      std::vector<KeyedTime> all(blocks_.begin(), blocks_.end());
+      std::nth_element(all.begin(), all.begin() + static_cast<ptrdiff_t>(all.size() - cap),
+                       all.end(),
+                       [](const KeyedTime& a, const KeyedTime& b) { return a.second < b.second; });
+      for (size_t i = 0; i < all.size() - cap; ++i) blocks_.erase(all[i].first);
+      changed = true;
+    }
+    return changed;
+  }
+  // Until when the fleet blocks the key (0: it does not).
+  Nanos until(uint64_t fleet_key) const {
+    auto it = blocks_.find(fleet_key);
+    return it == blocks_.end() ? 0 : it->second;
+  }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const auto& [key, until] : blocks_) f(key, until);
+  }
+  size_t size() const { return blocks_.size(); }
+
+ private:
+  std::unordered_map<uint64_t, Nanos> blocks_;
+};
 
 }  // namespace rampart::ratelimit::cluster

@@ -38,7 +38,21 @@ struct ChannelState {
   std::unordered_map<uint64_t, Watched> watched;
   std::vector<uint64_t> order;  // fleet keys in the batch's order
   FleetBatch batch;
+  // Rules with a mitigation timeout: blocks this node started that Redis has not
+  // taken yet, the fleet's blocks as last fetched, and from when (Redis's clock, µs;
+  // 0: fetch them all) the next sync asks for changes.
+  cluster::UnpushedBlocks unpushed;
+  cluster::FleetBlockSet fleet;
+  int64_t blocks_since = 0;
+  unsigned incremental = 0;  // syncs since the last full fetch
 };
+
+// Changes are asked for from a second before the previous answer, so a small step
+// back of Redis's clock loses none (a block fetched twice is harmless).
+constexpr int64_t kChangesOverlapMicros = 1'000'000;
+// Every so many syncs the whole set, so blocks Redis dropped past its cap (or that a
+// node of an older version added without noting the change) are caught up with.
+constexpr unsigned kFullFetchEvery = 100;
 
 class Runner {
  public:
@@ -91,7 +105,8 @@ class Runner {
       FleetBatch& b = state.batch;
       b.started.clear();
       for (const Noted& n : noted) {
-        if (n.block_until > now) b.started.emplace_back(n.fleet_key, n.block_until - now);
+        if (n.block_until > now)
+          state.unpushed.add(n.fleet_key, n.block_until, now, options_.max_keys);
         auto it = state.watched.find(n.fleet_key);
         if (it == state.watched.end()) {
           if (state.watched.size() >= options_.max_keys) {
@@ -113,13 +128,23 @@ class Runner {
       b.admitted.clear();
       state.order.clear();
       // Rules with a mitigation timeout also share their blocks, in the same round trip.
+      // While Redis is down they wait here, and the sync that finds it back (its probe)
+      // pushes those still in force, so the fleet learns of them at once.
       b.blocks_key.clear();
+      b.blocks_changes_key.clear();
       b.max_blocks = options_.max_keys;
-      if (down_) {
-        b.started.clear();
-        continue;  // counted locally only: the fleet's count restarts with Redis
+      if (policy.mitigation() > 0) {
+        b.blocks_key = ch.redis_prefix() + "blocks";
+        b.blocks_changes_key = ch.redis_prefix() + "blocks:changes";
+        // A block ends `mitigation` after it starts, later only when the key's debt
+        // (at most two periods) outlasts that.
+        b.longest_block = policy.mitigation() + 2 * policy.period();
+        state.unpushed.live(now, b.started);
+        bool incremental = state.blocks_since > 0 && state.incremental < kFullFetchEvery;
+        b.blocks_since =
+            incremental ? std::max<int64_t>(state.blocks_since - kChangesOverlapMicros, 1) : 0;
       }
-      if (policy.mitigation() > 0) b.blocks_key = ch.redis_prefix() + "blocks";
+      if (down_) continue;  // counted locally only: the fleet's count restarts with Redis
       for (const auto& [fleet_key, w] : state.watched) {
         b.keys.push_back(fmt::format("{}{:016x}", ch.redis_prefix(), fleet_key));
         auto a = admitted.find(fleet_key);
@@ -132,13 +157,19 @@ class Runner {
   void apply(ChannelState& state, Nanos now) {
     Limiter& limiter = state.channel->limiter();
     if (!state.batch.blocks_key.empty()) {
-      // The request path imposes these on each key's next request (it knows the key in
-      // this node's table; the sync thread only knows those it has watched).
-      fleet_blocks_.clear();
-      for (const auto& [fleet_key, left] : state.batch.fleet_blocks) {
-        fleet_blocks_.push_back(FleetBlock{fleet_key, now + left});
+      state.unpushed.pushed();
+      bool full = state.batch.blocks_since == 0;
+      if (state.fleet.merge(state.batch.fleet_blocks, full, now, options_.max_keys)) {
+        // The request path imposes these on each key's next request (it knows the key
+        // in this node's table; the sync thread only knows those it has watched).
+        fleet_blocks_.clear();
+        state.fleet.for_each([&](uint64_t fleet_key, Nanos until) {
+          fleet_blocks_.push_back({fleet_key, until});
+        });
+        state.channel->set_fleet_blocks(fleet_blocks_);
       }
-      state.channel->set_fleet_blocks(fleet_blocks_);
+      state.blocks_since = state.batch.blocks_now;
+      state.incremental = full ? 0 : state.incremental + 1;
     }
     for (size_t i = 0; i < state.order.size(); ++i) {
       Nanos debt = state.batch.debts[i];
@@ -149,6 +180,8 @@ class Runner {
   }
 
   void failed(Nanos now, const std::string& error) {
+    // Redis may come back empty (restarted) or another one: fetch every block anew.
+    for (auto& [channel, state] : states_) state.blocks_since = 0;
     stats_.syncs_failed.fetch_add(1, std::memory_order_relaxed);
     stats_.connected.store(false, std::memory_order_relaxed);
     ++failures_;

@@ -53,9 +53,8 @@ struct Decision {
   bool blocked = false;
   // This refusal started the mitigation timeout (cluster mode shares such blocks).
   bool started_block = false;
-  uint64_t remaining = 0;  // requests the key may still send right now
-  Nanos retry_after = 0;   // refused: until a request would pass again
-  Nanos reset = 0;         // until the key's quota is whole again
+  Nanos retry_after = 0;  // refused: until a request would pass again
+  Nanos reset = 0;        // until the key's quota is whole again
 };
 
 enum class Mode : uint8_t {
@@ -80,13 +79,19 @@ inline bool is_idle(uint64_t word, Nanos now) {
   return tat_of(word) <= now;
 }
 
-inline Decision describe(const Policy& p, Nanos tat, Nanos now) {
+inline Decision describe(Nanos tat, Nanos now) {
   Decision d;
-  Nanos debt = std::max<Nanos>(tat - now, 0);
-  Nanos room = p.period() - debt;
-  d.remaining = room >= p.interval() ? static_cast<uint64_t>(room / p.interval()) : 0;
-  d.reset = debt;
+  d.reset = std::max<Nanos>(tat - now, 0);
   return d;
+}
+
+// The requests a key may still send right now, from a decision's `reset` (its debt).
+// Apart from describe() so a decision pays for the division only when it is shown
+// (the RateLimit header): ten rules would otherwise spend ten of them per request.
+inline uint64_t remaining(const Policy& p, const Decision& d) {
+  if (!d.allowed) return 0;
+  Nanos room = p.period() - d.reset;
+  return room >= p.interval() ? static_cast<uint64_t>(room / p.interval()) : 0;
 }
 
 // One request of the key at `now`; updates `word` and says whether it passes.
@@ -100,7 +105,7 @@ inline Decision decide(uint64_t& word, const Policy& p, Nanos now, Mode mode) {
       word = word_of(next, false);
       tat = next;
     }
-    Decision d = describe(p, tat, now);
+    Decision d = describe(tat, now);
     d.allowed = true;
     return d;
   }
@@ -115,11 +120,10 @@ inline Decision decide(uint64_t& word, const Policy& p, Nanos now, Mode mode) {
     in_timeout = true;
     started = true;
   }
-  Decision d = describe(p, std::max(stored, now), now);
+  Decision d = describe(std::max(stored, now), now);
   d.allowed = false;
   d.blocked = in_timeout;
   d.started_block = started;
-  d.remaining = 0;
   d.retry_after = std::max<Nanos>(std::max(stored, now) + p.interval() - p.period() - now, 1);
   return d;
 }

@@ -129,7 +129,7 @@ class Limiter {
   // The key's standing without touching the table.
   Decision peek(uint64_t key, Nanos now) {
     return table_.with_word(key, now, false, [&](uint64_t& word) {
-      return gcra::describe(policy_, std::max(gcra::tat_of(word), now), now);
+      return gcra::describe(std::max(gcra::tat_of(word), now), now);
     });
   }
 

@@ -45,30 +45,61 @@ return out
 )lua";
 
 // The fleet's mitigation timeouts of one rule: a sorted set of client keys scored by
-// when their block ends (Redis's clock, µs). Adds the blocks a node started (a longer
-// one wins), drops those that ended and, past the cap, those ending soonest; returns
-// what remains as (member, µs left) pairs. The set expires with its last block.
-// KEYS[1]: the set. ARGV[1]: the cap; then member, µs left, for each new block.
+// when their block ends (Redis's clock, µs), and beside it a sorted set of the same
+// keys scored by when their block was last set or extended, so a node can ask only
+// for what changed since its previous sync instead of the whole set every interval.
+// Adds the blocks a node started (a longer one wins), drops those that ended and, past
+// the cap, those ending soonest; changes older than the longest block cannot concern
+// a block still in force and go too. Returns Redis's time, then (member, µs left)
+// pairs: every block when `since` is 0, else those changed at or after `since`. Both
+// sets expire with the last block.
+// KEYS[1]: the blocks, KEYS[2]: the changes. ARGV[1]: the cap, ARGV[2]: since (µs),
+// ARGV[3]: the longest block (µs); then member, µs left, for each new block.
 constexpr const char* kBlocksScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local cap = tonumber(ARGV[1])
-for i = 2, #ARGV - 1, 2 do
+local since = tonumber(ARGV[2])
+local longest = tonumber(ARGV[3])
+local stamp = string.format('%.0f', now)
+for i = 4, #ARGV - 1, 2 do
   local ends = now + tonumber(ARGV[i + 1])
   local old = tonumber(redis.call('ZSCORE', KEYS[1], ARGV[i]) or '0') or 0
-  if ends > old then redis.call('ZADD', KEYS[1], string.format('%.0f', ends), ARGV[i]) end
+  if ends > old then
+    redis.call('ZADD', KEYS[1], string.format('%.0f', ends), ARGV[i])
+    redis.call('ZADD', KEYS[2], stamp, ARGV[i])
+  end
 end
-redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', string.format('%.0f', now))
+redis.call('ZREMRANGEBYSCORE', KEYS[1], '-inf', stamp)
 local n = redis.call('ZCARD', KEYS[1])
 if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[1], 0, n - cap - 1) end
-local live = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
-local out = {}
-for i = 1, #live - 1, 2 do
-  out[#out + 1] = live[i]
-  out[#out + 1] = tonumber(live[i + 1]) - now
+redis.call('ZREMRANGEBYSCORE', KEYS[2], '-inf', string.format('%.0f', now - longest))
+n = redis.call('ZCARD', KEYS[2])
+if n > cap then redis.call('ZREMRANGEBYRANK', KEYS[2], 0, n - cap - 1) end
+local out = {now}
+if since <= 0 then
+  local live = redis.call('ZRANGE', KEYS[1], 0, -1, 'WITHSCORES')
+  for i = 1, #live - 1, 2 do
+    out[#out + 1] = live[i]
+    out[#out + 1] = tonumber(live[i + 1]) - now
+  end
+else
+  local changed = redis.call('ZRANGEBYSCORE', KEYS[2], string.format('%.0f', since), '+inf')
+  for _, member in ipairs(changed) do
+    local ends = tonumber(redis.call('ZSCORE', KEYS[1], member) or '0') or 0
+    if ends > now then
+      out[#out + 1] = member
+      out[#out + 1] = ends - now
+    end
+  end
 end
-if #live >= 2 then
-  redis.call('PEXPIRE', KEYS[1], math.max(1, math.ceil((tonumber(live[#live]) - now) / 1000)))
+local last = redis.call('ZRANGE', KEYS[1], -1, -1, 'WITHSCORES')
+if #last >= 2 then
+  local ttl = math.max(1, math.ceil((tonumber(last[2]) - now) / 1000))
+  redis.call('PEXPIRE', KEYS[1], ttl)
+  redis.call('PEXPIRE', KEYS[2], ttl)
+else
+  redis.call('DEL', KEYS[2])
 end
 return out
 )lua";
@@ -194,14 +225,16 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
     argv.clear();
     lens.clear();
     numbers.clear();
-    numbers.reserve(2 + 2 * b->started.size());
+    numbers.reserve(3 + 2 * b->started.size());
     numbers.push_back(std::to_string(std::max<size_t>(b->max_blocks, 1)));
+    numbers.push_back(std::to_string(std::max<int64_t>(b->blocks_since, 0)));
+    numbers.push_back(std::to_string(std::max<Nanos>(b->longest_block / 1000, 1)));
     for (const auto& [fleet_key, left] : b->started) {
       numbers.push_back(fmt::format("{:016x}", fleet_key));
       numbers.push_back(std::to_string(std::max<Nanos>(left / 1000, 1)));
     }
-    argv = {"EVAL", kBlocksScript, "1", b->blocks_key.c_str()};
-    lens = {4, std::strlen(kBlocksScript), 1, b->blocks_key.size()};
+    argv = {"EVAL", kBlocksScript, "2", b->blocks_key.c_str(), b->blocks_changes_key.c_str()};
+    lens = {4, std::strlen(kBlocksScript), 1, b->blocks_key.size(), b->blocks_changes_key.size()};
     for (const std::string& s : numbers) {
       argv.push_back(s.c_str());
       lens.push_back(s.size());
@@ -247,11 +280,13 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
       return false;
     }
     auto* r = static_cast<redisReply*>(raw);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 0) {
+    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 1 ||
+        r->element[0]->type != REDIS_REPLY_INTEGER) {
       if (ok) error = reply_error(c, r);
       ok = false;
     } else {
-      for (size_t i = 0; i + 1 < r->elements; i += 2) {
+      b->blocks_now = r->element[0]->integer;
+      for (size_t i = 1; i + 1 < r->elements; i += 2) {
         const redisReply* member = r->element[i];
         const redisReply* left = r->element[i + 1];
         if (member->type != REDIS_REPLY_STRING || left->type != REDIS_REPLY_INTEGER) continue;

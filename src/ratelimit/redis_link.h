@@ -21,13 +21,19 @@ struct FleetBatch {
   std::vector<Nanos> debts;  // filled by push(): the fleet's debt per key
 
   // Mitigation timeouts, for a rule that has them (`blocks_key` not empty): the
-  // blocks this node started since the last push, and — filled by push() — every block
-  // the fleet holds for the rule (at most `max_blocks`, the longest-lasting kept), each
-  // as (fleet key, time left).
+  // blocks this node started and Redis has not taken yet, and — filled by push() — the
+  // blocks the fleet holds for the rule (at most `max_blocks`, the longest-lasting
+  // kept), each as (fleet key, time left). With `blocks_since` (Redis's clock, µs) only
+  // those set or extended since then come back; 0 asks for all of them.
+  // `blocks_changes_key` is the set recording when each block was last set.
   std::string blocks_key;
+  std::string blocks_changes_key;
   size_t max_blocks = 0;
+  Nanos longest_block = 0;  // the rule's mitigation timeout: no block lasts longer
+  int64_t blocks_since = 0;
   std::vector<std::pair<uint64_t, Nanos>> started;
   std::vector<std::pair<uint64_t, Nanos>> fleet_blocks;
+  int64_t blocks_now = 0;  // filled by push(): Redis's clock (µs) when it answered
 };
 
 class RedisLink {

@@ -271,3 +271,41 @@ def test_a_block_started_on_one_node_holds_on_the_other(rampart_factory, origin,
         with RawConn(b.port, source=attacker) as c:
             resp = c.request("GET", "/echo", host="main.test")
         assert resp.status == 429 and retry_after(resp) <= 30, resp
+
+
+def test_a_block_started_while_redis_is_down_reaches_the_other_node(rampart_factory, origin,
+                                                                   redis_server):
+    rule = {"id": "blocking", "expression": "true", "characteristics": ["ip.src"],
+            "period": "1s", "requests_per_period": 5, "mitigation_timeout": "30s"}
+    site = {"name": "main", "default": True, "hosts": ["main.test"],
+            "origin": {"endpoints": [origin.endpoint]}, "rate_limit": {"rules": [rule]}}
+    cluster = {"redis": "127.0.0.1:%d" % redis_server.port,
+               "sync_interval": "%dms" % (SYNC_S * 1000), "log_interval": "1s"}
+    a, b = [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
+    wait_synced([a, b])
+    redis_server.kill()
+    deadline = time.monotonic() + 10
+    while not all(stderr_lines(node, "unavailable (") for node in (a, b)):
+        assert time.monotonic() < deadline, [n.logs() for n in (a, b)]
+        time.sleep(0.05)
+    attacker = "127.0.44.1"
+    statuses = [send(a, attacker) for _ in range(6)]
+    assert statuses == [200] * 5 + [429], statuses
+    blocked_at = time.monotonic()
+    # Without Redis, B knows nothing of it.
+    time.sleep(2 * SYNC_S + 0.15)
+    assert send(b, attacker) == 200
+    redis_server.start()  # empty: the block exists only on A
+    deadline = time.monotonic() + 10
+    while not all(stderr_lines(node, "shared again") for node in (a, b)):
+        assert time.monotonic() < deadline, [n.logs() for n in (a, b)]
+        time.sleep(0.05)
+    # A pushed the block with its first sync back; B fetches it with its next one.
+    time.sleep(2 * SYNC_S + 0.15)
+    with RawConn(b.port, source=attacker) as c:
+        resp = c.request("GET", "/echo", host="main.test")
+    assert resp.status == 429, resp
+    waited = time.monotonic() - blocked_at
+    # A's block with what is left of it, not B's own throttle (under a second here).
+    assert 30 - waited - 2 <= retry_after(resp) <= 30, (resp, waited)
+    assert send(b, "127.0.44.2") == 200

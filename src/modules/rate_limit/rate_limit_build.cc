@@ -6,10 +6,17 @@
 #include <string>
 
 #include "config/value_parsers.h"
+#include "core/workers.h"
 #include "modules/rate_limit/compiled_rate_rules.h"
 #include "pipeline/expression.h"
 
 namespace rampart::modules::rate_limit {
+
+size_t RuleCounters::shard_of_thread() {
+  int worker = core::current_worker_index();
+  return worker >= 0 ? static_cast<size_t>(worker) % kShards : kShards - 1;
+}
+
 namespace {
 
 // Limiters by rule id and everything that gives a count its meaning (period, limit,
@@ -135,8 +142,8 @@ class RateRuleCompiler {
       CompiledRateRule c;
       c.id = rule.id;
       std::string what = "rate-limit rule \"" + rule.id + "\"";
-      c.condition = expression(request_, rule.expression, rules::Type::kBool, what);
-      c.always = c.condition && is_constant_true(*c.condition);
+      c.condition_owner = expression(request_, rule.expression, rules::Type::kBool, what);
+      c.always = c.condition_owner && is_constant_true(*c.condition_owner);
       std::string store_key = rule.id;
       for (const config::SourceText& text : rule.characteristics) {
         Characteristic ch;
@@ -160,8 +167,8 @@ class RateRuleCompiler {
         store_key += text.text;
       }
       if (rule.counting_expression) {
-        c.counting = expression(response_, *rule.counting_expression, rules::Type::kBool,
-                                what + " counting_expression");
+        c.counting_owner = expression(response_, *rule.counting_expression, rules::Type::kBool,
+                                      what + " counting_expression");
         store_key += '\x1e';
         store_key += rule.counting_expression->text;
       }
@@ -186,9 +193,10 @@ class RateRuleCompiler {
         store_key += '\x1d';
         store_key += std::to_string(n);
       }
-      c.limiter = limiter_for(store_key, *policy, rule.max_keys);
-      c.counters = counters_for(rule.id);
-      if (sync_) c.cluster = sync_->channel(store_key, c.limiter);
+      c.limiter_owner = limiter_for(store_key, *policy, rule.max_keys);
+      c.counters_owner = counters_for(rule.id);
+      if (sync_) c.cluster_owner = sync_->channel(store_key, c.limiter_owner);
+      c.link();
       out.push_back(std::move(c));
     }
     return out;

@@ -1,5 +1,6 @@
 #include "modules/rate_limit/rate_limit_module.h"
 
+#include <algorithm>
 #include <array>
 #include <cstring>
 #include <string>
@@ -43,7 +44,7 @@ struct Keys {
 // already, and a second allocation per request for the list would double the cost.
 struct RateLimitState final : pipeline::ModuleState {
   static constexpr size_t kInline = 8;
-  std::array<Pending, kInline> first{};
+  std::array<Pending, kInline> first;  // written before read: no zeroing
   size_t count = 0;
   std::vector<Pending> more;
 
@@ -61,50 +62,88 @@ struct RateLimitState final : pipeline::ModuleState {
   }
 };
 
-// Appends one length-prefixed part to the key bytes, so ("ab","c") and ("a","bc")
-// differ.
-void append_part(std::string& key, char tag, const void* data, size_t size) {
-  uint32_t n = static_cast<uint32_t>(size);
-  key += tag;
-  key.append(reinterpret_cast<const char*>(&n), sizeof n);
-  key.append(static_cast<const char*>(data), size);
-}
+// A request's key bytes for one rule: length-prefixed parts, so ("ab","c") and
+// ("a","bc") differ. Built on the stack (every rule of every request builds one); a
+// key too long for the buffer (a long header value) continues in a thread's string.
+class KeyBuilder {
+ public:
+  KeyBuilder() = default;
+  KeyBuilder(const KeyBuilder&) = delete;
+  KeyBuilder& operator=(const KeyBuilder&) = delete;
 
-void append_ip(std::string& key, const core::IpAddress& ip, int v4_prefix, int v6_prefix) {
+  [[gnu::always_inline]] void part(char tag, const void* data, size_t size) {
+    uint32_t n = static_cast<uint32_t>(size);
+    size_t need = 1 + sizeof n + size;
+    if (spill_ == nullptr && size_ + need <= kInline) {
+      char* out = inline_ + size_;
+      out[0] = tag;
+      std::memcpy(out + 1, &n, sizeof n);
+      if (size > 0) std::memcpy(out + 1 + sizeof n, data, size);
+      size_ += need;
+      return;
+    }
+    if (spill_ == nullptr) {
+      thread_local std::string long_key;
+      spill_ = &long_key;
+      spill_->assign(inline_, size_);
+    }
+    *spill_ += tag;
+    spill_->append(reinterpret_cast<const char*>(&n), sizeof n);
+    spill_->append(static_cast<const char*>(data), size);
+  }
+
+  std::string_view bytes() const {
+    return spill_ != nullptr ? std::string_view(*spill_) : std::string_view(inline_, size_);
+  }
+
+ private:
+  static constexpr size_t kInline = 256;
+  char inline_[kInline];
+  size_t size_ = 0;
+  std::string* spill_ = nullptr;
+};
+
+void append_ip(KeyBuilder& key, const core::IpAddress& ip, int v4_prefix, int v6_prefix) {
   std::array<uint8_t, 16> bytes = ip.bytes;
   // IPv4 sits in the last 4 bytes (IPv4-mapped); its prefix counts from byte 12.
   int keep = ip.v4 ? 96 + v4_prefix : v6_prefix;
-  for (int bit = keep; bit < 128; ++bit)
-    bytes[bit / 8] &= static_cast<uint8_t>(~(0x80u >> (bit % 8)));
-  append_part(key, 'i', bytes.data(), bytes.size());
+  if (keep < 128) {
+    // The bits past the prefix cleared: the partial byte's, then whole bytes.
+    size_t whole = static_cast<size_t>(keep / 8);
+    if (int bits = keep % 8; bits != 0) {
+      bytes[whole++] &= static_cast<uint8_t>(0xFF00u >> bits);
+    }
+    std::fill(bytes.begin() + static_cast<ptrdiff_t>(whole), bytes.end(), uint8_t{0});
+  }
+  key.part('i', bytes.data(), bytes.size());
 }
 
-void append_value(std::string& key, const rules::Value& v) {
+void append_value(KeyBuilder& key, const rules::Value& v) {
   if (v.missing) {
-    append_part(key, 'm', nullptr, 0);  // all requests without the value share a count
+    key.part('m', nullptr, 0);  // all requests without the value share a count
     return;
   }
   switch (v.type) {
     case rules::Type::kString:
-      append_part(key, 's', v.string.data(), v.string.size());
+      key.part('s', v.string.data(), v.string.size());
       return;
     case rules::Type::kStringArray: {
       uint64_t count = v.strings.size();
-      append_part(key, 'a', &count, sizeof count);
-      for (std::string_view s : v.strings) append_part(key, 's', s.data(), s.size());
+      key.part('a', &count, sizeof count);
+      for (std::string_view s : v.strings) key.part('s', s.data(), s.size());
       return;
     }
     case rules::Type::kInt:
-      append_part(key, 'n', &v.integer, sizeof v.integer);
+      key.part('n', &v.integer, sizeof v.integer);
       return;
     case rules::Type::kIntArray:
-      append_part(key, 'a', v.integers.data(), v.integers.size() * sizeof(int64_t));
+      key.part('a', v.integers.data(), v.integers.size() * sizeof(int64_t));
       return;
     case rules::Type::kIp:
       append_ip(key, v.ip, 32, 128);
       return;
     case rules::Type::kBool:
-      append_part(key, 'b', &v.boolean, 1);
+      key.part('b', &v.boolean, 1);
       return;
   }
 }
@@ -155,12 +194,13 @@ class RateLimitModule final : public pipeline::Module {
     ctx.facts.response_status = ctx.response_status;
     rules::EvalState eval(ctx.facts, rules_->response_slots);
     Nanos now = now_ns();
+    size_t shard = RuleCounters::shard_of_thread();
     state->for_each([&](const Pending& p) {
       const CompiledRateRule& rule = *p.rule;
       if (rule.counting && rules::matches(*rule.counting, eval)) {
         rule.limiter->add(p.key, now);
         if (rule.cluster) rule.cluster->note(p.key, p.fleet_key, true);
-        rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
+        rule.counters->shards[shard].counted.fetch_add(1, std::memory_order_relaxed);
       }
       if (rule.response_headers && ctx.response_headers != nullptr) {
         add_headers(ctx, *ctx.response_headers, rule, rule.limiter->peek(p.key, now));
@@ -174,10 +214,10 @@ class RateLimitModule final : public pipeline::Module {
       for (const CompiledRateRule& r : rules) {
         out.push_back({"rampart_rate_limit_counted_total",
                        "Requests counted by each rate-limit rule", "rule", r.id,
-                       r.counters->counted.load(std::memory_order_relaxed)});
+                       r.counters->counted()});
         out.push_back({"rampart_rate_limit_limited_total",
                        "Requests over a rate-limit rule's rate (its action applied)", "rule", r.id,
-                       r.counters->limited.load(std::memory_order_relaxed)});
+                       r.counters->limited()});
       }
     };
     add(rules_->global);
@@ -214,6 +254,7 @@ class RateLimitModule final : public pipeline::Module {
     // Read once, after the first key is hashed and its table set prefetched, so the
     // clock read overlaps the (often uncached) set's load.
     Nanos now = 0;
+    size_t shard = RuleCounters::shard_of_thread();
     std::unique_ptr<RateLimitState> pending;  // allocated only when a rule needs it
     std::string log;                          // JSON array of the limits hit
     const char* verdict = nullptr;
@@ -224,9 +265,9 @@ class RateLimitModule final : public pipeline::Module {
   }
 
   Keys key_of(Run& run, const CompiledRateRule& rule) const {
-    thread_local std::string key;
-    key.clear();
-    for (const Characteristic& ch : rule.characteristics) {
+    KeyBuilder key;
+    if (rule.single) {
+      const FirstCharacteristic& ch = rule.first;
       switch (ch.kind) {
         case Characteristic::Kind::kClientIp:
           append_ip(key, run.ctx.client_ip, 32, 128);
@@ -234,16 +275,30 @@ class RateLimitModule final : public pipeline::Module {
         case Characteristic::Kind::kClientPrefix:
           append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
           break;
-        case Characteristic::Kind::kField:
+        default:  // kField (link() leaves kExpression to the loop below)
           append_value(key, run.state.field(ch.slot));
           break;
-        case Characteristic::Kind::kExpression:
-          append_value(key, rules::evaluate(*ch.program, run.state));
-          break;
+      }
+    } else {
+      for (const Characteristic& ch : rule.characteristics) {
+        switch (ch.kind) {
+          case Characteristic::Kind::kClientIp:
+            append_ip(key, run.ctx.client_ip, 32, 128);
+            break;
+          case Characteristic::Kind::kClientPrefix:
+            append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
+            break;
+          case Characteristic::Kind::kField:
+            append_value(key, run.state.field(ch.slot));
+            break;
+          case Characteristic::Kind::kExpression:
+            append_value(key, rules::evaluate(*ch.program, run.state));
+            break;
+        }
       }
     }
-    Keys keys{hasher_(key), 0};
-    if (rule.cluster) keys.fleet = (*fleet_hasher())(key);
+    Keys keys{hasher_(key.bytes()), 0};
+    if (rule.cluster) keys.fleet = (*fleet_hasher())(key.bytes());
     return keys;
   }
 
@@ -274,10 +329,12 @@ class RateLimitModule final : public pipeline::Module {
         run.pending->push({&rule, key, keys.fleet});
       }
       if (d.allowed) {
-        if (!rule.counting) rule.counters->counted.fetch_add(1, std::memory_order_relaxed);
+        if (!rule.counting) {
+          rule.counters->shards[run.shard].counted.fetch_add(1, std::memory_order_relaxed);
+        }
         continue;
       }
-      rule.counters->limited.fetch_add(1, std::memory_order_relaxed);
+      rule.counters->shards[run.shard].limited.fetch_add(1, std::memory_order_relaxed);
       run.ctx.matched_rule(rule.id);
       note(run, rule, d);
       Step step = apply(run, rule, d);
@@ -333,7 +390,8 @@ class RateLimitModule final : public pipeline::Module {
   static void add_headers(RequestContext& ctx, std::vector<http::Header>& headers,
                           const CompiledRateRule& rule, const Decision& d) {
     headers.push_back({"RateLimit-Policy", rule.policy_field});
-    std::string value = "\"" + rule.id + "\";r=" + std::to_string(d.remaining) +
+    uint64_t remaining = ratelimit::gcra::remaining(rule.limiter->policy(), d);
+    std::string value = "\"" + rule.id + "\";r=" + std::to_string(remaining) +
                         ";t=" + std::to_string(ceil_seconds(d.reset));
     headers.push_back({"RateLimit", ctx.keep(std::move(value))});
   }

@@ -122,16 +122,17 @@ TEST(Gcra, RetryAfterSaysWhenTheNextRequestPasses) {
   EXPECT_FALSE(limiter.acquire(1, kStart + d.retry_after - 1).allowed);
   Decision later = limiter.acquire(1, kStart + d.retry_after);
   EXPECT_TRUE(later.allowed);
-  EXPECT_EQ(later.remaining, 0u);
+  EXPECT_EQ(gcra::remaining(p, later), 0u);
+  EXPECT_EQ(gcra::remaining(p, d), 0u);
 }
 
 TEST(Gcra, RemainingCountsDown) {
   Policy p = policy(kSecond, 4);
   Limiter limiter(p, 16);
-  EXPECT_EQ(limiter.peek(9, kStart).remaining, 4u);
-  EXPECT_EQ(limiter.acquire(9, kStart).remaining, 3u);
-  EXPECT_EQ(limiter.acquire(9, kStart).remaining, 2u);
-  EXPECT_EQ(limiter.peek(9, kStart).remaining, 2u);
+  EXPECT_EQ(gcra::remaining(p, limiter.peek(9, kStart)), 4u);
+  EXPECT_EQ(gcra::remaining(p, limiter.acquire(9, kStart)), 3u);
+  EXPECT_EQ(gcra::remaining(p, limiter.acquire(9, kStart)), 2u);
+  EXPECT_EQ(gcra::remaining(p, limiter.peek(9, kStart)), 2u);
 }
 
 TEST(Gcra, MitigationTimeoutBlocksThenReleases) {
