@@ -7,16 +7,14 @@
 // limits on its own, logs that once per log interval, and retries with backoff.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "ratelimit/cluster_channel.h"
 #include "ratelimit/key_hash.h"
+#include "redis/link_thread.h"
 
 namespace rampart::ratelimit {
 
@@ -65,11 +63,8 @@ class ClusterSync {
   ClusterOptions options_;
   KeyHasher fleet_hasher_;
   ClusterStats stats_;
-  std::mutex mutex_;  // channels_, stop_
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::map<std::string, std::weak_ptr<ClusterChannel>, std::less<>> channels_;
-  std::thread thread_;
+  std::map<std::string, std::weak_ptr<ClusterChannel>, std::less<>> channels_;  // thread_'s mutex
+  redis::LinkThread thread_;
 };
 
 }  // namespace rampart::ratelimit
