@@ -20,7 +20,7 @@ Nanos now_ns() {
 }
 
 KeyHasher fleet_hasher_of(const ClusterOptions& o) {
-  std::string secret = o.password + '\0' + o.key_prefix;
+  std::string secret = o.redis.password + '\0' + o.key_prefix;
   return KeyHasher(KeyHasher(0x72616d7061727431ull, 0x666c656574206b31ull)(secret),
                    KeyHasher(0x72616d7061727432ull, 0x666c656574206b32ull)(secret));
 }
@@ -43,9 +43,7 @@ struct ChannelState {
 class Runner {
  public:
   Runner(const ClusterOptions& o, ClusterStats& stats)
-      : options_(o),
-        stats_(stats),
-        link_(o.host, o.port, o.password, std::chrono::nanoseconds(o.timeout)) {}
+      : options_(o), stats_(stats), link_(o.redis) {}
 
   // One interval's work; returns how long to sleep before the next.
   Nanos step(std::vector<std::shared_ptr<ClusterChannel>>& live) {
@@ -212,8 +210,9 @@ class Runner {
 }  // namespace
 
 std::string ClusterOptions::identity() const {
-  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", host, port, password,
-                     key_prefix, sync_interval, timeout, log_interval, max_keys);
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", redis.host, redis.port,
+                     redis.password, key_prefix, sync_interval, redis.timeout.count(), log_interval,
+                     max_keys);
 }
 
 ClusterSync::ClusterSync(ClusterOptions options)

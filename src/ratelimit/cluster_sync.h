@@ -14,17 +14,15 @@
 
 #include "ratelimit/cluster_channel.h"
 #include "ratelimit/key_hash.h"
+#include "redis/connection.h"
 #include "redis/link_thread.h"
 
 namespace rampart::ratelimit {
 
 struct ClusterOptions {
-  std::string host;
-  uint16_t port = 6379;
-  std::string password;
+  redis::Endpoint redis;
   std::string key_prefix = "rampart:";
   Nanos sync_interval = 100'000'000;
-  Nanos timeout = 50'000'000;  // connect, and each round trip
   Nanos log_interval = 10 * kSecond;
   size_t max_keys = 16'384;  // keys per rule a node shares per interval
 

@@ -41,17 +41,16 @@ std::string describe(const Reply& reply) {
   return "unexpected reply type " + std::to_string(static_cast<int>(reply.type));
 }
 
-Connection::Connection(std::string host, uint16_t port, std::string password,
-                       std::chrono::nanoseconds timeout)
-    : host_(std::move(host)), port_(port), password_(std::move(password)), timeout_(timeout) {}
+Connection::Connection(Endpoint endpoint) : endpoint_(std::move(endpoint)) {}
 
 Connection::~Connection() {
   close();
 }
 
 std::string Connection::address() const {
-  return host_.find(':') != std::string::npos ? fmt::format("[{}]:{}", host_, port_)
-                                              : fmt::format("{}:{}", host_, port_);
+  const Endpoint& e = endpoint_;
+  return e.host.find(':') != std::string::npos ? fmt::format("[{}]:{}", e.host, e.port)
+                                               : fmt::format("{}:{}", e.host, e.port);
 }
 
 void Connection::close() {
@@ -61,8 +60,8 @@ void Connection::close() {
 
 bool Connection::connect(std::string& error) {
   if (context_ != nullptr) return true;
-  timeval tv = to_timeval(timeout_);
-  redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
+  timeval tv = to_timeval(endpoint_.timeout);
+  redisContext* c = redisConnectWithTimeout(endpoint_.host.c_str(), endpoint_.port, tv);
   if (c == nullptr) {
     error = "cannot allocate a connection";
     return false;
@@ -74,8 +73,8 @@ bool Connection::connect(std::string& error) {
   }
   redisSetTimeout(c, tv);
   context_ = c;
-  if (password_.empty()) return true;
-  const std::string_view auth[] = {"AUTH", password_};
+  if (endpoint_.password.empty()) return true;
+  const std::string_view auth[] = {"AUTH", endpoint_.password};
   Reply r;
   if (!append(auth, error) || !read(r, error)) {
     error = "AUTH refused: " + error;

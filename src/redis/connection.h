@@ -13,6 +13,14 @@
 
 namespace rampart::redis {
 
+// Where a Redis server is and how to talk to it.
+struct Endpoint {
+  std::string host;
+  uint16_t port = 6379;
+  std::string password;                          // sent with AUTH when not empty
+  std::chrono::nanoseconds timeout{50'000'000};  // connect, and each round trip
+};
+
 struct Reply {
   // hiredis's (RESP3) type numbers, so an unexpected one is named as hiredis names it.
   enum class Type : int {
@@ -32,9 +40,7 @@ struct Reply {
 
 class Connection {
  public:
-  // `timeout` bounds the connect and each round trip.
-  Connection(std::string host, uint16_t port, std::string password,
-             std::chrono::nanoseconds timeout);
+  explicit Connection(Endpoint endpoint);
   ~Connection();
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;
@@ -56,10 +62,7 @@ class Connection {
   std::string address() const;
 
  private:
-  std::string host_;
-  uint16_t port_;
-  std::string password_;
-  std::chrono::nanoseconds timeout_;
+  Endpoint endpoint_;
   void* context_ = nullptr;  // redisContext*
 };
 

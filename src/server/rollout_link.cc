@@ -21,13 +21,12 @@ bool final_stage(RolloutStage s) {
 }  // namespace
 
 std::string RolloutLinkOptions::identity() const {
-  return fmt::format("{}|{}|{}|{}|{}|{}", host, port, password, key_prefix, timeout.count(),
-                     poll_interval.count());
+  return fmt::format("{}|{}|{}|{}|{}|{}", redis.host, redis.port, redis.password, key_prefix,
+                     redis.timeout.count(), poll_interval.count());
 }
 
 RolloutLink::RolloutLink(RolloutLinkOptions options)
-    : options_(std::move(options)),
-      redis_(options_.host, options_.port, options_.password, options_.timeout) {
+    : options_(std::move(options)), redis_(options_.redis) {
   thread_.start([this] { run(); });
 }
 

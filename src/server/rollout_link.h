@@ -17,11 +17,8 @@
 namespace rampart::server {
 
 struct RolloutLinkOptions {
-  std::string host;
-  uint16_t port = 6379;
-  std::string password;
+  redis::Endpoint redis;
   std::string key_prefix = "rampart:";
-  std::chrono::milliseconds timeout{50};  // connect, and each round trip
   std::chrono::milliseconds poll_interval{200};
 
   std::string identity() const;
