@@ -6,6 +6,13 @@
 namespace rampart::redis {
 namespace {
 
+static_assert(static_cast<int>(Reply::Type::kString) == REDIS_REPLY_STRING &&
+              static_cast<int>(Reply::Type::kArray) == REDIS_REPLY_ARRAY &&
+              static_cast<int>(Reply::Type::kInteger) == REDIS_REPLY_INTEGER &&
+              static_cast<int>(Reply::Type::kNil) == REDIS_REPLY_NIL &&
+              static_cast<int>(Reply::Type::kStatus) == REDIS_REPLY_STATUS &&
+              static_cast<int>(Reply::Type::kError) == REDIS_REPLY_ERROR);
+
 redisContext* ctx(void* p) {
   return static_cast<redisContext*>(p);
 }
