@@ -126,22 +126,9 @@ for v in "${VARIANTS[@]}"; do
   dir=$TMP/$v
   mkdir -p "$dir"
   /usr/bin/python3 "$here/firewall_rules.py" "$v" "$NRULES" "$dir" || die "firewall_rules.py $v failed"
-  rampart_config "$v" "${PORT_OF[$v]}" "${ADMIN_OF[$v]}" >"$dir/rampart.yaml"
   SUMMARY[$v]=$(cat "$dir/summary.txt") LABEL[$v]=$(label_of "$v")
-  timeout 60 "$TMP/bin/rampart" validate "$dir/rampart.yaml" >"$dir/validate.log" 2>&1; rc=$?
-  if ((rc != 0)); then
-    head -n 30 "$dir/validate.log" >&2
-    ((rc > 128)) && die "rampart validate crashed (signal $((rc - 128))) on the $v config: $dir/rampart.yaml"
-    die "rampart validate rejected the $v config (exit status $rc): $dir/rampart.yaml"
-  fi
   log "$v: ${SUMMARY[$v]}; rampart on 127.0.0.1:${PORT_OF[$v]}"
-  "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/bin/rampart" run -c "$dir/rampart.yaml" >"$dir/out.log" 2>&1 9>&- &
-  PID_OF[$v]=$!
-  STARTED+=("${PID_OF[$v]}")
-  if ! wait_http "http://127.0.0.1:${PORT_OF[$v]}/" 30 "${PID_OF[$v]}"; then
-    tail -n 20 "$dir/out.log" >&2
-    die "rampart ($v) did not start"
-  fi
+  start_variant_rampart "$v"  # bench/lib.sh: writes the config, validates it, waits for it
   # The benchmark request is forwarded; every probe is blocked.
   url="http://127.0.0.1:${PORT_OF[$v]}$REQ_PATH"
   status=$(curl -s -o "$dir/check.body" -w '%{http_code}' --max-time 5 "${CURL_H[@]}" "$url")

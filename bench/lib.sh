@@ -663,6 +663,7 @@ start_variant_rampart() {
   rc=$?
   if ((rc != 0)); then
     head -n 30 "$dir/validate.log" >&2
+    ((rc > 128)) && bench_die "rampart validate crashed (signal $((rc - 128))) on the $v config: $dir/rampart.yaml"
     bench_die "rampart validate rejected the $v config (exit status $rc): $dir/rampart.yaml"
   fi
   "${PRIO[@]}" "${PIN_PROXY[@]}" "$TMP/bin/rampart" run -c "$dir/rampart.yaml" >"$dir/out.log" 2>&1 9>&- &

@@ -3,15 +3,12 @@
 
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "http/h1_parser.h"
+#include "module_fixture.h"
 #include "modules/firewall/firewall_module.h"
-#include "pipeline/request_context.h"
 
 namespace {
 
@@ -42,14 +39,7 @@ const char* kTypicalRules[] = {
     R"(http.request.cookies["session"][0] eq "deadbeef" or http.referer contains "evil.example")",
 };
 
-struct Fixture {
-  std::shared_ptr<const config::Config> config;
-  std::unique_ptr<pipeline::Module> module;
-  http::RequestHead head;
-  std::vector<http::Header> upstream;
-};
-
-std::unique_ptr<Fixture> make_fixture(const std::vector<std::string>& expressions) {
+std::unique_ptr<bench::ModuleFixture> make_fixture(const std::vector<std::string>& expressions) {
   std::string yaml =
       "listeners: [{address: 127.0.0.1:8080}]\n"
       "sites:\n"
@@ -67,35 +57,14 @@ std::unique_ptr<Fixture> make_fixture(const std::vector<std::string>& expression
     yaml += "        - {id: r" + std::to_string(i) + ", action: block, expression: '" + escaped +
             "'}\n";
   }
-  auto f = std::make_unique<Fixture>();
-  config::LoadResult loaded = config::load_string(yaml, "<bench>");
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::abort();
-  }
-  f->config = loaded.config;
-  std::vector<config::Diagnostic> errors;
-  f->module = modules::firewall::build_firewall_module(*f->config, errors);
-  if (!f->module) {
-    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::abort();
-  }
-  http::ParserLimits limits;
-  if (http::parse_request_head(kRequest, limits, f->head).status != http::ParseStatus::kComplete)
-    std::abort();
-  return f;
+  return bench::make_module_fixture(yaml, modules::firewall::build_firewall_module, kRequest);
 }
 
-void run(benchmark::State& state, Fixture& f) {
-  auto ip = *core::IpAddress::parse("192.0.2.10");
+void run(benchmark::State& state, bench::ModuleFixture& f) {
   // The server builds the context for every request whatever the modules; what is
   // measured here is the firewall's own cost.
   pipeline::RequestContext ctx(*f.config, f.head, f.upstream);
-  ctx.site = &f.config->sites[0];
-  ctx.site_index = 0;
-  ctx.client_ip = ip;
-  ctx.facts.head = &f.head;
-  ctx.facts.client_ip = ip;
+  bench::prepare_context(ctx, f);
   for (auto _ : state) {
     auto outcome = f.module->on_request(ctx);
     benchmark::DoNotOptimize(outcome);

@@ -4,15 +4,12 @@
 
 #include <benchmark/benchmark.h>
 
-#include <cstdio>
 #include <memory>
 #include <string>
 #include <vector>
 
-#include "config/config.h"
-#include "http/h1_parser.h"
+#include "module_fixture.h"
 #include "modules/rate_limit/rate_limit_module.h"
-#include "pipeline/request_context.h"
 
 namespace {
 
@@ -51,32 +48,10 @@ sites:
         - {id: login, expression: 'http.request.uri.path eq "/login"', characteristics: [ip.src], period: 60s, requests_per_period: 5}
 )";
 
-struct Fixture {
-  std::shared_ptr<const config::Config> config;
-  std::unique_ptr<pipeline::Module> module;
-  http::RequestHead head;
-  std::vector<http::Header> upstream;
-};
-
-std::unique_ptr<Fixture> make_fixture() {
-  auto f = std::make_unique<Fixture>();
-  std::string yaml = std::string("listeners: [{address: 127.0.0.1:8080}]\n") + kRules;
-  config::LoadResult loaded = config::load_string(yaml, "<bench>");
-  if (!loaded.ok()) {
-    for (const auto& e : loaded.errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::abort();
-  }
-  f->config = loaded.config;
-  std::vector<config::Diagnostic> errors;
-  f->module = modules::rate_limit::build_rate_limit_module(*f->config, errors);
-  if (!f->module) {
-    for (const auto& e : errors) std::fprintf(stderr, "%s\n", e.to_string().c_str());
-    std::abort();
-  }
-  http::ParserLimits limits;
-  if (http::parse_request_head(kRequest, limits, f->head).status != http::ParseStatus::kComplete)
-    std::abort();
-  return f;
+std::unique_ptr<bench::ModuleFixture> make_fixture() {
+  return bench::make_module_fixture(
+      std::string("listeners: [{address: 127.0.0.1:8080}]\n") + kRules,
+      modules::rate_limit::build_rate_limit_module, kRequest);
 }
 
 // Between two requests the server runs the network stack, the parser, the proxy and
@@ -92,8 +67,8 @@ void evict_caches() {
 
 // One request: a fresh context (the server builds one per request whatever the
 // modules), the request phase, then the response phase for the origin's 200.
-void request(benchmark::State& state, Fixture& f, bool with_module, bool cold = false) {
-  auto ip = *core::IpAddress::parse("192.0.2.10");
+void request(benchmark::State& state, bench::ModuleFixture& f, bool with_module,
+             bool cold = false) {
   std::vector<http::Header> response_headers;
   for (auto _ : state) {
     if (cold) {
@@ -102,11 +77,7 @@ void request(benchmark::State& state, Fixture& f, bool with_module, bool cold = 
       state.ResumeTiming();
     }
     pipeline::RequestContext ctx(*f.config, f.head, f.upstream);
-    ctx.site = &f.config->sites[0];
-    ctx.site_index = 0;
-    ctx.client_ip = ip;
-    ctx.facts.head = &f.head;
-    ctx.facts.client_ip = ip;
+    bench::prepare_context(ctx, f);
     if (with_module) {
       auto outcome = f.module->on_request(ctx);
       if (outcome != pipeline::Outcome::kContinue) state.SkipWithError("a rule limited");

@@ -20,7 +20,7 @@ Nanos now_ns() {
 }
 
 KeyHasher fleet_hasher_of(const ClusterOptions& o) {
-  std::string secret = o.password + '\0' + o.key_prefix;
+  std::string secret = o.redis.password + '\0' + o.key_prefix;
   return KeyHasher(KeyHasher(0x72616d7061727431ull, 0x666c656574206b31ull)(secret),
                    KeyHasher(0x72616d7061727432ull, 0x666c656574206b32ull)(secret));
 }
@@ -57,7 +57,7 @@ constexpr unsigned kFullFetchEvery = 100;
 class Runner {
  public:
   Runner(const ClusterOptions& o, ClusterStats& stats)
-      : options_(o), stats_(stats), link_(o.host, o.port, o.password, o.timeout) {}
+      : options_(o), stats_(stats), link_(o.redis) {}
 
   // One interval's work; returns how long to sleep before the next.
   Nanos step(std::vector<std::shared_ptr<ClusterChannel>>& live) {
@@ -72,7 +72,7 @@ class Runner {
     }
     std::string error;
     // With nothing to push (idle, or Redis was down) a PING still proves Redis answers.
-    bool ok = batches.empty() ? link_.ping(error) : link_.push(batches, error);
+    bool ok = batches.empty() ? link_.ping(error) : push_fleet(link_, batches, error);
     if (!ok) {
       failed(now, error);
       return options_.sync_interval;
@@ -228,7 +228,7 @@ class Runner {
 
   const ClusterOptions& options_;
   ClusterStats& stats_;
-  RedisLink link_;
+  redis::Connection link_;
   std::unordered_map<const ClusterChannel*, ChannelState> states_;
   bool down_ = false;
   bool announced_ = false;
@@ -243,27 +243,23 @@ class Runner {
 }  // namespace
 
 std::string ClusterOptions::identity() const {
-  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", host, port, password,
-                     key_prefix, sync_interval, timeout, log_interval, max_keys);
+  return fmt::format("{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}\x1f{}", redis.host, redis.port,
+                     redis.password, key_prefix, sync_interval, redis.timeout.count(), log_interval,
+                     max_keys);
 }
 
 ClusterSync::ClusterSync(ClusterOptions options)
     : options_(std::move(options)), fleet_hasher_(fleet_hasher_of(options_)) {
-  thread_ = std::thread([this] { run(); });
+  thread_.start([this] { run(); });
 }
 
 ClusterSync::~ClusterSync() {
-  {
-    std::lock_guard lock(mutex_);
-    stop_ = true;
-  }
-  wake_.notify_all();
-  thread_.join();
+  thread_.stop();
 }
 
 std::shared_ptr<ClusterChannel> ClusterSync::channel(const std::string& rule,
                                                      std::shared_ptr<Limiter> limiter) {
-  std::lock_guard lock(mutex_);
+  std::lock_guard lock(thread_.mutex());
   for (auto it = channels_.begin(); it != channels_.end();) {
     it = it->second.expired() ? channels_.erase(it) : std::next(it);
   }
@@ -282,9 +278,8 @@ void ClusterSync::run() {
   Nanos sleep = options_.sync_interval;
   for (;;) {
     {
-      std::unique_lock lock(mutex_);
-      wake_.wait_for(lock, std::chrono::nanoseconds(sleep), [&] { return stop_; });
-      if (stop_) return;
+      std::unique_lock lock(thread_.mutex());
+      if (!thread_.wait_for(lock, std::chrono::nanoseconds(sleep), [] { return false; })) return;
       live.clear();
       for (auto& [rule, weak] : channels_) {
         if (auto ch = weak.lock()) live.push_back(std::move(ch));

@@ -7,26 +7,22 @@
 // limits on its own, logs that once per log interval, and retries with backoff.
 
 #include <atomic>
-#include <condition_variable>
 #include <cstdint>
 #include <map>
 #include <memory>
-#include <mutex>
 #include <string>
-#include <thread>
 
 #include "ratelimit/cluster_channel.h"
 #include "ratelimit/key_hash.h"
+#include "redis/connection.h"
+#include "redis/link_thread.h"
 
 namespace rampart::ratelimit {
 
 struct ClusterOptions {
-  std::string host;
-  uint16_t port = 6379;
-  std::string password;
+  redis::Endpoint redis;
   std::string key_prefix = "rampart:";
   Nanos sync_interval = 100'000'000;
-  Nanos timeout = 50'000'000;  // connect, and each round trip
   Nanos log_interval = 10 * kSecond;
   size_t max_keys = 16'384;  // keys per rule a node shares per interval
 
@@ -65,11 +61,8 @@ class ClusterSync {
   ClusterOptions options_;
   KeyHasher fleet_hasher_;
   ClusterStats stats_;
-  std::mutex mutex_;  // channels_, stop_
-  std::condition_variable wake_;
-  bool stop_ = false;
-  std::map<std::string, std::weak_ptr<ClusterChannel>, std::less<>> channels_;
-  std::thread thread_;
+  std::map<std::string, std::weak_ptr<ClusterChannel>, std::less<>> channels_;  // thread_'s mutex
+  redis::LinkThread thread_;
 };
 
 }  // namespace rampart::ratelimit

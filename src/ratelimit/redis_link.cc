@@ -1,11 +1,10 @@
 #include "ratelimit/redis_link.h"
 
 #include <fmt/format.h>
-#include <hiredis/hiredis.h>
 
 #include <algorithm>
 #include <cstdlib>
-#include <cstring>
+#include <string_view>
 
 namespace rampart::ratelimit {
 namespace {
@@ -107,123 +106,31 @@ return out
 // Keys per script call: bounds the time Redis spends in one call.
 constexpr size_t kKeysPerCall = 512;
 
-redisContext* ctx(void* p) {
-  return static_cast<redisContext*>(p);
-}
-
-timeval to_timeval(Nanos ns) {
-  timeval tv{};
-  tv.tv_sec = static_cast<time_t>(ns / kSecond);
-  tv.tv_usec = static_cast<suseconds_t>((ns % kSecond) / 1000);
-  return tv;
-}
-
-std::string reply_error(redisContext* c, redisReply* r) {
-  if (r == nullptr) return c->errstr[0] != '\0' ? std::string(c->errstr) : "no reply";
-  if (r->type == REDIS_REPLY_ERROR) return std::string(r->str, r->len);
-  return "unexpected reply type " + std::to_string(r->type);
-}
-
 }  // namespace
 
-RedisLink::RedisLink(std::string host, uint16_t port, std::string password, Nanos timeout)
-    : host_(std::move(host)), port_(port), password_(std::move(password)), timeout_(timeout) {}
-
-RedisLink::~RedisLink() {
-  close();
-}
-
-std::string RedisLink::address() const {
-  return host_.find(':') != std::string::npos ? fmt::format("[{}]:{}", host_, port_)
-                                              : fmt::format("{}:{}", host_, port_);
-}
-
-void RedisLink::close() {
-  if (context_ != nullptr) redisFree(ctx(context_));
-  context_ = nullptr;
-}
-
-bool RedisLink::connect(std::string& error) {
-  if (context_ != nullptr) return true;
-  timeval tv = to_timeval(timeout_);
-  redisContext* c = redisConnectWithTimeout(host_.c_str(), port_, tv);
-  if (c == nullptr) {
-    error = "cannot allocate a connection";
-    return false;
-  }
-  if (c->err != 0) {
-    error = c->errstr;
-    redisFree(c);
-    return false;
-  }
-  redisSetTimeout(c, tv);
-  context_ = c;
-  if (!password_.empty()) {
-    auto* r = static_cast<redisReply*>(
-        redisCommand(c, "AUTH %b", password_.data(), static_cast<size_t>(password_.size())));
-    bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
-    if (!ok) error = "AUTH refused: " + reply_error(c, r);
-    if (r != nullptr) freeReplyObject(r);
-    if (!ok) {
-      close();
-      return false;
-    }
-  }
-  return true;
-}
-
-bool RedisLink::ping(std::string& error) {
-  if (context_ == nullptr && !connect(error)) return false;
-  redisContext* c = ctx(context_);
-  auto* r = static_cast<redisReply*>(redisCommand(c, "PING"));
-  bool ok = r != nullptr && r->type == REDIS_REPLY_STATUS;
-  if (!ok) error = reply_error(c, r);
-  if (r != nullptr) freeReplyObject(r);
-  if (!ok) close();
-  return ok;
-}
-
-bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
-  if (context_ == nullptr && !connect(error)) return false;
-  redisContext* c = ctx(context_);
+bool push_fleet(redis::Connection& link, std::vector<FleetBatch*>& batches, std::string& error) {
+  if (!link.connect(error)) return false;
   // Queue every call, then read the replies: one round trip for the whole sync.
-  std::vector<const char*> argv;
-  std::vector<size_t> lens;
+  std::vector<std::string_view> args;
   std::vector<std::string> numbers;
   for (FleetBatch* b : batches) {
     b->debts.assign(b->keys.size(), 0);
     for (size_t from = 0; from < b->keys.size(); from += kKeysPerCall) {
       size_t n = std::min(kKeysPerCall, b->keys.size() - from);
-      argv.clear();
-      lens.clear();
       numbers.clear();
       numbers.reserve(n + 3);
       numbers.push_back(std::to_string(n));
       numbers.push_back(fmt::format("{:.3f}", static_cast<double>(b->interval) / 1000.0));
       numbers.push_back(std::to_string(b->cap / 1000));
       for (size_t i = 0; i < n; ++i) numbers.push_back(std::to_string(b->admitted[from + i]));
-      argv.push_back("EVAL");
-      argv.push_back(kScript);
-      argv.push_back(numbers[0].c_str());
-      for (size_t i = 0; i < n; ++i) argv.push_back(b->keys[from + i].c_str());
-      for (size_t i = 1; i < numbers.size(); ++i) argv.push_back(numbers[i].c_str());
-      lens.push_back(4);
-      lens.push_back(std::strlen(kScript));
-      lens.push_back(numbers[0].size());
-      for (size_t i = 0; i < n; ++i) lens.push_back(b->keys[from + i].size());
-      for (size_t i = 1; i < numbers.size(); ++i) lens.push_back(numbers[i].size());
-      if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-          REDIS_OK) {
-        error = reply_error(c, nullptr);
-        close();
-        return false;
-      }
+      args = {"EVAL", kScript, numbers[0]};
+      for (size_t i = 0; i < n; ++i) args.push_back(b->keys[from + i]);
+      for (size_t i = 1; i < numbers.size(); ++i) args.push_back(numbers[i]);
+      if (!link.append(args, error)) return false;
     }
   }
   for (FleetBatch* b : batches) {
     if (b->blocks_key.empty()) continue;
-    argv.clear();
-    lens.clear();
     numbers.clear();
     numbers.reserve(3 + 2 * b->started.size());
     numbers.push_back(std::to_string(std::max<size_t>(b->max_blocks, 1)));
@@ -233,73 +140,52 @@ bool RedisLink::push(std::vector<FleetBatch*>& batches, std::string& error) {
       numbers.push_back(fmt::format("{:016x}", fleet_key));
       numbers.push_back(std::to_string(std::max<Nanos>(left / 1000, 1)));
     }
-    argv = {"EVAL", kBlocksScript, "2", b->blocks_key.c_str(), b->blocks_changes_key.c_str()};
-    lens = {4, std::strlen(kBlocksScript), 1, b->blocks_key.size(), b->blocks_changes_key.size()};
-    for (const std::string& s : numbers) {
-      argv.push_back(s.c_str());
-      lens.push_back(s.size());
-    }
-    if (redisAppendCommandArgv(c, static_cast<int>(argv.size()), argv.data(), lens.data()) !=
-        REDIS_OK) {
-      error = reply_error(c, nullptr);
-      close();
-      return false;
-    }
+    args = {"EVAL", kBlocksScript, "2", b->blocks_key, b->blocks_changes_key};
+    for (const std::string& s : numbers) args.push_back(s);
+    if (!link.append(args, error)) return false;
   }
   bool ok = true;
+  redis::Reply r;
   // Every queued reply is read even after an error, so none is left for later.
   for (FleetBatch* b : batches) {
     for (size_t from = 0; from < b->keys.size(); from += kKeysPerCall) {
       size_t n = std::min(kKeysPerCall, b->keys.size() - from);
-      void* raw = nullptr;
-      if (redisGetReply(c, &raw) != REDIS_OK) {
-        error = reply_error(c, nullptr);
-        close();
-        return false;
-      }
-      auto* r = static_cast<redisReply*>(raw);
-      if (r->type != REDIS_REPLY_ARRAY || r->elements != n) {
-        if (ok) error = reply_error(c, r);
+      if (!link.read(r, error)) return false;
+      if (r.type != redis::Reply::Type::kArray || r.elements.size() != n) {
+        if (ok) error = redis::describe(r);
         ok = false;
-      } else {
-        for (size_t i = 0; i < n; ++i) {
-          const redisReply* e = r->element[i];
-          if (e->type == REDIS_REPLY_INTEGER) b->debts[from + i] = micros_to_nanos(e->integer);
-        }
+        continue;
       }
-      freeReplyObject(r);
+      for (size_t i = 0; i < n; ++i) {
+        const redis::Reply& e = r.elements[i];
+        if (e.type == redis::Reply::Type::kInteger) b->debts[from + i] = micros_to_nanos(e.integer);
+      }
     }
   }
   for (FleetBatch* b : batches) {
     if (b->blocks_key.empty()) continue;
     b->fleet_blocks.clear();
-    void* raw = nullptr;
-    if (redisGetReply(c, &raw) != REDIS_OK) {
-      error = reply_error(c, nullptr);
-      close();
-      return false;
-    }
-    auto* r = static_cast<redisReply*>(raw);
-    if (r->type != REDIS_REPLY_ARRAY || r->elements % 2 != 1 ||
-        r->element[0]->type != REDIS_REPLY_INTEGER) {
-      if (ok) error = reply_error(c, r);
+    if (!link.read(r, error)) return false;
+    if (r.type != redis::Reply::Type::kArray || r.elements.size() % 2 != 1 ||
+        r.elements[0].type != redis::Reply::Type::kInteger) {
+      if (ok) error = redis::describe(r);
       ok = false;
-    } else {
-      b->blocks_now = r->element[0]->integer;
-      for (size_t i = 1; i + 1 < r->elements; i += 2) {
-        const redisReply* member = r->element[i];
-        const redisReply* left = r->element[i + 1];
-        if (member->type != REDIS_REPLY_STRING || left->type != REDIS_REPLY_INTEGER) continue;
-        std::string text(member->str, member->len);
-        char* end = nullptr;
-        uint64_t fleet_key = std::strtoull(text.c_str(), &end, 16);
-        if (end == text.c_str() || *end != '\0' || left->integer <= 0) continue;
-        b->fleet_blocks.emplace_back(fleet_key, micros_to_nanos(left->integer));
-      }
+      continue;
     }
-    freeReplyObject(r);
+    b->blocks_now = r.elements[0].integer;
+    for (size_t i = 1; i + 1 < r.elements.size(); i += 2) {
+      const redis::Reply& member = r.elements[i];
+      const redis::Reply& left = r.elements[i + 1];
+      if (member.type != redis::Reply::Type::kString || left.type != redis::Reply::Type::kInteger) {
+        continue;
+      }
+      char* end = nullptr;
+      uint64_t fleet_key = std::strtoull(member.str.c_str(), &end, 16);
+      if (end == member.str.c_str() || *end != '\0' || left.integer <= 0) continue;
+      b->fleet_blocks.emplace_back(fleet_key, micros_to_nanos(left.integer));
+    }
   }
-  if (!ok) close();
+  if (!ok) link.close();
   return ok;
 }
 

@@ -1,13 +1,13 @@
 #pragma once
-// A blocking connection to one redis-server, used only by the cluster sync thread
-// (never on the request path). hiredis stays inside redis_link.cc.
+// The cluster sync thread's Redis exchange: the GCRA and block scripts over a
+// redis::Connection (never on the request path).
 
 #include <cstdint>
-#include <memory>
 #include <string>
 #include <vector>
 
 #include "ratelimit/gcra.h"
+#include "redis/connection.h"
 
 namespace rampart::ratelimit {
 
@@ -36,33 +36,9 @@ struct FleetBatch {
   int64_t blocks_now = 0;  // filled by push(): Redis's clock (µs) when it answered
 };
 
-class RedisLink {
- public:
-  RedisLink(std::string host, uint16_t port, std::string password, Nanos timeout);
-  ~RedisLink();
-  RedisLink(const RedisLink&) = delete;
-  RedisLink& operator=(const RedisLink&) = delete;
-
-  bool connected() const { return context_ != nullptr; }
-  // Connects (and authenticates) if not connected. False with `error` set on failure.
-  bool connect(std::string& error);
-  void close();
-  // Connects if needed and makes one PING round trip. A TCP connect alone proves
-  // nothing: the kernel of a frozen (SIGSTOP) or wedged server still accepts it.
-  bool ping(std::string& error);
-
-  // Runs every batch in one pipelined round trip and fills their debts. On any
-  // error the link is closed and false returned with `error` set.
-  bool push(std::vector<FleetBatch*>& batches, std::string& error);
-
-  std::string address() const;
-
- private:
-  std::string host_;
-  uint16_t port_;
-  std::string password_;
-  Nanos timeout_;
-  void* context_ = nullptr;  // redisContext*
-};
+// Runs every batch in one pipelined round trip (connecting first if needed) and fills
+// their debts and fleet blocks. On any error the connection is closed and false
+// returned with `error` set.
+bool push_fleet(redis::Connection& link, std::vector<FleetBatch*>& batches, std::string& error);
 
 }  // namespace rampart::ratelimit

@@ -2,27 +2,23 @@
 // The Redis side of a cluster rollout, on its own thread: it writes this node's stage
 // with the version it watches and reads the version's record back, a few times a
 // second, so the deployment thread (and never a request) only picks up the latest
-// read. Its own small hiredis connection, rather than ratelimit's RedisLink, keeps
-// server/ independent of the rate-limit module's library.
+// read. It shares redis/'s connection and thread with the rate limiter's cluster sync,
+// not the rate-limit library itself.
 
 #include <chrono>
-#include <condition_variable>
 #include <cstdint>
-#include <mutex>
 #include <optional>
 #include <string>
-#include <thread>
 
+#include "redis/connection.h"
+#include "redis/link_thread.h"
 #include "server/rollout.h"
 
 namespace rampart::server {
 
 struct RolloutLinkOptions {
-  std::string host;
-  uint16_t port = 6379;
-  std::string password;
+  redis::Endpoint redis;
   std::string key_prefix = "rampart:";
-  std::chrono::milliseconds timeout{50};  // connect, and each round trip
   std::chrono::milliseconds poll_interval{200};
 
   std::string identity() const;
@@ -67,19 +63,15 @@ class RolloutLink {
   void run();
   // One pipelined round trip: write the stage (and `bad`), read the record.
   RolloutRead exchange(const Target& target);
-  bool connect(std::string& error);
-  void close();
 
   RolloutLinkOptions options_;
-  std::mutex mutex_;  // everything below up to thread_
-  std::condition_variable wake_;
-  bool stop_ = false;
+  redis::Connection redis_;  // only touched by the thread
+  // Guarded by thread_'s mutex.
   std::optional<Target> target_;
   uint64_t revisions_ = 0;
   std::optional<RolloutRead> latest_;
   std::string latest_version_;
-  std::thread thread_;
-  void* context_ = nullptr;  // redisContext*, only touched by the thread
+  redis::LinkThread thread_;
 };
 
 }  // namespace rampart::server

@@ -33,9 +33,9 @@ void Server::begin_rollout(const config::Config& running, Trial& trial) {
     if (rollout_link_) rollout_link_->stop_watching();
     return;
   }
-  RolloutLinkOptions options{running.cluster.redis.host, running.cluster.redis.port,
-                             running.cluster.password,   running.cluster.key_prefix,
-                             running.cluster.timeout,    kPollInterval};
+  const config::ClusterSettings& c = running.cluster;
+  RolloutLinkOptions options{
+      {c.redis.host, c.redis.port, c.password, c.timeout}, c.key_prefix, kPollInterval};
   if (!rollout_link_ || rollout_link_->options().identity() != options.identity()) {
     rollout_link_ = std::make_unique<RolloutLink>(std::move(options));
   }
@@ -74,8 +74,8 @@ bool Server::follow_rollout() {
   const std::string version = trial.candidate->config->version;
   std::optional<RolloutRead> read = rollout_link_->take(version);
   if (!read) return !r.waiting();
-  const std::string redis =
-      fmt::format("{}:{}", rollout_link_->options().host, rollout_link_->options().port);
+  const std::string redis = fmt::format("{}:{}", rollout_link_->options().redis.host,
+                                        rollout_link_->options().redis.port);
   if (read->ok && !r.redis_reachable()) {
     core::log(core::LogLevel::kInfo, "cluster rollout of {}: redis {} reachable again", version,
               redis);

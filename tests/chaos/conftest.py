@@ -1,8 +1,8 @@
 """Fixtures of the chaos suite (see chaos_lib.py for what a scenario measures).
 
 - chaos_origin: a ChaosOrigin on a free loopback port, stopped at teardown
-- rampart_factory, origin_factory: the integration tests' fixtures (a real `rampart
-  run`, demo origins), reused as they are
+- rampart_factory, origin_factory, redis_server: the integration tests' fixtures (a real
+  `rampart run`, demo origins, a redis-server), reused as they are
 """
 
 import importlib.util
@@ -25,6 +25,7 @@ _spec.loader.exec_module(_integration)
 pytest_runtest_makereport = _integration.pytest_runtest_makereport
 origin_factory = _integration.origin_factory
 rampart_factory = _integration.rampart_factory
+redis_server = _integration.redis_server
 
 
 @pytest.fixture

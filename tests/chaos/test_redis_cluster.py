@@ -12,37 +12,22 @@ logging it.
 
 import os
 import re
-import shutil
 import signal
 import statistics
 import time
 
-import pytest
-
 import chaos_lib
 from chaos_lib import STEP_S, Load, RssSampler, write_report
-from helpers import SLOW, free_port
+from helpers import SLOW
+from redis_util import needs_redis
 
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS is None, reason="redis-server is not installed (scripts/install-deps.sh installs it)")
+pytestmark = needs_redis
 
 SLOWEST_S = 1.0 * SLOW
 WAIT_S = 15.0 * SLOW  # bound on waiting for a log line
 DOWN = "unavailable ("
 AGAIN = "still unavailable"
 BACK = "shared again"
-
-
-def _redis_class():
-    # The integration tests' redis-server wrapper, reused as it is.
-    import importlib.util
-    path = os.path.join(os.path.dirname(__file__), "..", "integration",
-                        "test_rate_limit_cluster.py")
-    spec = importlib.util.spec_from_file_location("rate_limit_cluster_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.RedisServer
 
 
 def lines(node, needle):
@@ -73,9 +58,8 @@ def percentile(values, q):
     return values[min(len(values) - 1, int(q * len(values)))] if values else 0.0
 
 
-def test_redis_killed_and_frozen_under_load(tmp_path, chaos_origin, rampart_factory):
-    redis = _redis_class()(tmp_path, free_port())
-    redis.start()
+def test_redis_killed_and_frozen_under_load(chaos_origin, rampart_factory, redis_server):
+    redis = redis_server
     loads = []
     try:
         rule = {"id": "api", "expression": 'starts_with(http.request.uri.path, "/api/")',
@@ -103,9 +87,7 @@ def test_redis_killed_and_frozen_under_load(tmp_path, chaos_origin, rampart_fact
         down, back = [len(lines(n, DOWN)) for n in nodes], [len(lines(n, BACK)) for n in nodes]
         for load in loads:
             load.fault_start("killed")
-        os.kill(redis.proc.pid, signal.SIGKILL)
-        redis.proc.wait(10)
-        redis.proc = None
+        redis.kill()
         announced = [outages(n) for n in nodes]
         detect["killed"] = wait_lines(nodes, DOWN, down)
         time.sleep(STEP_S * 2)

@@ -13,36 +13,20 @@ memory under the cap. time_to_detect_s: bad reload to the first node rolling it 
 time_to_rollback_s: bad reload to every node having dropped it.
 """
 
-import copy
-import json
-import os
-import shutil
-import signal
 import time
 
-import pytest
-
 import chaos_lib
+import deploy_util
 from chaos_lib import LONG, STEP_S, Load, RssSampler, write_report
-from helpers import SLOW, free_port
+from deploy_util import config_state, reload_staged
+from helpers import SLOW
+from redis_util import needs_redis
 
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS is None, reason="redis-server is not installed (scripts/install-deps.sh installs it)")
+pytestmark = needs_redis
 
 WINDOW_S = 10.0 if LONG else 3.0
 WAIT_S = (4 * WINDOW_S + 15.0) * SLOW  # bound on every wait for a state
 BAD_PATH = "/dyn/b"
-
-
-def _redis_class():
-    import importlib.util
-    path = os.path.join(os.path.dirname(__file__), "..", "integration",
-                        "test_rate_limit_cluster.py")
-    spec = importlib.util.spec_from_file_location("rate_limit_cluster_helpers", path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module.RedisServer
 
 
 class VersionLoad(Load):
@@ -77,29 +61,10 @@ def node_config(origin, redis_port, group):
 
 
 def variant(node, version, bad=False):
-    new = copy.deepcopy(node.config)
-    new["version"] = version
-    site = new["sites"][0]
-    site["response_headers"] = [{"set": {"name": "X-Cfg", "value": version}}]
-    site.pop("firewall", None)
-    if bad:
-        site["firewall"] = {"rules": [{
-            "id": "oops", "expression": 'http.request.uri.path eq "%s"' % BAD_PATH,
-            "action": "block", "action_parameters": {"status_code": 503}}]}
-    return new
-
-
-def state(node):
-    s, _, body = node.admin_get("/config")
-    assert s == 200, (s, body)
-    return json.loads(body)
-
-
-def reload_staged(node, cfg):
-    node.write_config(cfg)
-    status, _, body = node.reload()
-    assert status == 200, body
-    assert json.loads(body)["staged"] is True, body
+    """The version answers with X-Cfg: `version`; a bad one also with 503 on BAD_PATH."""
+    oops = {"id": "oops", "expression": 'http.request.uri.path eq "%s"' % BAD_PATH,
+            "action": "block", "action_parameters": {"status_code": 503}}
+    return deploy_util.variant(node, version, value=version, rules=[oops] if bad else [])
 
 
 def wait_for(pred, what):
@@ -111,7 +76,7 @@ def wait_for(pred, what):
 
 
 def rolled_back(node, version):
-    d = state(node)
+    d = config_state(node)
     last = d["last_decision"] or {}
     return d["state"] == "stable" and last.get("action") == "rollback" and \
         last.get("version") == version
@@ -134,7 +99,7 @@ def group_order(nodes, loads, version, t0):
     while True:
         assert time.monotonic() - t0 < WAIT_S, "group 0 never promoted %s" % version
         served_by_c = loads[2].count(version)  # before looking at group 0
-        group0 = [state(a), state(b)]
+        group0 = [config_state(a), config_state(b)]
         if all(s["current_version"] == version for s in group0):
             break
         # Group 0 still on trial: group 1 has not served the version yet.
@@ -142,14 +107,13 @@ def group_order(nodes, loads, version, t0):
         time.sleep(0.05)
     t_g0 = time.monotonic() - t0
     assert early and max(early) == 0, "group 1 served %s during group 0's canary" % version
-    wait_for(lambda: state(c)["current_version"] == version, "group 1 promoting " + version)
+    wait_for(lambda: config_state(c)["current_version"] == version, "group 1 promoting " + version)
     return t_g0, time.monotonic() - t0
 
 
-def test_rollout_under_load_with_a_bad_version_and_redis_killed(tmp_path, chaos_origin,
-                                                                rampart_factory):
-    redis = _redis_class()(tmp_path, free_port())
-    redis.start()
+def test_rollout_under_load_with_a_bad_version_and_redis_killed(chaos_origin, rampart_factory,
+                                                                redis_server):
+    redis = redis_server
     loads = []
     try:
         nodes = [rampart_factory(**node_config(chaos_origin, redis.port, g)) for g in (0, 0, 1)]
@@ -177,7 +141,7 @@ def test_rollout_under_load_with_a_bad_version_and_redis_killed(tmp_path, chaos_
                             "rollback on every node") - t0
         for load in loads[:2]:
             load.fault_end(settle=0.5)
-        reasons = [state(n)["last_decision"]["reason"] for n in nodes]
+        reasons = [config_state(n)["last_decision"]["reason"] for n in nodes]
         assert any("error rate" in r and not r.startswith("rolled back on node")
                    for r in reasons[:2]), reasons
         assert reasons[2].startswith("rolled back on node "), reasons
@@ -188,13 +152,11 @@ def test_rollout_under_load_with_a_bad_version_and_redis_killed(tmp_path, chaos_
         t0 = time.monotonic()
         for n in nodes:
             reload_staged(n, variant(n, "v3"))
-        wait_for(lambda: state(c)["rollout"]["waiting_for"] == "group 0", "group 1 waiting")
+        wait_for(lambda: config_state(c)["rollout"]["waiting_for"] == "group 0", "group 1 waiting")
         time.sleep(0.5)
         served_by_c = loads[2].count("v3")
-        os.kill(redis.proc.pid, signal.SIGKILL)
-        redis.proc.wait(10)
-        redis.proc = None
-        killed_in_canary = any(state(n)["state"] == "canary" for n in (a, b))
+        redis.kill()
+        killed_in_canary = any(config_state(n)["state"] == "canary" for n in (a, b))
         assert served_by_c == 0
         # Back (empty) while group 0 is still in its canary.
         time.sleep(min(STEP_S, WINDOW_S / 3))

@@ -6,6 +6,7 @@
   SIGTERM and asserts it exits 0 within the shutdown grace. Its stdout/stderr are printed
   when the test fails.
 - rampart: one rampart with the default config in front of `origin`.
+- redis_server: a redis-server on a free loopback port (redis_util.py), killed at teardown.
 """
 
 import os
@@ -17,6 +18,7 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 import helpers  # noqa: E402
 from helpers import Origin, Rampart, base_config, deep_merge, free_port  # noqa: E402
+from redis_util import RedisServer  # noqa: E402
 
 
 @pytest.hookimpl(hookwrapper=True, tryfirst=True)
@@ -100,3 +102,11 @@ def rampart_factory(tmp_path, request):
 @pytest.fixture
 def rampart(rampart_factory, origin):
     return rampart_factory([origin])
+
+
+@pytest.fixture
+def redis_server(tmp_path):
+    r = RedisServer(tmp_path, free_port())
+    r.start()
+    yield r
+    r.kill()

@@ -6,7 +6,8 @@ import copy
 import json
 import time
 
-from helpers import SLOW, RawConn, free_port, wait_until
+from deploy_util import config_state, one_request, reload_staged, variant
+from helpers import SLOW, free_port, wait_until
 
 
 def deployment(**over):
@@ -25,31 +26,6 @@ def start(rampart_factory, origin, **dep):
     return r
 
 
-def variant(r, version, value="two", rules=None, endpoints=None):
-    new = copy.deepcopy(r.config)
-    new["version"] = version
-    site = new["sites"][0]
-    site["response_headers"] = [{"set": {"name": "X-Cfg", "value": value}}]
-    if rules is not None:
-        site["firewall"] = {"rules": rules}
-    if endpoints is not None:
-        site["origin"] = {"endpoints": endpoints}
-    return new
-
-
-def config_state(r):
-    s, _, body = r.admin_get("/config")
-    assert s == 200, (s, body)
-    return json.loads(body)
-
-
-def one_request(r):
-    """One request on a fresh connection: (status, X-Cfg or None)."""
-    with RawConn(r.port) as c:
-        resp = c.request("GET", "/echo")
-    return resp.status, resp.get("X-Cfg")
-
-
 def traffic(r, seconds, until=None):
     """Fresh-connection requests for up to `seconds` (or until `until()`); counts by
     (status, X-Cfg)."""
@@ -61,14 +37,6 @@ def traffic(r, seconds, until=None):
         key = one_request(r)
         seen[key] = seen.get(key, 0) + 1
     return seen
-
-
-def reload_staged(r, cfg):
-    r.write_config(cfg)
-    status, _, body = r.reload()
-    assert status == 200, body
-    answer = json.loads(body)
-    assert answer == {"ok": True, "config_version": cfg["version"], "staged": True}, answer
 
 
 def test_good_config_serves_its_share_then_is_promoted(rampart_factory, origin):

@@ -5,60 +5,17 @@ log interval, and shares again once Redis is back."""
 
 import math
 import os
-import shutil
 import signal
-import socket
-import subprocess
 import time
 
-import pytest
-
 import helpers
-from helpers import RawConn, free_port
+from helpers import RawConn
+from redis_util import needs_redis
 
-REDIS = shutil.which("redis-server")
-pytestmark = pytest.mark.skipif(
-    REDIS is None, reason="redis-server is not installed (scripts/install-deps.sh installs it)")
+pytestmark = needs_redis
 
 SYNC_S = 0.1  # the nodes' sync_interval
 LOG_S = 1.0   # their log_interval
-
-
-class RedisServer:
-    def __init__(self, workdir, port):
-        self.workdir, self.port, self.proc = workdir, port, None
-
-    def start(self):
-        log = open(self.workdir / ("redis-%d.log" % self.port), "ab")
-        self.proc = subprocess.Popen(
-            [REDIS, "--port", str(self.port), "--bind", "127.0.0.1", "--save", "",
-             "--appendonly", "no", "--daemonize", "no"],
-            stdout=log, stderr=log)
-        deadline = time.monotonic() + 10
-        while time.monotonic() < deadline:
-            try:
-                with socket.create_connection(("127.0.0.1", self.port), timeout=1) as s:
-                    s.sendall(b"PING\r\n")
-                    if s.recv(16).startswith(b"+PONG"):
-                        return
-            except OSError:
-                pass
-            time.sleep(0.05)
-        raise AssertionError("redis-server did not come up on port %d" % self.port)
-
-    def kill(self):
-        if self.proc and self.proc.poll() is None:
-            self.proc.kill()
-            self.proc.wait(timeout=10)
-        self.proc = None
-
-
-@pytest.fixture
-def redis_server(tmp_path):
-    r = RedisServer(tmp_path, free_port())
-    r.start()
-    yield r
-    r.kill()
 
 
 def start_pair(rampart_factory, origin, redis, requests, period="60s", timeout="50ms"):

@@ -54,12 +54,9 @@ std::shared_ptr<ratelimit::ClusterSync> sync_for(const config::ClusterSettings& 
     return std::chrono::duration_cast<std::chrono::nanoseconds>(d).count();
   };
   ratelimit::ClusterOptions o;
-  o.host = c.redis.host;
-  o.port = c.redis.port;
-  o.password = c.password;
+  o.redis = {c.redis.host, c.redis.port, c.password, c.timeout};
   o.key_prefix = c.key_prefix;
   o.sync_interval = ns(c.sync_interval);
-  o.timeout = ns(c.timeout);
   o.log_interval = ns(c.log_interval);
   o.max_keys = c.max_keys;
   static std::mutex mutex;

@@ -255,6 +255,38 @@ class CrsRegexTest : public ::testing::Test {
     patterns_ = crs_rx_patterns();
     ASSERT_GT(patterns_.size(), 100u);
   }
+
+  struct Tally {
+    size_t true_matches = 0;
+    size_t candidates = 0;  // patterns the prefilter reported, summed over the inputs
+  };
+  // Runs every pattern as the @rx operator on each input and expects `prefilter` to have
+  // reported each one that matched: a prefilter may report too much, never too little.
+  Tally expect_no_false_negatives(const RegexPrefilter& prefilter,
+                                  const std::vector<std::string>& inputs) {
+    std::string error;
+    std::vector<std::unique_ptr<Operator>> ops;
+    for (const std::string& p : patterns_) {
+      OperatorSpec spec{"rx", p, false};
+      ops.push_back(compile_operator(spec, false, OperatorLoadContext{}, error));
+      if (!ops.back()) {
+        ADD_FAILURE() << p << ": " << error;
+        return {};
+      }
+    }
+    Tally tally;
+    for (const std::string& input : inputs) {
+      auto may = scan(prefilter, input);
+      tally.candidates += may.size();
+      for (uint32_t i = 0; i < patterns_.size(); ++i) {
+        if (ops[i]->match(input, patterns_[i], nullptr) != MatchResult::kMatch) continue;
+        ++tally.true_matches;
+        EXPECT_TRUE(has(may, i)) << "missed " << patterns_[i] << "\non: " << input;
+      }
+    }
+    return tally;
+  }
+
   std::vector<std::string> patterns_;
 };
 
@@ -305,23 +337,7 @@ TEST_F(CrsRegexTest, PrefilterHasNoFalseNegatives) {
   std::printf("prefilter: %zu of %zu patterns reported on every input:\n", never_filtered.size(),
               patterns_.size());
   for (uint32_t i : never_filtered) std::printf("  %.100s\n", patterns_[i].c_str());
-
-  std::vector<std::unique_ptr<Operator>> ops;
-  for (const std::string& p : patterns_) {
-    OperatorSpec spec{"rx", p, false};
-    ops.push_back(compile_operator(spec, false, OperatorLoadContext{}, error));
-    ASSERT_TRUE(ops.back()) << error;
-  }
-  size_t true_matches = 0, candidates = 0;
-  for (const std::string& input : sample_inputs()) {
-    auto may = scan(*prefilter, input);
-    candidates += may.size();
-    for (uint32_t i = 0; i < patterns_.size(); ++i) {
-      if (ops[i]->match(input, patterns_[i], nullptr) != MatchResult::kMatch) continue;
-      ++true_matches;
-      EXPECT_TRUE(has(may, i)) << "missed " << patterns_[i] << "\non: " << input;
-    }
-  }
+  auto [true_matches, candidates] = expect_no_false_negatives(*prefilter, sample_inputs());
   std::printf("%zu inputs: %zu true matches, %zu candidates from the prefilter\n",
               sample_inputs().size(), true_matches, candidates);
   EXPECT_GT(true_matches, 50u);
@@ -370,13 +386,6 @@ TEST_F(CrsRegexTest, LiteralPrefilterHasNoFalseNegatives) {
   std::printf("literal prefilter: %zu of %zu patterns reported on every input\n",
               never_filtered.size(), patterns_.size());
   EXPECT_LT(never_filtered.size(), patterns_.size() / 2);
-  std::string error;
-  std::vector<std::unique_ptr<Operator>> ops;
-  for (const std::string& p : patterns_) {
-    OperatorSpec spec{"rx", p, false};
-    ops.push_back(compile_operator(spec, false, OperatorLoadContext{}, error));
-    ASSERT_TRUE(ops.back()) << error;
-  }
   // Every sample as written, upper-cased, and embedded in ordinary text.
   std::vector<std::string> inputs;
   for (const std::string& input : sample_inputs()) {
@@ -386,16 +395,7 @@ TEST_F(CrsRegexTest, LiteralPrefilterHasNoFalseNegatives) {
     inputs.push_back(upper);
     inputs.push_back("id=7&q=" + input + "\n&x=y");
   }
-  size_t true_matches = 0, candidates = 0;
-  for (const std::string& input : inputs) {
-    auto may = scan(*prefilter, input);
-    candidates += may.size();
-    for (uint32_t i = 0; i < patterns_.size(); ++i) {
-      if (ops[i]->match(input, patterns_[i], nullptr) != MatchResult::kMatch) continue;
-      ++true_matches;
-      EXPECT_TRUE(has(may, i)) << "missed " << patterns_[i] << "\non: " << input;
-    }
-  }
+  auto [true_matches, candidates] = expect_no_false_negatives(*prefilter, inputs);
   std::printf("%zu inputs: %zu true matches, %zu candidates from the literal prefilter\n",
               inputs.size(), true_matches, candidates);
   EXPECT_GT(true_matches, 100u);
