@@ -7,7 +7,41 @@
 namespace rampart::seclang {
 namespace {
 
+bool ascii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// `literal` is lower case.
+bool icontains(std::string_view key, std::string_view literal) {
+  if (literal.size() > key.size()) return false;
+  const char first = literal[0];
+  for (size_t i = 0; i + literal.size() <= key.size(); ++i) {
+    if (ascii_lower(key[i]) == first && iequals(key.substr(i, literal.size()), literal)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool key_selected(const Selector& s, std::string_view key) {
+  if (s.key_match != Selector::KeyMatch::kRegex && ascii(key)) {
+    const std::string_view lit = s.key_literal;
+    switch (s.key_match) {
+      case Selector::KeyMatch::kContains:
+        return icontains(key, lit);
+      case Selector::KeyMatch::kPrefix:
+        return key.size() >= lit.size() && iequals(key.substr(0, lit.size()), lit);
+      case Selector::KeyMatch::kSuffix:
+        return key.size() >= lit.size() && iequals(key.substr(key.size() - lit.size()), lit);
+      case Selector::KeyMatch::kExact:
+        return iequals(key, lit);
+      case Selector::KeyMatch::kRegex:
+        break;
+    }
+  }
   if (s.key_regex) {
     // Match without submatches: PartialMatch's argument handling costs more than the
     // match on a short key, and it runs for every member of every collection read.
