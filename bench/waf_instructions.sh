@@ -4,7 +4,9 @@
 # timings do not. Requests of bench/micro/seclang_crs_bench.cc (benign GET, attack GET,
 # 4 KB form, 4 KB JSON) at paranoia level 1 and 4, phases 1-2; and phases 3-5 of the
 # benign GET for a 1 KB 200 text/html response. Only the request processing is
-# instrumented (bench/tools/waf_instructions.cc), not the load or the warm-up.
+# instrumented (bench/tools/waf_instructions.cc), not the load or the warm-up. Prints
+# per request: instructions, calls to malloc (glibc's; rampart itself runs on jemalloc),
+# rules evaluated and the verdict's status (0: passed).
 #
 #   bash bench/waf_instructions.sh [BUILD_DIR]       (default build/release)
 # Env: ITERATIONS (20), TOP (15: inclusive functions listed per case; 0: none),
@@ -28,7 +30,15 @@ valgrind --tool=callgrind --instr-atstart=no --collect-atstart=no \
   cat "$D/driver.txt" "$D/valgrind.txt" >&2
   exit 1
 }
-printf '%-26s %14s %6s %7s\n' "case" "instr/request" "rules" "status"
+# Calls to glibc's malloc (operator new ends there too) in a profile.
+mallocs() {
+  callgrind_annotate --tree=caller "$1" 2>/dev/null | awk '
+    /^$/ { n = 0; next }
+    / < / { if (match($0, /\(([0-9,]+)x\)/)) { c = substr($0, RSTART + 1, RLENGTH - 3); gsub(",", "", c); n += c }; next }
+    /\*  .*malloc\.c:malloc / { print n; found = 1; exit }
+    END { if (!found) print 0 }'
+}
+printf '%-26s %14s %8s %6s %7s\n' "case" "instr/request" "mallocs" "rules" "status"
 declare -A rules status
 while IFS= read -r line; do
   [[ $line =~ ^(.*):\ ([0-9]+)\ rules,\ status\ ([0-9]+)$ ]] || continue
@@ -46,7 +56,8 @@ for f in "${profiles[@]}"; do
   # "summary:" stays 0 when instrumentation starts late; "totals:" has the count.
   total=$(sed -n 's/^totals: //p' "$f" | awk '{print $1}')
   [[ -z $name || -z $total ]] && continue
-  printf '%-26s %14d %6s %7s\n' "$name" $((total / ITERATIONS)) "${rules[$name]:-?}" "${status[$name]:-?}"
+  printf '%-26s %14d %8d %6s %7s\n' "$name" $((total / ITERATIONS)) $(($(mallocs "$f") / ITERATIONS)) \
+    "${rules[$name]:-?}" "${status[$name]:-?}"
 done
 # The top functions of a profile, instructions per request: $2 = yes (inclusive) or no (self).
 top_functions() {
