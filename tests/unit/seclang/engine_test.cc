@@ -229,6 +229,31 @@ TEST(SeclangEngine, LiteralKeyRegexesSelectAsRegexesDo) {
   EXPECT_EQ(out.ids, (std::vector<int64_t>{60, 61, 62, 63, 64, 65, 66, 67, 68, 69}));
 }
 
+// Chains that start alike share their common part per value (a chain starts from its
+// prefix's cached result): each chain must still see its own full result, whichever
+// rule runs first, for values that change and values that do not.
+TEST(SeclangEngine, ChainsSharingAPrefixEachGetTheirOwnResult) {
+  auto rules = load(
+      std::string(kEngineOn) +
+      "SecRule ARGS:a \"@streq a&lt;b\" "
+      "\"id:70,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace\"\n"
+      "SecRule ARGS:a \"@streq A< B\" \"id:71,phase:2,pass,t:urlDecodeUni,t:htmlEntityDecode\"\n"
+      "SecRule ARGS:a \"@streq a&lt; b\" \"id:72,phase:2,pass,t:urlDecodeUni,t:lowercase\"\n"
+      "SecRule ARGS:a \"@streq A&lt; B\" \"id:73,phase:2,pass,t:urlDecodeUni\"\n"
+      "SecRule ARGS:b \"@streq plain\" "
+      "\"id:74,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace\"\n"
+      "SecRule ARGS:b \"@streq plain\" \"id:75,phase:2,pass,t:urlDecodeUni\"\n"
+      "SecRule ARGS \"@rx ^(?:a&lt;b|plain)$\" "
+      "\"id:76,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace,"
+      "setvar:tx.both=+1\"\n"
+      "SecRule TX:both \"@eq 2\" \"id:77,phase:2,pass\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?a=%2541%2526lt%253B%2520B&b=plain";
+  auto out = run(*rules, r);
+  EXPECT_EQ(out.ids, (std::vector<int64_t>{70, 71, 72, 73, 74, 75, 76, 77}));
+}
+
 TEST(SeclangEngine, UrlencodedBodyBecomesArgsPost) {
   auto rules = load(std::string(kEngineOn) +
                     "SecRule ARGS_POST:comment \"@contains <script\" \"id:50,phase:2,deny\"\n");
