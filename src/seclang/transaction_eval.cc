@@ -89,7 +89,7 @@ bool TransactionEval::target_removed(const Rule& rule, const Value& value) const
 }
 
 bool TransactionEval::evaluate_rule(const Rule& rule) {
-  t_.matched_vars_.clear();
+  t_.matched_vars_used_ = 0;
   for (const auto& link : rule.links) {
     if (!evaluate_link(rule, link)) return false;
   }
@@ -366,11 +366,13 @@ bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Va
       t.tx_[std::string(1, static_cast<char>('0' + g))] = captures.groups[g];
     }
   }
-  std::string name(value.collection);
+  if (t.matched_vars_used_ == t.matched_vars_.size()) t.matched_vars_.emplace_back();
+  auto& [name, text] = t.matched_vars_[t.matched_vars_used_++];
+  name.assign(value.collection);
   if (!value.key.empty()) name.append(":").append(value.key);
+  text.assign(input);
   t.matched_var_.assign(input);
-  t.matched_var_name_ = name;
-  t.matched_vars_.emplace_back(std::move(name), std::string(input));
+  t.matched_var_name_.assign(name);
   run_collection_actions(link, rule);
   for (const auto& sv : link.setvars) run_setvar(sv, rule);
   run_expirevars(link, rule);

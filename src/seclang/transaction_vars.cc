@@ -187,10 +187,16 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       break;
     }
     case Variable::kMatchedVars:
-      for (const auto& [key, value] : t.matched_vars_) member(key, value, nullptr);
+      for (size_t i = 0; i < t.matched_vars_used_; ++i) {
+        const auto& [key, value] = t.matched_vars_[i];
+        member(key, value, nullptr);
+      }
       break;
     case Variable::kMatchedVarsNames:
-      for (const auto& [key, value] : t.matched_vars_) member(key, key, nullptr);
+      for (size_t i = 0; i < t.matched_vars_used_; ++i) {
+        const auto& key = t.matched_vars_[i].first;
+        member(key, key, nullptr);
+      }
       break;
     case Variable::kXml:
       if (!t.body_phase_ran_ || t.body_processor_ != "XML") break;
