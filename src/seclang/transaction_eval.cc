@@ -307,8 +307,9 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       }
       if (link.multi_match) {
         // The value before and after every transformation that changed it.
-        std::string current(value.value);
-        std::string next;
+        std::string& current = multi_current_;
+        std::string& next = multi_next_;
+        current.assign(value.value);
         if (try_match(rule, link, value, current, argument, captures)) any = true;
         for (Transform tr : link.transforms) {
           if (!apply_transform(tr, current, next)) continue;

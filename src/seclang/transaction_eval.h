@@ -76,6 +76,8 @@ class TransactionEval {
   std::vector<Value> values_;
   std::string argument_;
   std::string rule_text_;
+  std::string multi_current_;  // multiMatch's buffers, their capacity kept for the phase
+  std::string multi_next_;
   Captures captures_;  // reused by every link (ten strings are not free to make)
 };
 
