@@ -9,7 +9,7 @@
 # rules evaluated and the verdict's status (0: passed).
 #
 #   bash bench/waf_instructions.sh [BUILD_DIR]       (default build/release)
-# Env: ITERATIONS (20), TOP (15: inclusive functions listed per case; 0: none),
+# Env: ITERATIONS (20), TOP (15: top functions listed per case, inclusive and self; 0: none),
 #      CASES (regex on the case names for the function lists, default "benign_get PL1"),
 #      VECTORSCAN=1 (build the Vectorscan prefilters first, as waf.prefilter does),
 #      KEEP=DIR (keep the callgrind profiles there, for callgrind_annotate / kcachegrind).
