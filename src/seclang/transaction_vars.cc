@@ -240,7 +240,9 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       single(t.query_string_, t.has_query_, true);
       break;
     case Variable::kRequestBody:
-      single(t.request_body_, !t.request_body_.empty(), true);
+      // A view of the server's buffer, which the response phases may outlive: there the
+      // value gets no cache entry of phase 2 (whose text may view that buffer).
+      single(t.request_body_, !t.request_body_.empty(), !t.response_seen_);
       break;
     case Variable::kRequestBodyLength: {
       std::string& text = scratch();
