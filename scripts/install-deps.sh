@@ -20,6 +20,8 @@ packages=(
   modsecurity-crs libnginx-mod-http-modsecurity
   # profiling a benchmark run (bench/cache.sh, bench/tls.sh BENCH_PERF=1)
   linux-perf
+  # instruction counts of the managed WAF per request (bench/waf_instructions.sh)
+  valgrind
   # the challenge page's browser tests: headless chromium driven by playwright-core (npm)
   chromium nodejs
   # rate-limit counters shared by a fleet (cluster:), and the redis-server its tests start

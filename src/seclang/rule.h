@@ -27,8 +27,14 @@ struct Selector {
   Variable variable = Variable::kArgs;
   std::string key;                            // lower-cased member name; empty: every member
   std::shared_ptr<const re2::RE2> key_regex;  // `:/.../` (case-insensitive), else null
-  bool count = false;                         // `&VAR`
-  std::string written;                        // "ARGS:foo" as written (ctl:ruleRemoveTarget*)
+  // A key regex that is a literal (`/__utm/`, `/^header_name_/`, `/paramcounter_.*/`):
+  // matched on ASCII keys by comparing bytes, without RE2 (the CRS tests every cookie
+  // and TX member against these on every request). kRegex: run `key_regex`.
+  enum class KeyMatch : uint8_t { kRegex, kContains, kPrefix, kSuffix, kExact };
+  KeyMatch key_match = KeyMatch::kRegex;
+  std::string key_literal;  // lower case, for the other kinds
+  bool count = false;       // `&VAR`
+  std::string written;      // "ARGS:foo" as written (ctl:ruleRemoveTarget*)
 };
 
 enum class SetVarOp : uint8_t { kSet, kAdd, kSubtract, kDelete };

@@ -81,6 +81,7 @@ class RuleSetBuilder {
     }
     for (const Rule* rule : removed) set->by_id_.erase(rule->id);
     check_markers(*set);
+    share_chain_prefixes(*set);
     set->chain_count_ = static_cast<uint32_t>(cx_.chains.size());
     set->chain_patterns_.resize(set->chain_count_);
     for (const auto& rule : set->rules_) {
@@ -105,6 +106,36 @@ class RuleSetBuilder {
   }
 
  private:
+  // Chains that start alike (the CRS runs urlDecodeUni alone and in front of a dozen
+  // others; six of its chains start utf8toUnicode,urlDecodeUni) share the work: a
+  // chain's base is its longest proper prefix that is a chain too, and a prefix that
+  // starts two chains or more is made one. A value's cache entry for a chain starts from
+  // its entry for the base, so each prefix runs once per value.
+  void share_chain_prefixes(RuleSet& set) {
+    std::map<std::vector<Transform>, int> starts;
+    for (const auto& [chain, id] : cx_.chains) {
+      for (size_t k = 1; k < chain.size(); ++k) {
+        ++starts[std::vector<Transform>(chain.begin(), chain.begin() + static_cast<long>(k))];
+      }
+    }
+    for (const auto& [prefix, count] : starts) {
+      if (count >= 2) cx_.intern_chain(prefix);
+    }
+    set.chain_transforms_.resize(cx_.chains.size());
+    set.chain_base_.assign(cx_.chains.size(), -1);
+    for (const auto& [chain, id] : cx_.chains) {
+      set.chain_transforms_[id] = chain;
+      for (size_t k = chain.size() > 0 ? chain.size() - 1 : 0; k >= 1; --k) {
+        auto it = cx_.chains.find(
+            std::vector<Transform>(chain.begin(), chain.begin() + static_cast<long>(k)));
+        if (it != cx_.chains.end()) {
+          set.chain_base_[id] = static_cast<int32_t>(it->second);
+          break;
+        }
+      }
+    }
+  }
+
   // Whether a variable's values stay the same for a whole phase: request data does, the
   // writable collections and MATCHED_* change as rules run.
   static bool phase_stable(Variable v) {

@@ -77,6 +77,12 @@ class RuleSet {
   size_t rule_count() const { return rules_.size(); }
   const Rule* find(int64_t id) const;
   uint32_t transform_chain_count() const { return chain_count_; }
+  // A transformation chain's transformations, and its base: the chain of its longest
+  // proper prefix that has an id (-1: none), whose result it can start from.
+  const std::vector<Transform>& chain_transforms(uint32_t chain) const {
+    return chain_transforms_[chain];
+  }
+  int32_t chain_base(uint32_t chain) const { return chain_base_[chain]; }
   const std::vector<std::string>& files() const { return files_; }
 
   // Compiles the prefilters (seconds of CPU for the whole CRS: callers run it off the
@@ -105,6 +111,8 @@ class RuleSet {
   std::vector<const Rule*> phases_[6];
   std::unordered_map<int64_t, const Rule*> by_id_;
   uint32_t chain_count_ = 0;
+  std::vector<std::vector<Transform>> chain_transforms_;  // by chain
+  std::vector<int32_t> chain_base_;                       // by chain
   std::vector<std::string> files_;
   std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain
   uint32_t value_set_count_ = 0;

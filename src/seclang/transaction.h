@@ -196,7 +196,11 @@ class Transaction {
   Collection resource_;
   std::string matched_var_;
   std::string matched_var_name_;
-  std::vector<std::pair<std::string, std::string>> matched_vars_;  // name, value
+  // name, value; the first `matched_vars_used_` are the current rule's. The strings are
+  // reused from rule to rule, and a deque keeps them in place (views of MATCHED_VARS stay
+  // valid while a chain adds to it).
+  std::deque<std::pair<std::string, std::string>> matched_vars_;
+  size_t matched_vars_used_ = 0;
   EngineMode mode_;
   bool body_access_;
   std::string forced_processor_;

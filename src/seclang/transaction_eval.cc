@@ -89,11 +89,49 @@ bool TransactionEval::target_removed(const Rule& rule, const Value& value) const
 }
 
 bool TransactionEval::evaluate_rule(const Rule& rule) {
-  t_.matched_vars_.clear();
+  t_.matched_vars_used_ = 0;
   for (const auto& link : rule.links) {
     if (!evaluate_link(rule, link)) return false;
   }
   return true;
+}
+
+std::string_view TransactionEval::run_transforms(const std::vector<Transform>& transforms,
+                                                 size_t skip, std::string_view start,
+                                                 std::string& slot, bool copy_unchanged) {
+  // `slot` ends up holding the result; `spare` takes turns with it so no step copies more
+  // than its own output.
+  std::string_view current = start;
+  bool in_slot = false;
+  // Only used within this call: one buffer for the whole transaction, its capacity kept.
+  std::string& spare = t_.buf_->transform_spare;
+  for (size_t i = skip; i < transforms.size(); ++i) {
+    std::string& out = in_slot ? spare : slot;
+    if (!apply_transform(transforms[i], current, out)) continue;
+    if (in_slot) slot.swap(spare);
+    in_slot = true;
+    current = slot;
+  }
+  if (in_slot) return slot;
+  if (!copy_unchanged) return start;
+  slot.assign(start);
+  return slot;
+}
+
+std::string_view TransactionEval::chain_text(const Value& value, uint32_t chain) {
+  auto [entry, inserted] =
+      t_.buf_->transform_cache.find_or_add(value.source, value.value.size(), chain);
+  if (!inserted) return entry->view;
+  std::string_view start = value.value;
+  size_t skip = 0;
+  if (int32_t base = t_.rules_.chain_base(chain); base >= 0) {
+    start = chain_text(value, static_cast<uint32_t>(base));
+    skip = t_.rules_.chain_transforms(static_cast<uint32_t>(base)).size();
+  }
+  // Unchanged, the view stays on `start`: the source or a base entry, both as lasting as
+  // this entry.
+  entry->view = run_transforms(t_.rules_.chain_transforms(chain), skip, start, entry->text, false);
+  return entry->view;
 }
 
 std::string_view TransactionEval::transformed(const RuleLink& link, const Value& value,
@@ -103,54 +141,44 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
   if (link.transforms.empty() && !(wants_entry && (value.source != nullptr || force_entry))) {
     return value.value;
   }
-  std::string* slot;
   if (value.source != nullptr) {
-    auto [cached, inserted] = t_.buf_->transform_cache.find_or_add(value.source, value.value.size(),
-                                                                   link.transform_chain);
+    TransformCache& cache = t_.buf_->transform_cache;
+    auto [cached, inserted] =
+        cache.find_or_add(value.source, value.value.size(), link.transform_chain);
     *entry = cached;
-    if (!inserted) return cached->view;
-    slot = &cached->text;
+    if (!inserted) {
+      // Made as another chain's base: not interned yet (a long text never is).
+      if (cached->text_id == 0) cache.intern(*cached);
+      return cached->view;
+    }
     if (link.transforms.empty()) {
       cached->view = value.value;  // the source outlives the transaction's cache
-      t_.buf_->transform_cache.intern(*cached);
+      cache.intern(*cached);
       return value.value;
     }
-  } else if (force_entry) {
+    std::string_view start = value.value;
+    size_t skip = 0;
+    if (int32_t base = t_.rules_.chain_base(link.transform_chain); base >= 0) {
+      start = chain_text(value, static_cast<uint32_t>(base));
+      skip = t_.rules_.chain_transforms(static_cast<uint32_t>(base)).size();
+    }
+    cached->view = run_transforms(link.transforms, skip, start, cached->text, false);
+    cache.intern(*cached);
+    return cached->view;
+  }
+  if (force_entry) {
     Transaction::Buffers& b = *t_.buf_;
     Transaction::CacheEntry& own = b.loose_used < b.loose_entries.size()
                                        ? b.loose_entries[b.loose_used]
                                        : b.loose_entries.emplace_back();
     ++b.loose_used;
     *entry = &own;
-    slot = &own.text;
-    if (link.transforms.empty()) {
-      slot->assign(value.value);
-      own.view = *slot;
-      t_.buf_->transform_cache.intern(own);
-      return own.view;
-    }
-  } else {
-    slot = &scratch();
+    // Without a stable source the value may change (MATCHED_VAR): always a copy.
+    own.view = run_transforms(link.transforms, 0, value.value, own.text, true);
+    t_.buf_->transform_cache.intern(own);
+    return own.view;
   }
-  // `slot` ends up holding the result; `spare` takes turns with it so no step copies more
-  // than its own output, and an unchanged value is copied once at the end.
-  std::string_view current = value.value;
-  bool in_slot = false;
-  // Only used within this call: one buffer for the whole transaction, its capacity kept.
-  std::string& spare = t_.buf_->transform_spare;
-  for (Transform tr : link.transforms) {
-    std::string& out = in_slot ? spare : *slot;
-    if (!apply_transform(tr, current, out)) continue;
-    if (in_slot) slot->swap(spare);
-    in_slot = true;
-    current = *slot;
-  }
-  if (!in_slot) slot->assign(value.value);
-  if (*entry != nullptr) {
-    (*entry)->view = *slot;
-    t_.buf_->transform_cache.intern(**entry);
-  }
-  return *slot;
+  return run_transforms(link.transforms, 0, value.value, scratch(), true);
 }
 
 const std::vector<TransactionEval::Value>& TransactionEval::set_values(const RuleLink& link) {
@@ -303,8 +331,9 @@ bool TransactionEval::evaluate_link(const Rule& rule, const RuleLink& link) {
       }
       if (link.multi_match) {
         // The value before and after every transformation that changed it.
-        std::string current(value.value);
-        std::string next;
+        std::string& current = multi_current_;
+        std::string& next = multi_next_;
+        current.assign(value.value);
         auto lacks_bytes = [&link](std::string_view text) {
           return !link.byte_condition.empty() && !link.byte_condition.passes(bytes_present(text));
         };
@@ -376,11 +405,13 @@ bool TransactionEval::try_match(const Rule& rule, const RuleLink& link, const Va
       t.tx_[std::string(1, static_cast<char>('0' + g))] = captures.groups[g];
     }
   }
-  std::string name(value.collection);
+  if (t.matched_vars_used_ == t.matched_vars_.size()) t.matched_vars_.emplace_back();
+  auto& [name, text] = t.matched_vars_[t.matched_vars_used_++];
+  name.assign(value.collection);
   if (!value.key.empty()) name.append(":").append(value.key);
+  text.assign(input);
   t.matched_var_.assign(input);
-  t.matched_var_name_ = name;
-  t.matched_vars_.emplace_back(std::move(name), std::string(input));
+  t.matched_var_name_.assign(name);
   run_collection_actions(link, rule);
   for (const auto& sv : link.setvars) run_setvar(sv, rule);
   run_expirevars(link, rule);

@@ -45,6 +45,13 @@ class TransactionEval {
   // own), as value groups keep them for the prefilter.
   std::string_view transformed(const RuleLink& link, const Value& value,
                                Transaction::CacheEntry** entry, bool force_entry = false);
+  // `transforms` from index `skip` on `start`, into `slot` when one changes it; else
+  // `start` itself, or a copy of it in `slot` when `copy_unchanged`.
+  std::string_view run_transforms(const std::vector<Transform>& transforms, size_t skip,
+                                  std::string_view start, std::string& slot, bool copy_unchanged);
+  // A stable-sourced value after chain `chain`, through the per-request cache (made from
+  // its base chain's entry, made first if need be).
+  std::string_view chain_text(const Value& value, uint32_t chain);
   // False only when the link's byte condition or the chain's prefilter proves the link's
   // @rx cannot match `entry`.
   bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);
@@ -74,6 +81,8 @@ class TransactionEval {
   std::vector<Value> values_;
   std::string argument_;
   std::string rule_text_;
+  std::string multi_current_;  // multiMatch's buffers, their capacity kept for the phase
+  std::string multi_next_;
   Captures captures_;  // reused by every link (ten strings are not free to make)
 };
 

@@ -7,7 +7,41 @@
 namespace rampart::seclang {
 namespace {
 
+bool ascii(std::string_view s) {
+  for (char c : s) {
+    if (static_cast<unsigned char>(c) >= 0x80) return false;
+  }
+  return true;
+}
+
+// `literal` is lower case.
+bool icontains(std::string_view key, std::string_view literal) {
+  if (literal.size() > key.size()) return false;
+  const char first = literal[0];
+  for (size_t i = 0; i + literal.size() <= key.size(); ++i) {
+    if (ascii_lower(key[i]) == first && iequals(key.substr(i, literal.size()), literal)) {
+      return true;
+    }
+  }
+  return false;
+}
+
 bool key_selected(const Selector& s, std::string_view key) {
+  if (s.key_match != Selector::KeyMatch::kRegex && ascii(key)) {
+    const std::string_view lit = s.key_literal;
+    switch (s.key_match) {
+      case Selector::KeyMatch::kContains:
+        return icontains(key, lit);
+      case Selector::KeyMatch::kPrefix:
+        return key.size() >= lit.size() && iequals(key.substr(0, lit.size()), lit);
+      case Selector::KeyMatch::kSuffix:
+        return key.size() >= lit.size() && iequals(key.substr(key.size() - lit.size()), lit);
+      case Selector::KeyMatch::kExact:
+        return iequals(key, lit);
+      case Selector::KeyMatch::kRegex:
+        break;
+    }
+  }
   if (s.key_regex) {
     // Match without submatches: PartialMatch's argument handling costs more than the
     // match on a short key, and it runs for every member of every collection read.
@@ -153,10 +187,16 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       break;
     }
     case Variable::kMatchedVars:
-      for (const auto& [key, value] : t.matched_vars_) member(key, value, nullptr);
+      for (size_t i = 0; i < t.matched_vars_used_; ++i) {
+        const auto& [key, value] = t.matched_vars_[i];
+        member(key, value, nullptr);
+      }
       break;
     case Variable::kMatchedVarsNames:
-      for (const auto& [key, value] : t.matched_vars_) member(key, key, nullptr);
+      for (size_t i = 0; i < t.matched_vars_used_; ++i) {
+        const auto& key = t.matched_vars_[i].first;
+        member(key, key, nullptr);
+      }
       break;
     case Variable::kXml:
       if (!t.body_phase_ran_ || t.body_processor_ != "XML") break;
@@ -200,7 +240,9 @@ void TransactionEval::collect(const Selector& s, const std::vector<Selector>* ex
       single(t.query_string_, t.has_query_, true);
       break;
     case Variable::kRequestBody:
-      single(t.request_body_, !t.request_body_.empty(), true);
+      // A view of the server's buffer, which the response phases may outlive: there the
+      // value gets no cache entry of phase 2 (whose text may view that buffer).
+      single(t.request_body_, !t.request_body_.empty(), !t.response_seen_);
       break;
     case Variable::kRequestBodyLength: {
       std::string& text = scratch();

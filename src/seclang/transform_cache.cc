@@ -122,7 +122,12 @@ void TransformCache::add_no_match(uint32_t text_id, const void* op) {
 
 void TransformCache::reset() {
   // Entries past `used_` were reset when they were last released.
-  for (size_t i = 0; i < used_; ++i) chunks_[i / kChunk][i % kChunk].reset(kKeptText);
+  size_t kept = 0;
+  for (size_t i = 0; i < used_; ++i) {
+    TransformCacheEntry& entry = chunks_[i / kChunk][i % kChunk];
+    entry.reset(kept < kKeptTextTotal ? kKeptText : 0);
+    kept += entry.text.capacity();
+  }
   if (chunks_.size() > kKeptChunks) chunks_.resize(kKeptChunks);
   used_ = 0;
   text_count_ = 0;

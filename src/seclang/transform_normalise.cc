@@ -45,9 +45,15 @@ bool cmd_line(std::string_view in, std::string& out) {
   return differs(in, out);
 }
 
+constexpr ByteSet kPathBytes = byte_set("/.");
+constexpr ByteSet kPathBytesWin = byte_set("/.\\");
+
 bool normalise_path(std::string_view in, std::string& out, bool windows) {
   out.assign(in);
   if (in.empty()) return false;
+  // Without a separator or a dot every byte is copied to where it was (most argument
+  // values: the CRS normalises every one of them on several chains).
+  if (find_in_set(in, 0, windows ? kPathBytesWin : kPathBytes) == in.size()) return false;
   // Rewritten in place: `dst` never passes `src`, as in ModSecurity's normaliser.
   char* b = out.data();
   const size_t end = in.size() - 1;

@@ -203,6 +203,57 @@ TEST(SeclangEngine, CountsRegexKeysAndTransformations) {
   EXPECT_EQ(out.ids, (std::vector<int64_t>{41, 42}));
 }
 
+// Key regexes that are literals (the CRS's `!REQUEST_COOKIES:/__utm/`, `TX:/^header_name_/`,
+// `TX:/LEAKAGE\\\/ERRORS/`) are matched without RE2; they must select what RE2 selects:
+// case-insensitive, anchors, escaped punctuation, a trailing `x*`, and non-ASCII keys
+// that RE2's Unicode case folding matches (U+212A KELVIN SIGN is a 'k').
+TEST(SeclangEngine, LiteralKeyRegexesSelectAsRegexesDo) {
+  auto rules = load(std::string(kEngineOn) +
+                    "SecRule &ARGS:/__utm/ \"@eq 2\" \"id:60,phase:2,pass\"\n"
+                    "SecRule &ARGS:/^pre_/ \"@eq 2\" \"id:61,phase:2,pass\"\n"
+                    "SecRule &ARGS:/_end$/ \"@eq 2\" \"id:62,phase:2,pass\"\n"
+                    "SecRule &ARGS:/^exact$/ \"@eq 1\" \"id:63,phase:2,pass\"\n"
+                    "SecRule &ARGS:'/lea\\\\\\/k/' \"@eq 1\" \"id:64,phase:2,pass\"\n"
+                    "SecRule &ARGS:/kel_*/ \"@eq 2\" \"id:65,phase:2,pass\"\n"
+                    "SecRule &ARGS:/sk/ \"@eq 1\" \"id:66,phase:2,pass\"\n"
+                    "SecRule &ARGS:/pre_/ \"@eq 3\" \"id:67,phase:2,pass\"\n"
+                    "SecRule ARGS:/^pre_/|!ARGS:/_end$/ \"@rx .\" \"id:68,phase:2,pass,"
+                    "setvar:tx.selected=+1\"\n"
+                    "SecRule TX:/^sel/ \"@eq 1\" \"id:69,phase:2,pass\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri =
+      "/?__UTMA=1&x__utmz=2&utm=3&PRE_a=1&xpre_b=2&a_END=1&a_end_x=2&EXACT=1&exactly=2"
+      "&lea%5C%2Fk=1&lea%2Fk=2&KEL=1&kel__=2&ke=3&%C5%BF%E2%84%AA=1&pre_end=1";
+  auto out = run(*rules, r);
+  EXPECT_EQ(out.ids, (std::vector<int64_t>{60, 61, 62, 63, 64, 65, 66, 67, 68, 69}));
+}
+
+// Chains that start alike share their common part per value (a chain starts from its
+// prefix's cached result): each chain must still see its own full result, whichever
+// rule runs first, for values that change and values that do not.
+TEST(SeclangEngine, ChainsSharingAPrefixEachGetTheirOwnResult) {
+  auto rules = load(
+      std::string(kEngineOn) +
+      "SecRule ARGS:a \"@streq a&lt;b\" "
+      "\"id:70,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace\"\n"
+      "SecRule ARGS:a \"@streq A< B\" \"id:71,phase:2,pass,t:urlDecodeUni,t:htmlEntityDecode\"\n"
+      "SecRule ARGS:a \"@streq a&lt; b\" \"id:72,phase:2,pass,t:urlDecodeUni,t:lowercase\"\n"
+      "SecRule ARGS:a \"@streq A&lt; B\" \"id:73,phase:2,pass,t:urlDecodeUni\"\n"
+      "SecRule ARGS:b \"@streq plain\" "
+      "\"id:74,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace\"\n"
+      "SecRule ARGS:b \"@streq plain\" \"id:75,phase:2,pass,t:urlDecodeUni\"\n"
+      "SecRule ARGS \"@rx ^(?:a&lt;b|plain)$\" "
+      "\"id:76,phase:2,pass,t:urlDecodeUni,t:lowercase,t:removeWhitespace,"
+      "setvar:tx.both=+1\"\n"
+      "SecRule TX:both \"@eq 2\" \"id:77,phase:2,pass\"\n");
+  ASSERT_TRUE(rules);
+  Request r;
+  r.uri = "/?a=%2541%2526lt%253B%2520B&b=plain";
+  auto out = run(*rules, r);
+  EXPECT_EQ(out.ids, (std::vector<int64_t>{70, 71, 72, 73, 74, 75, 76, 77}));
+}
+
 TEST(SeclangEngine, UrlencodedBodyBecomesArgsPost) {
   auto rules = load(std::string(kEngineOn) +
                     "SecRule ARGS_POST:comment \"@contains <script\" \"id:50,phase:2,deny\"\n");
