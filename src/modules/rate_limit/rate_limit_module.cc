@@ -264,37 +264,36 @@ class RateLimitModule final : public pipeline::Module {
     return rules_->sync ? &rules_->sync->fleet_hasher() : nullptr;
   }
 
+  // One characteristic's bytes; kExpression only from the full list (`program` set).
+  static void append_characteristic(KeyBuilder& key, Run& run, Characteristic::Kind kind,
+                                    int v4_prefix, int v6_prefix, uint32_t slot,
+                                    const rules::Program* program) {
+    switch (kind) {
+      case Characteristic::Kind::kClientIp:
+        append_ip(key, run.ctx.client_ip, 32, 128);
+        break;
+      case Characteristic::Kind::kClientPrefix:
+        append_ip(key, run.ctx.client_ip, v4_prefix, v6_prefix);
+        break;
+      case Characteristic::Kind::kField:
+        append_value(key, run.state.field(slot));
+        break;
+      case Characteristic::Kind::kExpression:
+        append_value(key, rules::evaluate(*program, run.state));
+        break;
+    }
+  }
+
   Keys key_of(Run& run, const CompiledRateRule& rule) const {
     KeyBuilder key;
     if (rule.single) {
+      // The inline copy of the only characteristic (never kExpression: see link()).
       const FirstCharacteristic& ch = rule.first;
-      switch (ch.kind) {
-        case Characteristic::Kind::kClientIp:
-          append_ip(key, run.ctx.client_ip, 32, 128);
-          break;
-        case Characteristic::Kind::kClientPrefix:
-          append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
-          break;
-        default:  // kField (link() leaves kExpression to the loop below)
-          append_value(key, run.state.field(ch.slot));
-          break;
-      }
+      append_characteristic(key, run, ch.kind, ch.v4_prefix, ch.v6_prefix, ch.slot, nullptr);
     } else {
       for (const Characteristic& ch : rule.characteristics) {
-        switch (ch.kind) {
-          case Characteristic::Kind::kClientIp:
-            append_ip(key, run.ctx.client_ip, 32, 128);
-            break;
-          case Characteristic::Kind::kClientPrefix:
-            append_ip(key, run.ctx.client_ip, ch.v4_prefix, ch.v6_prefix);
-            break;
-          case Characteristic::Kind::kField:
-            append_value(key, run.state.field(ch.slot));
-            break;
-          case Characteristic::Kind::kExpression:
-            append_value(key, rules::evaluate(*ch.program, run.state));
-            break;
-        }
+        append_characteristic(key, run, ch.kind, ch.v4_prefix, ch.v6_prefix, ch.slot,
+                              ch.program.get());
       }
     }
     Keys keys{hasher_(key.bytes()), 0};
