@@ -210,7 +210,10 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
   ref.value_len = static_cast<uint32_t>(valuelen);
   st->arena.append(reinterpret_cast<const char*>(value), valuelen);
   const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-  if (n == ":method") {
+  if (n.empty()) return 0;
+  if (n.front() != ':') {  // most fields: no pseudo-field names to compare
+    st->fields.push_back(ref);
+  } else if (n == ":method") {
     st->method = ref;
   } else if (n == ":scheme") {
     st->scheme = ref;
@@ -218,8 +221,6 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
     st->authority = ref;
   } else if (n == ":path") {
     st->path = ref;
-  } else if (!n.empty() && n.front() != ':') {
-    st->fields.push_back(ref);
   }
   return 0;
 }
