@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Per-request cost of one rampart binary on the proxy path (issues 6 and 9): CPU per
-# request (utime+stime of rampart / requests) and heap allocations per request.
+# request (utime+stime of rampart / requests; user_us: utime alone, which other load on
+# the machine disturbs less than the kernel's share) and heap allocations per request.
 #
 #   bash bench/reqcost.sh BIN VARIANT LOAD MODE [SECS]
 #     VARIANT  off: plain proxy; on: `bot:` + a js_challenge rule on every request, the
@@ -91,10 +92,11 @@ fi
 URL=$SCHEME://127.0.0.1:$RP/app/item/42?ref=home
 code=$(curl -sk -o /dev/null -w '%{http_code}' "${H[@]}" $URL); [[ $code == 200 ]] || echo "WARN check status $code" >&2
 cpu() { awk '{print $14+$15}' /proc/$RPID/stat; }
+utime() { awk '{print $14}' /proc/$RPID/stat; }
 # warm-up
 if [[ $LOAD == wrk ]]; then wrk -t1 -c64 -d2s "${H[@]}" $URL >/dev/null; else h2load -c8 -m100 -n20000 "${H[@]}" $URL >/dev/null; fi
 [[ $MODE == callgrind ]] && callgrind_control -z $RPID >/dev/null
-c0=$(cpu)
+c0=$(cpu) u0=$(utime)
 if [[ $MODE == prof ]]; then
   perf record -F 4000 -g -o $OUT/prof.$VARIANT.$LOAD.data -p $RPID 2>/dev/null &
   PP=$!; sleep 0.3
@@ -114,9 +116,10 @@ else
   echo "$out" | grep -E "^requests:|^status codes" >&2
 fi
 if [[ $MODE != cpu && $MODE != callgrind ]]; then sleep 0.2; kill -INT $PP; wait $PP; fi
-c1=$(cpu)
+c1=$(cpu) u1=$(utime)
 tck=$(getconf CLK_TCK)
 cpuus=$(awk -v a=$c0 -v b=$c1 -v r=$reqs -v t=$tck 'BEGIN{printf "%.2f", (b-a)/t*1e6/r}')
+userus=$(awk -v a=$u0 -v b=$u1 -v r=$reqs -v t=$tck 'BEGIN{printf "%.2f", (b-a)/t*1e6/r}')
 allocs=""
 if [[ $MODE == alloc ]]; then allocs=$(awk -F, -v r=$reqs '{s+=$1} END{printf "%.2f", s/r}' <(grep probe_lib $D/perf.txt)); cat $D/perf.txt >&2; fi
 kill $RPID $NPID; wait 2>/dev/null
@@ -125,5 +128,5 @@ if [[ $MODE == callgrind ]]; then
   ir=$(callgrind_annotate $OUT/callgrind.$VARIANT.$LOAD.out 2>/dev/null |
     awk -v r=$reqs '/PROGRAM TOTALS/ {gsub(",", "", $1); printf "%.0f", $1/r}')
 fi
-echo "$VARIANT $LOAD $MODE reqs=$reqs cpu_us/req=$cpuus allocs/req=$allocs${ir:+ instructions/req=$ir}"
+echo "$VARIANT $LOAD $MODE reqs=$reqs cpu_us/req=$cpuus user_us/req=$userus allocs/req=$allocs${ir:+ instructions/req=$ir}"
 rm -rf $D
