@@ -138,10 +138,18 @@ bool is_v4_mapped(const std::array<uint8_t, 16>& bytes) {
   return true;
 }
 
+// By hand, not snprintf: the proxy formats the client's address for every request.
 std::string v4_string(const uint8_t* b) {
   char buf[16];
-  std::snprintf(buf, sizeof buf, "%u.%u.%u.%u", b[0], b[1], b[2], b[3]);
-  return buf;
+  char* p = buf;
+  for (int i = 0; i < 4; ++i) {
+    const unsigned v = b[i];
+    if (v >= 100) *p++ = static_cast<char>('0' + v / 100);
+    if (v >= 10) *p++ = static_cast<char>('0' + v / 10 % 10);
+    *p++ = static_cast<char>('0' + v % 10);
+    if (i < 3) *p++ = '.';
+  }
+  return std::string(buf, p);
 }
 
 // Compares the first `bits` bits of two 128-bit addresses.

@@ -94,7 +94,7 @@ H2HeadTranslation translate_h2_request(const H2Request& r, std::string& out) {
 
   bool cookie_written = false;
   for (const Header& h : r.headers) {
-    if (!is_token(h.name) || has_upper(h.name) || !is_field_value(h.value)) {
+    if (!r.fields_checked && (!is_token(h.name) || has_upper(h.name) || !is_field_value(h.value))) {
       out.resize(start);
       return refuse("h2: field not valid in HTTP/1.1");
     }

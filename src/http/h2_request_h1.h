@@ -25,7 +25,8 @@ struct H2HeadTranslation {
 // Refused (400): no authority at all; a Host field that differs from :authority (RFC
 // 9113 §8.3.1 lets a server treat this as malformed, and rampart routes on one host
 // while the origin could see the other); several Host fields; userinfo in :authority;
-// bytes the HTTP/1.1 parser would reject in a target, name or value; connection-specific
+// bytes the HTTP/1.1 parser would reject in a target, name or value (names and values
+// are not checked again when request.fields_checked says nghttp2 did); connection-specific
 // fields and `te` other than "trailers" (nghttp2 refuses these already; defended here
 // anyway). `te: trailers` is dropped: it is hop-by-hop.
 H2HeadTranslation translate_h2_request(const H2Request& request, std::string& out);

@@ -71,6 +71,11 @@ struct H2Request {
   std::span<const Header> headers;  // regular fields, names lowercase, in arrival order
   std::optional<uint64_t> content_length;
   bool end_stream = false;  // no body follows
+  // Every regular field's name is a lowercase token and its value field content with no
+  // whitespace at either end (RFC 9113 §8.2.1): nghttp2 checks this before rampart sees
+  // a field (with HTTP messaging on, as H2ServerSession runs it), so consumers need not
+  // check again. False for requests built any other way.
+  bool fields_checked = false;
 };
 
 class H2ServerEvents {

@@ -17,9 +17,27 @@ char lower(char c) {
 }
 
 bool connection_specific(std::string_view lower_name) {
-  return lower_name == "connection" || lower_name == "keep-alive" ||
-         lower_name == "proxy-connection" || lower_name == "transfer-encoding" ||
-         lower_name == "upgrade";
+  switch (lower_name.size()) {  // most names are rejected by their length alone
+    case 7:
+      return lower_name == "upgrade";
+    case 10:
+      return lower_name == "connection" || lower_name == "keep-alive";
+    case 16:
+      return lower_name == "proxy-connection";
+    case 17:
+      return lower_name == "transfer-encoding";
+    default:
+      return false;
+  }
+}
+
+// Fields whose values rarely repeat: entered into the HPACK dynamic table, each would
+// evict entries that do repeat and lengthen the encoder's search of that table for
+// every later field (with X-Request-Id on every response, dozens of comparisons per
+// field). They go out as literals that are never indexed; Set-Cookie also because
+// RFC 7541 §7.1.3 advises against indexing secrets.
+bool unique_valued(std::string_view lower_name) {
+  return lower_name == "x-request-id" || lower_name == "set-cookie";
 }
 
 }  // namespace
@@ -69,18 +87,19 @@ void h2_prepare_fields(std::span<const Header> in, std::vector<std::string>& nam
 void h2_prepare_nva(std::span<const Header> in, std::string& names, std::vector<nghttp2_nv>& nva) {
   size_t bytes = 0;
   for (const Header& h : in) bytes += h.name.size();
-  names.clear();
-  names.reserve(bytes);  // no reallocation below: the entries point into it
+  names.resize(bytes);  // sized once, never reallocated below: the entries point into it
+  char* const base = names.data();
+  size_t used = 0;
   for (const Header& h : in) {
     if (h.name.empty() || h.name.front() == ':') continue;
-    const size_t at = names.size();
-    for (char c : h.name) names.push_back(lower(c));
-    const std::string_view name(names.data() + at, h.name.size());
-    if (connection_specific(name)) {
-      names.resize(at);
-      continue;
-    }
-    nva.push_back(h2_nv(name, h.value));
+    char* at = base + used;
+    for (size_t i = 0; i < h.name.size(); ++i) at[i] = lower(h.name[i]);
+    const std::string_view name(at, h.name.size());
+    if (connection_specific(name)) continue;
+    used += name.size();
+    nghttp2_nv nv = h2_nv(name, h.value);
+    if (unique_valued(name)) nv.flags = NGHTTP2_NV_FLAG_NO_INDEX;
+    nva.push_back(nv);
   }
 }
 
@@ -106,6 +125,7 @@ int H2SessionCore::announce(int32_t id, Stream& s, bool end_stream) {
   if (s.authority) r.authority = s.view(*s.authority, true);
   r.headers = scratch_headers;
   r.end_stream = end_stream;
+  r.fields_checked = true;  // nghttp2_option_set_no_http_messaging(opt, 0) in start()
   s.announced = true;
   events.on_request(r);
   // The lead may have reset or answered the stream inside on_request; the head's
@@ -190,7 +210,10 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
   ref.value_len = static_cast<uint32_t>(valuelen);
   st->arena.append(reinterpret_cast<const char*>(value), valuelen);
   const std::string_view n(reinterpret_cast<const char*>(name), namelen);
-  if (n == ":method") {
+  if (n.empty()) return 0;
+  if (n.front() != ':') {  // most fields: no pseudo-field names to compare
+    st->fields.push_back(ref);
+  } else if (n == ":method") {
     st->method = ref;
   } else if (n == ":scheme") {
     st->scheme = ref;
@@ -198,8 +221,6 @@ int on_header(nghttp2_session*, const nghttp2_frame* frame, const uint8_t* name,
     st->authority = ref;
   } else if (n == ":path") {
     st->path = ref;
-  } else if (!n.empty() && n.front() != ':') {
-    st->fields.push_back(ref);
   }
   return 0;
 }

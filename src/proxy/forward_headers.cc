@@ -21,6 +21,34 @@ void for_each_token(std::string_view list, Fn&& fn) {
   }
 }
 
+// The Connection fields of a head, found once: each other field is then checked against
+// them. Every HTTP/2 request carries one (`connection: close`, added by its stream
+// layer), so a rescan of the whole head per field would cost n² name comparisons.
+class ConnectionNames {
+ public:
+  explicit ConnectionNames(const std::vector<http::Header>& headers) : headers_(headers) {
+    for (const http::Header& h : headers) {
+      if (!http::iequals(h.name, "connection")) continue;
+      several_ = first_ != nullptr;
+      if (first_ == nullptr) first_ = &h;
+    }
+  }
+  bool contains(std::string_view name) const {
+    if (first_ == nullptr) return false;
+    if (several_) return named_in_connection(headers_, name);
+    bool found = false;
+    for_each_token(first_->value, [&](std::string_view token) {
+      if (!found && http::iequals(token, name)) found = true;
+    });
+    return found;
+  }
+
+ private:
+  const std::vector<http::Header>& headers_;
+  const http::Header* first_ = nullptr;
+  bool several_ = false;
+};
+
 bool dropped_request_header(std::string_view name) {
   // Expect is answered by rampart itself; Host is re-sent as received.
   return http::is_hop_by_hop(name) || http::iequals(name, "expect");
@@ -50,7 +78,7 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
   // Host comes from the parsed request: for an absolute-form target that is the
   // target's authority, which overrides any Host header (RFC 9112 3.2.2).
   if (!request.host.empty()) out.push_back({"Host", request.host});
-  bool has_connection_header = request.find("connection") != nullptr;
+  const ConnectionNames connection(request.headers);
   // Repeated X-Forwarded-For / Forwarded lines form one list (RFC 9110 5.3).
   auto append_list = [](std::string& to, std::string_view value) {
     if (!to.empty()) to.append(", ");
@@ -58,7 +86,7 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
   };
   for (const http::Header& h : request.headers) {
     if (dropped_request_header(h.name) || http::iequals(h.name, "host")) continue;
-    if (has_connection_header && named_in_connection(request.headers, h.name)) continue;
+    if (connection.contains(h.name)) continue;
     if (http::iequals(h.name, "x-forwarded-for")) {
       if (facts.peer_trusted) append_list(scratch.forwarded_for, h.value);
       continue;
@@ -102,10 +130,10 @@ void build_upstream_headers(const http::RequestHead& request, const ForwardingFa
 
 void filter_response_headers(const http::ResponseHead& response, std::vector<http::Header>& out) {
   out.clear();
-  bool has_connection_header = response.find("connection") != nullptr;
+  const ConnectionNames connection(response.headers);
   for (const http::Header& h : response.headers) {
     if (http::is_hop_by_hop(h.name)) continue;
-    if (has_connection_header && named_in_connection(response.headers, h.name)) continue;
+    if (connection.contains(h.name)) continue;
     out.push_back(h);
   }
 }

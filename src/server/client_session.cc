@@ -407,7 +407,8 @@ asio::awaitable<ClientSession::Flow> ClientSession::handle_request(size_t head_s
     worker_.metrics.requests_h1.fetch_add(1, std::memory_order_relaxed);
   }
 
-  bool must_close = !a_->head.flags.keep_alive ||
+  // An HTTP/2 stream carries one request: its session ends after the response.
+  bool must_close = !a_->head.flags.keep_alive || role_ == Role::kStream ||
                     worker_.shared.draining.load(std::memory_order_relaxed) ||
                     (cfg.limits.max_requests_per_connection != 0 &&
                      requests_ >= cfg.limits.max_requests_per_connection);

@@ -39,9 +39,8 @@ bool H2StreamLayer::start(const http::H2Request& request, std::string_view& erro
     error = t.error;
     return false;
   }
-  // One request per stream: the session ends after it instead of waiting for another.
-  static constexpr std::string_view kClose = "connection: close\r\n\r\n";
-  inbound_.replace(inbound_.size() - 2, 2, kClose);
+  // One request per stream: the session (Role::kStream) ends after it by itself, so the
+  // head carries no Connection field for every proxy step to look through.
   chunk_body_ = !request.end_stream && !request.content_length.has_value();
   inbound_ended_ = request.end_stream;
   return true;
