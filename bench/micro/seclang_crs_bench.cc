@@ -17,32 +17,12 @@
 #include <utility>
 #include <vector>
 
+#include "debian_crs.h"
 #include "seclang/rule_set.h"
 #include "seclang/transaction.h"
 
 namespace rampart::seclang {
 namespace {
-
-std::shared_ptr<const RuleSet> load_crs(bool prefilter) {
-  {
-    std::vector<std::string> files{"/etc/nginx/modsecurity.conf",
-                                   "/etc/modsecurity/crs/crs-setup.conf"};
-    std::vector<std::string> conf;
-    std::error_code ec;
-    for (const auto& e :
-         std::filesystem::directory_iterator("/usr/share/modsecurity-crs/rules", ec)) {
-      if (e.path().extension() == ".conf") conf.push_back(e.path().string());
-    }
-    std::sort(conf.begin(), conf.end());
-    files.insert(files.end(), conf.begin(), conf.end());
-    LoadOptions options;
-    options.adjust_settings = [](EngineSettings& s) { s.mode = EngineMode::kOn; };
-    std::vector<LoadError> errors;
-    auto set = RuleSet::load(files, "", options, errors);
-    if (set && prefilter) set->build_prefilters();  // as the waf module does in the background
-    return set;
-  }
-}
 
 // Argument 1 of each benchmark: 1 with the Vectorscan prefilters (the steady state), 0
 // without (the first seconds after a load).
@@ -50,10 +30,10 @@ std::shared_ptr<const RuleSet> load_crs(bool prefilter) {
 // callgrind) does not pay for compiling the Vectorscan databases.
 std::shared_ptr<const RuleSet> crs(bool prefilter) {
   if (prefilter) {
-    static std::shared_ptr<const RuleSet> with = load_crs(true);
+    static std::shared_ptr<const RuleSet> with = bench::load_debian_crs(true);
     return with;
   }
-  static std::shared_ptr<const RuleSet> without = load_crs(false);
+  static std::shared_ptr<const RuleSet> without = bench::load_debian_crs(false);
   return without;
 }
 

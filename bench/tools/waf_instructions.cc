@@ -25,31 +25,13 @@
 #include <utility>
 #include <vector>
 
+#include "../micro/debian_crs.h"
 #include "seclang/persistent_store.h"
 #include "seclang/rule_set.h"
 #include "seclang/transaction.h"
 
 namespace rampart::seclang {
 namespace {
-
-std::shared_ptr<const RuleSet> load_crs(bool vectorscan) {
-  std::vector<std::string> files{"/etc/nginx/modsecurity.conf",
-                                 "/etc/modsecurity/crs/crs-setup.conf"};
-  std::vector<std::string> conf;
-  std::error_code ec;
-  for (const auto& e :
-       std::filesystem::directory_iterator("/usr/share/modsecurity-crs/rules", ec)) {
-    if (e.path().extension() == ".conf") conf.push_back(e.path().string());
-  }
-  std::sort(conf.begin(), conf.end());
-  files.insert(files.end(), conf.begin(), conf.end());
-  LoadOptions options;
-  options.adjust_settings = [](EngineSettings& s) { s.mode = EngineMode::kOn; };
-  std::vector<LoadError> errors;
-  auto set = RuleSet::load(files, "", options, errors);
-  if (set && vectorscan) set->build_prefilters();
-  return set;
-}
 
 struct Request {
   const char* name;
@@ -193,7 +175,7 @@ int main(int argc, char** argv) {
       return 2;
     }
   }
-  auto rules = load_crs(vectorscan);
+  auto rules = bench::load_debian_crs(vectorscan);
   if (!rules) {
     std::fprintf(stderr, "the CRS did not load (is modsecurity-crs installed?)\n");
     return 1;
