@@ -196,15 +196,20 @@ def retry_after(resp):
     return int(value) if value is not None else None
 
 
-def test_a_block_started_on_one_node_holds_on_the_other(rampart_factory, origin, redis_server):
-    # One request a 200 ms on average, a burst of 5, then 30 s of mitigation timeout.
+def blocking_nodes(rampart_factory, origin, redis_server):
+    """Two nodes sharing a rule that allows a burst of 5 per client (one request every 200 ms
+    on average), then blocks the client for 30 s of mitigation timeout."""
     rule = {"id": "blocking", "expression": "true", "characteristics": ["ip.src"],
             "period": "1s", "requests_per_period": 5, "mitigation_timeout": "30s"}
     site = {"name": "main", "default": True, "hosts": ["main.test"],
             "origin": {"endpoints": [origin.endpoint]}, "rate_limit": {"rules": [rule]}}
     cluster = {"redis": "127.0.0.1:%d" % redis_server.port,
                "sync_interval": "%dms" % (SYNC_S * 1000), "log_interval": "1s"}
-    a, b = [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
+    return [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
+
+
+def test_a_block_started_on_one_node_holds_on_the_other(rampart_factory, origin, redis_server):
+    a, b = blocking_nodes(rampart_factory, origin, redis_server)
     wait_synced([a, b])
     attacker = "127.0.43.1"
     statuses = [send(a, attacker) for _ in range(6)]
@@ -232,13 +237,7 @@ def test_a_block_started_on_one_node_holds_on_the_other(rampart_factory, origin,
 
 def test_a_block_started_while_redis_is_down_reaches_the_other_node(rampart_factory, origin,
                                                                    redis_server):
-    rule = {"id": "blocking", "expression": "true", "characteristics": ["ip.src"],
-            "period": "1s", "requests_per_period": 5, "mitigation_timeout": "30s"}
-    site = {"name": "main", "default": True, "hosts": ["main.test"],
-            "origin": {"endpoints": [origin.endpoint]}, "rate_limit": {"rules": [rule]}}
-    cluster = {"redis": "127.0.0.1:%d" % redis_server.port,
-               "sync_interval": "%dms" % (SYNC_S * 1000), "log_interval": "1s"}
-    a, b = [rampart_factory([origin], sites=[site], cluster=cluster) for _ in range(2)]
+    a, b = blocking_nodes(rampart_factory, origin, redis_server)
     wait_synced([a, b])
     redis_server.kill()
     deadline = time.monotonic() + 10
