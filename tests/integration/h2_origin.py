@@ -28,6 +28,7 @@ class H2Origin(LoopbackServer):
             self.ctx.load_cert_chain(str(tls_cert), str(tls_key))
             self.ctx.set_alpn_protocols(list(alpn))
         self.requests = []  # (method, path, headers dict, body)
+        self.closed = 0  # connections this side closed
         self._start_listening()
 
     def _serve(self, raw, _n):
@@ -68,6 +69,8 @@ class H2Origin(LoopbackServer):
             return
         finally:
             conn.close()
+            with self.lock:
+                self.closed += 1
 
     def _send_body(self, h2c, conn, stream_id, body, end_stream=True):
         # Sends as the window allows, reading WINDOW_UPDATEs while it waits.
