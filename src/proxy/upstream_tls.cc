@@ -39,6 +39,9 @@ bool UpstreamTls::alpn_h2() const {
 
 IoResult UpstreamTls::read_now(asio::mutable_buffer buffer) {
   if (!usable()) return IoResult{asio::error::not_connected, 0};
+  // What the socket holds now, even after a short read: an idle HTTP/2 connection is
+  // drained with this to find the origin's GOAWAY or close.
+  stream_.probe_socket();
   size_t n = 0;
   ERR_clear_error();
   int r = SSL_read_ex(ssl_.get(), buffer.data(), buffer.size(), &n);

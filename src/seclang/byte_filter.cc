@@ -48,6 +48,19 @@ bool subset(const ByteSet& a, const ByteSet& b) {
 
 // Both cases of ASCII letters and of Latin-1 letters (RE2 in Latin-1 mode folds those;
 // PCRE folds ASCII only, a subset).
+// Both cases of ASCII letters only, as PCRE folds (it runs the caseless patterns that hold
+// bytes past ASCII).
+ByteSet fold_ascii(const ByteSet& s) {
+  ByteSet out = s;
+  for (int b = 'a'; b <= 'z'; ++b) {
+    if (s.has(static_cast<uint8_t>(b)) || s.has(static_cast<uint8_t>(b - 32))) {
+      out.add(static_cast<uint8_t>(b));
+      out.add(static_cast<uint8_t>(b - 32));
+    }
+  }
+  return out;
+}
+
 ByteSet fold(const ByteSet& s) {
   ByteSet out = s;
   for (int b = 0; b < 256; ++b) {
@@ -144,7 +157,9 @@ bool names_option(std::string_view p, char letter) {
 
 class Analyser {
  public:
-  Analyser(std::string_view p, bool caseless) : p_(p), caseless_(caseless) {}
+  // `caseless`: some part of the pattern may be caseless; `whole`: all of it is.
+  Analyser(std::string_view p, bool caseless, bool whole)
+      : p_(p), caseless_(caseless), caseless_whole_(whole) {}
 
   std::optional<std::vector<ByteSet>> run() {
     std::vector<ByteSet> sets;
@@ -578,9 +593,14 @@ class Analyser {
         members.add(static_cast<uint8_t>(lo));
       }
     }
-    if (caseless_) members = fold(members);
-    s = negated ? complement(members) : members;
-    if (caseless_) s = fold(s);
+    if (!negated) {
+      s = caseless_ ? fold(members) : members;
+      return true;
+    }
+    // A negated class matches fewer bytes caseless than not, so folding its members is
+    // right only where the whole pattern is caseless; there, PCRE's ASCII-only folding
+    // leaves more bytes outside than RE2's Latin-1 folding: the wider of the two.
+    s = complement(caseless_whole_ ? fold_ascii(members) : members);
     return true;
   }
 
@@ -645,6 +665,7 @@ class Analyser {
   std::string_view p_;
   size_t pos_ = 0;
   bool caseless_;
+  bool caseless_whole_;
   bool transparent_ = false;  // the last item read matches nothing and is not repeatable
 };
 
@@ -659,7 +680,10 @@ ByteSet bytes_present(std::string_view text) {
 std::optional<std::vector<ByteSet>> required_byte_sets(std::string_view pattern) {
   // Extended mode (whitespace and comments ignored) is not followed.
   if (names_option(pattern, 'x') || names_option(pattern, 'X')) return std::nullopt;
-  Analyser analyser(pattern, names_option(pattern, 'i'));
+  // Caseless throughout only when it says so first and no group turns options off.
+  const bool caseless_whole =
+      pattern.starts_with("(?i)") && !names_option(pattern, '-') && !names_option(pattern, '^');
+  Analyser analyser(pattern, names_option(pattern, 'i'), caseless_whole);
   auto sets = analyser.run();
   if (!sets) return std::nullopt;
   // Folding a negated POSIX class or a complement may make a set full: it says nothing.

@@ -26,12 +26,6 @@ constexpr size_t kCoalesceLimit = 16 * 1024;
 // bulk data is mostly not copied.
 constexpr size_t kStagingSize = 4096;
 
-long bio_ctrl(BIO*, int cmd, long, void*) {
-  // Writes go straight to the socket: nothing to flush. Nothing else applies (no kTLS,
-  // no datagrams), and SSL_get_fd is not used on these connections.
-  return cmd == BIO_CTRL_FLUSH ? 1 : 0;
-}
-
 int bio_create(BIO* bio) {
   BIO_set_init(bio, 1);
   return 1;
@@ -39,13 +33,14 @@ int bio_create(BIO* bio) {
 
 // The descriptor BIO's behaviour, plus the staged bytes first. Made once per process.
 BIO_METHOD* stream_bio_method(int (*read)(BIO*, char*, size_t, size_t*),
-                              int (*write)(BIO*, const char*, size_t, size_t*)) {
+                              int (*write)(BIO*, const char*, size_t, size_t*),
+                              long (*ctrl)(BIO*, int, long, void*)) {
   static BIO_METHOD* method = [&] {
     BIO_METHOD* m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK, "rampart stream");
     if (m == nullptr) return m;
     BIO_meth_set_read_ex(m, read);
     BIO_meth_set_write_ex(m, write);
-    BIO_meth_set_ctrl(m, bio_ctrl);
+    BIO_meth_set_ctrl(m, ctrl);
     BIO_meth_set_create(m, bio_create);
     return m;
   }();
@@ -57,7 +52,7 @@ BIO_METHOD* stream_bio_method(int (*read)(BIO*, char*, size_t, size_t*),
 AsyncStream::AsyncStream(core::Socket& socket, SSL* ssl) : socket_(socket), ssl_(ssl) {
   boost::system::error_code ignored;
   socket_.non_blocking(true, ignored);
-  BIO_METHOD* method = stream_bio_method(bio_read, bio_write);
+  BIO_METHOD* method = stream_bio_method(bio_read, bio_write, bio_ctrl);
   BIO* bio = method != nullptr ? BIO_new(method) : nullptr;
   if (bio == nullptr) {
     SSL_set_fd(ssl_, socket_.native_handle());  // no staging: every wait is a readiness wait
@@ -93,10 +88,22 @@ int AsyncStream::bio_read(BIO* bio, char* out, size_t size, size_t* read) {
     self->drained_ = static_cast<size_t>(n) < size;
     return 1;
   }
+  if (n == 0 && size > 0) self->staged_eof_ = true;  // BIO_eof says so from now on
   if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
     self->drained_ = true;
     BIO_set_retry_read(bio);
   }
+  return 0;
+}
+
+long AsyncStream::bio_ctrl(BIO* bio, int cmd, long, void*) {
+  // Writes go straight to the socket: nothing to flush. OpenSSL asks BIO_eof after a
+  // read of 0 bytes to tell the peer's end of the stream (without a close_notify: an
+  // error, or a clean end with SSL_OP_IGNORE_UNEXPECTED_EOF) from other failures, as
+  // the descriptor BIO answers it. Nothing else applies (no kTLS, no datagrams), and
+  // SSL_get_fd is not used on these connections.
+  if (cmd == BIO_CTRL_FLUSH) return 1;
+  if (cmd == BIO_CTRL_EOF) return static_cast<AsyncStream*>(BIO_get_data(bio))->staged_eof_ ? 1 : 0;
   return 0;
 }
 

@@ -70,6 +70,7 @@ class AsyncStream {
   boost::asio::awaitable<boost::system::error_code> write_all(const char* data, size_t size);
   static int bio_read(BIO* bio, char* out, size_t size, size_t* read);
   static int bio_write(BIO* bio, const char* in, size_t size, size_t* written);
+  static long bio_ctrl(BIO* bio, int cmd, long num, void* ptr);
 
   core::Socket& socket_;
   SSL* ssl_;

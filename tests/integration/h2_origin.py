@@ -6,9 +6,11 @@ Counts TCP connections and requests, and remembers what each request carried.
     POST /echo         -> 200, the request body back, with content-length
     GET  /trailers     -> 200, body "data", then trailers x-checksum: abc
     HEAD /hello        -> 200, content-length of the GET body, no body
+    GET  /goaway       -> 200, then (0.2 s later) GOAWAY and the connection closed
 """
 
 import ssl
+import time
 
 import h2.config
 import h2.connection
@@ -26,6 +28,7 @@ class H2Origin(LoopbackServer):
             self.ctx.load_cert_chain(str(tls_cert), str(tls_key))
             self.ctx.set_alpn_protocols(list(alpn))
         self.requests = []  # (method, path, headers dict, body)
+        self.closed = 0  # connections this side closed
         self._start_listening()
 
     def _serve(self, raw, _n):
@@ -55,11 +58,19 @@ class H2Origin(LoopbackServer):
                     elif isinstance(ev, h2.events.StreamEnded):
                         headers, body = streams.pop(ev.stream_id)
                         self._respond(h2c, conn, ev.stream_id, headers, body)
+                        if headers[":path"] == "/goaway":
+                            conn.sendall(h2c.data_to_send())
+                            time.sleep(0.2)  # after the response, apart from it
+                            h2c.close_connection()
+                            conn.sendall(h2c.data_to_send())
+                            return
                 conn.sendall(h2c.data_to_send())
         except (OSError, ssl.SSLError, h2.exceptions.ProtocolError):
             return
         finally:
             conn.close()
+            with self.lock:
+                self.closed += 1
 
     def _send_body(self, h2c, conn, stream_id, body, end_stream=True):
         # Sends as the window allows, reading WINDOW_UPDATEs while it waits.

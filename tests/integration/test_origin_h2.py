@@ -92,6 +92,27 @@ def test_tls_with_alpn_h2(certs, h2_origins, rampart_factory):
     assert o.requests[0][2][":scheme"] == "https"
 
 
+def test_tls_origin_that_said_goaway_while_idle_is_not_reused(certs, h2_origins,
+                                                              rampart_factory):
+    # A POST is not replayed: the pooled connection must be checked, and one the origin
+    # ended (GOAWAY, then its close) must not carry it.
+    cert, key = certs.leaf(["origin.test"])
+    o = h2_origins(cert, key)
+    p = pool([o], http2=True, tls={"ca": str(certs.ca_cert), "sni": "origin.test"})
+    r = start(rampart_factory, {"web": p}, {"pool": "web"}, workers=1)  # one pool
+    with RawConn(r.port, timeout=10 * SLOW) as c:
+        resp = c.request("GET", "/goaway")
+        assert resp.status == 200 and resp.body == b"h2 origin GET /goaway"
+    # The GOAWAY and the close then wait in the socket of rampart's idle connection.
+    wait_until(lambda: o.closed == 1, 3 * SLOW, what="the origin's close")
+    with RawConn(r.port, timeout=10 * SLOW) as c:
+        resp = c.request("POST", "/echo", body=b"after goaway",
+                         headers=[("Content-Type", "text/plain")])
+        assert resp.status == 200, resp
+        assert resp.body == b"after goaway"
+    assert o.accepted == 2, o.accepted
+
+
 def test_tls_origin_without_h2_is_refused_with_the_reason(certs, h2_origins, rampart_factory):
     cert, key = certs.leaf(["origin.test"])
     o = h2_origins(cert, key, alpn=("http/1.1",))

@@ -22,9 +22,12 @@ class TlsOrigin(LoopbackServer):
     handshakes and resumed ones. /health answers "ok"; `close=True` closes after each
     response (so every request needs a new connection)."""
 
-    def __init__(self, cert, key, name="T", close=False):
+    def __init__(self, cert, key, name="T", close=False, close_delimited=False):
         self.name = name
         self.close_after = close
+        # No Content-Length: the body ends where the origin closes (without a
+        # close_notify, as many HTTP/1.0-style origins do).
+        self.close_delimited = close_delimited
         self.ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
         self.ctx.load_cert_chain(str(cert), str(key))
         self.handshakes = 0
@@ -55,6 +58,9 @@ class TlsOrigin(LoopbackServer):
                 with self.lock:
                     self.requests += 1
                 body = b"ok" if path == "/health" else ("tls origin %s %s" % (self.name, path)).encode()
+                if self.close_delimited:
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nConnection: close\r\n\r\n" + body * 50)
+                    return
                 extra = b"Connection: close\r\n" if self.close_after else b""
                 conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: %d\r\nX-Origin-Name: %s\r\n%s\r\n"
                              % (len(body), self.name.encode(), extra) + body)
@@ -228,6 +234,19 @@ def test_kept_alive_connection_is_reused_without_a_new_handshake(certs, tls_orig
     for i in range(3):
         assert get(r, "/after%d" % i).status == 200
     assert o.accepted == 1, o.accepted
+
+
+def test_body_ended_by_the_origin_closing_without_close_notify(certs, tls_origins,
+                                                               rampart_factory):
+    # An origin that closes its TCP connection without a close_notify ends a body with no
+    # length of its own: the client gets all of it and a proper end, not a cut response.
+    cert, key = certs.leaf(["origin.test"])
+    o = tls_origins(cert, key, close_delimited=True)
+    r = one_pool(rampart_factory, o, {"ca": str(certs.ca_cert), "sni": "origin.test"})
+    for i in range(3):
+        resp = get(r, "/d%d" % i)
+        assert resp.status == 200, resp
+        assert resp.body == ("tls origin T /d%d" % i).encode() * 50
 
 
 def test_new_connections_resume_the_session(certs, tls_origins, rampart_factory):

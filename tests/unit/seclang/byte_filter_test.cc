@@ -78,6 +78,19 @@ TEST(ByteFilterTest, CaselessPatternsFoldLetters) {
   EXPECT_FALSE(passes("(?i)ab", "xyz"));
 }
 
+// An inline `i` somewhere does not make the whole pattern caseless: a negated class
+// outside its reach matches the other case of its members (folding would drop it).
+TEST(ByteFilterTest, NegatedClassOutsideTheCaselessPartKeepsTheOtherCase) {
+  EXPECT_TRUE(passes("[^a]|(?i:x)y", "A"));
+  EXPECT_TRUE(passes("[^k]|(?i)x", "K"));
+  EXPECT_TRUE(passes("(?i:x)|[^[:upper:]]", "s"));
+  EXPECT_TRUE(passes("(?i)(?-i:[^a])", "A"));
+  // PCRE (which runs caseless patterns with bytes past ASCII) folds ASCII letters only.
+  EXPECT_TRUE(passes("(?i)[^\\xe9]", "\xc9"));
+  // A pattern caseless from its start keeps the exact reading.
+  EXPECT_FALSE(passes("(?i)[^a]", "aA"));
+}
+
 TEST(ByteFilterTest, QuantifiersWithMinimumZeroRequireNothing) {
   EXPECT_TRUE(sets("<*").empty());
   EXPECT_TRUE(sets("<?").empty());
