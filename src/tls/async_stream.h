@@ -77,11 +77,10 @@ class AsyncStream {
   std::unique_ptr<char[]> staging_;  // kStagingSize bytes while the connection is busy
   size_t staged_begin_ = 0;
   size_t staged_end_ = 0;
-  bool staged_eof_ = false;
-  bool drained_ = true;   // the last read of the socket found fewer bytes than it could take
-  bool idle_ = false;     // release_idle_memory was called, no wait since
-  bool own_bio_ = false;  // false: OpenSSL's descriptor BIO (out of memory making ours)  // the
-                          // staging read found the end of the stream
+  bool staged_eof_ = false;  // the staging read found the end of the stream
+  bool drained_ = true;      // the last read of the socket found fewer bytes than it could take
+  bool idle_ = false;        // release_idle_memory was called, no wait since
+  bool own_bio_ = false;     // false: OpenSSL's descriptor BIO (out of memory making ours)
   std::string coalesced_;
   bool broken_ = false;
   bool protocol_error_ = false;
