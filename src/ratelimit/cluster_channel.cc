@@ -17,7 +17,8 @@ ClusterChannel::ClusterChannel(std::shared_ptr<Limiter> limiter, std::string red
   }
 }
 
-void ClusterChannel::note(uint64_t local_key, uint64_t fleet_key, bool counted, Nanos block_until) {
+void ClusterChannel::note(uint64_t local_key, uint64_t fleet_key, bool counted, Nanos block_until,
+                          Nanos now) {
   if (fleet_key == 0) fleet_key = 1;  // 0 marks an empty slot
   // The low bits pick the stripe, the high bits the slot within it.
   Stripe& s = stripes_[fleet_key % kStripes];
@@ -26,7 +27,7 @@ void ClusterChannel::note(uint64_t local_key, uint64_t fleet_key, bool counted, 
   for (size_t i = (fleet_key >> 32) & mask;; i = (i + 1) & mask) {
     Noted& n = s.active[i];
     if (n.fleet_key == fleet_key) {
-      n.counted += counted ? 1 : 0;
+      if (counted && n.counted++ == 0) n.first_counted = now;
       n.block_until = std::max(n.block_until, block_until);
       return;
     }
@@ -36,7 +37,7 @@ void ClusterChannel::note(uint64_t local_key, uint64_t fleet_key, bool counted, 
         return;
       }
       ++s.used;
-      n = Noted{fleet_key, local_key, counted ? 1u : 0u, block_until};
+      n = Noted{fleet_key, local_key, counted ? 1u : 0u, counted ? now : 0, block_until};
       return;
     }
   }

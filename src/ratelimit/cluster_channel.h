@@ -21,8 +21,9 @@ namespace rampart::ratelimit {
 struct Noted {
   uint64_t fleet_key = 0;  // 0: empty slot
   uint64_t local_key = 0;
-  uint64_t counted = 0;   // requests admitted and counted since the last drain
-  Nanos block_until = 0;  // a mitigation timeout this node started, until then (0: none)
+  uint64_t counted = 0;     // requests admitted and counted since the last drain
+  Nanos first_counted = 0;  // when the first of them came (this node's clock; 0: unknown)
+  Nanos block_until = 0;    // a mitigation timeout this node started, until then (0: none)
 };
 
 // A mitigation timeout somebody in the fleet started on a key.
@@ -42,7 +43,10 @@ class ClusterChannel {
   // A request of the key reached the limiter; `counted` when it was admitted and
   // counted (refused requests still keep the key's fleet standing fresh).
   // `block_until`: this request started the key's mitigation timeout, lasting until then.
-  void note(uint64_t local_key, uint64_t fleet_key, bool counted, Nanos block_until = 0);
+  // `now`: when the request came, so the fleet counts it from then rather than from the
+  // sync that carries it (0: unknown, counted from the sync).
+  void note(uint64_t local_key, uint64_t fleet_key, bool counted, Nanos block_until = 0,
+            Nanos now = 0);
 
   // Until when the fleet blocks the key (0: it does not). A lookup under the key's
   // stripe lock, skipped while the fleet blocks nothing.

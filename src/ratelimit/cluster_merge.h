@@ -43,9 +43,11 @@ inline uint64_t merge_fleet_block(uint64_t word, const Policy& p, Nanos now, Nan
 
 // What Redis does with a push (the script in redis_link.cc, in microseconds there):
 // the fleet's arrival time moves by one interval per admitted request, from now at
-// the earliest, never past the cap. Returns the new arrival time.
-inline Nanos fleet_advance(Nanos stored_tat, const Policy& p, Nanos now, uint64_t admitted) {
-  Nanos tat = std::max(stored_tat, now);
+// the earliest — or from `age` before now, when the first of the requests came —, never
+// past the cap. Returns the new arrival time.
+inline Nanos fleet_advance(Nanos stored_tat, const Policy& p, Nanos now, uint64_t admitted,
+                           Nanos age = 0) {
+  Nanos tat = std::max(stored_tat, now - age);
   Nanos room = now + debt_cap(p) - tat;
   uint64_t fits = room > 0 ? static_cast<uint64_t>(room / p.interval()) + 1 : 0;
   Nanos advanced = tat + static_cast<Nanos>(std::min(admitted, fits)) * p.interval();

@@ -102,6 +102,7 @@ class Runner {
       noted.clear();
       ch.drain(noted);
       std::unordered_map<uint64_t, uint64_t> admitted;
+      std::unordered_map<uint64_t, Nanos> first_admitted;
       FleetBatch& b = state.batch;
       b.started.clear();
       for (const Noted& n : noted) {
@@ -116,7 +117,13 @@ class Runner {
           it = state.watched.emplace(n.fleet_key, Watched{n.local_key, now}).first;
         }
         it->second.last_seen = now;
-        if (n.counted > 0) admitted[n.fleet_key] += n.counted;
+        if (n.counted > 0) {
+          admitted[n.fleet_key] += n.counted;
+          if (n.first_counted > 0) {
+            auto [f, added] = first_admitted.emplace(n.fleet_key, n.first_counted);
+            if (!added) f->second = std::min(f->second, n.first_counted);
+          }
+        }
       }
       // A key the node has not seen for a period needs no fleet standing here: its
       // next request starts from whatever Redis says one interval later.
@@ -126,6 +133,7 @@ class Runner {
       b.cap = cluster::debt_cap(policy);
       b.keys.clear();
       b.admitted.clear();
+      b.ages.clear();
       state.order.clear();
       // Rules with a mitigation timeout also share their blocks, in the same round trip.
       // While Redis is down they wait here, and the sync that finds it back (its probe)
@@ -149,6 +157,11 @@ class Runner {
         b.keys.push_back(fmt::format("{}{:016x}", ch.redis_prefix(), fleet_key));
         auto a = admitted.find(fleet_key);
         b.admitted.push_back(a == admitted.end() ? 0 : a->second);
+        // Never older than the debt cap: a stalled sync cannot rewrite far history.
+        auto f = first_admitted.find(fleet_key);
+        b.ages.push_back(f == first_admitted.end()
+                             ? 0
+                             : std::clamp<Nanos>(now - f->second, 0, cluster::debt_cap(policy)));
         state.order.push_back(fleet_key);
       }
     }

@@ -20,19 +20,23 @@ Nanos micros_to_nanos(long long micros) {
 // in microseconds (TIME), so nodes never compare their clocks; a key's value is its
 // arrival time and it expires once that has passed (it then says nothing). Returns
 // each key's debt (arrival time minus now) in microseconds. Mirrors
-// cluster::fleet_advance.
+// cluster::fleet_advance. The requests a node pushes are counted from when the first
+// of them came (its age), not from the push: otherwise a key's fleet arrival time would
+// run ahead of its local one by up to a sync interval, refusing requests early.
 // KEYS: the keys. ARGV[1]: interval (µs, fractional), ARGV[2]: cap (µs), ARGV[2+i]:
-// requests admitted for KEYS[i].
+// requests admitted for KEYS[i], ARGV[2+#KEYS+i]: their age (µs).
 constexpr const char* kScript = R"lua(
 local t = redis.call('TIME')
 local now = tonumber(t[1]) * 1000000 + tonumber(t[2])
 local interval = tonumber(ARGV[1])
 local limit = now + tonumber(ARGV[2])
 local out = {}
+local count = #KEYS
 for i, key in ipairs(KEYS) do
   local n = tonumber(ARGV[i + 2])
+  local start = now - (tonumber(ARGV[i + 2 + count]) or 0)
   local tat = tonumber(redis.call('GET', key) or '0') or 0
-  if tat < now then tat = now end
+  if tat < start then tat = start end
   if n > 0 and tat < limit then
     tat = math.min(tat + math.ceil(n * interval), limit)
     redis.call('SET', key, string.format('%.0f', tat), 'PX',
@@ -118,11 +122,15 @@ bool push_fleet(redis::Connection& link, std::vector<FleetBatch*>& batches, std:
     for (size_t from = 0; from < b->keys.size(); from += kKeysPerCall) {
       size_t n = std::min(kKeysPerCall, b->keys.size() - from);
       numbers.clear();
-      numbers.reserve(n + 3);
+      numbers.reserve(2 * n + 3);
       numbers.push_back(std::to_string(n));
       numbers.push_back(fmt::format("{:.3f}", static_cast<double>(b->interval) / 1000.0));
       numbers.push_back(std::to_string(b->cap / 1000));
       for (size_t i = 0; i < n; ++i) numbers.push_back(std::to_string(b->admitted[from + i]));
+      for (size_t i = 0; i < n; ++i) {
+        Nanos age = from + i < b->ages.size() ? b->ages[from + i] : 0;
+        numbers.push_back(std::to_string(std::max<Nanos>(age, 0) / 1000));
+      }
       args = {"EVAL", kScript, numbers[0]};
       for (size_t i = 0; i < n; ++i) args.push_back(b->keys[from + i]);
       for (size_t i = 1; i < numbers.size(); ++i) args.push_back(numbers[i]);

@@ -18,6 +18,9 @@ struct FleetBatch {
   Nanos cap = 0;       // most debt a key may carry
   std::vector<std::string> keys;
   std::vector<uint64_t> admitted;
+  // Per key, how long before the push its first admitted request came: the fleet counts
+  // the requests from then, not from the push (0: from the push).
+  std::vector<Nanos> ages;
   std::vector<Nanos> debts;  // filled by push(): the fleet's debt per key
 
   // Mitigation timeouts, for a rule that has them (`blocks_key` not empty): the

@@ -199,7 +199,7 @@ class RateLimitModule final : public pipeline::Module {
       const CompiledRateRule& rule = *p.rule;
       if (rule.counting && rules::matches(*rule.counting, eval)) {
         rule.limiter->add(p.key, now);
-        if (rule.cluster) rule.cluster->note(p.key, p.fleet_key, true);
+        if (rule.cluster) rule.cluster->note(p.key, p.fleet_key, true, 0, now);
         rule.counters->shards[shard].counted.fetch_add(1, std::memory_order_relaxed);
       }
       if (rule.response_headers && ctx.response_headers != nullptr) {
@@ -321,7 +321,7 @@ class RateLimitModule final : public pipeline::Module {
           rule.counting ? rule.limiter->check(key, run.now) : rule.limiter->acquire(key, run.now);
       if (rule.cluster) {
         rule.cluster->note(key, keys.fleet, d.allowed && !rule.counting,
-                           d.started_block ? run.now + d.retry_after : 0);
+                           d.started_block ? run.now + d.retry_after : 0, run.now);
       }
       if (rule.counting || rule.response_headers) {
         if (!run.pending) run.pending = std::make_unique<RateLimitState>();

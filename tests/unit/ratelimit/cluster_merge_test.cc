@@ -63,6 +63,20 @@ TEST(ClusterMergeTest, FleetAdvanceMovesOneIntervalPerRequestUpToTheCap) {
   EXPECT_EQ(cluster::fleet_advance(kStart + 5 * kSecond, p, kStart, 0), kStart + 5 * kSecond);
 }
 
+// A burst pushed a while after it came counts from when it came: the fleet's arrival
+// time then equals the node's own, and the node's next request within its quota is not
+// refused because the sync was late (counted from the push, it ran ahead by the delay).
+TEST(ClusterMergeTest, FleetAdvanceCountsFromTheFirstRequestNotThePush) {
+  Policy p = policy(kSecond, 5);  // one request every 200 ms, a burst of 5
+  constexpr Nanos kDelay = 100 * kMs;
+  Nanos pushed_at = kStart + kDelay;
+  EXPECT_EQ(cluster::fleet_advance(0, p, pushed_at, 4, kDelay), kStart + 4 * p.interval());
+  EXPECT_EQ(cluster::fleet_advance(0, p, pushed_at, 4), pushed_at + 4 * p.interval());
+  // A stored arrival time later than the first request still wins.
+  EXPECT_EQ(cluster::fleet_advance(kStart + kSecond, p, pushed_at, 1, kDelay),
+            kStart + kSecond + p.interval());
+}
+
 // Nodes that each decide locally and sync every `interval` (their phases offset), with
 // a request every `gap` going to the nodes in turn. The fleet admits N plus at most
 // what arrives within two sync intervals (a node learns another's request at its own
@@ -142,6 +156,21 @@ TEST(ClusterChannelTest, NotesAccumulateUntilDrained) {
   ch.drain(out);
   ASSERT_EQ(out.size(), 1u);
   EXPECT_EQ(out[0].counted, 1u);
+}
+
+TEST(ClusterChannelTest, RemembersWhenTheFirstCountedRequestCame) {
+  auto limiter = std::make_shared<Limiter>(policy(kSecond, 10), 100);
+  ClusterChannel ch(limiter, "p:", 100);
+  ch.note(11, 1001, false, 0, kStart);  // refused: not a counted request
+  ch.note(11, 1001, true, 0, kStart + 5 * kMs);
+  ch.note(11, 1001, true, 0, kStart + 9 * kMs);
+  ch.note(12, 1002, true, 0, kStart + 7 * kMs);
+  std::vector<Noted> out;
+  ch.drain(out);
+  ASSERT_EQ(out.size(), 2u);
+  std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.fleet_key < b.fleet_key; });
+  EXPECT_EQ(out[0].first_counted, kStart + 5 * kMs);
+  EXPECT_EQ(out[1].first_counted, kStart + 7 * kMs);
 }
 
 TEST(ClusterChannelTest, AFloodOfKeysIsBoundedAndCountedAsUnshared) {
