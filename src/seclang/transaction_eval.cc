@@ -148,6 +148,11 @@ Transaction::CacheEntry& TransactionEval::source_entry(const Value& value) {
   if (inserted) {
     entry->view = value.value;  // the source outlives the transaction's cache
     cache.intern(*entry);
+    // Its bytes tell at once which transformations cannot change it; the chains' entries
+    // for the same text share the bitmap for the byte-class prefilter.
+    entry->bytes = bytes_present(entry->view);
+    entry->has_bytes = true;
+    entry->unchanged_by = transforms_without_effect(entry->bytes);
   }
   return *entry;
 }
