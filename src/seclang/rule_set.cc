@@ -122,9 +122,11 @@ class RuleSetBuilder {
       if (count >= 2) cx_.intern_chain(prefix);
     }
     set.chain_transforms_.resize(cx_.chains.size());
+    set.chain_masks_.assign(cx_.chains.size(), 0);
     set.chain_base_.assign(cx_.chains.size(), -1);
     for (const auto& [chain, id] : cx_.chains) {
       set.chain_transforms_[id] = chain;
+      for (Transform t : chain) set.chain_masks_[id] |= uint64_t{1} << static_cast<unsigned>(t);
       for (size_t k = chain.size() > 0 ? chain.size() - 1 : 0; k >= 1; --k) {
         auto it = cx_.chains.find(
             std::vector<Transform>(chain.begin(), chain.begin() + static_cast<long>(k)));

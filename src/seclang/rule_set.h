@@ -79,6 +79,8 @@ class RuleSet {
   uint32_t transform_chain_count() const { return chain_count_; }
   // A transformation chain's transformations, and its base: the chain of its longest
   // proper prefix that has an id (-1: none), whose result it can start from.
+  // The transformations of chain `chain` as bits (bit: Transform).
+  uint64_t chain_mask(uint32_t chain) const { return chain_masks_[chain]; }
   const std::vector<Transform>& chain_transforms(uint32_t chain) const {
     return chain_transforms_[chain];
   }
@@ -112,6 +114,7 @@ class RuleSet {
   std::unordered_map<int64_t, const Rule*> by_id_;
   uint32_t chain_count_ = 0;
   std::vector<std::vector<Transform>> chain_transforms_;  // by chain
+  std::vector<uint64_t> chain_masks_;                     // by chain
   std::vector<int32_t> chain_base_;                       // by chain
   std::vector<std::string> files_;
   std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain

@@ -128,19 +128,6 @@ std::string_view TransactionEval::run_transforms(const std::vector<Transform>& t
   return slot;
 }
 
-namespace {
-
-// Whether every transformation of `transforms` is in `unchanged_by`: then the chain leaves
-// the text as it is (each step gets back the text it was known to leave alone).
-bool leaves_unchanged(const std::vector<Transform>& transforms, uint64_t unchanged_by) {
-  for (Transform t : transforms) {
-    if (((unchanged_by >> static_cast<unsigned>(t)) & 1u) == 0) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
 Transaction::CacheEntry& TransactionEval::source_entry(const Value& value) {
   TransformCache& cache = t_.buf_->transform_cache;
   auto [entry, inserted] =
@@ -160,7 +147,8 @@ Transaction::CacheEntry& TransactionEval::source_entry(const Value& value) {
 void TransactionEval::fill_entry(const Value& value, uint32_t chain, Transaction::CacheEntry& entry,
                                  Transaction::CacheEntry& source) {
   const std::vector<Transform>& transforms = t_.rules_.chain_transforms(chain);
-  if (leaves_unchanged(transforms, source.unchanged_by)) {
+  // Every step known to give back the text it gets: the chain leaves the text as it is.
+  if ((t_.rules_.chain_mask(chain) & ~source.unchanged_by) == 0) {
     entry.view = value.value;
     TransformCache::alias(entry, source);
     return;
@@ -168,9 +156,8 @@ void TransactionEval::fill_entry(const Value& value, uint32_t chain, Transaction
   std::string_view start = value.value;
   size_t skip = 0;
   if (int32_t base = t_.rules_.chain_base(chain); base >= 0) {
-    const auto& base_transforms = t_.rules_.chain_transforms(static_cast<uint32_t>(base));
-    skip = base_transforms.size();
-    if (!leaves_unchanged(base_transforms, source.unchanged_by)) {
+    skip = t_.rules_.chain_transforms(static_cast<uint32_t>(base)).size();
+    if ((t_.rules_.chain_mask(static_cast<uint32_t>(base)) & ~source.unchanged_by) != 0) {
       start = chain_text(value, static_cast<uint32_t>(base), source);
     }
   }
