@@ -96,8 +96,21 @@ class TransformCache {
 
   // The entry for `source` (a value's first byte; never null) of `size` bytes through the
   // interned chain `chain`, and whether it was made by this call.
+  // Inline: the lookups of value groups run hundreds of times per request and mostly hit.
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
-                                                    uint32_t chain);
+                                                    uint32_t chain) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    size_t i = home(source, size, chain);
+    while (slots_[i].generation == generation_) {
+      const Slot& s = slots_[i];
+      if (s.source == source && s.size == size && s.chain == chain) {
+        return {&chunks_[s.entry / kChunk][s.entry % kChunk], false};
+      }
+      i = (i + 1) & mask;
+    }
+    return {add(i, source, size, chain), true};
+  }
 
   // Gives `entry` (its view final, at most kMaxInternedText bytes) the id of its text. Within a
   // request the id stands for the text: an operator that did not match one entry does not match
@@ -153,7 +166,15 @@ class TransformCache {
   static size_t no_match_home(uint32_t text_id, const void* op);
 
   void grow();
-  size_t home(const void* source, size_t size, uint32_t chain) const;
+  // A new entry in the empty slot `i`.
+  TransformCacheEntry* add(size_t i, const void* source, size_t size, uint32_t chain);
+  size_t home(const void* source, size_t size, uint32_t chain) const {
+    uint64_t x = reinterpret_cast<uintptr_t>(source) ^ (uint64_t{size} << 40) ^
+                 (uint64_t{chain} * 0xFF51AFD7ED558CCDull);
+    x *= 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    return static_cast<size_t>(x) & (slots_.size() - 1);
+  }
 
   std::vector<Slot> slots_;  // a power of two in size, at most half full
   uint32_t generation_ = 1;
