@@ -136,6 +136,15 @@ class RuleSetBuilder {
         }
       }
     }
+    uint64_t used = 0;
+    for (uint64_t mask : set.chain_masks_) used |= mask;
+    set.effect_rows_.clear();
+    for (int t = 0; t < 64; ++t) {
+      if (((used >> t) & 1u) == 0) continue;
+      if (const ByteSet* bytes = effect_bytes(static_cast<Transform>(t))) {
+        set.effect_rows_.emplace_back(uint64_t{1} << t, *bytes);
+      }
+    }
   }
 
   // Whether a variable's values stay the same for a whole phase: request data does, the

@@ -139,7 +139,7 @@ Transaction::CacheEntry& TransactionEval::source_entry(const Value& value) {
     // for the same text share the bitmap for the byte-class prefilter.
     entry->bytes = bytes_present(entry->view);
     entry->has_bytes = true;
-    entry->unchanged_by = transforms_without_effect(entry->bytes);
+    entry->unchanged_by = t_.rules_.transforms_without_effect(entry->bytes);
   }
   return *entry;
 }

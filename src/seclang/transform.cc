@@ -234,4 +234,12 @@ uint64_t transforms_without_effect(const ByteSet& present) {
   return mask;
 }
 
+const ByteSet* effect_bytes(Transform t) {
+  static const std::vector<Triggers> triggers = make_triggers();
+  for (const Triggers& tr : triggers) {
+    if (tr.t == t) return &tr.bytes;
+  }
+  return nullptr;
+}
+
 }  // namespace rampart::seclang

@@ -65,5 +65,8 @@ bool apply_transform(Transform t, std::string_view in, std::string& out);
 // urlDecodeUni: '%' '+', htmlEntityDecode: '&', ...). A benign value holds none of most
 // of them, and the CRS runs a dozen chains over it: this spares running them to find out.
 uint64_t transforms_without_effect(const ByteSet& present);
+// The bytes `t` changes a text through (none of them: it comes out as it went in); null
+// when it has no such rule (sha1, length, ...).
+const ByteSet* effect_bytes(Transform t);
 
 }  // namespace rampart::seclang
