@@ -122,9 +122,11 @@ class RuleSetBuilder {
       if (count >= 2) cx_.intern_chain(prefix);
     }
     set.chain_transforms_.resize(cx_.chains.size());
+    set.chain_masks_.assign(cx_.chains.size(), 0);
     set.chain_base_.assign(cx_.chains.size(), -1);
     for (const auto& [chain, id] : cx_.chains) {
       set.chain_transforms_[id] = chain;
+      for (Transform t : chain) set.chain_masks_[id] |= uint64_t{1} << static_cast<unsigned>(t);
       for (size_t k = chain.size() > 0 ? chain.size() - 1 : 0; k >= 1; --k) {
         auto it = cx_.chains.find(
             std::vector<Transform>(chain.begin(), chain.begin() + static_cast<long>(k)));
@@ -132,6 +134,15 @@ class RuleSetBuilder {
           set.chain_base_[id] = static_cast<int32_t>(it->second);
           break;
         }
+      }
+    }
+    uint64_t used = 0;
+    for (uint64_t mask : set.chain_masks_) used |= mask;
+    set.effect_rows_.clear();
+    for (int t = 0; t < 64; ++t) {
+      if (((used >> t) & 1u) == 0) continue;
+      if (const ByteSet* bytes = effect_bytes(static_cast<Transform>(t))) {
+        set.effect_rows_.emplace_back(uint64_t{1} << t, *bytes);
       }
     }
   }

@@ -79,6 +79,16 @@ class RuleSet {
   uint32_t transform_chain_count() const { return chain_count_; }
   // A transformation chain's transformations, and its base: the chain of its longest
   // proper prefix that has an id (-1: none), whose result it can start from.
+  // The transformations of chain `chain` as bits (bit: Transform).
+  uint64_t chain_mask(uint32_t chain) const { return chain_masks_[chain]; }
+  // transforms_without_effect (transform.h) over the transformations the chains use.
+  uint64_t transforms_without_effect(const ByteSet& present) const {
+    uint64_t mask = 0;
+    for (const auto& [bit, bytes] : effect_rows_) {
+      if (!bytes.intersects(present)) mask |= bit;
+    }
+    return mask;
+  }
   const std::vector<Transform>& chain_transforms(uint32_t chain) const {
     return chain_transforms_[chain];
   }
@@ -111,8 +121,10 @@ class RuleSet {
   std::vector<const Rule*> phases_[6];
   std::unordered_map<int64_t, const Rule*> by_id_;
   uint32_t chain_count_ = 0;
-  std::vector<std::vector<Transform>> chain_transforms_;  // by chain
-  std::vector<int32_t> chain_base_;                       // by chain
+  std::vector<std::vector<Transform>> chain_transforms_;   // by chain
+  std::vector<uint64_t> chain_masks_;                      // by chain
+  std::vector<std::pair<uint64_t, ByteSet>> effect_rows_;  // transformation bit, effect_bytes
+  std::vector<int32_t> chain_base_;                        // by chain
   std::vector<std::string> files_;
   std::vector<std::vector<std::string>> chain_patterns_;  // by transformation chain
   uint32_t value_set_count_ = 0;

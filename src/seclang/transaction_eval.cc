@@ -98,16 +98,26 @@ bool TransactionEval::evaluate_rule(const Rule& rule) {
 
 std::string_view TransactionEval::run_transforms(const std::vector<Transform>& transforms,
                                                  size_t skip, std::string_view start,
-                                                 std::string& slot, bool copy_unchanged) {
+                                                 std::string& slot, bool copy_unchanged,
+                                                 Transaction::CacheEntry* source) {
   // `slot` ends up holding the result; `spare` takes turns with it so no step copies more
   // than its own output.
   std::string_view current = start;
   bool in_slot = false;
+  // While no step has changed it, `current` is the source's text (when `start` is): a step
+  // known to leave that text as it is is skipped, and what the others do is learned.
+  bool at_source = source != nullptr && start.data() == source->view.data() &&
+                   start.size() == source->view.size();
   // Only used within this call: one buffer for the whole transaction, its capacity kept.
   std::string& spare = t_.buf_->transform_spare;
   for (size_t i = skip; i < transforms.size(); ++i) {
+    const uint64_t bit = uint64_t{1} << static_cast<unsigned>(transforms[i]);
+    if (at_source && (source->unchanged_by & bit) != 0) continue;
     std::string& out = in_slot ? spare : slot;
-    if (!apply_transform(transforms[i], current, out)) continue;
+    const bool changed = apply_transform(transforms[i], current, out);
+    if (at_source) (changed ? source->changed_by : source->unchanged_by) |= bit;
+    if (!changed) continue;
+    at_source = false;
     if (in_slot) slot.swap(spare);
     in_slot = true;
     current = slot;
@@ -118,19 +128,52 @@ std::string_view TransactionEval::run_transforms(const std::vector<Transform>& t
   return slot;
 }
 
-std::string_view TransactionEval::chain_text(const Value& value, uint32_t chain) {
+Transaction::CacheEntry& TransactionEval::source_entry(const Value& value) {
+  TransformCache& cache = t_.buf_->transform_cache;
   auto [entry, inserted] =
-      t_.buf_->transform_cache.find_or_add(value.source, value.value.size(), chain);
-  if (!inserted) return entry->view;
+      cache.find_or_add(value.source, value.value.size(), TransformCache::kSourceChain);
+  if (inserted) {
+    entry->view = value.value;  // the source outlives the transaction's cache
+    cache.intern(*entry);
+    // Its bytes tell at once which transformations cannot change it; the chains' entries
+    // for the same text share the bitmap for the byte-class prefilter.
+    entry->bytes = bytes_present(entry->view);
+    entry->has_bytes = true;
+    entry->unchanged_by = t_.rules_.transforms_without_effect(entry->bytes);
+  }
+  return *entry;
+}
+
+void TransactionEval::fill_entry(const Value& value, uint32_t chain, Transaction::CacheEntry& entry,
+                                 Transaction::CacheEntry& source) {
+  const std::vector<Transform>& transforms = t_.rules_.chain_transforms(chain);
+  // Every step known to give back the text it gets: the chain leaves the text as it is.
+  if ((t_.rules_.chain_mask(chain) & ~source.unchanged_by) == 0) {
+    entry.view = value.value;
+    TransformCache::alias(entry, source);
+    return;
+  }
   std::string_view start = value.value;
   size_t skip = 0;
   if (int32_t base = t_.rules_.chain_base(chain); base >= 0) {
-    start = chain_text(value, static_cast<uint32_t>(base));
     skip = t_.rules_.chain_transforms(static_cast<uint32_t>(base)).size();
+    if ((t_.rules_.chain_mask(static_cast<uint32_t>(base)) & ~source.unchanged_by) != 0) {
+      start = chain_text(value, static_cast<uint32_t>(base), source);
+    }
   }
   // Unchanged, the view stays on `start`: the source or a base entry, both as lasting as
   // this entry.
-  entry->view = run_transforms(t_.rules_.chain_transforms(chain), skip, start, entry->text, false);
+  entry.view = run_transforms(transforms, skip, start, entry.text, false, &source);
+  if (entry.view.data() == value.value.data() && entry.view.size() == value.value.size()) {
+    TransformCache::alias(entry, source);
+  }
+}
+
+std::string_view TransactionEval::chain_text(const Value& value, uint32_t chain,
+                                             Transaction::CacheEntry& source) {
+  auto [entry, inserted] =
+      t_.buf_->transform_cache.find_or_add(value.source, value.value.size(), chain);
+  if (inserted) fill_entry(value, chain, *entry, source);
   return entry->view;
 }
 
@@ -146,24 +189,10 @@ std::string_view TransactionEval::transformed(const RuleLink& link, const Value&
     auto [cached, inserted] =
         cache.find_or_add(value.source, value.value.size(), link.transform_chain);
     *entry = cached;
-    if (!inserted) {
-      // Made as another chain's base: not interned yet (a long text never is).
-      if (cached->text_id == 0) cache.intern(*cached);
-      return cached->view;
-    }
-    if (link.transforms.empty()) {
-      cached->view = value.value;  // the source outlives the transaction's cache
-      cache.intern(*cached);
-      return value.value;
-    }
-    std::string_view start = value.value;
-    size_t skip = 0;
-    if (int32_t base = t_.rules_.chain_base(link.transform_chain); base >= 0) {
-      start = chain_text(value, static_cast<uint32_t>(base));
-      skip = t_.rules_.chain_transforms(static_cast<uint32_t>(base)).size();
-    }
-    cached->view = run_transforms(link.transforms, skip, start, cached->text, false);
-    cache.intern(*cached);
+    if (inserted) fill_entry(value, link.transform_chain, *cached, source_entry(value));
+    // Not interned yet when made as another chain's base or changed by the chain (a long
+    // text never is).
+    if (cached->text_id == 0) cache.intern(*cached);
     return cached->view;
   }
   if (force_entry) {

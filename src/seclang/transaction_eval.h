@@ -47,11 +47,21 @@ class TransactionEval {
                                Transaction::CacheEntry** entry, bool force_entry = false);
   // `transforms` from index `skip` on `start`, into `slot` when one changes it; else
   // `start` itself, or a copy of it in `slot` when `copy_unchanged`.
+  // `source`: the value's source entry (or null), which learns what each step does to its
+  // text.
   std::string_view run_transforms(const std::vector<Transform>& transforms, size_t skip,
-                                  std::string_view start, std::string& slot, bool copy_unchanged);
-  // A stable-sourced value after chain `chain`, through the per-request cache (made from
-  // its base chain's entry, made first if need be).
-  std::string_view chain_text(const Value& value, uint32_t chain);
+                                  std::string_view start, std::string& slot, bool copy_unchanged,
+                                  Transaction::CacheEntry* source = nullptr);
+  // A stable-sourced value's entry for its untransformed text (TransformCache::kSourceChain),
+  // made and interned on first use.
+  Transaction::CacheEntry& source_entry(const Value& value);
+  // Sets the view (and text id, when it is the source's text) of the new cache entry for
+  // `value` after chain `chain`: from its base chain's entry, made first if need be, and
+  // without running any transformation `source` is known to be unchanged by.
+  void fill_entry(const Value& value, uint32_t chain, Transaction::CacheEntry& entry,
+                  Transaction::CacheEntry& source);
+  // A stable-sourced value after chain `chain`, through the per-request cache.
+  std::string_view chain_text(const Value& value, uint32_t chain, Transaction::CacheEntry& source);
   // False only when the link's byte condition or the chain's prefilter proves the link's
   // @rx cannot match `entry`.
   bool may_match(const RuleLink& link, Transaction::CacheEntry& entry);

@@ -3,6 +3,8 @@
 #include "seclang/transform.h"
 
 #include <array>
+#include <string_view>
+#include <vector>
 
 #include "seclang/transform_impl.h"
 
@@ -162,6 +164,82 @@ bool apply_transform(Transform t, std::string_view in, std::string& out) {
   }
   out.assign(in);
   return false;
+}
+
+namespace {
+
+struct Triggers {
+  Transform t;
+  ByteSet bytes;  // a text without any of them comes out as it went in
+};
+
+ByteSet bytes_of(std::string_view list) {
+  ByteSet set;
+  for (char c : list) set.add(static_cast<uint8_t>(c));
+  return set;
+}
+
+ByteSet byte_range(uint8_t first, uint8_t last) {
+  ByteSet set;
+  for (unsigned c = first; c <= last; ++c) set.add(static_cast<uint8_t>(c));
+  return set;
+}
+
+ByteSet joined(ByteSet a, const ByteSet& b) {
+  a.merge(b);
+  return a;
+}
+
+// Conservative: a transformation missing here, or a byte too many, only costs running it.
+// Checked by TransformTest.WithoutEffectHoldsOnTextsWithoutTriggers.
+std::vector<Triggers> make_triggers() {
+  using namespace std::string_view_literals;
+  const ByteSet space = bytes_of(" \t\n\v\f\r");  // the C locale's isspace
+  const ByteSet nul = bytes_of("\0"sv);
+  return {
+      {Transform::kNone, ByteSet()},
+      {Transform::kLowercase, byte_range('A', 'Z')},
+      {Transform::kUppercase, byte_range('a', 'z')},
+      {Transform::kCompressWhitespace, space},
+      {Transform::kRemoveWhitespace, joined(space, bytes_of("\xa0\xc2"))},
+      {Transform::kTrim, space},
+      {Transform::kTrimLeft, space},
+      {Transform::kTrimRight, space},
+      {Transform::kRemoveNulls, nul},
+      {Transform::kReplaceNulls, nul},
+      {Transform::kUrlDecode, bytes_of("%+")},
+      {Transform::kUrlDecodeUni, bytes_of("%+")},
+      {Transform::kHtmlEntityDecode, bytes_of("&")},
+      {Transform::kJsDecode, bytes_of("\\")},
+      {Transform::kCssDecode, joined(bytes_of("\\"), nul)},
+      {Transform::kEscapeSeqDecode, bytes_of("\\")},
+      {Transform::kUtf8ToUnicode, joined(byte_range(0x80, 0xff), nul)},
+      {Transform::kCmdLine, joined(byte_range('A', 'Z'), bytes_of("\"'\\^ ,;\t\r\n"))},
+      {Transform::kNormalisePath, bytes_of("/.")},
+      {Transform::kNormalisePathWin, bytes_of("/.\\")},
+      {Transform::kRemoveComments, bytes_of("/<-#")},
+      {Transform::kRemoveCommentsChar, bytes_of("/*<-#")},
+      {Transform::kReplaceComments, bytes_of("/")},
+  };
+}
+
+}  // namespace
+
+uint64_t transforms_without_effect(const ByteSet& present) {
+  static const std::vector<Triggers> triggers = make_triggers();
+  uint64_t mask = 0;
+  for (const Triggers& tr : triggers) {
+    if (!tr.bytes.intersects(present)) mask |= uint64_t{1} << static_cast<unsigned>(tr.t);
+  }
+  return mask;
+}
+
+const ByteSet* effect_bytes(Transform t) {
+  static const std::vector<Triggers> triggers = make_triggers();
+  for (const Triggers& tr : triggers) {
+    if (tr.t == t) return &tr.bytes;
+  }
+  return nullptr;
 }
 
 }  // namespace rampart::seclang

@@ -7,6 +7,8 @@
 #include <string>
 #include <string_view>
 
+#include "seclang/byte_filter.h"
+
 namespace rampart::seclang {
 
 enum class Transform : uint8_t {
@@ -57,5 +59,14 @@ std::string_view transform_name(Transform t);
 // `in` (callers then keep using `in` and skip the copy). Never fails: malformed input
 // (bad %-escapes, odd hex, invalid base64) is handled as ModSecurity handles it.
 bool apply_transform(Transform t, std::string_view in, std::string& out);
+
+// The transformations (bit: Transform) that leave every text holding only the bytes
+// `present` as it is: each changes a text only through bytes of its own (lowercase: A-Z,
+// urlDecodeUni: '%' '+', htmlEntityDecode: '&', ...). A benign value holds none of most
+// of them, and the CRS runs a dozen chains over it: this spares running them to find out.
+uint64_t transforms_without_effect(const ByteSet& present);
+// The bytes `t` changes a text through (none of them: it comes out as it went in); null
+// when it has no such rule (sha1, length, ...).
+const ByteSet* effect_bytes(Transform t);
 
 }  // namespace rampart::seclang

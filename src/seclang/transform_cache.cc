@@ -4,14 +4,6 @@
 
 namespace rampart::seclang {
 
-size_t TransformCache::home(const void* source, size_t size, uint32_t chain) const {
-  uint64_t x = reinterpret_cast<uintptr_t>(source) ^ (uint64_t{size} << 40) ^
-               (uint64_t{chain} * 0xFF51AFD7ED558CCDull);
-  x *= 0x9E3779B97F4A7C15ull;
-  x ^= x >> 29;
-  return static_cast<size_t>(x) & (slots_.size() - 1);
-}
-
 void TransformCache::grow() {
   std::vector<Slot> old = std::move(slots_);
   slots_.assign(old.empty() ? kInitialSlots : old.size() * 2, Slot{});
@@ -24,25 +16,15 @@ void TransformCache::grow() {
   }
 }
 
-std::pair<TransformCacheEntry*, bool> TransformCache::find_or_add(const void* source, size_t size,
-                                                                  uint32_t chain) {
-  if ((used_ + 1) * 2 > slots_.size()) grow();
-  const size_t mask = slots_.size() - 1;
-  size_t i = home(source, size, chain);
-  while (slots_[i].generation == generation_) {
-    const Slot& s = slots_[i];
-    if (s.source == source && s.size == size && s.chain == chain) {
-      return {&chunks_[s.entry / kChunk][s.entry % kChunk], false};
-    }
-    i = (i + 1) & mask;
-  }
+TransformCacheEntry* TransformCache::add(size_t i, const void* source, size_t size,
+                                         uint32_t chain) {
   auto index = static_cast<uint32_t>(used_);
   if (index / kChunk == chunks_.size()) {
     chunks_.push_back(std::make_unique<TransformCacheEntry[]>(kChunk));
   }
   slots_[i] = Slot{source, size, chain, index, generation_};
   ++used_;
-  return {&chunks_[index / kChunk][index % kChunk], true};
+  return &chunks_[index / kChunk][index % kChunk];
 }
 
 namespace {

@@ -64,6 +64,12 @@ struct TransformCacheEntry {
   // The first entry interned with the same text (null: none, or this is it): its bytes
   // bitmap serves this one too.
   TransformCacheEntry* same_text = nullptr;
+  // In a value's source entry (TransformCache::kSourceChain) only: the transformations
+  // (bit: Transform) known to leave its text as it is, and known to change it. A chain made
+  // only of the former leaves the value as it is, with nothing to run: on benign requests
+  // most chains do.
+  uint64_t unchanged_by = 0;
+  uint64_t changed_by = 0;
 
   // Ready for reuse; a string grown past `max_text` gives its memory back.
   void reset(size_t max_text) {
@@ -78,20 +84,48 @@ struct TransformCacheEntry {
     text_id = 0;
     repeated = false;
     same_text = nullptr;
+    unchanged_by = 0;
+    changed_by = 0;
   }
 };
 
 class TransformCache {
  public:
+  // The chain id of a value's source entry: its text untransformed (no rule chain uses it).
+  static constexpr uint32_t kSourceChain = ~uint32_t{0};
+
   // The entry for `source` (a value's first byte; never null) of `size` bytes through the
   // interned chain `chain`, and whether it was made by this call.
+  // Inline: the lookups of value groups run hundreds of times per request and mostly hit.
   std::pair<TransformCacheEntry*, bool> find_or_add(const void* source, size_t size,
-                                                    uint32_t chain);
+                                                    uint32_t chain) {
+    if ((used_ + 1) * 2 > slots_.size()) grow();
+    const size_t mask = slots_.size() - 1;
+    size_t i = home(source, size, chain);
+    while (slots_[i].generation == generation_) {
+      const Slot& s = slots_[i];
+      if (s.source == source && s.size == size && s.chain == chain) {
+        return {&chunks_[s.entry / kChunk][s.entry % kChunk], false};
+      }
+      i = (i + 1) & mask;
+    }
+    return {add(i, source, size, chain), true};
+  }
 
   // Gives `entry` (its view final, at most kMaxInternedText bytes) the id of its text. Within a
   // request the id stands for the text: an operator that did not match one entry does not match
   // another with the same id (a JSON body repeats about half its values).
   void intern(TransformCacheEntry& entry);
+  // What intern would give `entry`, whose view is the text of `source` (interned), without
+  // hashing that text again.
+  static void alias(TransformCacheEntry& entry, TransformCacheEntry& source) {
+    TransformCacheEntry* first = source.same_text != nullptr ? source.same_text : &source;
+    entry.same_text = first;  // the bytes bitmap is shared whatever the length
+    if (source.text_id == 0) return;
+    entry.text_id = source.text_id;
+    entry.repeated = true;
+    first->repeated = true;
+  }
   // Whether `op` (an operator with a fixed argument) is known not to match text `text_id`.
   bool known_no_match(uint32_t text_id, const void* op) const;
   void add_no_match(uint32_t text_id, const void* op);
@@ -132,7 +166,15 @@ class TransformCache {
   static size_t no_match_home(uint32_t text_id, const void* op);
 
   void grow();
-  size_t home(const void* source, size_t size, uint32_t chain) const;
+  // A new entry in the empty slot `i`.
+  TransformCacheEntry* add(size_t i, const void* source, size_t size, uint32_t chain);
+  size_t home(const void* source, size_t size, uint32_t chain) const {
+    uint64_t x = reinterpret_cast<uintptr_t>(source) ^ (uint64_t{size} << 40) ^
+                 (uint64_t{chain} * 0xFF51AFD7ED558CCDull);
+    x *= 0x9E3779B97F4A7C15ull;
+    x ^= x >> 29;
+    return static_cast<size_t>(x) & (slots_.size() - 1);
+  }
 
   std::vector<Slot> slots_;  // a power of two in size, at most half full
   uint32_t generation_ = 1;

@@ -5,6 +5,7 @@
 
 #include <gtest/gtest.h>
 
+#include <random>
 #include <string>
 
 namespace rampart::seclang {
@@ -220,6 +221,53 @@ TEST(TransformTest, NamesRoundTripAndAliases) {
   EXPECT_FALSE(transform_by_name("urlDecodeUnicode").has_value());
   EXPECT_FALSE(transform_by_name("utf\x18toUnicode").has_value());  // a control byte, not the "8"
   EXPECT_FALSE(transform_by_name("").has_value());
+}
+
+// The evaluation skips a transformation transforms_without_effect names for a value's
+// bytes: it must then really give the text back unchanged. Random texts over small random
+// alphabets, so that texts without a transformation's special bytes come up often, and
+// often with every other byte near them (runs of spaces, '/', '.', '-', NULs, high bytes).
+TEST(TransformTest, WithoutEffectHoldsOnTextsWithoutTriggers) {
+  std::mt19937 rng(7);
+  const std::string pool = "aZ09 \t\n\r\v\f/.\\-#<!*%+&;,'\"^()xX\xa0\xc2\xff\x80"s + '\0';
+  const int last = static_cast<int>(Transform::kUtf8ToUnicode);
+  std::vector<int> skipped(last + 1, 0);
+  for (int round = 0; round < 20000; ++round) {
+    std::string alphabet;
+    const size_t letters = 1 + rng() % 5;
+    for (size_t i = 0; i < letters; ++i) {
+      alphabet += rng() % 3 == 0 ? static_cast<char>(rng() % 256) : pool[rng() % pool.size()];
+    }
+    std::string text;
+    const size_t size = rng() % 24;
+    for (size_t i = 0; i < size; ++i) text += alphabet[rng() % alphabet.size()];
+    const ByteSet present = bytes_present(text);
+    const uint64_t mask = transforms_without_effect(present);
+    // effect_bytes, one transformation at a time (what a RuleSet keeps of its own), agrees.
+    uint64_t one_by_one = 0;
+    for (int i = 0; i <= last; ++i) {
+      const ByteSet* effect = effect_bytes(static_cast<Transform>(i));
+      if (effect != nullptr && !effect->intersects(present)) one_by_one |= uint64_t{1} << i;
+    }
+    EXPECT_EQ(one_by_one, mask);
+    for (int i = 0; i <= last; ++i) {
+      if (((mask >> i) & 1u) == 0) continue;
+      ++skipped[i];
+      auto t = static_cast<Transform>(i);
+      std::string out = "stale";
+      EXPECT_FALSE(apply_transform(t, text, out))
+          << transform_name(t) << "(" << ::testing::PrintToString(text) << ")";
+      EXPECT_EQ(out, text) << transform_name(t);
+    }
+  }
+  // The transformations the CRS chains use most are among those skipped.
+  for (Transform t : {Transform::kLowercase, Transform::kUrlDecodeUni, Transform::kCmdLine,
+                      Transform::kHtmlEntityDecode, Transform::kCompressWhitespace}) {
+    EXPECT_GT(skipped[static_cast<int>(t)], 1000) << transform_name(t);
+  }
+  EXPECT_EQ(transforms_without_effect(bytes_present("Mozilla/5.0")) &
+                (uint64_t{1} << static_cast<int>(Transform::kLowercase)),
+            0u);
 }
 
 }  // namespace
