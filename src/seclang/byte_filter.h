@@ -58,8 +58,9 @@ class ByteCondition {
 
 // Every set the analyser finds required by `pattern`, read as @rx reads it (PCRE syntax,
 // DOTALL and MULTILINE, bytes; an inline `i` anywhere folds ASCII and Latin-1 letters
-// throughout, except in negated classes: folded only in a pattern caseless from its start). Nullopt when the pattern uses syntax the analyser does not follow; an
-// empty list when it requires nothing. Exposed for tests.
+// throughout, except in negated classes: folded only in a pattern caseless from its start). Nullopt
+// when the pattern uses syntax the analyser does not follow; an empty list when it requires
+// nothing. Exposed for tests.
 std::optional<std::vector<ByteSet>> required_byte_sets(std::string_view pattern);
 
 // The few most selective of those sets (rarest bytes in ordinary request text first);
